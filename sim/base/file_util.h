@@ -1,0 +1,31 @@
+// Small file helpers shared by every layer that reads or writes files.
+#ifndef EPSIM_SIM_BASE_FILE_UTIL_H_
+#define EPSIM_SIM_BASE_FILE_UTIL_H_
+
+#include <string>
+
+#include "sim/base/status.h"
+
+namespace epsim {
+
+// Reads a whole (small) file: configs, text protos.
+Result<std::string> ReadFileToString(const std::string& path);
+
+// Writes `contents` to `path` atomically: a temporary file beside it is
+// renamed over `path` only once everything is written, so a failure never
+// leaves a partial output file.
+Status WriteFileAtomically(const std::string& path, const std::string& contents);
+
+// Parses a text-format protobuf file into `msg` (any generated message type).
+// Errors name the file, line and column.
+template <typename Message>
+Status ReadTextProto(const std::string& path, Message* msg);
+
+// "dir/name.ext" -> "name".
+std::string FileStem(const std::string& path);
+
+}  // namespace epsim
+
+#include "sim/base/text_proto_impl.h"
+
+#endif  // EPSIM_SIM_BASE_FILE_UTIL_H_
