@@ -1,0 +1,36 @@
+// epsim import FILE... -o OUT.trace
+#include "sim/cli/commands.h"
+#include "sim/cli/data_paths.h"
+#include "sim/plan/model.h"
+#include "sim/trace/importer.h"
+
+namespace epsim::cli {
+
+Runner AddImportCommand(CLI::App& app) {
+  auto opt = std::make_shared<trace::ImportOptions>();
+  auto model = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("import", "Convert routing logs into an epsim trace");
+  cmd->add_option("files", opt->inputs, "Routing logs (.jsonl, or dense .csv one per layer)")
+      ->required();
+  cmd->add_option("-o,--output", opt->output, "Trace file to write")->required();
+  cmd->add_option("--model", *model, "Model name or file; sets the number of experts");
+  cmd->add_option("--num-experts", opt->num_experts, "Routed experts per layer (without --model)");
+  cmd->add_option("--format", opt->format, "auto, jsonl or dense-csv")
+      ->check(CLI::IsMember({"auto", "jsonl", "dense-csv"}))
+      ->capture_default_str();
+  return [opt, model]() -> Status {
+    if (!model->empty()) {
+      EPSIM_ASSIGN_OR_RETURN(proto::Model m, plan::LoadModel(ResolveDataFile("models", *model)));
+      if (opt->num_experts != 0 && opt->num_experts != m.num_experts())
+        return Status::Usage("--num-experts " + std::to_string(opt->num_experts) +
+                             " contradicts model " + m.name() + " (" +
+                             std::to_string(m.num_experts()) + " experts)");
+      opt->num_experts = m.num_experts();
+      opt->model = m.name();
+    }
+    if (opt->num_experts == 0) return Status::Usage("give --model or --num-experts");
+    return trace::Import(*opt);
+  };
+}
+
+}  // namespace epsim::cli

@@ -1,0 +1,49 @@
+// epsim: what-if simulation of expert-parallel MoE dispatch.
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "sim/cli/commands.h"
+
+namespace {
+
+// Takes SimGrid's own flags off argv (CLI11 would reject them, and the
+// SimGrid Engine must never see epsim's, since it swallows --help).
+std::vector<std::string> TakeSimGridArgs(int* argc, char** argv) {
+  std::vector<std::string> taken;
+  int out = 1;
+  for (int i = 1; i < *argc; ++i) {
+    if (std::strncmp(argv[i], "--cfg=", 6) == 0 || std::strncmp(argv[i], "--log=", 6) == 0)
+      taken.emplace_back(argv[i]);
+    else
+      argv[out++] = argv[i];
+  }
+  *argc = out;
+  return taken;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> simgrid_args = TakeSimGridArgs(&argc, argv);
+  CLI::App app{"epsim: replay MoE routing traces on simulated GPU clusters under each "
+               "expert-parallel dispatch strategy"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  std::vector<std::pair<CLI::App*, epsim::cli::Runner>> commands;
+  epsim::cli::Runner import = epsim::cli::AddImportCommand(app);
+  epsim::cli::Runner stats = epsim::cli::AddStatsCommand(app);
+  epsim::cli::Runner simulate = epsim::cli::AddSimulateCommand(app, &simgrid_args);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  }
+  epsim::Status status;
+  if (app.got_subcommand("import")) status = import();
+  if (app.got_subcommand("stats")) status = stats();
+  if (app.got_subcommand("simulate")) status = simulate();
+  if (!status.ok()) std::cerr << "epsim: " << status.ToString() << "\n";
+  return status.ExitCode();
+}

@@ -1,0 +1,176 @@
+#include "sim/engine/replay.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/engine/roofline.h"
+#include "sim/engine/schedule_check.h"
+
+namespace epsim::engine {
+
+namespace sg4 = simgrid::s4u;
+
+namespace {
+
+// SimGrid refuses to send a null payload; every transfer carries this
+// address and nothing reads it.
+int kPayload = 0;
+
+}  // namespace
+
+Replay::Replay(const Platform& platform, const proto::GpuSpec& gpu,
+               const proto::Schedule& schedule, int tag)
+    : platform_(platform),
+      gpu_(gpu),
+      schedule_(schedule),
+      num_ranks_(schedule.num_ranks()),
+      tag_(tag),
+      ops_(schedule.phases_size(), std::vector<Op>(schedule.num_ranks())),
+      mailboxes_(schedule.phases_size()) {}
+
+void Replay::Start() {
+  start_s_ = sg4::Engine::get_clock();
+  for (uint32_t rank = 0; rank < num_ranks_; ++rank) {
+    sg4::ActorPtr actor = sg4::Actor::create(fmt::format("s{}-rank{}", tag_, rank),
+                                             platform_.gpus[rank], [this, rank] { RunRank(rank); });
+    for (int p = 0; p < schedule_.phases_size(); ++p) {
+      if (!IsAllToAll(schedule_.phases(p))) continue;
+      mailboxes_[p].resize(num_ranks_);
+      mailboxes_[p][rank] = sg4::Mailbox::by_name(fmt::format("s{}-p{}-r{}", tag_, p, rank));
+      mailboxes_[p][rank]->set_receiver(actor);
+    }
+  }
+}
+
+uint64_t Replay::SendBytes(uint32_t phase, uint32_t src, uint32_t dst) const {
+  return schedule_.phases(phase).send_bytes(src * num_ranks_ + dst);
+}
+
+void Replay::RunRank(uint32_t rank) {
+  int last_compute = -1;
+  for (int p = 0; p < schedule_.phases_size(); ++p) {
+    const proto::Phase& phase = schedule_.phases(p);
+    for (uint32_t dep : phase.depends_on()) WaitFor(rank, dep);
+    if (IsAllToAll(phase)) {
+      IssueAllToAll(rank, p);
+      continue;
+    }
+    if (last_compute >= 0) WaitFor(rank, last_compute);  // one stream per rank
+    IssueCompute(rank, p);
+    last_compute = p;
+  }
+  // Collect whatever no phase depended on, so every activity ends in this run.
+  for (int p = 0; p < schedule_.phases_size(); ++p) WaitFor(rank, p);
+  for (auto& per_dst : mailboxes_) {
+    if (!per_dst.empty()) per_dst[rank]->set_receiver(nullptr);
+  }
+}
+
+void Replay::WaitFor(uint32_t rank, uint32_t phase) {
+  Op& op = ops_[phase][rank];
+  if (op.done) return;
+  if (IsAllToAll(schedule_.phases(phase))) {
+    ReceiveAll(rank, phase);
+  } else if (op.exec) {
+    op.exec->wait();
+    op.end_s = op.exec->get_finish_time();
+  }
+  op.done = true;
+}
+
+// Blocks until every transfer of `phase` into `rank` has arrived.
+void Replay::ReceiveAll(uint32_t rank, uint32_t phase) {
+  std::vector<void*> payloads(num_ranks_, nullptr);
+  std::vector<sg4::CommPtr> receives;
+  for (uint32_t src = 0; src < num_ranks_; ++src) {
+    if (SendBytes(phase, src, rank) > 0)
+      receives.push_back(mailboxes_[phase][rank]->get_async<void>(&payloads[src]));
+  }
+  sg4::Comm::wait_all(receives);
+}
+
+void Replay::IssueCompute(uint32_t rank, uint32_t phase) {
+  Op& op = ops_[phase][rank];
+  op.start_s = op.end_s = sg4::Engine::get_clock();
+  double time_s = WorkTimeS(gpu_, schedule_.phases(phase).work(rank));
+  if (time_s > 0) {
+    op.exec = sg4::this_actor::exec_async(time_s * kHostFlopsPerS);
+  } else {
+    op.done = true;  // nothing to run: finishes where it starts
+  }
+}
+
+void Replay::IssueAllToAll(uint32_t rank, uint32_t phase) {
+  Op& op = ops_[phase][rank];
+  op.start_s = op.end_s = sg4::Engine::get_clock();
+  for (uint32_t dst = 0; dst < num_ranks_; ++dst) op.bytes += SendBytes(phase, rank, dst);
+  if (op.bytes == 0) return;
+  sg4::Actor::create(fmt::format("s{}-rank{}-send-p{}", tag_, rank, phase),
+                     platform_.gpus[rank], [this, rank, phase] { SendAll(rank, phase); });
+}
+
+// Body of the sender actor of (rank, phase): posts each transfer once its
+// route latency has elapsed (nearest destinations first), then records when
+// the last one arrived.
+void Replay::SendAll(uint32_t rank, uint32_t phase) {
+  const std::vector<double>& latency_s = platform_.route_latency_s[rank];
+  std::vector<uint32_t> dsts;
+  for (uint32_t dst = 0; dst < num_ranks_; ++dst) {
+    if (SendBytes(phase, rank, dst) > 0) dsts.push_back(dst);
+  }
+  std::stable_sort(dsts.begin(), dsts.end(),
+                   [&](uint32_t a, uint32_t b) { return latency_s[a] < latency_s[b]; });
+  double posted_s = ops_[phase][rank].start_s;
+  std::vector<sg4::CommPtr> sends;
+  for (uint32_t dst : dsts) {
+    if (latency_s[dst] > 0) sg4::this_actor::sleep_until(posted_s + latency_s[dst]);
+    sends.push_back(mailboxes_[phase][dst]->put_async(&kPayload, SendBytes(phase, rank, dst)));
+  }
+  sg4::Comm::wait_all(sends);
+  ops_[phase][rank].end_s = sg4::Engine::get_clock();
+}
+
+proto::Report Replay::Collect(const std::string& topology_name) const {
+  proto::Report report;
+  report.set_source("simulated");
+  report.set_model(schedule_.model());
+  report.set_topology(topology_name);
+  report.set_strategy(schedule_.strategy());
+  report.set_placement(schedule_.placement());
+  report.set_num_ranks(num_ranks_);
+  double total_s = 0;
+  for (int p = 0; p < schedule_.phases_size(); ++p)
+    total_s = std::max(total_s, CollectPhase(p, &report).end_s());
+  report.set_total_time_s(total_s);
+  return report;
+}
+
+// Adds the phase's OpTimings to `report` and returns its PhaseTiming: the
+// earliest start and latest end over ranks, and the rank that ended last.
+const proto::PhaseTiming& Replay::CollectPhase(uint32_t p, proto::Report* report) const {
+  const proto::Phase& phase = schedule_.phases(p);
+  proto::PhaseTiming* timing = report->add_phases();
+  timing->set_phase(p);
+  timing->set_layer(phase.layer());
+  timing->set_kind(phase.kind());
+  for (uint64_t bytes : phase.send_bytes()) timing->set_bytes(timing->bytes() + bytes);
+  for (uint64_t rows : phase.send_rows()) timing->set_rows(timing->rows() + rows);
+  for (uint32_t rank = 0; rank < num_ranks_; ++rank) {
+    const Op& op = ops_[p][rank];
+    proto::OpTiming* out = report->add_ops();
+    out->set_phase(p);
+    out->set_rank(rank);
+    out->set_start_s(op.start_s - start_s_);
+    out->set_end_s(op.end_s - start_s_);
+    out->set_bytes(op.bytes);
+    if (rank == 0 || out->start_s() < timing->start_s()) timing->set_start_s(out->start_s());
+    if (rank == 0 || out->end_s() > timing->end_s()) {
+      timing->set_end_s(out->end_s());
+      timing->set_max_rank(rank);
+    }
+  }
+  return *timing;
+}
+
+}  // namespace epsim::engine

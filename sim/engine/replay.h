@@ -1,0 +1,88 @@
+// Replay of one Schedule on a built Platform (internal to sim/engine).
+//
+// One actor per rank walks the schedule's phases in order, like a host
+// thread issuing work to a GPU:
+//  - before issuing phase p it waits for each phase in p.depends_on to have
+//    finished on its own rank (a compute phase: its kernels ran; an
+//    all-to-all: every transfer into this rank arrived) — schedule.proto's
+//    dependency rule;
+//  - a compute phase is one Exec of the summed roofline time of its kernels;
+//    compute phases of a rank run one after another in schedule order (one
+//    stream), so a compute phase also waits for the previous one;
+//  - an all-to-all starts a short-lived sender actor that waits each
+//    destination's route latency and then puts that (src, dst) cell's bytes:
+//    one transfer per non-zero cell, never per token. Sends are
+//    asynchronous, so compute listed after an all-to-all overlaps it.
+// Every mailbox (phase, dst) has dst's walker as permanent receiver, so a
+// transfer starts when the sender posts it, whatever the receiver is doing
+// (GPU receive buffers are posted ahead, as in NCCL); the receiver collects
+// it when a phase depends on it, and drains the rest at its end.
+//
+// Times are SimGrid clock seconds; Collect() reports them relative to the
+// clock when Start() was called.
+#ifndef EPSIM_SIM_ENGINE_REPLAY_H_
+#define EPSIM_SIM_ENGINE_REPLAY_H_
+
+#include <simgrid/s4u.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/engine/platform.h"
+#include "sim/proto/report.pb.h"
+#include "sim/proto/schedule.pb.h"
+#include "sim/proto/topology.pb.h"
+
+namespace epsim::engine {
+
+class Replay {
+ public:
+  // Keeps references to all three arguments: they must outlive the Replay.
+  // `schedule` must pass ValidateSchedule against platform.gpus.size().
+  // `tag` makes actor and mailbox names unique across replays.
+  Replay(const Platform& platform, const proto::GpuSpec& gpu, const proto::Schedule& schedule,
+         int tag);
+
+  Replay(const Replay&) = delete;
+  Replay& operator=(const Replay&) = delete;
+
+  // Creates the rank actors. Call once, then run the Engine until it returns.
+  void Start();
+
+  // The timings, once the Engine has run: source, names, phases and ops.
+  // Settings are left to the caller.
+  proto::Report Collect(const std::string& topology_name) const;
+
+ private:
+  // One phase on one rank.
+  struct Op {
+    simgrid::s4u::ExecPtr exec;  // compute with non-zero time; kept alive until done
+    bool done = false;           // waited for by the rank's walker
+    double start_s = 0;          // absolute clock
+    double end_s = 0;
+    uint64_t bytes = 0;          // all-to-all: bytes this rank sends
+  };
+
+  void RunRank(uint32_t rank);
+  void WaitFor(uint32_t rank, uint32_t phase);
+  void ReceiveAll(uint32_t rank, uint32_t phase);
+  void IssueCompute(uint32_t rank, uint32_t phase);
+  void IssueAllToAll(uint32_t rank, uint32_t phase);
+  void SendAll(uint32_t rank, uint32_t phase);
+  uint64_t SendBytes(uint32_t phase, uint32_t src, uint32_t dst) const;
+  const proto::PhaseTiming& CollectPhase(uint32_t phase, proto::Report* report) const;
+
+  const Platform& platform_;
+  const proto::GpuSpec& gpu_;
+  const proto::Schedule& schedule_;
+  const uint32_t num_ranks_;
+  const int tag_;
+  double start_s_ = 0;
+  std::vector<std::vector<Op>> ops_;                                // [phase][rank]
+  std::vector<std::vector<simgrid::s4u::Mailbox*>> mailboxes_;     // [phase][dst]
+};
+
+}  // namespace epsim::engine
+
+#endif  // EPSIM_SIM_ENGINE_REPLAY_H_

@@ -1,0 +1,27 @@
+// Structural checks of a Schedule (sim/proto/schedule.proto) before replay.
+// No SimGrid here.
+#ifndef EPSIM_SIM_ENGINE_SCHEDULE_CHECK_H_
+#define EPSIM_SIM_ENGINE_SCHEDULE_CHECK_H_
+
+#include <cstddef>
+
+#include "sim/base/status.h"
+#include "sim/proto/schedule.pb.h"
+
+namespace epsim::engine {
+
+// True for an all-to-all phase: DISPATCH or COMBINE, or any phase carrying a
+// send matrix. Every other phase is compute.
+bool IsAllToAll(const proto::Phase& phase);
+
+// Returns BadInput naming the phase and the problem unless:
+//  - 1 <= num_ranks <= num_gpus;
+//  - phases[i].id == i and every depends_on entry < i;
+//  - an all-to-all has num_ranks^2 send_bytes ([src][dst], zero diagonal) and
+//    0 or num_ranks^2 send_rows; a compute phase has num_ranks work entries;
+//  - every kernel has finite flops >= 0 and bytes >= 0.
+Status ValidateSchedule(const proto::Schedule& schedule, size_t num_gpus);
+
+}  // namespace epsim::engine
+
+#endif  // EPSIM_SIM_ENGINE_SCHEDULE_CHECK_H_

@@ -1,0 +1,53 @@
+// Simulated execution of Schedules on a Topology: the engine's entry point.
+//
+// Simulate() builds a SimGrid platform from the topology (platform.h) and
+// replays each schedule on it (replay.h), one after another and each timed
+// from its own start, so schedules never load the network together. It is
+// the only entry into SimGrid and turns whatever SimGrid throws into a
+// Status. SimGrid allows one Engine per process, so Simulate() may be called
+// once per process (tests run each case in its own process).
+//
+// Network model (defaults, each overridable with --cfg in simgrid_args):
+//   network/model:CM02, network/crosstraffic:0, network/TCP-gamma:0.
+// Sharing: flows on a bottleneck get max-min fair shares whatever their hop
+// count, and a lone transfer of B bytes takes
+//   (sum of link latencies on its route) + B / (min link bandwidth on route).
+// How and why: simulator.cc.
+#ifndef EPSIM_SIM_ENGINE_SIMULATOR_H_
+#define EPSIM_SIM_ENGINE_SIMULATOR_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/base/status.h"
+#include "sim/proto/report.pb.h"
+#include "sim/proto/schedule.pb.h"
+#include "sim/proto/topology.pb.h"
+
+namespace epsim::engine {
+
+struct SimOptions {
+  // Passed through to SimGrid: only "--cfg=name:value" and "--log=..." forms.
+  std::vector<std::string> simgrid_args;
+};
+
+struct SimResult {
+  std::vector<proto::Report> reports;  // one per schedule, same order
+  // What the results depend on, for the report layer to print: SimGrid
+  // version, models and every configuration value set, sharing rule.
+  // Each Report's settings map holds the same pairs.
+  std::vector<std::pair<std::string, std::string>> settings;
+};
+
+// Replays every schedule on `topo`. Errors: BadInput for an invalid topology
+// or schedule (e.g. num_ranks > number of GPUs; rank r runs on the r-th GPU
+// node), Usage for a simgrid_args entry that is not --cfg=/--log=, Internal
+// for a second call in one process or an exception from SimGrid.
+Result<SimResult> Simulate(const proto::Topology& topo,
+                           const std::vector<proto::Schedule>& schedules,
+                           const SimOptions& opts);
+
+}  // namespace epsim::engine
+
+#endif  // EPSIM_SIM_ENGINE_SIMULATOR_H_

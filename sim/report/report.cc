@@ -1,0 +1,44 @@
+#include "sim/report/report.h"
+
+#include "sim/report/formats.h"
+
+namespace epsim::report {
+
+Result<Format> ParseFormat(const std::string& name) {
+  if (name == "console") return Format::kConsole;
+  if (name == "csv") return Format::kCsv;
+  if (name == "json") return Format::kJson;
+  return Status::Usage("unknown format '" + name + "' (expected console, csv or json)");
+}
+
+void WriteSimulation(std::ostream& out, Format format, const RunInfo& info,
+                     const std::vector<proto::Report>& reports) {
+  switch (format) {
+    case Format::kConsole:
+      WriteConsole(out, info, reports);
+      break;
+    case Format::kCsv:
+      out << SimulationCsv(reports);
+      break;
+    case Format::kJson:
+      WriteJson(out, info, reports);
+      break;
+  }
+  out.flush();
+}
+
+const char* PhaseName(proto::PhaseKind kind) {
+  switch (kind) {
+    case proto::ATTENTION: return "attention";
+    case proto::SHARED_EXPERT: return "shared_expert";
+    case proto::DENSE_FFN: return "dense_ffn";
+    case proto::GATE_PERMUTE: return "gate_permute";
+    case proto::DISPATCH: return "dispatch";
+    case proto::EXPERT: return "expert";
+    case proto::COMBINE: return "combine";
+    case proto::UNPERMUTE_REDUCE: return "unpermute_reduce";
+    default: return "unspecified";
+  }
+}
+
+}  // namespace epsim::report

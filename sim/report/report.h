@@ -1,0 +1,76 @@
+// The report layer: the only code in epsim that prints or writes results.
+//
+// Input is a list of proto::Report (sim/proto/report.proto), one per simulated
+// or measured run (e.g. one per dispatch strategy), all with times in seconds
+// from the start of the pass. Output formats, google/benchmark style:
+//
+//   console  nccl-tests-like table: '#' header lines (version, inputs,
+//            settings), then one row per (report, layer) and one total row
+//            per report, then a '#' summary of totals and speedups.
+//   csv      one record per (report, phase) in schedule order, then totals;
+//            see SimulationCsv for the columns.
+//   json     {"context": {...}, "records": [...], "totals": [...]}.
+//
+// Metrics (all SI: 1 GB = 1e9 B, 1 us = 1e-6 s):
+//   time     phase time = end - start: latest end over ranks minus earliest
+//            start over ranks (PhaseTiming).
+//   algbw    bytes sent by the most-loaded rank / phase time. Rows that stay
+//            on their own rank never cross a link and are not counted in
+//            bytes, so unlike nccl-tests' all-to-all busbw there is no
+//            (n-1)/n correction: algbw is already what the busiest rank's
+//            links carried.
+//   layer    latest end minus earliest start over the layer's phases (phases
+//            may overlap, so the phase columns need not add up to it).
+#ifndef EPSIM_SIM_REPORT_REPORT_H_
+#define EPSIM_SIM_REPORT_REPORT_H_
+
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/base/status.h"
+#include "sim/proto/report.pb.h"
+
+namespace epsim::report {
+
+enum class Format { kConsole, kCsv, kJson };
+
+// "console" | "csv" | "json"; anything else is a Status::Usage error.
+Result<Format> ParseFormat(const std::string& name);
+
+// What a run was: printed as '#' header lines (console) or a "context" object
+// (json); csv carries only its column header row.
+struct RunInfo {
+  std::string command;                                        // e.g. "simulate"
+  std::vector<std::pair<std::string, std::string>> inputs;    // ("model", "olmoe-1b-7b"), ...
+  std::vector<std::pair<std::string, std::string>> settings;  // simgrid version, network model, ...
+};
+
+// Writes all `reports` (one per run, e.g. per dispatch strategy) in `format`.
+// The first report is the baseline of the console summary's speedups.
+void WriteSimulation(std::ostream& out, Format format, const RunInfo& info,
+                     const std::vector<proto::Report>& reports);
+
+// The csv format as a string (for --csv files). Columns:
+//   strategy,placement,layer,phase,bytes,rows,time_us,start_us,end_us,max_rank
+// One record per (report, phase) in schedule order, time_us = end - start.
+// Then per report: one record per phase kind present, layer "all", with bytes,
+// rows and time_us summed over layers (start_us, end_us, max_rank empty), and
+// one record with layer "all", phase "total", time_us = total_time_s.
+std::string SimulationCsv(const std::vector<proto::Report>& reports);
+
+// Writes a Chrome trace event file (chrome://tracing, ui.perfetto.dev)
+// atomically: one process per report ("strategy / placement"), per rank r a
+// thread "GPU r compute" and a thread "GPU r comm", one complete ("X") event
+// per OpTiming named "<phase> L<layer>" with ts/dur in microseconds and the
+// bytes in args. Fails on an op whose phase is not in the report.
+Status WriteChromeTrace(const std::string& path, const std::vector<proto::Report>& reports);
+
+// "attention", "shared_expert", "dense_ffn", "gate_permute", "dispatch",
+// "expert", "combine", "unpermute_reduce" ("unspecified" otherwise).
+const char* PhaseName(proto::PhaseKind kind);
+
+}  // namespace epsim::report
+
+#endif  // EPSIM_SIM_REPORT_REPORT_H_

@@ -1,0 +1,114 @@
+#include "sim/report/summary.h"
+
+#include <algorithm>
+
+namespace epsim::report {
+
+namespace {
+
+bool IsCommunication(proto::PhaseKind kind) {
+  return kind == proto::DISPATCH || kind == proto::COMBINE;
+}
+
+// Adds one phase to its layer's row; `span` tracks [earliest start, latest end].
+void AddPhase(const proto::PhaseTiming& phase, uint64_t max_rank_bytes,
+              LayerSummary* row, std::pair<double, double>* span) {
+  const double time_s = PhaseTime(phase);
+  switch (phase.kind()) {
+    case proto::DISPATCH:
+      row->dispatch_bytes += phase.bytes();
+      row->dispatch_max_rank_bytes += max_rank_bytes;
+      row->dispatch_time_s += time_s;
+      break;
+    case proto::EXPERT:
+      row->expert_time_s += time_s;
+      break;
+    case proto::COMBINE:
+      row->combine_bytes += phase.bytes();
+      row->combine_time_s += time_s;
+      break;
+    default:
+      row->other_time_s += time_s;
+      break;
+  }
+  span->first = std::min(span->first, phase.start_s());
+  span->second = std::max(span->second, phase.end_s());
+}
+
+}  // namespace
+
+double PhaseTime(const proto::PhaseTiming& phase) { return phase.end_s() - phase.start_s(); }
+
+std::map<uint32_t, uint64_t> MaxRankBytesByPhase(const proto::Report& report) {
+  std::map<uint32_t, uint64_t> max_bytes;
+  for (const proto::OpTiming& op : report.ops()) {
+    uint64_t& slot = max_bytes[op.phase()];
+    slot = std::max(slot, op.bytes());
+  }
+  // Without per-rank ops, assume the phase's bytes were spread evenly.
+  const uint64_t num_ranks = std::max<uint64_t>(report.num_ranks(), 1);
+  for (const proto::PhaseTiming& phase : report.phases()) {
+    if (IsCommunication(phase.kind()) && !max_bytes.count(phase.phase()))
+      max_bytes[phase.phase()] = phase.bytes() / num_ranks;
+  }
+  return max_bytes;
+}
+
+std::vector<LayerSummary> SummarizeLayers(const proto::Report& report) {
+  const std::map<uint32_t, uint64_t> max_bytes = MaxRankBytesByPhase(report);
+  std::map<uint32_t, LayerSummary> rows;
+  std::map<uint32_t, std::pair<double, double>> spans;
+  for (const proto::PhaseTiming& phase : report.phases()) {
+    LayerSummary& row = rows[phase.layer()];
+    row.layer = phase.layer();
+    auto [it, inserted] = spans.try_emplace(phase.layer(), phase.start_s(), phase.end_s());
+    auto found = max_bytes.find(phase.phase());
+    AddPhase(phase, found == max_bytes.end() ? 0 : found->second, &row, &it->second);
+  }
+  std::vector<LayerSummary> out;
+  for (auto& [layer, row] : rows) {
+    row.span_s = spans[layer].second - spans[layer].first;
+    out.push_back(row);
+  }
+  return out;
+}
+
+LayerSummary SummarizeTotal(const proto::Report& report,
+                            const std::vector<LayerSummary>& layers) {
+  LayerSummary total;
+  for (const LayerSummary& row : layers) {
+    total.dispatch_bytes += row.dispatch_bytes;
+    total.dispatch_max_rank_bytes += row.dispatch_max_rank_bytes;
+    total.dispatch_time_s += row.dispatch_time_s;
+    total.expert_time_s += row.expert_time_s;
+    total.combine_bytes += row.combine_bytes;
+    total.combine_time_s += row.combine_time_s;
+    total.other_time_s += row.other_time_s;
+  }
+  total.span_s = report.total_time_s();
+  return total;
+}
+
+std::vector<KindTotal> TotalsByKind(const proto::Report& report) {
+  std::map<int, KindTotal> by_kind;  // ordered by PhaseKind value
+  for (const proto::PhaseTiming& phase : report.phases()) {
+    KindTotal& total = by_kind[phase.kind()];
+    total.kind = phase.kind();
+    total.bytes += phase.bytes();
+    total.rows += phase.rows();
+    total.time_s += PhaseTime(phase);
+  }
+  std::vector<KindTotal> out;
+  for (const auto& [kind, total] : by_kind) out.push_back(total);
+  return out;
+}
+
+double AlgBwGbps(uint64_t bytes, double time_s) {
+  return time_s > 0 ? static_cast<double>(bytes) / time_s / 1e9 : 0.0;
+}
+
+std::string ReportName(const proto::Report& report) {
+  return report.strategy() + " / " + report.placement();
+}
+
+}  // namespace epsim::report

@@ -1,0 +1,67 @@
+// Aggregations of one proto::Report shared by the output formats: per-layer
+// rows of the console table and per-phase-kind totals of csv and json. Pure
+// functions of the Report; times in seconds, sizes in bytes.
+#ifndef EPSIM_SIM_REPORT_SUMMARY_H_
+#define EPSIM_SIM_REPORT_SUMMARY_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/proto/report.pb.h"
+
+namespace epsim::report {
+
+// One layer of one report, as the console table shows it. When a layer has
+// several phases of one kind (e.g. a two-stage dispatch), their bytes and
+// times add up.
+struct LayerSummary {
+  uint32_t layer = 0;
+  uint64_t dispatch_bytes = 0;           // on links, all ranks
+  uint64_t dispatch_max_rank_bytes = 0;  // sent by the most-loaded rank
+  double dispatch_time_s = 0;
+  double expert_time_s = 0;
+  uint64_t combine_bytes = 0;
+  double combine_time_s = 0;
+  double other_time_s = 0;               // every other phase kind
+  double span_s = 0;                     // latest end - earliest start
+};
+
+// One phase kind summed over the layers of one report.
+struct KindTotal {
+  proto::PhaseKind kind = proto::PHASE_UNSPECIFIED;
+  uint64_t bytes = 0;
+  uint64_t rows = 0;
+  double time_s = 0;
+};
+
+// PhaseTiming time: end - start.
+double PhaseTime(const proto::PhaseTiming& phase);
+
+// Bytes sent by the most-loaded rank in each phase, from the OpTimings.
+// A communication phase without ops counts bytes / num_ranks (even spread).
+std::map<uint32_t, uint64_t> MaxRankBytesByPhase(const proto::Report& report);
+
+// Rows of the console table, ascending layer.
+std::vector<LayerSummary> SummarizeLayers(const proto::Report& report);
+
+// Sum of `layers`; span_s is the report's total_time_s.
+LayerSummary SummarizeTotal(const proto::Report& report,
+                            const std::vector<LayerSummary>& layers);
+
+// One entry per phase kind present in the report, in PhaseKind order.
+std::vector<KindTotal> TotalsByKind(const proto::Report& report);
+
+// bytes / time in GB/s (1e9 B/s); 0 when time_s <= 0.
+double AlgBwGbps(uint64_t bytes, double time_s);
+
+// Seconds to microseconds.
+inline double ToUs(double time_s) { return time_s * 1e6; }
+
+// "strategy / placement", the name of a report in summaries and traces.
+std::string ReportName(const proto::Report& report);
+
+}  // namespace epsim::report
+
+#endif  // EPSIM_SIM_REPORT_SUMMARY_H_

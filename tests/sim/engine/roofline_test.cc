@@ -1,0 +1,50 @@
+#include "sim/engine/roofline.h"
+
+#include <gtest/gtest.h>
+
+namespace epsim::engine {
+namespace {
+
+proto::GpuSpec A6000Like() {
+  proto::GpuSpec gpu;
+  gpu.set_peak_flops(154.8e12);
+  gpu.set_mem_bw_gb_per_s(768);
+  gpu.set_compute_efficiency(0.6);
+  gpu.set_memory_efficiency(0.8);
+  gpu.set_launch_us(5);
+  return gpu;
+}
+
+proto::Kernel MakeKernel(double flops, double bytes) {
+  proto::Kernel k;
+  k.set_flops(flops);
+  k.set_bytes(bytes);
+  return k;
+}
+
+TEST(RooflineTest, ComputeBoundKernelTakesFlopsOverAchievedPeak) {
+  // 4096^3 GEMM in BF16: 2 * 4096^3 flops, 3 * 4096^2 * 2 bytes.
+  double flops = 2.0 * 4096 * 4096 * 4096, bytes = 3.0 * 4096 * 4096 * 2;
+  double want_s = flops / (154.8e12 * 0.6) + 5e-6;  // 1.4797 ms + launch
+  EXPECT_NEAR(KernelTimeS(A6000Like(), MakeKernel(flops, bytes)), want_s, want_s * 1e-12);
+}
+
+TEST(RooflineTest, MemoryBoundKernelTakesBytesOverAchievedBandwidth) {
+  // Elementwise over 1 GB: 1e9 bytes, 1e8 flops.
+  double want_s = 1e9 / (768e9 * 0.8) + 5e-6;  // 1.6276 ms + launch
+  EXPECT_NEAR(KernelTimeS(A6000Like(), MakeKernel(1e8, 1e9)), want_s, want_s * 1e-12);
+}
+
+TEST(RooflineTest, EmptyKernelCostsTheLaunch) {
+  EXPECT_DOUBLE_EQ(KernelTimeS(A6000Like(), MakeKernel(0, 0)), 5e-6);
+}
+
+TEST(RooflineTest, WorkSumsItsKernels) {
+  proto::RankWork work;
+  *work.add_kernels() = MakeKernel(0, 0);
+  *work.add_kernels() = MakeKernel(1e8, 1e9);
+  EXPECT_NEAR(WorkTimeS(A6000Like(), work), 5e-6 + 1e9 / (768e9 * 0.8) + 5e-6, 1e-15);
+}
+
+}  // namespace
+}  // namespace epsim::engine

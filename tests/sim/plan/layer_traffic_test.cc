@@ -1,0 +1,44 @@
+#include "sim/plan/layer_traffic.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/sim/plan/plan_test_util.h"
+
+namespace epsim::plan {
+namespace {
+
+const placement::Placement kTwoRanks = *placement::Contiguous(4, 2);
+
+TEST(LayerTrafficTest, ClassicalCountsOneRowPerExpert) {
+  auto s = dispatch::MakeClassical();
+  LayerTraffic t = CountLayer(testing::HandLayer(0), kTwoRanks, *s);
+  EXPECT_EQ(t.rows, (std::vector<uint64_t>{3, 1, 2, 2}));  // [src][dst]
+  EXPECT_EQ(t.RemoteRows(), 3u);
+  EXPECT_EQ(t.tokens_per_expert, (std::vector<uint64_t>{3, 2, 2, 1}));
+  EXPECT_EQ(t.reduce_inputs_per_rank, (std::vector<uint64_t>{0, 0}));
+  EXPECT_EQ(t.sum_devices, 5u);
+}
+
+TEST(LayerTrafficTest, DedupCountsOneRowPerDeviceAndStageOneReduce) {
+  auto s = dispatch::MakeDedup();
+  LayerTraffic t = CountLayer(testing::HandLayer(0), kTwoRanks, *s);
+  EXPECT_EQ(t.rows, (std::vector<uint64_t>{2, 1, 1, 1}));
+  EXPECT_EQ(t.RemoteRows(), 2u);
+  EXPECT_EQ(t.tokens_per_expert, (std::vector<uint64_t>{3, 2, 2, 1}));
+  // Rows feeding two experts: token 0 and token 3 on rank 0, token 2 on rank 1.
+  EXPECT_EQ(t.reduce_inputs_per_rank, (std::vector<uint64_t>{4, 2}));
+  EXPECT_EQ(t.reduce_outputs_per_rank, (std::vector<uint64_t>{2, 1}));
+  EXPECT_EQ(t.RowsInto(0), 3u);
+  EXPECT_EQ(t.RowsFrom(1), 2u);
+}
+
+TEST(LayerTrafficTest, CausalContextFollowsSequencePositions) {
+  auto s = dispatch::MakeDedup();
+  LayerTraffic t = CountLayer(testing::HandLayer(0), kTwoRanks, *s);
+  // One sequence of 4 tokens: contexts 1, 2 on rank 0 and 3, 4 on rank 1.
+  EXPECT_DOUBLE_EQ(t.sum_context_per_rank[0], 3.0);
+  EXPECT_DOUBLE_EQ(t.sum_context_per_rank[1], 7.0);
+}
+
+}  // namespace
+}  // namespace epsim::plan

@@ -1,0 +1,90 @@
+#include "sim/plan/schedule_builder.h"
+
+#include <gtest/gtest.h>
+
+#include "sim/plan/model.h"
+#include "tests/sim/plan/plan_test_util.h"
+
+namespace epsim::plan {
+namespace {
+
+proto::Model HandModel(uint32_t dense_layers = 0) {
+  proto::Model m;
+  m.set_name("hand");
+  m.set_num_layers(3);
+  m.set_hidden(8);
+  m.set_num_heads(2);
+  m.set_num_kv_heads(2);
+  m.set_num_experts(4);
+  m.set_num_topk(2);
+  m.set_moe_intermediate(16);
+  m.set_activation_bytes(2);
+  m.set_num_dense_layers(dense_layers);
+  m.set_dense_intermediate(32);
+  EXPECT_TRUE(ValidateModel(&m).ok());
+  return m;
+}
+
+const placement::Placement kTwoRanks = *placement::Contiguous(4, 2);
+
+TEST(ScheduleBuilderTest, DispatchBytesAreRowsTimesHiddenTimesBytes) {
+  auto s = BuildSchedule(testing::HandTrace({1}), HandModel(), kTwoRanks,
+                         *dispatch::MakeClassical());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_EQ(s->phases_size(), 6);  // attention, gate, dispatch, expert, combine, reduce
+  const proto::Phase& dispatch = s->phases(2);
+  EXPECT_EQ(dispatch.kind(), proto::DISPATCH);
+  // Rows [src][dst] off-diagonal: 0->1 one row, 1->0 two rows; 8 x 2 bytes each.
+  EXPECT_EQ(std::vector<uint64_t>(dispatch.send_bytes().begin(), dispatch.send_bytes().end()),
+            (std::vector<uint64_t>{0, 16, 32, 0}));
+  const proto::Phase& combine = s->phases(4);
+  EXPECT_EQ(std::vector<uint64_t>(combine.send_rows().begin(), combine.send_rows().end()),
+            (std::vector<uint64_t>{0, 2, 1, 0}));
+  EXPECT_EQ(s->phases(3).depends_on(0), 2u);
+}
+
+TEST(ScheduleBuilderTest, ExpertPhaseCarriesTokensPerExpertAndGemmFlops) {
+  auto s = BuildSchedule(testing::HandTrace({1}), HandModel(), kTwoRanks,
+                         *dispatch::MakeDedup());
+  ASSERT_TRUE(s.ok());
+  const proto::RankWork& rank0 = s->phases(3).work(0);
+  EXPECT_EQ(rank0.expert_ids_size(), 2);
+  EXPECT_EQ(rank0.tokens_per_expert(0), 3u);
+  EXPECT_EQ(rank0.tokens_per_expert(1), 2u);
+  // Expert 0: 3 tokens x 6 x H 8 x F 16 FLOPs; then the stage-1 reduce.
+  EXPECT_DOUBLE_EQ(rank0.kernels(0).flops(), 3 * 6 * 8 * 16);
+  EXPECT_EQ(rank0.kernels(2).name(), "stage1_reduce");
+}
+
+TEST(ScheduleBuilderTest, DenseBlocksComeFirst) {
+  auto s = BuildSchedule(testing::HandTrace({1, 2}), HandModel(1), kTwoRanks,
+                         *dispatch::MakeDedup());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->phases(0).kind(), proto::ATTENTION);
+  EXPECT_EQ(s->phases(1).kind(), proto::DENSE_FFN);
+  EXPECT_EQ(s->phases(1).layer(), 0u);
+  EXPECT_EQ(s->phases_size(), 2 + 6 * 2);
+}
+
+TEST(ScheduleBuilderTest, RejectsContradictingTraceAndModel) {
+  proto::Model m = HandModel();
+  m.set_num_topk(1);
+  auto s = BuildSchedule(testing::HandTrace({1}), m, kTwoRanks, *dispatch::MakeDedup());
+  EXPECT_EQ(s.status().code(), Status::Code::kBadInput);
+  EXPECT_NE(s.status().message().find("top-2"), std::string::npos);
+  auto outside = BuildSchedule(testing::HandTrace({5}), HandModel(), kTwoRanks,
+                               *dispatch::MakeDedup());
+  EXPECT_NE(outside.status().message().find("trace layer 5"), std::string::npos);
+  auto dense = BuildSchedule(testing::HandTrace({0}), HandModel(1), kTwoRanks,
+                             *dispatch::MakeDedup());
+  EXPECT_EQ(dense.status().code(), Status::Code::kBadInput);
+}
+
+TEST(ModelTest, ValidateRejectsTopkAboveExperts) {
+  proto::Model m = HandModel();
+  m.set_num_topk(5);
+  EXPECT_EQ(ValidateModel(&m).code(), Status::Code::kBadInput);
+}
+
+}  // namespace
+}  // namespace epsim::plan

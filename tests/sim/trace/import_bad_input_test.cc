@@ -1,0 +1,123 @@
+// Every kind of bad line the importers must reject: each case is a few small
+// input files, the "file:line" the error must name and what it must say.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/trace/importer.h"
+#include "tests/sim/trace/test_util.h"
+
+namespace epsim::trace {
+namespace {
+
+constexpr char kGoodJson[] = R"({"layer": 0, "token_pos": 0, "experts": [1, 2], "gating_probs": [0.6, 0.4]})";
+constexpr char kCsvHeader[] = "layer_id,token_id,expert_0,expert_1,expert_2,expert_3\n";
+
+struct BadInputCase {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> files;  // name, contents
+  std::string where;                                        // "file:line"
+  std::string what;
+};
+
+// Names the case in test output instead of dumping its bytes.
+void PrintTo(const BadInputCase& c, std::ostream* os) { *os << c.name; }
+
+std::string Lines(std::initializer_list<std::string> lines) {
+  std::string s;
+  for (const std::string& l : lines) s += l + "\n";
+  return s;
+}
+
+std::vector<BadInputCase> Cases() {
+  const std::string j = kGoodJson;
+  const std::string h = kCsvHeader;
+  return {
+      {"MalformedJson", {{"a.jsonl", Lines({j, R"({"layer": 1, "experts": [1, 2])"})}},
+       "a.jsonl:2", "malformed JSON"},
+      {"JsonNotAnObject", {{"a.jsonl", Lines({"[1, 2]"})}}, "a.jsonl:1", "not a JSON object"},
+      {"MissingLayer",
+       {{"a.jsonl", Lines({j, "", R"({"experts": [1, 2], "gating_probs": [0.5, 0.5]})"})}},
+       "a.jsonl:3", "missing \"layer\""},
+      {"MissingExperts", {{"a.jsonl", Lines({R"({"layer": 0, "gating_probs": [0.5, 0.5]})"})}},
+       "a.jsonl:1", "missing \"experts\""},
+      {"MissingGatingProbs", {{"a.jsonl", Lines({R"({"layer": 0, "experts": [1, 2]})"})}},
+       "a.jsonl:1", "missing \"gating_probs\""},
+      {"NegativeLayer",
+       {{"a.jsonl", Lines({R"({"layer": -1, "experts": [1, 2], "gating_probs": [0.5, 0.5]})"})}},
+       "a.jsonl:1", "\"layer\" is -1"},
+      {"ExpertsAndProbsDifferInLength",
+       {{"a.jsonl", Lines({j, R"({"layer": 1, "experts": [1, 2], "gating_probs": [0.5, 0.3, 0.2]})"})}},
+       "a.jsonl:2", "2 experts but 3 gating_probs"},
+      {"JsonExpertIdOutOfRange",
+       {{"a.jsonl", Lines({j, R"({"layer": 1, "experts": [1, 9], "gating_probs": [0.5, 0.5]})"})}},
+       "a.jsonl:2", "expert 9 >= num_experts 4"},
+      {"JsonExpertRepeated",
+       {{"a.jsonl", Lines({R"({"layer": 1, "experts": [3, 3], "gating_probs": [0.5, 0.5]})"})}},
+       "a.jsonl:1", "expert 3 selected twice"},
+      {"InconsistentTopkLength",
+       {{"a.jsonl", Lines({j, R"({"layer": 1, "experts": [1, 2, 3], "gating_probs": [0.5, 0.3, 0.2]})"})}},
+       "a.jsonl:2", "3 experts, earlier lines have 2"},
+      {"PositionRepeatedWithinStep", {{"a.jsonl", Lines({j, j})}}, "a.jsonl:2",
+       "layer 0 token_pos 0 repeated within one step"},
+      {"EmptyJsonl", {{"a.jsonl", ""}}, "a.jsonl:1", "empty file"},
+      {"CsvNonNumericField", {{"layer3.csv", h + "0,0,0.5,0.5,0,0\n0,1,0.5,abc,0,0.5\n"}},
+       "layer3.csv:3", "field 4 is 'abc', not a number"},
+      {"CsvNumberWithTrailingJunk", {{"layer3.csv", h + "0,0,0.5,0.5x,0,0\n"}}, "layer3.csv:2",
+       "field 4 is '0.5x', not a number"},
+      {"CsvWrongFieldCount", {{"layer3.csv", h + "0,0,0.5,0.5,0,0\n0,1,0.5,0.5,0\n"}},
+       "layer3.csv:3", "5 fields, expected 6"},
+      {"CsvHeaderColumnMismatch",
+       {{"layer3.csv", "layer_id,token,expert_0,expert_1,expert_2,expert_3\n0,0,0.5,0.5,0,0\n"}},
+       "layer3.csv:1", "header column 2 is 'token', expected 'token_id'"},
+      {"CsvHeaderWithOtherExpertCount",
+       {{"layer3.csv", "layer_id,token_id,expert_0,expert_1\n0,0,0.5,0.5\n"}}, "layer3.csv:1",
+       "header has 4 columns, expected 6"},
+      {"CsvInconsistentNonZeroCount", {{"layer3.csv", h + "0,0,0.5,0.5,0,0\n0,1,0.2,0.3,0.5,0\n"}},
+       "layer3.csv:3", "3 non-zero probabilities, earlier rows have 2"},
+      {"CsvNegativeProbability", {{"layer3.csv", h + "0,0,0.5,-0.5,0,0\n"}}, "layer3.csv:2",
+       "not a probability"},
+      {"CsvAllZeroRow", {{"layer3.csv", h + "0,0,0,0,0,0\n"}}, "layer3.csv:2",
+       "no non-zero probability"},
+      {"CsvRepeatedTokenId", {{"layer3.csv", h + "0,7,0.5,0.5,0,0\n0,7,0.5,0.5,0,0\n"}},
+       "layer3.csv:3", "token_id 7 repeated (first on line 2)"},
+      {"CsvFileNameWithoutLayerNumber", {{"gates.csv", h + "0,0,0.5,0.5,0,0\n"}}, "gates.csv:1",
+       "no layer number in the file name"},
+      {"CsvSameLayerTwice",
+       {{"layer3.csv", h + "0,0,0.5,0.5,0,0\n"}, {"run_layer3.csv", h + "0,0,0.5,0.5,0,0\n"}},
+       "run_layer3.csv:1", "layer 3 is also given by"},
+      {"CsvEmptyFile", {{"layer3.csv", ""}}, "layer3.csv:1", "empty file"},
+      {"CsvHeaderOnly", {{"layer3.csv", h}}, "layer3.csv:2", "no token rows"},
+      {"CsvErrorInSecondFile",
+       {{"layer3.csv", h + "0,0,0.5,0.5,0,0\n"}, {"layer4.csv", h + "0,0,0.5,0.5,0,0\n0,1,x,0,0,0\n"}},
+       "layer4.csv:3", "field 3 is 'x'"},
+  };
+}
+
+class ImportBadInputTest : public ::testing::TestWithParam<BadInputCase> {};
+
+TEST_P(ImportBadInputTest, FailsNamingFileAndLineAndLeavesNoOutput) {
+  const BadInputCase& c = GetParam();
+  ScopedTempDir dir;
+  ImportOptions options;
+  for (const auto& [name, contents] : c.files) options.inputs.push_back(dir.Write(name, contents));
+  options.output = dir.Path("out.trace");
+  options.num_experts = 4;
+  Status st = Import(options);
+  EXPECT_EQ(st.code(), Status::Code::kBadInput) << st.ToString();
+  EXPECT_NE(st.message().find(dir.Path(c.where) + ": "), std::string::npos)
+      << "message: " << st.message() << "\nexpected location: " << c.where;
+  EXPECT_NE(st.message().find(c.what), std::string::npos)
+      << "message: " << st.message() << "\nexpected to contain: " << c.what;
+  EXPECT_FALSE(std::filesystem::exists(options.output));
+  EXPECT_EQ(dir.List().size(), c.files.size()) << "temporaries left beside the output";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, ImportBadInputTest, ::testing::ValuesIn(Cases()),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace epsim::trace
