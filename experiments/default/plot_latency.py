@@ -130,6 +130,7 @@ def plot(runs, totals, out_path, title):
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=120)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a plot is for sharing
         os.replace(tmp, out_path)
     except BaseException:
         os.unlink(tmp)
