@@ -1,10 +1,31 @@
 // epsim import FILE... -o OUT.trace
+#include <iostream>
+
+#include <fmt/format.h>
+
 #include "sim/cli/commands.h"
 #include "sim/cli/data_paths.h"
 #include "sim/plan/model.h"
 #include "sim/trace/importer.h"
+#include "sim/trace/reader.h"
 
 namespace epsim::cli {
+namespace {
+
+// One line on stderr saying what was written (stdout stays for results).
+Status PrintSummary(const std::string& path) {
+  EPSIM_ASSIGN_OR_RETURN(auto reader, trace::TraceReader::Open(path));
+  const proto::TraceHeader& h = reader->header();
+  uint64_t rows = 0;
+  for (const proto::LayerInfo& l : h.layers()) rows += l.num_tokens();
+  std::cerr << fmt::format("epsim: wrote {}: {} layers ({}..{}), {} token rows, top-{} of {} experts\n",
+                           path, h.num_layers(), h.layers(0).layer(),
+                           h.layers(h.layers_size() - 1).layer(), rows, h.num_topk(),
+                           h.num_experts());
+  return Status::Ok();
+}
+
+}  // namespace
 
 Runner AddImportCommand(CLI::App& app) {
   auto opt = std::make_shared<trace::ImportOptions>();
@@ -29,7 +50,8 @@ Runner AddImportCommand(CLI::App& app) {
       opt->model = m.name();
     }
     if (opt->num_experts == 0) return Status::Usage("give --model or --num-experts");
-    return trace::Import(*opt);
+    EPSIM_RETURN_IF_ERROR(trace::Import(*opt));
+    return PrintSummary(opt->output);
   };
 }
 

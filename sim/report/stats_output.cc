@@ -24,9 +24,10 @@ nlohmann::ordered_json LayerJson(const plan::LayerStats& s, bool with_layer) {
   return j;
 }
 
-void Row(std::ostream& out, const std::string& layer, const plan::LayerStats& s) {
-  fmt::print(out, "{:>7} {:>12.1f} {:>10.4f} {:>16.4f} {:>12.4f}\n", layer, s.num_tokens,
-             s.ct_mean, s.rows_classical, s.rows_dedup);
+// Token counts are integers per layer; their mean over layers need not be.
+void Row(std::ostream& out, const std::string& layer, const plan::LayerStats& s, int digits) {
+  fmt::print(out, "{:>7} {:>12.{}f} {:>10.4f} {:>16.4f} {:>12.4f}\n", layer, s.num_tokens,
+             digits, s.ct_mean, s.rows_classical, s.rows_dedup);
 }
 
 }  // namespace
@@ -46,8 +47,8 @@ void WriteRoutingStatsTable(std::ostream& out, const std::string& trace_path,
   fmt::print(out, "# ct = distinct devices per token; rows = rows per token leaving its device\n");
   fmt::print(out, "#{:>6} {:>12} {:>10} {:>16} {:>12}\n", "layer", "num_tokens", "ct_mean",
              "rows_classical", "rows_dedup");
-  for (const plan::LayerStats& s : stats.layers) Row(out, std::to_string(s.layer), s);
-  Row(out, "mean", stats.mean);
+  for (const plan::LayerStats& s : stats.layers) Row(out, std::to_string(s.layer), s, 0);
+  Row(out, "mean", stats.mean, 2);
 }
 
 }  // namespace epsim::report

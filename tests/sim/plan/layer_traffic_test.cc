@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/trace/synth.h"
 #include "tests/sim/plan/plan_test_util.h"
 
 namespace epsim::plan {
@@ -38,6 +39,27 @@ TEST(LayerTrafficTest, CausalContextFollowsSequencePositions) {
   // One sequence of 4 tokens: contexts 1, 2 on rank 0 and 3, 4 on rank 1.
   EXPECT_DOUBLE_EQ(t.sum_context_per_rank[0], 3.0);
   EXPECT_DOUBLE_EQ(t.sum_context_per_rank[1], 7.0);
+}
+
+// Property on generated traces: deduplication never adds a row, and both
+// strategies feed every expert the same tokens (only the rows differ).
+TEST(LayerTrafficTest, DedupNeverMovesMoreRowsThanClassical) {
+  for (uint32_t ranks : {2u, 4u, 8u, 16u}) {
+    trace::UniformTraceOptions o;
+    o.layers = {0, 1};
+    o.num_tokens = 1000 + ranks;  // uneven split
+    o.seed = ranks;
+    auto trace = trace::GenerateUniformTrace(o);
+    const placement::Placement p = *placement::Contiguous(64, ranks);
+    for (const trace::LayerRouting& layer : trace->layers) {
+      LayerTraffic c = CountLayer(layer, p, *dispatch::MakeClassical());
+      LayerTraffic d = CountLayer(layer, p, *dispatch::MakeDedup());
+      for (size_t i = 0; i < c.rows.size(); ++i) EXPECT_LE(d.rows[i], c.rows[i]) << ranks;
+      EXPECT_LT(d.RemoteRows(), c.RemoteRows()) << ranks;
+      EXPECT_EQ(d.tokens_per_expert, c.tokens_per_expert);
+      EXPECT_EQ(d.sum_devices, c.sum_devices);
+    }
+  }
 }
 
 }  // namespace
