@@ -147,7 +147,7 @@ Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid
   cmd->add_option("--csv", opt->csv, "Also write the CSV records to this file");
   cmd->add_option("--timeline", opt->timeline, "Write a Chrome trace (Perfetto) to this file");
   cmd->add_option("--tokens", opt->tokens, "Tokens per layer of the synthetic trace")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 1 << 30))
       ->capture_default_str();
   cmd->add_option("--seed", opt->seed, "Seed of the synthetic trace")->capture_default_str();
   cmd->footer("SimGrid flags (--cfg=..., --log=...) pass through to the simulation engine.");

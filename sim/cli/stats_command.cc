@@ -22,7 +22,7 @@ Runner AddStatsCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("stats", "Routing statistics of a trace for an EP size");
   cmd->add_option("--trace", opt->trace, "Trace file")->required();
   cmd->add_option("--ep", opt->ep, "Expert-parallel size (devices)")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 1 << 30))
       ->capture_default_str();
   cmd->add_option("--placement", opt->placement, "Expert placement")->capture_default_str();
   cmd->add_flag("--json", opt->json, "Print JSON instead of a table");
