@@ -21,6 +21,8 @@ using Runner = std::function<Status()>;
 Runner AddImportCommand(CLI::App& app);
 Runner AddStatsCommand(CLI::App& app);
 Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
+Runner AddSynthCommand(CLI::App& app);
+Runner AddTraceCommand(CLI::App& app);
 
 }  // namespace epsim::cli
 

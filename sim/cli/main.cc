@@ -31,19 +31,20 @@ int main(int argc, char** argv) {
                "expert-parallel dispatch strategy"};
   app.require_subcommand(1);
   app.fallthrough(false);
-  std::vector<std::pair<CLI::App*, epsim::cli::Runner>> commands;
-  epsim::cli::Runner import = epsim::cli::AddImportCommand(app);
-  epsim::cli::Runner stats = epsim::cli::AddStatsCommand(app);
-  epsim::cli::Runner simulate = epsim::cli::AddSimulateCommand(app, &simgrid_args);
+  const std::vector<std::pair<std::string, epsim::cli::Runner>> commands = {
+      {"import", epsim::cli::AddImportCommand(app)},
+      {"trace", epsim::cli::AddTraceCommand(app)},
+      {"synth", epsim::cli::AddSynthCommand(app)},
+      {"stats", epsim::cli::AddStatsCommand(app)},
+      {"simulate", epsim::cli::AddSimulateCommand(app, &simgrid_args)}};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 1;
   }
   epsim::Status status;
-  if (app.got_subcommand("import")) status = import();
-  if (app.got_subcommand("stats")) status = stats();
-  if (app.got_subcommand("simulate")) status = simulate();
+  for (const auto& [name, run] : commands)
+    if (app.got_subcommand(name)) status = run();
   if (!status.ok()) std::cerr << "epsim: " << status.ToString() << "\n";
   return status.ExitCode();
 }

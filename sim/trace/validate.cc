@@ -1,0 +1,78 @@
+#include "sim/trace/validate.h"
+
+#include <cmath>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "sim/trace/reader.h"
+
+namespace epsim::trace {
+namespace {
+
+// Checks the scores of one row: finite, non-negative, selected ones in
+// descending order, candidates no higher than the lowest selected.
+std::string CheckScores(const float* w, uint32_t k, uint32_t c) {
+  for (uint32_t i = 0; i < c; ++i) {
+    if (!std::isfinite(w[i]) || w[i] < 0) return fmt::format("score {} is {}", i, w[i]);
+    if (i > 0 && i < k && w[i] > w[i - 1])
+      return fmt::format("selected scores not descending: {} then {}", w[i - 1], w[i]);
+    if (i >= k && w[i] > w[k - 1])
+      return fmt::format("candidate {} scores {} above the lowest selected {}", i, w[i], w[k - 1]);
+  }
+  return "";
+}
+
+class Validator {
+ public:
+  Validator(const std::string& path, const proto::TraceHeader& h) : path_(path), header_(h) {}
+
+  Status Check(const proto::LayerRecord& rec, uint64_t record_index) {
+    const uint32_t k = header_.num_topk(), c = header_.num_candidates();
+    std::unordered_set<uint64_t>& seen = tokens_by_layer_[rec.layer()];
+    for (int t = 0; t < rec.token_ids_size(); ++t) {
+      const uint64_t token = rec.token_ids(t);
+      auto where = [&] {
+        return fmt::format("{}: record {} (layer {}, token {})", path_, record_index, rec.layer(),
+                           token);
+      };
+      const std::string bad = CheckScores(rec.topk_weights().data() + size_t(t) * c, k, c);
+      if (!bad.empty()) return Status::BadInput(where() + ": " + bad);
+      if (!seen.insert(token).second)
+        return Status::BadInput(where() + ": token appears twice in the layer");
+      auto [it, fresh] = sequence_of_.emplace(token, rec.sequence_ids(t));
+      if (!fresh && it->second != rec.sequence_ids(t))
+        return Status::BadInput(where() + fmt::format(": sequence {} here but {} in another layer",
+                                                      rec.sequence_ids(t), it->second));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const std::string& path_;
+  const proto::TraceHeader& header_;
+  std::map<uint32_t, std::unordered_set<uint64_t>> tokens_by_layer_;
+  std::unordered_map<uint64_t, uint64_t> sequence_of_;
+};
+
+}  // namespace
+
+Result<ValidationSummary> ValidateTrace(const std::string& path) {
+  EPSIM_ASSIGN_OR_RETURN(auto reader, TraceReader::Open(path));
+  Validator validator(path, reader->header());
+  ValidationSummary summary;
+  summary.layers = reader->header().num_layers();
+  proto::LayerRecord record;
+  while (true) {
+    EPSIM_ASSIGN_OR_RETURN(bool more, reader->Next(&record));
+    if (!more) break;
+    ++summary.records;
+    summary.rows += record.token_ids_size();
+    EPSIM_RETURN_IF_ERROR(validator.Check(record, summary.records));
+  }
+  return summary;
+}
+
+}  // namespace epsim::trace
