@@ -1,4 +1,4 @@
-// epsim stats --trace T --ep D [--json]
+// epsim stats --trace T --ep D [--format console|csv|json] [--matrices]
 #include <iostream>
 
 #include "sim/cli/commands.h"
@@ -12,8 +12,21 @@ struct StatsOptions {
   std::string trace;
   uint32_t ep = 4;
   std::string placement = "contiguous";
+  std::string format = "console";
   bool json = false;
+  bool matrices = false;
 };
+
+constexpr char kHelpFooter[] =
+    "Per layer: ct_mean = mean distinct devices a token's experts live on (its own device\n"
+    "counted when one of its experts is there); rows_classical / rows_dedup = mean rows per\n"
+    "token leaving its device; load_imbalance, load_cv = max/mean and CV of tokens per\n"
+    "expert; device_imbalance = max/mean of expert-token pairs per device; collab_intra =\n"
+    "fraction of co-activated expert pairs on one device; affinity_concentration = share of\n"
+    "next-layer picks going to each expert's most frequent successor; affinity_same_device =\n"
+    "share of (this layer, next layer) pick pairs on one device. --matrices adds, in JSON,\n"
+    "per-expert load, per-device load, the co-activation and affinity matrices and the\n"
+    "[src][dst] row matrices of classical and dedup dispatch.";
 
 }  // namespace
 
@@ -25,12 +38,22 @@ Runner AddStatsCommand(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 30))
       ->capture_default_str();
   cmd->add_option("--placement", opt->placement, "Expert placement")->capture_default_str();
-  cmd->add_flag("--json", opt->json, "Print JSON instead of a table");
+  cmd->add_option("--format", opt->format, "console, csv or json")
+      ->check(CLI::IsMember({"console", "csv", "json"}))
+      ->capture_default_str();
+  cmd->add_flag("--json", opt->json, "Same as --format json");
+  cmd->add_flag("--matrices", opt->matrices, "JSON: add load vectors and matrices per layer");
+  cmd->footer(kHelpFooter);
   return [opt]() -> Status {
     EPSIM_ASSIGN_OR_RETURN(plan::RoutingStats stats,
                            plan::ComputeRoutingStats(opt->trace, opt->ep, opt->placement));
-    if (opt->json)
-      std::cout << report::RoutingStatsJson(stats);
+    const std::string format = opt->json ? "json" : opt->format;
+    if (opt->matrices && format != "json")
+      return Status::Usage("--matrices needs --format json");
+    if (format == "json")
+      std::cout << report::RoutingStatsJson(stats, opt->matrices);
+    else if (format == "csv")
+      std::cout << report::RoutingStatsCsv(stats);
     else
       report::WriteRoutingStatsTable(std::cout, opt->trace, stats);
     return Status::Ok();

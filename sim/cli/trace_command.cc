@@ -1,9 +1,19 @@
-// epsim trace show|validate: look inside a trace file and check it.
+// epsim trace show|validate|matrix: look inside a trace file, check it, and
+// export a layer's traffic for NCCL benchmarks.
 #include <iostream>
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "sim/base/file_util.h"
 #include "sim/cli/commands.h"
+#include "sim/cli/data_paths.h"
+#include "sim/dispatch/strategy.h"
+#include "sim/placement/placement.h"
+#include "sim/plan/layer_traffic.h"
+#include "sim/plan/model.h"
+#include "sim/plan/schedule_builder.h"
 #include "sim/report/trace_output.h"
 #include "sim/trace/reader.h"
 #include "sim/trace/validate.h"
@@ -15,7 +25,49 @@ struct TraceOptions {
   std::string path;
   uint32_t records = 2;
   uint32_t tokens = 4;
+  // matrix
+  uint32_t ep = 4;
+  int64_t layer = -1;  // -1: the first traced layer
+  std::string dispatch = "dedup";
+  std::string model;
+  std::string unit = "B";
+  std::string output;
 };
+
+// One layer's dispatch bytes [src][dst] under a strategy, as the planner
+// counts them: rows x hidden x dispatch bytes per element.
+Status Matrix(const TraceOptions& opt) {
+  EPSIM_ASSIGN_OR_RETURN(trace::Trace trace, trace::ReadTrace(opt.path));
+  const std::string model_name = opt.model.empty() ? trace.header.model() : opt.model;
+  if (model_name.empty()) return Status::Usage(opt.path + ": trace names no model; give --model");
+  EPSIM_ASSIGN_OR_RETURN(proto::Model model, plan::LoadModel(ResolveDataFile("models", model_name)));
+  EPSIM_ASSIGN_OR_RETURN(auto strategy, dispatch::MakeStrategy(opt.dispatch));
+  EPSIM_ASSIGN_OR_RETURN(placement::Placement placement,
+                         placement::MakePlacement("contiguous", model.num_experts(), opt.ep));
+  if (trace.layers.empty()) return Status::BadInput(opt.path + ": trace has no layers");
+  const trace::LayerRouting* layer = &trace.layers.front();
+  if (opt.layer >= 0) {
+    auto it = std::find_if(trace.layers.begin(), trace.layers.end(),
+                           [&](const trace::LayerRouting& l) { return l.layer == opt.layer; });
+    if (it == trace.layers.end())
+      return Status::BadInput(fmt::format("{}: no layer {} in the trace", opt.path, opt.layer));
+    layer = &*it;
+  }
+  EPSIM_RETURN_IF_ERROR(plan::CheckCompatible(trace, model, placement));
+  const plan::LayerTraffic traffic = plan::CountLayer(*layer, placement, *strategy);
+  std::vector<uint64_t> bytes(traffic.rows.size(), 0);
+  const uint64_t row_bytes = uint64_t{model.hidden()} * model.dispatch_bytes();
+  for (uint32_t s = 0; s < opt.ep; ++s)
+    for (uint32_t d = 0; d < opt.ep; ++d)
+      if (s != d) bytes[s * opt.ep + d] = traffic.rows[s * opt.ep + d] * row_bytes;
+  const std::string text =
+      report::TrafficMatrixText(bytes, opt.ep, opt.unit == "KiB" ? 1024 : 1);
+  if (opt.output.empty()) {
+    std::cout << text;
+    return Status::Ok();
+  }
+  return WriteFileAtomically(opt.output, text);
+}
 
 Status Show(const TraceOptions& opt) {
   EPSIM_ASSIGN_OR_RETURN(auto reader, trace::TraceReader::Open(opt.path));
@@ -49,9 +101,28 @@ Runner AddTraceCommand(CLI::App& app) {
   CLI::App* validate = cmd->add_subcommand(
       "validate", "Check every invariant; exit 2 naming the first violation");
   validate->add_option("trace", opt->path, "Trace file")->required();
-  return [opt, show, validate]() -> Status {
+  CLI::App* matrix = cmd->add_subcommand(
+      "matrix", "One layer's dispatch traffic as a rank x rank byte matrix (alltoallv input)");
+  matrix->add_option("trace", opt->path, "Trace file")->required();
+  matrix->add_option("--ep", opt->ep, "Expert-parallel size")
+      ->check(CLI::Range(1, 1 << 16))
+      ->capture_default_str();
+  matrix->add_option("--layer", opt->layer, "Layer; default the first traced layer");
+  matrix->add_option("--dispatch", opt->dispatch, "Dispatch strategy")->capture_default_str();
+  matrix->add_option("--model", opt->model, "Model name or file; default the trace's model");
+  matrix->add_option("--unit", opt->unit, "Entries in B or KiB (rounded up)")
+      ->check(CLI::IsMember({"B", "KiB"}))
+      ->capture_default_str();
+  matrix->add_option("-o,--output", opt->output, "Write to this file instead of stdout");
+  matrix->footer(
+      "Row = sending rank, column = receiving rank; entry = bytes that dispatch sends over\n"
+      "links in that layer (rows x hidden x dispatch bytes per element; diagonal 0).\n"
+      "Combine moves the transpose. Feed it to an all-to-all-v benchmark that reads a\n"
+      "traffic matrix file to replay the same pattern with NCCL.");
+  return [opt, show, validate, matrix]() -> Status {
     if (show->parsed()) return Show(*opt);
     if (validate->parsed()) return Validate(*opt);
+    if (matrix->parsed()) return Matrix(*opt);
     return Status::Usage("trace: give show or validate");
   };
 }

@@ -1,4 +1,5 @@
-// Printing routing statistics (sim/plan/routing_stats.h).
+// Printing routing statistics (sim/plan/routing_stats.h): a console table,
+// CSV (one row per layer and a mean row) or JSON.
 #ifndef EPSIM_SIM_REPORT_STATS_OUTPUT_H_
 #define EPSIM_SIM_REPORT_STATS_OUTPUT_H_
 
@@ -10,11 +11,17 @@
 namespace epsim::report {
 
 // {"layers": [{"layer", "num_tokens", "ct_mean", "rows_classical",
-// "rows_dedup"}...], "mean": {...}}; figures with full double precision.
-std::string RoutingStatsJson(const plan::RoutingStats& stats);
+// "rows_dedup", "load_imbalance", ...}...], "mean": {...}}; with
+// `matrices`, each layer also carries "load", "device_load", "coact",
+// "affinity" (with "affinity_next_layer"), "traffic_classical" and
+// "traffic_dedup" (rows [src][dst]). Figures at full double precision.
+std::string RoutingStatsJson(const plan::RoutingStats& stats, bool matrices);
 
-// A '#' header naming the trace, EP size and placement, then one row per
-// layer and the mean.
+// Header row, one row per layer, then a row with layer "mean".
+std::string RoutingStatsCsv(const plan::RoutingStats& stats);
+
+// A '#' header naming the trace, EP size and placement and defining the
+// columns, then one row per layer and the mean.
 void WriteRoutingStatsTable(std::ostream& out, const std::string& trace_path,
                             const plan::RoutingStats& stats);
 

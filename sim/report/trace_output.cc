@@ -46,4 +46,17 @@ void WriteTraceRecord(std::ostream& out, const proto::TraceHeader& h,
     fmt::print(out, "  ... {} more\n", rec.token_ids_size() - shown);
 }
 
+std::string TrafficMatrixText(const std::vector<uint64_t>& bytes, uint32_t n,
+                              uint64_t unit_bytes) {
+  std::string out;
+  for (uint32_t src = 0; src < n; ++src) {
+    for (uint32_t dst = 0; dst < n; ++dst) {
+      const uint64_t b = bytes[size_t{src} * n + dst];
+      out += fmt::format("{}{}", dst == 0 ? "" : " ", (b + unit_bytes - 1) / unit_bytes);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace epsim::report

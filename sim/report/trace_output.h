@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "sim/proto/trace.pb.h"
 
@@ -20,6 +21,13 @@ void WriteTraceHeader(std::ostream& out, const std::string& path,
 void WriteTraceRecord(std::ostream& out, const proto::TraceHeader& header,
                       const proto::LayerRecord& record, uint64_t record_index,
                       uint32_t max_tokens);
+
+// A traffic matrix as the whitespace "rank x rank" text that traffic-matrix
+// all-to-all-v benchmarks read (one line per sending rank, one column per
+// receiving rank, no header): entry [src][dst] is bytes[src * n + dst]
+// divided by `unit_bytes` (1 for bytes, 1024 for KiB), rounded up.
+std::string TrafficMatrixText(const std::vector<uint64_t>& bytes, uint32_t n,
+                              uint64_t unit_bytes);
 
 }  // namespace epsim::report
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -32,6 +33,31 @@ TEST(RoutingStatsTest, HandTraceGivesHandCountedMeans) {
   EXPECT_DOUBLE_EQ(stats->layers[0].rows_classical, 3.0 / 4);
   EXPECT_DOUBLE_EQ(stats->layers[0].rows_dedup, 2.0 / 4);
   EXPECT_DOUBLE_EQ(stats->mean.rows_dedup, 0.5);
+}
+
+// The same hand trace: loads e0..e3 = 3, 2, 2, 1; devices 5, 3; per-token
+// expert pairs (0,1) x2 and (2,3) on one device, (0,2) across; layer 3
+// repeats layer 0, so 14 of the 16 (this pick, next pick) pairs share a device.
+TEST(RoutingStatsTest, HandTraceLoadCollaborationAffinityAndTraffic) {
+  const std::string path = TempPath("hand_detail");
+  ASSERT_TRUE(trace::WriteTrace(path, testing::HandTrace({0, 3})).ok());
+  auto stats = ComputeRoutingStats(path, 2, "contiguous");
+  std::filesystem::remove(path);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  const LayerStats& l0 = stats->layers[0];
+  EXPECT_DOUBLE_EQ(l0.load_imbalance, 1.5);
+  EXPECT_NEAR(l0.load_cv, std::sqrt(0.5) / 2, 1e-12);
+  EXPECT_DOUBLE_EQ(l0.device_imbalance, 1.25);
+  EXPECT_DOUBLE_EQ(l0.collab_intra, 0.75);
+  ASSERT_TRUE(l0.has_next_layer);
+  EXPECT_DOUBLE_EQ(l0.affinity_concentration, 0.5);
+  EXPECT_DOUBLE_EQ(l0.affinity_same_device, 14.0 / 16);
+  EXPECT_FALSE(stats->layers[1].has_next_layer);
+  EXPECT_EQ(stats->details[0].device_load, (std::vector<uint64_t>{5, 3}));
+  EXPECT_EQ(stats->details[0].traffic_classical, (std::vector<uint64_t>{0, 1, 2, 0}));
+  EXPECT_EQ(stats->details[0].traffic_dedup, (std::vector<uint64_t>{0, 1, 1, 0}));
+  EXPECT_EQ(stats->trace.layers[0].coact.at(0, 1), 2u);
+  EXPECT_EQ(stats->trace.layers[0].coact.at(0, 0), 3u);  // diagonal = load
 }
 
 // E[C_T] = D (1 - C(E - E/D, k) / C(E, k)) for uniform routing: OLMoE (64
