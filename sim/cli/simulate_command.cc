@@ -8,6 +8,7 @@
 #include "sim/base/file_util.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/data_paths.h"
+#include "sim/cli/inputs.h"
 #include "sim/dispatch/strategy.h"
 #include "sim/engine/simulator.h"
 #include "sim/engine/topology.h"
@@ -106,10 +107,12 @@ Status Run(const SimulateOptions& opt, const std::vector<std::string>& simgrid_a
   EPSIM_ASSIGN_OR_RETURN(placement::Placement placement,
                          placement::MakePlacement(opt.placement, model.num_experts(), ep));
   EPSIM_ASSIGN_OR_RETURN(trace::Trace trace, LoadOrGenerate(opt, model));
+  const placement::LayerPlacements placements(std::move(placement));
+  const dispatch::ClusterMap cluster = ClusterOf(topo, ep);
   std::vector<proto::Schedule> schedules;
   for (const auto& strategy : strategies) {
     EPSIM_ASSIGN_OR_RETURN(proto::Schedule s,
-                           plan::BuildSchedule(trace, model, placement, *strategy));
+                           plan::BuildSchedule({trace, model, placements, *strategy, cluster}));
     schedules.push_back(std::move(s));
   }
   engine::SimOptions sim_opt;

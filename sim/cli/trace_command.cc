@@ -53,8 +53,12 @@ Status Matrix(const TraceOptions& opt) {
       return Status::BadInput(fmt::format("{}: no layer {} in the trace", opt.path, opt.layer));
     layer = &*it;
   }
-  EPSIM_RETURN_IF_ERROR(plan::CheckCompatible(trace, model, placement));
-  const plan::LayerTraffic traffic = plan::CountLayer(*layer, placement, *strategy);
+  const placement::LayerPlacements placements(std::move(placement));
+  const dispatch::ClusterMap cluster = dispatch::ClusterMap::SingleNode(opt.ep);
+  const plan::PlanInputs in{trace, model, placements, *strategy, cluster};
+  EPSIM_RETURN_IF_ERROR(plan::CheckCompatible(in));
+  EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, plan::ContextFor(in, layer->layer));
+  const plan::LayerTraffic traffic = plan::CountLayer(*layer, ctx, *strategy);
   std::vector<uint64_t> bytes(traffic.rows.size(), 0);
   const uint64_t row_bytes = uint64_t{model.hidden()} * model.dispatch_bytes();
   for (uint32_t s = 0; s < opt.ep; ++s)

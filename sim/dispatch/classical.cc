@@ -9,12 +9,16 @@ class Classical : public Strategy {
  public:
   std::string name() const override { return "classical"; }
 
-  void Route(std::span<const uint32_t> topk, uint32_t src_rank,
-             const placement::Placement& placement, RoutedToken* out) const override {
+  void Route(const TokenView& token, uint32_t src_rank, const RouteContext& ctx,
+             RoutedToken* out) const override {
     out->Clear();
+    const auto topk = token.topk();
     out->experts.assign(topk.begin(), topk.end());
-    for (uint32_t i = 0; i < topk.size(); ++i)
-      out->rows.push_back({placement.RankOf(topk[i]), i, 1});
+    out->weights.assign(token.scores.begin(), token.scores.begin() + token.num_topk);
+    for (uint32_t i = 0; i < topk.size(); ++i) {
+      const uint32_t rank = ChooseReplica(ctx.placement, ctx.cluster, topk[i], src_rank, {});
+      out->rows.push_back({rank, i, 1, rank});
+    }
   }
 };
 

@@ -1,24 +1,60 @@
 #include "sim/placement/placement.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace epsim::placement {
 
 Result<Placement> Placement::Make(std::string name, uint32_t num_ranks,
                                   std::vector<uint32_t> rank_of_expert) {
+  std::vector<std::vector<uint32_t>> ranks(rank_of_expert.size());
+  for (size_t e = 0; e < ranks.size(); ++e) ranks[e] = {rank_of_expert[e]};
+  return MakeReplicated(std::move(name), num_ranks, std::move(ranks));
+}
+
+Result<Placement> Placement::MakeReplicated(std::string name, uint32_t num_ranks,
+                                            std::vector<std::vector<uint32_t>> ranks_of_expert) {
   if (num_ranks == 0) return Status::Usage("placement needs at least one rank");
   Placement p;
   p.name_ = std::move(name);
   p.num_ranks_ = num_ranks;
   p.experts_on_rank_.resize(num_ranks);
-  for (uint32_t e = 0; e < rank_of_expert.size(); ++e) {
-    if (rank_of_expert[e] >= num_ranks)
-      return Status::BadInput(fmt::format("placement {}: expert {} on rank {} >= num_ranks {}",
-                                          p.name_, e, rank_of_expert[e], num_ranks));
-    p.experts_on_rank_[rank_of_expert[e]].push_back(e);
+  for (uint32_t e = 0; e < ranks_of_expert.size(); ++e) {
+    const std::vector<uint32_t>& ranks = ranks_of_expert[e];
+    if (ranks.empty())
+      return Status::BadInput(fmt::format("placement {}: expert {} has no rank", p.name_, e));
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      if (ranks[i] >= num_ranks)
+        return Status::BadInput(fmt::format("placement {}: expert {} on rank {} >= num_ranks {}",
+                                            p.name_, e, ranks[i], num_ranks));
+      if (std::find(ranks.begin(), ranks.begin() + i, ranks[i]) != ranks.begin() + i)
+        return Status::BadInput(
+            fmt::format("placement {}: expert {} twice on rank {}", p.name_, e, ranks[i]));
+      p.experts_on_rank_[ranks[i]].push_back(e);
+    }
+    p.replicated_ |= ranks.size() > 1;
   }
-  p.rank_of_expert_ = std::move(rank_of_expert);
+  p.ranks_of_expert_ = std::move(ranks_of_expert);
   return p;
+}
+
+LayerPlacements::LayerPlacements(Placement all) : fallback_(std::move(all)) {}
+
+Status LayerPlacements::Set(uint32_t layer, Placement placement) {
+  if (placement.num_experts() != fallback_.num_experts() ||
+      placement.num_ranks() != fallback_.num_ranks())
+    return Status::BadInput(fmt::format(
+        "layer {}: placement of {} experts on {} ranks, expected {} on {}", layer,
+        placement.num_experts(), placement.num_ranks(), fallback_.num_experts(),
+        fallback_.num_ranks()));
+  per_layer_.insert_or_assign(layer, std::move(placement));
+  return Status::Ok();
+}
+
+const Placement& LayerPlacements::ForLayer(uint32_t layer) const {
+  auto it = per_layer_.find(layer);
+  return it == per_layer_.end() ? fallback_ : it->second;
 }
 
 Result<Placement> Contiguous(uint32_t num_experts, uint32_t num_ranks) {

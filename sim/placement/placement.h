@@ -1,12 +1,16 @@
-// Expert placement: which device (rank) holds each routed expert of a layer.
+// Expert placement: which devices (ranks) hold each routed expert of a layer.
 //
-// A Placement is a plain map expert -> rank plus its inverse. It is computed
-// once per run (per layer where a strategy asks for it) and shared, read-only,
-// by the dispatch strategies, the planner and the hardware harness.
+// A Placement maps every expert to one or more ranks (more than one when the
+// expert is replicated, EPLB-style; the first is the primary copy) and keeps
+// the inverse. LayerPlacements holds one Placement per MoE layer, as a
+// placement file (sim/proto/placement.proto) describes. Both are computed
+// once per run and shared, read-only, by the dispatch strategies, the
+// planner, the statistics and the hardware harness.
 #ifndef EPSIM_SIM_PLACEMENT_PLACEMENT_H_
 #define EPSIM_SIM_PLACEMENT_PLACEMENT_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,29 +20,57 @@ namespace epsim::placement {
 
 class Placement {
  public:
-  // `rank_of_expert[e]` is the device holding expert e; every value must be
-  // < num_ranks. Checked by Make().
+  // One copy per expert: `rank_of_expert[e]` < num_ranks (checked).
   static Result<Placement> Make(std::string name, uint32_t num_ranks,
                                 std::vector<uint32_t> rank_of_expert);
+  // Replicated: `ranks_of_expert[e]` non-empty, distinct, each < num_ranks.
+  static Result<Placement> MakeReplicated(std::string name, uint32_t num_ranks,
+                                          std::vector<std::vector<uint32_t>> ranks_of_expert);
 
   const std::string& name() const { return name_; }
-  uint32_t num_experts() const { return static_cast<uint32_t>(rank_of_expert_.size()); }
+  uint32_t num_experts() const { return static_cast<uint32_t>(ranks_of_expert_.size()); }
   uint32_t num_ranks() const { return num_ranks_; }
-  uint32_t RankOf(uint32_t expert) const { return rank_of_expert_[expert]; }
-  // Experts on `rank`, ascending.
+  // The primary copy's rank.
+  uint32_t RankOf(uint32_t expert) const { return ranks_of_expert_[expert][0]; }
+  // Every rank holding a copy, primary first.
+  const std::vector<uint32_t>& RanksOf(uint32_t expert) const { return ranks_of_expert_[expert]; }
+  bool replicated() const { return replicated_; }
+  // Experts with a copy on `rank`, ascending.
   const std::vector<uint32_t>& ExpertsOn(uint32_t rank) const { return experts_on_rank_[rank]; }
 
  private:
   std::string name_;
   uint32_t num_ranks_ = 0;
-  std::vector<uint32_t> rank_of_expert_;
+  bool replicated_ = false;
+  std::vector<std::vector<uint32_t>> ranks_of_expert_;
   std::vector<std::vector<uint32_t>> experts_on_rank_;
+};
+
+// Per-layer placements; layers not listed use the fallback.
+class LayerPlacements {
+ public:
+  // The same placement for every layer.
+  explicit LayerPlacements(Placement all);
+  // Adds or replaces the placement of `layer` (same experts and ranks).
+  Status Set(uint32_t layer, Placement placement);
+
+  const std::string& name() const { return fallback_.name(); }
+  uint32_t num_experts() const { return fallback_.num_experts(); }
+  uint32_t num_ranks() const { return fallback_.num_ranks(); }
+  const Placement& ForLayer(uint32_t layer) const;
+  const std::map<uint32_t, Placement>& per_layer() const { return per_layer_; }
+  const Placement& fallback() const { return fallback_; }
+
+ private:
+  Placement fallback_;
+  std::map<uint32_t, Placement> per_layer_;
 };
 
 // Experts [r*E/D, (r+1)*E/D) on rank r. E not divisible by D is bad input.
 Result<Placement> Contiguous(uint32_t num_experts, uint32_t num_ranks);
 
-// Builds a placement by name ("contiguous"). Unknown names are usage errors.
+// Builds a trace-independent placement by name ("contiguous"). Unknown
+// names are usage errors listing the known ones.
 Result<Placement> MakePlacement(const std::string& name, uint32_t num_experts, uint32_t num_ranks);
 
 }  // namespace epsim::placement

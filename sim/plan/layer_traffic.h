@@ -1,7 +1,7 @@
 // LayerTraffic: what one MoE layer's dispatch does, counted over all tokens
 // of the layer for one placement and strategy. The planner turns it into
-// schedule phases; the statistics report its means. Routing itself lives in
-// sim/dispatch; this only counts.
+// schedule phases; the statistics and `epsim compare` report it. Routing
+// itself lives in sim/dispatch; this only counts.
 #ifndef EPSIM_SIM_PLAN_LAYER_TRAFFIC_H_
 #define EPSIM_SIM_PLAN_LAYER_TRAFFIC_H_
 
@@ -17,25 +17,43 @@ namespace epsim::plan {
 struct LayerTraffic {
   uint32_t num_ranks = 0;
   uint64_t num_tokens = 0;
-  std::vector<uint64_t> tokens_per_rank;    // [rank] tokens held before dispatch
-  std::vector<uint64_t> rows;               // [src * num_ranks + dst], diagonal = local rows
-  std::vector<uint64_t> tokens_per_expert;  // [expert] (token, expert) pairs computed
+  std::vector<uint64_t> tokens_per_rank;  // [rank] tokens held before dispatch
+  // First-stage rows [src * num_ranks + dst], diagonal = local rows. For
+  // hierarchical dispatch dst is the relay that receives the network copy.
+  std::vector<uint64_t> rows;
+  // Second stage of hierarchical dispatch: rows a relay forwards inside its
+  // node, [relay * num_ranks + dst]; all zero for single-stage strategies.
+  std::vector<uint64_t> forward_rows;
+  std::vector<uint64_t> tokens_per_expert;        // [expert] (token, expert) pairs computed
+  std::vector<uint64_t> tokens_per_rank_expert;   // [rank * E + expert], replicas apart
   std::vector<uint64_t> reduce_inputs_per_rank;   // [rank] expert outputs summed by stage-1 reduce
   std::vector<uint64_t> reduce_outputs_per_rank;  // [rank] rows those sums produce
   std::vector<double> sum_context_per_rank;       // [rank] causal attention context, see compute_cost.h
-  uint64_t sum_devices = 0;  // sum over tokens of distinct devices reached (C_T)
+  uint64_t sum_devices = 0;     // sum over tokens of distinct devices reached (C_T)
+  uint64_t sum_nodes = 0;       // sum over tokens of distinct nodes reached
+  uint64_t topk_picks = 0;      // num_tokens x num_topk
+  uint64_t topk_changed = 0;    // top-k picks the strategy did not use
+  double weight_total = 0;      // sum of the router's top-k scores
+  double weight_kept = 0;       // the part of it whose experts are still used
 
-  // Rows that leave their device (off-diagonal sum).
+  // Rows that leave their device (off-diagonal sums of both stages).
   uint64_t RemoteRows() const;
-  // Rows received by `rank`, local ones included.
+  // First-stage rows received by `rank`, local ones included.
   uint64_t RowsInto(uint32_t rank) const;
-  // Rows sent from `rank`, local ones included.
+  // First-stage rows sent from `rank`, local ones included.
   uint64_t RowsFrom(uint32_t rank) const;
+  // Rows `rank` forwards, resp. receives, in the second stage.
+  uint64_t ForwardFrom(uint32_t rank) const;
+  uint64_t ForwardInto(uint32_t rank) const;
 };
 
 // Routes every token of `layer` (held as TokenSplit says) and counts.
-LayerTraffic CountLayer(const trace::LayerRouting& layer, const placement::Placement& placement,
+// `ctx.placement` must be the layer's placement.
+LayerTraffic CountLayer(const trace::LayerRouting& layer, const dispatch::RouteContext& ctx,
                         const dispatch::Strategy& strategy);
+
+// The token's view for the strategies: its candidates and scores.
+dispatch::TokenView ViewOf(const trace::LayerRouting& layer, size_t t);
 
 }  // namespace epsim::plan
 

@@ -34,19 +34,25 @@ uint64_t AddRemoteRows(const dispatch::RoutedToken& routed, uint32_t src, uint32
 class TokenCounter {
  public:
   explicit TokenCounter(const placement::Placement& placement)
-      : placement_(placement), classical_(dispatch::MakeClassical()), dedup_(dispatch::MakeDedup()) {}
+      : placement_(placement),
+        cluster_(dispatch::ClusterMap::SingleNode(placement.num_ranks())),
+        ctx_{placement_, cluster_, nullptr},
+        classical_(dispatch::MakeClassical()),
+        dedup_(dispatch::MakeDedup()) {}
 
-  void Count(std::span<const uint32_t> topk, uint32_t src, LayerSums* sums) {
+  void Count(const dispatch::TokenView& token, uint32_t src, LayerSums* sums) {
     const uint32_t d = placement_.num_ranks();
-    classical_->Route(topk, src, placement_, &routed_);
+    classical_->Route(token, src, ctx_, &routed_);
     sums->rows_classical += AddRemoteRows(routed_, src, d, &sums->detail.traffic_classical);
-    dedup_->Route(topk, src, placement_, &routed_);
+    dedup_->Route(token, src, ctx_, &routed_);
     sums->devices += routed_.rows.size();
     sums->rows_dedup += AddRemoteRows(routed_, src, d, &sums->detail.traffic_dedup);
   }
 
  private:
   const placement::Placement& placement_;
+  const dispatch::ClusterMap cluster_;
+  const dispatch::RouteContext ctx_;
   std::unique_ptr<dispatch::Strategy> classical_, dedup_;
   dispatch::RoutedToken routed_;
 };
@@ -148,8 +154,10 @@ Result<RoutingStats> ComputeRoutingStats(const std::string& path, uint32_t num_r
     const dispatch::TokenSplit& split = splits.at(record.layer());
     LayerSums& s = sums[record.layer()];
     for (int t = 0; t < record.token_ids_size(); ++t, ++s.tokens_seen)
-      counter.Count({record.topk_idx().data() + size_t(t) * c, k}, split.RankOf(s.tokens_seen),
-                    &s);
+      counter.Count({{record.topk_idx().data() + size_t(t) * c, c},
+                     {record.topk_weights().data() + size_t(t) * c, c},
+                     k},
+                    split.RankOf(s.tokens_seen), &s);
   }
   RoutingStats out;
   EPSIM_ASSIGN_OR_RETURN(out.trace, trace::ComputeTraceStats(path));

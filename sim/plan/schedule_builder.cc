@@ -35,26 +35,26 @@ class PhaseChain {
   uint32_t num_ranks_;
 };
 
-void AddTransfer(const LayerTraffic& traffic, bool transpose, uint64_t row_bytes,
-                 proto::Phase* phase) {
-  const uint32_t d = traffic.num_ranks;
+// An all-to-all from a [src][dst] row matrix (transposed for combine).
+void AddTransfer(const std::vector<uint64_t>& rows, uint32_t d, bool transpose,
+                 uint64_t row_bytes, proto::Phase* phase) {
   for (uint32_t s = 0; s < d; ++s) {
     for (uint32_t t = 0; t < d; ++t) {
-      const uint64_t rows = s == t ? 0 : traffic.rows[transpose ? t * d + s : s * d + t];
-      phase->add_send_rows(rows);
-      phase->add_send_bytes(rows * row_bytes);
+      const uint64_t n = s == t ? 0 : rows[transpose ? t * d + s : s * d + t];
+      phase->add_send_rows(n);
+      phase->add_send_bytes(n * row_bytes);
     }
   }
 }
 
 void AddExpertWork(const proto::Model& m, const placement::Placement& placement,
                    const LayerTraffic& traffic, uint32_t rank, proto::RankWork* work) {
+  const uint32_t e_count = placement.num_experts();
   for (uint32_t e : placement.ExpertsOn(rank)) {
+    const uint64_t tokens = traffic.tokens_per_rank_expert[size_t{rank} * e_count + e];
     work->add_expert_ids(e);
-    work->add_tokens_per_expert(traffic.tokens_per_expert[e]);
-    if (traffic.tokens_per_expert[e] > 0)
-      *work->add_kernels() =
-          SwigluKernel(m, "expert", traffic.tokens_per_expert[e], m.moe_intermediate());
+    work->add_tokens_per_expert(tokens);
+    if (tokens > 0) *work->add_kernels() = SwigluKernel(m, "expert", tokens, m.moe_intermediate());
   }
   if (traffic.reduce_inputs_per_rank[rank] > 0)
     *work->add_kernels() = ReduceKernel(m, "stage1_reduce", traffic.reduce_inputs_per_rank[rank],
@@ -69,28 +69,38 @@ void AddAttention(const proto::Model& m, uint32_t layer, const LayerTraffic& tra
         AttentionKernel(m, traffic.tokens_per_rank[r], traffic.sum_context_per_rank[r]);
 }
 
-void AddMoeBlock(const proto::Model& m, const placement::Placement& placement, uint32_t layer,
-                 const LayerTraffic& traffic, PhaseChain* chain) {
+void AddSharedExperts(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,
+                      PhaseChain* chain) {
+  if (m.num_shared_experts() == 0) return;
+  proto::Phase* shared = chain->AddCompute(layer, proto::SHARED_EXPERT);
+  for (uint32_t r = 0; r < traffic.num_ranks; ++r)
+    *shared->mutable_work(r)->add_kernels() =
+        SwigluKernel(m, "shared_expert", traffic.tokens_per_rank[r],
+                     uint64_t{m.shared_intermediate()} * m.num_shared_experts());
+}
+
+void AddMoeBlock(const proto::Model& m, const placement::Placement& placement, bool hierarchical,
+                 uint32_t layer, const LayerTraffic& traffic, PhaseChain* chain) {
   const uint32_t d = traffic.num_ranks;
+  const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
+  const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
   AddAttention(m, layer, traffic, chain);
-  if (m.num_shared_experts() > 0) {
-    proto::Phase* shared = chain->AddCompute(layer, proto::SHARED_EXPERT);
-    for (uint32_t r = 0; r < d; ++r)
-      *shared->mutable_work(r)->add_kernels() =
-          SwigluKernel(m, "shared_expert", traffic.tokens_per_rank[r],
-                       uint64_t{m.shared_intermediate()} * m.num_shared_experts());
-  }
+  AddSharedExperts(m, layer, traffic, chain);
   proto::Phase* gate = chain->AddCompute(layer, proto::GATE_PERMUTE);
   for (uint32_t r = 0; r < d; ++r) {
     *gate->mutable_work(r)->add_kernels() = GateKernel(m, traffic.tokens_per_rank[r]);
     *gate->mutable_work(r)->add_kernels() = CopyRowsKernel(m, "permute", traffic.RowsFrom(r));
   }
-  AddTransfer(traffic, false, uint64_t{m.hidden()} * m.dispatch_bytes(),
-              chain->Add(layer, proto::DISPATCH));
+  AddTransfer(traffic.rows, d, false, dispatch_row, chain->Add(layer, proto::DISPATCH));
+  if (hierarchical)
+    AddTransfer(traffic.forward_rows, d, false, dispatch_row,
+                chain->Add(layer, proto::DISPATCH_FORWARD));
   proto::Phase* expert = chain->AddCompute(layer, proto::EXPERT);
   for (uint32_t r = 0; r < d; ++r) AddExpertWork(m, placement, traffic, r, expert->mutable_work(r));
-  AddTransfer(traffic, true, uint64_t{m.hidden()} * m.combine_bytes(),
-              chain->Add(layer, proto::COMBINE));
+  if (hierarchical)
+    AddTransfer(traffic.forward_rows, d, true, combine_row,
+                chain->Add(layer, proto::COMBINE_GATHER));
+  AddTransfer(traffic.rows, d, true, combine_row, chain->Add(layer, proto::COMBINE));
   proto::Phase* reduce = chain->AddCompute(layer, proto::UNPERMUTE_REDUCE);
   for (uint32_t r = 0; r < d; ++r)
     *reduce->mutable_work(r)->add_kernels() =
@@ -108,19 +118,23 @@ void AddDenseBlock(const proto::Model& m, uint32_t layer, const LayerTraffic& tr
 
 }  // namespace
 
-Status CheckCompatible(const trace::Trace& trace, const proto::Model& model,
-                       const placement::Placement& placement) {
-  const proto::TraceHeader& h = trace.header;
+Status CheckCompatible(const PlanInputs& in) {
+  const proto::TraceHeader& h = in.trace.header;
+  const proto::Model& model = in.model;
   if (h.num_experts() != model.num_experts())
     return Status::BadInput(fmt::format("trace has {} experts per layer but model {} has {}",
                                         h.num_experts(), model.name(), model.num_experts()));
   if (h.num_topk() != model.num_topk())
     return Status::BadInput(fmt::format("trace has top-{} routing but model {} uses top-{}",
                                         h.num_topk(), model.name(), model.num_topk()));
-  if (placement.num_experts() != model.num_experts())
-    return Status::Internal("placement built for a different number of experts");
-  if (trace.layers.empty()) return Status::BadInput("trace has no layers");
-  for (const trace::LayerRouting& layer : trace.layers) {
+  if (in.placements.num_experts() != model.num_experts())
+    return Status::BadInput(fmt::format("placement {} has {} experts but model {} has {}",
+                                        in.placements.name(), in.placements.num_experts(),
+                                        model.name(), model.num_experts()));
+  if (in.cluster.node_of_rank.size() < in.placements.num_ranks())
+    return Status::Internal("cluster map covers fewer ranks than the placement");
+  if (in.trace.layers.empty()) return Status::BadInput("trace has no layers");
+  for (const trace::LayerRouting& layer : in.trace.layers) {
     if (layer.layer >= model.num_layers() || layer.layer < model.num_dense_layers())
       return Status::BadInput(fmt::format(
           "trace layer {} is not an MoE layer of model {} (MoE blocks are {}..{})", layer.layer,
@@ -131,24 +145,41 @@ Status CheckCompatible(const trace::Trace& trace, const proto::Model& model,
   return Status::Ok();
 }
 
-Result<proto::Schedule> BuildSchedule(const trace::Trace& trace, const proto::Model& model,
-                                      const placement::Placement& placement,
-                                      const dispatch::Strategy& strategy) {
-  EPSIM_RETURN_IF_ERROR(CheckCompatible(trace, model, placement));
-  const uint32_t d = placement.num_ranks();
+Result<dispatch::RouteContext> ContextFor(const PlanInputs& in, uint32_t layer) {
+  const dispatch::LayerProfile* profile = nullptr;
+  if (in.strategy.needs_profile()) {
+    if (in.profiles != nullptr) {
+      auto it = in.profiles->find(layer);
+      if (it != in.profiles->end()) profile = &it->second;
+    }
+    if (profile == nullptr)
+      return Status::BadInput(fmt::format("strategy {} needs a profile of layer {}",
+                                          in.strategy.name(), layer));
+  }
+  return dispatch::RouteContext{in.placements.ForLayer(layer), in.cluster, profile};
+}
+
+Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
+  EPSIM_RETURN_IF_ERROR(CheckCompatible(in));
+  const uint32_t d = in.placements.num_ranks();
   proto::Schedule schedule;
-  schedule.set_model(model.name());
-  schedule.set_strategy(strategy.name());
-  schedule.set_placement(placement.name());
+  schedule.set_model(in.model.name());
+  schedule.set_strategy(in.strategy.name());
+  schedule.set_placement(in.placements.name());
   schedule.set_pass("prefill");
   schedule.set_num_ranks(d);
-  schedule.set_hidden(model.hidden());
+  schedule.set_hidden(in.model.hidden());
   PhaseChain chain(&schedule, d);
-  const LayerTraffic first = CountLayer(trace.layers.front(), placement, strategy);
-  for (uint64_t n : first.tokens_per_rank) schedule.add_tokens_per_rank(n);
-  for (uint32_t b = 0; b < model.num_dense_layers(); ++b) AddDenseBlock(model, b, first, &chain);
-  for (const trace::LayerRouting& layer : trace.layers)
-    AddMoeBlock(model, placement, layer.layer, CountLayer(layer, placement, strategy), &chain);
+  for (const trace::LayerRouting& layer : in.trace.layers) {
+    EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, ContextFor(in, layer.layer));
+    const LayerTraffic traffic = CountLayer(layer, ctx, in.strategy);
+    if (&layer == &in.trace.layers.front()) {
+      for (uint64_t n : traffic.tokens_per_rank) schedule.add_tokens_per_rank(n);
+      for (uint32_t b = 0; b < in.model.num_dense_layers(); ++b)
+        AddDenseBlock(in.model, b, traffic, &chain);
+    }
+    AddMoeBlock(in.model, ctx.placement, in.strategy.hierarchical(), layer.layer, traffic, &chain);
+  }
   return schedule;
 }
 

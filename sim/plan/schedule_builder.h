@@ -6,11 +6,15 @@
 // every MoE block the trace records. Per MoE block, in order:
 //   attention [+ shared experts] -> gate_permute -> dispatch -> expert ->
 //   combine -> unpermute_reduce
-// Each phase depends on the one before it; a block's attention depends on
-// the previous block's last phase. Traffic is aggregated per (phase, src,
+// Hierarchical strategies add dispatch_forward after dispatch and
+// combine_gather before combine (the intra-node stages). Each phase depends
+// on the one before it; a block's attention depends on the previous block's
+// last phase. Traffic is aggregated per (phase, src,
 // dst): send_bytes = rows x hidden x dispatch_bytes (combine_bytes back).
 #ifndef EPSIM_SIM_PLAN_SCHEDULE_BUILDER_H_
 #define EPSIM_SIM_PLAN_SCHEDULE_BUILDER_H_
+
+#include <map>
 
 #include "sim/base/status.h"
 #include "sim/dispatch/strategy.h"
@@ -21,14 +25,27 @@
 
 namespace epsim::plan {
 
-// Checks that trace and model agree (experts, top-k, MoE layer indices) and
-// that the placement fits both. Errors say which figures contradict.
-Status CheckCompatible(const trace::Trace& trace, const proto::Model& model,
-                       const placement::Placement& placement);
+// What a plan is made from. Profiles (per layer) are needed only by
+// strategies whose needs_profile() is true.
+struct PlanInputs {
+  const trace::Trace& trace;
+  const proto::Model& model;
+  const placement::LayerPlacements& placements;
+  const dispatch::Strategy& strategy;
+  const dispatch::ClusterMap& cluster;
+  const std::map<uint32_t, dispatch::LayerProfile>* profiles = nullptr;
+};
 
-Result<proto::Schedule> BuildSchedule(const trace::Trace& trace, const proto::Model& model,
-                                      const placement::Placement& placement,
-                                      const dispatch::Strategy& strategy);
+// Checks that trace and model agree (experts, top-k, MoE layer indices),
+// that the placements fit both, and that the cluster map covers the ranks.
+// Errors say which figures contradict.
+Status CheckCompatible(const PlanInputs& in);
+
+// The layer's routing context; errors when the strategy needs a profile the
+// inputs lack.
+Result<dispatch::RouteContext> ContextFor(const PlanInputs& in, uint32_t layer);
+
+Result<proto::Schedule> BuildSchedule(const PlanInputs& in);
 
 }  // namespace epsim::plan
 

@@ -37,6 +37,8 @@ const char* PhaseName(proto::PhaseKind kind) {
     case proto::EXPERT: return "expert";
     case proto::COMBINE: return "combine";
     case proto::UNPERMUTE_REDUCE: return "unpermute_reduce";
+    case proto::DISPATCH_FORWARD: return "dispatch_forward";
+    case proto::COMBINE_GATHER: return "combine_gather";
     default: return "unspecified";
   }
 }

@@ -7,7 +7,8 @@ namespace epsim::report {
 namespace {
 
 bool IsCommunication(proto::PhaseKind kind) {
-  return kind == proto::DISPATCH || kind == proto::COMBINE;
+  return kind == proto::DISPATCH || kind == proto::COMBINE || kind == proto::DISPATCH_FORWARD ||
+         kind == proto::COMBINE_GATHER;
 }
 
 // Adds one phase to its layer's row; `span` tracks [earliest start, latest end].
@@ -15,7 +16,10 @@ void AddPhase(const proto::PhaseTiming& phase, uint64_t max_rank_bytes,
               LayerSummary* row, std::pair<double, double>* span) {
   const double time_s = PhaseTime(phase);
   switch (phase.kind()) {
+    // Hierarchical dispatch and combine have a second, intra-node stage;
+    // the columns add both stages.
     case proto::DISPATCH:
+    case proto::DISPATCH_FORWARD:
       row->dispatch_bytes += phase.bytes();
       row->dispatch_max_rank_bytes += max_rank_bytes;
       row->dispatch_time_s += time_s;
@@ -24,6 +28,7 @@ void AddPhase(const proto::PhaseTiming& phase, uint64_t max_rank_bytes,
       row->expert_time_s += time_s;
       break;
     case proto::COMBINE:
+    case proto::COMBINE_GATHER:
       row->combine_bytes += phase.bytes();
       row->combine_time_s += time_s;
       break;

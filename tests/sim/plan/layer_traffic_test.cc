@@ -10,19 +10,30 @@ namespace {
 
 const placement::Placement kTwoRanks = *placement::Contiguous(4, 2);
 
+LayerTraffic Count(const trace::LayerRouting& layer, const placement::Placement& p,
+                   const dispatch::Strategy& s) {
+  const dispatch::ClusterMap cluster = dispatch::ClusterMap::SingleNode(p.num_ranks());
+  return CountLayer(layer, {p, cluster, nullptr}, s);
+}
+
 TEST(LayerTrafficTest, ClassicalCountsOneRowPerExpert) {
   auto s = dispatch::MakeClassical();
-  LayerTraffic t = CountLayer(testing::HandLayer(0), kTwoRanks, *s);
+  LayerTraffic t = Count(testing::HandLayer(0), kTwoRanks, *s);
   EXPECT_EQ(t.rows, (std::vector<uint64_t>{3, 1, 2, 2}));  // [src][dst]
   EXPECT_EQ(t.RemoteRows(), 3u);
   EXPECT_EQ(t.tokens_per_expert, (std::vector<uint64_t>{3, 2, 2, 1}));
   EXPECT_EQ(t.reduce_inputs_per_rank, (std::vector<uint64_t>{0, 0}));
   EXPECT_EQ(t.sum_devices, 5u);
+  // Routing unchanged: every top-k pick kept with its whole weight.
+  EXPECT_EQ(t.topk_picks, 8u);
+  EXPECT_EQ(t.topk_changed, 0u);
+  EXPECT_DOUBLE_EQ(t.weight_kept, t.weight_total);
+  EXPECT_EQ(t.forward_rows, (std::vector<uint64_t>{0, 0, 0, 0}));
 }
 
 TEST(LayerTrafficTest, DedupCountsOneRowPerDeviceAndStageOneReduce) {
   auto s = dispatch::MakeDedup();
-  LayerTraffic t = CountLayer(testing::HandLayer(0), kTwoRanks, *s);
+  LayerTraffic t = Count(testing::HandLayer(0), kTwoRanks, *s);
   EXPECT_EQ(t.rows, (std::vector<uint64_t>{2, 1, 1, 1}));
   EXPECT_EQ(t.RemoteRows(), 2u);
   EXPECT_EQ(t.tokens_per_expert, (std::vector<uint64_t>{3, 2, 2, 1}));
@@ -35,7 +46,7 @@ TEST(LayerTrafficTest, DedupCountsOneRowPerDeviceAndStageOneReduce) {
 
 TEST(LayerTrafficTest, CausalContextFollowsSequencePositions) {
   auto s = dispatch::MakeDedup();
-  LayerTraffic t = CountLayer(testing::HandLayer(0), kTwoRanks, *s);
+  LayerTraffic t = Count(testing::HandLayer(0), kTwoRanks, *s);
   // One sequence of 4 tokens: contexts 1, 2 on rank 0 and 3, 4 on rank 1.
   EXPECT_DOUBLE_EQ(t.sum_context_per_rank[0], 3.0);
   EXPECT_DOUBLE_EQ(t.sum_context_per_rank[1], 7.0);
@@ -52,8 +63,8 @@ TEST(LayerTrafficTest, DedupNeverMovesMoreRowsThanClassical) {
     auto trace = trace::GenerateUniformTrace(o);
     const placement::Placement p = *placement::Contiguous(64, ranks);
     for (const trace::LayerRouting& layer : trace->layers) {
-      LayerTraffic c = CountLayer(layer, p, *dispatch::MakeClassical());
-      LayerTraffic d = CountLayer(layer, p, *dispatch::MakeDedup());
+      LayerTraffic c = Count(layer, p, *dispatch::MakeClassical());
+      LayerTraffic d = Count(layer, p, *dispatch::MakeDedup());
       for (size_t i = 0; i < c.rows.size(); ++i) EXPECT_LE(d.rows[i], c.rows[i]) << ranks;
       EXPECT_LT(d.RemoteRows(), c.RemoteRows()) << ranks;
       EXPECT_EQ(d.tokens_per_expert, c.tokens_per_expert);

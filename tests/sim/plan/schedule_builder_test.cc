@@ -25,11 +25,16 @@ proto::Model HandModel(uint32_t dense_layers = 0) {
   return m;
 }
 
-const placement::Placement kTwoRanks = *placement::Contiguous(4, 2);
+const placement::LayerPlacements kTwoRanks(*placement::Contiguous(4, 2));
+const dispatch::ClusterMap kOneNode = dispatch::ClusterMap::SingleNode(2);
+
+Result<proto::Schedule> Build(const trace::Trace& trace, const proto::Model& model,
+                              const dispatch::Strategy& strategy) {
+  return BuildSchedule({trace, model, kTwoRanks, strategy, kOneNode});
+}
 
 TEST(ScheduleBuilderTest, DispatchBytesAreRowsTimesHiddenTimesBytes) {
-  auto s = BuildSchedule(testing::HandTrace({1}), HandModel(), kTwoRanks,
-                         *dispatch::MakeClassical());
+  auto s = Build(testing::HandTrace({1}), HandModel(), *dispatch::MakeClassical());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   ASSERT_EQ(s->phases_size(), 6);  // attention, gate, dispatch, expert, combine, reduce
   const proto::Phase& dispatch = s->phases(2);
@@ -44,8 +49,7 @@ TEST(ScheduleBuilderTest, DispatchBytesAreRowsTimesHiddenTimesBytes) {
 }
 
 TEST(ScheduleBuilderTest, ExpertPhaseCarriesTokensPerExpertAndGemmFlops) {
-  auto s = BuildSchedule(testing::HandTrace({1}), HandModel(), kTwoRanks,
-                         *dispatch::MakeDedup());
+  auto s = Build(testing::HandTrace({1}), HandModel(), *dispatch::MakeDedup());
   ASSERT_TRUE(s.ok());
   const proto::RankWork& rank0 = s->phases(3).work(0);
   EXPECT_EQ(rank0.expert_ids_size(), 2);
@@ -57,8 +61,7 @@ TEST(ScheduleBuilderTest, ExpertPhaseCarriesTokensPerExpertAndGemmFlops) {
 }
 
 TEST(ScheduleBuilderTest, DenseBlocksComeFirst) {
-  auto s = BuildSchedule(testing::HandTrace({1, 2}), HandModel(1), kTwoRanks,
-                         *dispatch::MakeDedup());
+  auto s = Build(testing::HandTrace({1, 2}), HandModel(1), *dispatch::MakeDedup());
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->phases(0).kind(), proto::ATTENTION);
   EXPECT_EQ(s->phases(1).kind(), proto::DENSE_FFN);
@@ -69,14 +72,12 @@ TEST(ScheduleBuilderTest, DenseBlocksComeFirst) {
 TEST(ScheduleBuilderTest, RejectsContradictingTraceAndModel) {
   proto::Model m = HandModel();
   m.set_num_topk(1);
-  auto s = BuildSchedule(testing::HandTrace({1}), m, kTwoRanks, *dispatch::MakeDedup());
+  auto s = Build(testing::HandTrace({1}), m, *dispatch::MakeDedup());
   EXPECT_EQ(s.status().code(), Status::Code::kBadInput);
   EXPECT_NE(s.status().message().find("top-2"), std::string::npos);
-  auto outside = BuildSchedule(testing::HandTrace({5}), HandModel(), kTwoRanks,
-                               *dispatch::MakeDedup());
+  auto outside = Build(testing::HandTrace({5}), HandModel(), *dispatch::MakeDedup());
   EXPECT_NE(outside.status().message().find("trace layer 5"), std::string::npos);
-  auto dense = BuildSchedule(testing::HandTrace({0}), HandModel(1), kTwoRanks,
-                             *dispatch::MakeDedup());
+  auto dense = Build(testing::HandTrace({0}), HandModel(1), *dispatch::MakeDedup());
   EXPECT_EQ(dense.status().code(), Status::Code::kBadInput);
 }
 

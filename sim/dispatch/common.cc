@@ -1,0 +1,53 @@
+// Pieces shared by the strategies: replica choice and grouping by device.
+#include <algorithm>
+
+#include "sim/dispatch/strategy.h"
+
+namespace epsim::dispatch {
+
+ClusterMap ClusterMap::SingleNode(uint32_t num_ranks) {
+  ClusterMap m;
+  m.node_of_rank.assign(num_ranks, 0);
+  m.num_nodes = 1;
+  return m;
+}
+
+uint32_t ChooseReplica(const placement::Placement& p, const ClusterMap& cluster, uint32_t expert,
+                       uint32_t src, std::span<const uint32_t> preferred) {
+  const std::vector<uint32_t>& ranks = p.RanksOf(expert);
+  if (ranks.size() == 1) return ranks[0];
+  auto has = [&](uint32_t r) { return std::find(ranks.begin(), ranks.end(), r) != ranks.end(); };
+  if (has(src)) return src;
+  for (uint32_t r : preferred)
+    if (has(r)) return r;
+  for (uint32_t r : ranks)
+    if (cluster.NodeOf(r) == cluster.NodeOf(src)) return r;
+  return ranks[0];
+}
+
+void GroupByDevice(std::span<const uint32_t> experts, std::span<const float> weights,
+                   uint32_t src, const RouteContext& ctx, RoutedToken* out) {
+  out->Clear();
+  // Replica per expert, preferring ranks already chosen for this token so a
+  // replicated expert joins an existing row instead of opening a new one.
+  std::vector<uint32_t> rank_of(experts.size());
+  std::vector<uint32_t> chosen;
+  for (size_t i = 0; i < experts.size(); ++i) {
+    rank_of[i] = ChooseReplica(ctx.placement, ctx.cluster, experts[i], src, chosen);
+    if (std::find(chosen.begin(), chosen.end(), rank_of[i]) == chosen.end())
+      chosen.push_back(rank_of[i]);
+  }
+  // Rows in order of first appearance; k is small (<= 16 in published
+  // models), so the quadratic grouping is the fast one.
+  for (uint32_t rank : chosen) {
+    const uint32_t first = static_cast<uint32_t>(out->experts.size());
+    for (size_t i = 0; i < experts.size(); ++i) {
+      if (rank_of[i] != rank) continue;
+      out->experts.push_back(experts[i]);
+      out->weights.push_back(weights[i]);
+    }
+    out->rows.push_back({rank, first, static_cast<uint32_t>(out->experts.size()) - first, rank});
+  }
+}
+
+}  // namespace epsim::dispatch
