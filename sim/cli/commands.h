@@ -20,8 +20,10 @@ using Runner = std::function<Status()>;
 // before CLI11 parses it (SimGrid's own flags pass through to its Engine).
 Runner AddImportCommand(CLI::App& app);
 Runner AddStatsCommand(CLI::App& app);
+Runner AddPlaceCommand(CLI::App& app);
 Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
 Runner AddSynthCommand(CLI::App& app);
+Runner AddCompareCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
 Runner AddTraceCommand(CLI::App& app);
 
 }  // namespace epsim::cli

@@ -7,13 +7,15 @@
 #include "sim/cli/data_paths.h"
 #include "sim/plan/model.h"
 #include "sim/trace/importer.h"
+#include "sim/trace/progress.h"
 #include "sim/trace/reader.h"
 
 namespace epsim::cli {
 namespace {
 
-// One line on stderr saying what was written (stdout stays for results).
-Status PrintSummary(const std::string& path) {
+// Lines on stderr saying what was written (stdout stays for results): the
+// trace, then tokens that lack layers and rows skipped, when there are any.
+Status PrintSummary(const std::string& path, const trace::ImportSummary& s) {
   EPSIM_ASSIGN_OR_RETURN(auto reader, trace::TraceReader::Open(path));
   const proto::TraceHeader& h = reader->header();
   uint64_t rows = 0;
@@ -22,7 +24,30 @@ Status PrintSummary(const std::string& path) {
                            path, h.num_layers(), h.layers(0).layer(),
                            h.layers(h.layers_size() - 1).layer(), rows, h.num_topk(),
                            h.num_experts());
+  if (s.incomplete_tokens > 0)
+    std::cerr << fmt::format(
+        "epsim: {} of {} tokens lack some layers (first: token {} lacks layer {})\n",
+        s.incomplete_tokens, s.tokens, s.first_incomplete_token, s.first_missing_layer);
+  if (s.skipped_rows > 0)
+    std::cerr << fmt::format("epsim: skipped {} route rows (the first {} of each layer)\n",
+                             s.skipped_rows, s.skip_rows_per_layer);
   return Status::Ok();
+}
+
+void AddFieldOptions(CLI::App* cmd, trace::ImportOptions* opt) {
+  cmd->add_option("--shape", opt->jsonl_shape,
+                  "JSON-lines shape: auto (from the first route row's fields), mixtral or vllm")
+      ->check(CLI::IsMember({"auto", "mixtral", "vllm"}))
+      ->capture_default_str();
+  cmd->add_option("--layer-field", opt->layer_field, "JSON field of the layer (default: layer)");
+  cmd->add_option("--ids-field", opt->ids_field,
+                  "JSON field of the expert ids (default: experts / topk_ids)");
+  cmd->add_option("--scores-field", opt->scores_field,
+                  "JSON field of the gate scores (default: gating_probs / topk_weights)");
+  cmd->add_option("--token-field", opt->token_field,
+                  "JSON field of the token position (default: token_pos / token_idx)");
+  cmd->add_option("--sequence-field", opt->sequence_field,
+                  "JSON field of the sequence / request (default: problem_id / req_id)");
 }
 
 }  // namespace
@@ -31,14 +56,21 @@ Runner AddImportCommand(CLI::App& app) {
   auto opt = std::make_shared<trace::ImportOptions>();
   auto model = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("import", "Convert routing logs into an epsim trace");
-  cmd->add_option("files", opt->inputs, "Routing logs (.jsonl, or dense .csv one per layer)")
+  cmd->add_option("files", opt->inputs,
+                  "Routing logs: .jsonl (one file, or one per layer), or .csv (dense one per "
+                  "layer, or plain)")
       ->required();
   cmd->add_option("-o,--output", opt->output, "Trace file to write")->required();
   cmd->add_option("--model", *model, "Model name or file; sets the number of experts");
-  cmd->add_option("--num-experts", opt->num_experts, "Routed experts per layer (without --model)");
-  cmd->add_option("--format", opt->format, "auto, jsonl or dense-csv")
-      ->check(CLI::IsMember({"auto", "jsonl", "dense-csv"}))
+  cmd->add_option("--num-experts", opt->num_experts,
+                  "Routed experts per layer (without --model or a JSON meta line)");
+  cmd->add_option("--format", opt->format, "auto, jsonl, dense-csv or plain-csv")
+      ->check(CLI::IsMember({"auto", "jsonl", "dense-csv", "plain-csv"}))
       ->capture_default_str();
+  cmd->add_option("--skip-rows", opt->skip_rows,
+                  "Drop the first N route rows of each layer (warm-up rows)")
+      ->capture_default_str();
+  AddFieldOptions(cmd, opt.get());
   return [opt, model]() -> Status {
     if (!model->empty()) {
       EPSIM_ASSIGN_OR_RETURN(proto::Model m, plan::LoadModel(ResolveDataFile("models", *model)));
@@ -49,9 +81,10 @@ Runner AddImportCommand(CLI::App& app) {
       opt->num_experts = m.num_experts();
       opt->model = m.name();
     }
-    if (opt->num_experts == 0) return Status::Usage("give --model or --num-experts");
-    EPSIM_RETURN_IF_ERROR(trace::Import(*opt));
-    return PrintSummary(opt->output);
+    // Progress bar: stderr is a terminal, or EPSIM_PROGRESS=1 (progress.h).
+    if (trace::ProgressWanted()) opt->progress = &std::cerr;
+    EPSIM_ASSIGN_OR_RETURN(const trace::ImportSummary summary, trace::Import(*opt));
+    return PrintSummary(opt->output, summary);
   };
 }
 

@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
       {"trace", epsim::cli::AddTraceCommand(app)},
       {"synth", epsim::cli::AddSynthCommand(app)},
       {"stats", epsim::cli::AddStatsCommand(app)},
-      {"simulate", epsim::cli::AddSimulateCommand(app, &simgrid_args)}};
+      {"place", epsim::cli::AddPlaceCommand(app)},
+      {"simulate", epsim::cli::AddSimulateCommand(app, &simgrid_args)},
+      {"compare", epsim::cli::AddCompareCommand(app, &simgrid_args)}};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "sim/cli/commands.h"
+#include "sim/placement/resolve.h"
 #include "sim/plan/routing_stats.h"
 #include "sim/report/stats_output.h"
 
@@ -37,7 +38,10 @@ Runner AddStatsCommand(CLI::App& app) {
   cmd->add_option("--ep", opt->ep, "Expert-parallel size (devices)")
       ->check(CLI::Range(1, 1 << 30))
       ->capture_default_str();
-  cmd->add_option("--placement", opt->placement, "Expert placement")->capture_default_str();
+  cmd->add_option("--placement", opt->placement,
+                  "Expert placement: contiguous, round-robin, occult, partition, replicate[:N] "
+                  "(computed from the trace itself) or a placement file")
+      ->capture_default_str();
   cmd->add_option("--format", opt->format, "console, csv or json")
       ->check(CLI::IsMember({"console", "csv", "json"}))
       ->capture_default_str();
@@ -45,8 +49,11 @@ Runner AddStatsCommand(CLI::App& app) {
   cmd->add_flag("--matrices", opt->matrices, "JSON: add load vectors and matrices per layer");
   cmd->footer(kHelpFooter);
   return [opt]() -> Status {
+    EPSIM_ASSIGN_OR_RETURN(
+        placement::LayerPlacements placements,
+        placement::ResolvePlacement(opt->placement, opt->ep, opt->trace, nullptr));
     EPSIM_ASSIGN_OR_RETURN(plan::RoutingStats stats,
-                           plan::ComputeRoutingStats(opt->trace, opt->ep, opt->placement));
+                           plan::ComputeRoutingStats(opt->trace, opt->ep, placements));
     const std::string format = opt->json ? "json" : opt->format;
     if (opt->matrices && format != "json")
       return Status::Usage("--matrices needs --format json");

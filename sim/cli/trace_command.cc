@@ -1,5 +1,5 @@
-// epsim trace show|validate|matrix: look inside a trace file, check it, and
-// export a layer's traffic for NCCL benchmarks.
+// epsim trace show|validate|matrix|export: look inside a trace file, check
+// it, export a layer's traffic for NCCL benchmarks, or write it back as a log.
 #include <iostream>
 
 #include <fmt/format.h>
@@ -15,6 +15,7 @@
 #include "sim/plan/model.h"
 #include "sim/plan/schedule_builder.h"
 #include "sim/report/trace_output.h"
+#include "sim/trace/export.h"
 #include "sim/trace/reader.h"
 #include "sim/trace/validate.h"
 
@@ -32,6 +33,7 @@ struct TraceOptions {
   std::string model;
   std::string unit = "B";
   std::string output;
+  std::string export_format = "jsonl";
 };
 
 // One layer's dispatch bytes [src][dst] under a strategy, as the planner
@@ -123,11 +125,21 @@ Runner AddTraceCommand(CLI::App& app) {
       "links in that layer (rows x hidden x dispatch bytes per element; diagonal 0).\n"
       "Combine moves the transpose. Feed it to an all-to-all-v benchmark that reads a\n"
       "traffic matrix file to replay the same pattern with NCCL.");
-  return [opt, show, validate, matrix]() -> Status {
+  CLI::App* exporter = cmd->add_subcommand(
+      "export", "Write the trace back as a routing log (vLLM-style JSON lines or plain CSV)");
+  exporter->add_option("trace", opt->path, "Trace file")->required();
+  exporter->add_option("-o,--output", opt->output, "Log file to write")->required();
+  exporter->add_option("--format", opt->export_format, "jsonl or csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}))
+      ->capture_default_str();
+  exporter->footer("`epsim import` reads both back to the same trace (token and sequence ids,\n"
+                   "experts and scores bit for bit).");
+  return [opt, show, validate, matrix, exporter]() -> Status {
     if (show->parsed()) return Show(*opt);
     if (validate->parsed()) return Validate(*opt);
     if (matrix->parsed()) return Matrix(*opt);
-    return Status::Usage("trace: give show or validate");
+    if (exporter->parsed()) return trace::ExportTrace(opt->path, opt->output, opt->export_format);
+    return Status::Usage("trace: give show, validate, matrix or export");
   };
 }
 

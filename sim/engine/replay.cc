@@ -139,6 +139,7 @@ proto::Report Replay::Collect(const std::string& topology_name) const {
   report.set_strategy(schedule_.strategy());
   report.set_placement(schedule_.placement());
   report.set_num_ranks(num_ranks_);
+  *report.mutable_routing() = schedule_.routing();
   double total_s = 0;
   for (int p = 0; p < schedule_.phases_size(); ++p)
     total_s = std::max(total_s, CollectPhase(p, &report).end_s());

@@ -68,10 +68,30 @@ Result<Placement> Contiguous(uint32_t num_experts, uint32_t num_ranks) {
   return Placement::Make("contiguous", num_ranks, std::move(rank_of_expert));
 }
 
+namespace {
+
+// Expert e on rank e % D.
+Result<Placement> RoundRobin(uint32_t num_experts, uint32_t num_ranks) {
+  if (num_ranks == 0 || num_experts % num_ranks != 0)
+    return Status::BadInput(fmt::format(
+        "round-robin placement: {} experts cannot be split evenly over {} devices", num_experts,
+        num_ranks));
+  std::vector<uint32_t> rank_of_expert(num_experts);
+  for (uint32_t e = 0; e < num_experts; ++e) rank_of_expert[e] = e % num_ranks;
+  return Placement::Make("round-robin", num_ranks, std::move(rank_of_expert));
+}
+
+}  // namespace
+
 Result<Placement> MakePlacement(const std::string& name, uint32_t num_experts,
                                 uint32_t num_ranks) {
   if (name == "contiguous") return Contiguous(num_experts, num_ranks);
-  return Status::Usage("unknown placement '" + name + "' (known: contiguous)");
+  if (name == "round-robin") return RoundRobin(num_experts, num_ranks);
+  if (name == "occult" || name == "partition" || name == "replicate")
+    return Status::Usage("placement '" + name +
+                         "' is computed from a profiling trace (epsim place, or "
+                         "ResolvePlacement in sim/placement/resolve.h)");
+  return Status::Usage("unknown placement '" + name + "' (known: contiguous, round-robin)");
 }
 
 }  // namespace epsim::placement

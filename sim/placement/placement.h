@@ -69,8 +69,9 @@ class LayerPlacements {
 // Experts [r*E/D, (r+1)*E/D) on rank r. E not divisible by D is bad input.
 Result<Placement> Contiguous(uint32_t num_experts, uint32_t num_ranks);
 
-// Builds a trace-independent placement by name ("contiguous"). Unknown
-// names are usage errors listing the known ones.
+// Builds a trace-independent placement by name ("contiguous",
+// "round-robin"). Unknown names are usage errors listing the known ones;
+// the profile-based ones (algorithms.h) are usage errors pointing there.
 Result<Placement> MakePlacement(const std::string& name, uint32_t num_experts, uint32_t num_ranks);
 
 }  // namespace epsim::placement

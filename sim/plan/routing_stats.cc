@@ -1,6 +1,9 @@
 #include "sim/plan/routing_stats.h"
 
 #include <map>
+#include <memory>
+
+#include <fmt/format.h>
 
 #include "sim/dispatch/strategy.h"
 #include "sim/dispatch/token_split.h"
@@ -134,24 +137,38 @@ trace::LayerRoutingStats TraceStatsOf(const trace::TraceStats& stats, uint32_t l
 Result<RoutingStats> ComputeRoutingStats(const std::string& path, uint32_t num_ranks,
                                          const std::string& placement_name) {
   EPSIM_ASSIGN_OR_RETURN(auto reader, trace::TraceReader::Open(path));
+  EPSIM_ASSIGN_OR_RETURN(
+      placement::Placement placement,
+      placement::MakePlacement(placement_name, reader->header().num_experts(), num_ranks));
+  return ComputeRoutingStats(path, num_ranks, placement::LayerPlacements(std::move(placement)));
+}
+
+Result<RoutingStats> ComputeRoutingStats(const std::string& path, uint32_t num_ranks,
+                                         const placement::LayerPlacements& placements) {
+  EPSIM_ASSIGN_OR_RETURN(auto reader, trace::TraceReader::Open(path));
   const proto::TraceHeader& header = reader->header();
-  EPSIM_ASSIGN_OR_RETURN(placement::Placement placement,
-                         placement::MakePlacement(placement_name, header.num_experts(), num_ranks));
+  if (placements.num_ranks() != num_ranks || placements.num_experts() != header.num_experts())
+    return Status::BadInput(fmt::format(
+        "{}: placement {} is for {} experts on {} ranks, the trace has {} experts and ep is {}",
+        path, placements.name(), placements.num_experts(), placements.num_ranks(),
+        header.num_experts(), num_ranks));
   std::map<uint32_t, dispatch::TokenSplit> splits;
   std::map<uint32_t, LayerSums> sums;
+  std::map<uint32_t, std::unique_ptr<TokenCounter>> counters;
   for (const proto::LayerInfo& info : header.layers()) {
     splits.emplace(info.layer(), dispatch::TokenSplit(info.num_tokens(), num_ranks));
+    counters.emplace(info.layer(), std::make_unique<TokenCounter>(placements.ForLayer(info.layer())));
     LayerSums& s = sums[info.layer()];
     s.detail.traffic_classical.assign(size_t{num_ranks} * num_ranks, 0);
     s.detail.traffic_dedup.assign(size_t{num_ranks} * num_ranks, 0);
   }
   proto::LayerRecord record;
-  TokenCounter counter(placement);
   const uint32_t c = header.num_candidates(), k = header.num_topk();
   while (true) {
     EPSIM_ASSIGN_OR_RETURN(bool more, reader->Next(&record));
     if (!more) break;
     const dispatch::TokenSplit& split = splits.at(record.layer());
+    TokenCounter& counter = *counters.at(record.layer());
     LayerSums& s = sums[record.layer()];
     for (int t = 0; t < record.token_ids_size(); ++t, ++s.tokens_seen)
       counter.Count({{record.topk_idx().data() + size_t(t) * c, c},
@@ -161,12 +178,13 @@ Result<RoutingStats> ComputeRoutingStats(const std::string& path, uint32_t num_r
   }
   RoutingStats out;
   EPSIM_ASSIGN_OR_RETURN(out.trace, trace::ComputeTraceStats(path));
-  out.placement = placement.name();
+  out.placement = placements.name();
   out.num_ranks = num_ranks;
   const double w = 1.0 / static_cast<double>(sums.size());
   for (const auto& [layer, s] : sums) {
     out.details.emplace_back();
-    out.layers.push_back(Finish(s, TraceStatsOf(out.trace, layer), placement, &out.details.back()));
+    out.layers.push_back(Finish(s, TraceStatsOf(out.trace, layer), placements.ForLayer(layer),
+                                &out.details.back()));
     AddToMean(out.layers.back(), w, &out.mean);
   }
   AddAffinityMean(out.layers, &out.mean);

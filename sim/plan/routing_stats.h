@@ -69,9 +69,16 @@ struct RoutingStats {
   LayerStats mean;                   // layer field unused
 };
 
-// Streams the trace at `path`; placement "contiguous" (others later).
+// Streams the trace at `path` under a trace-independent placement named
+// `placement_name` (placement::MakePlacement: "contiguous", "round-robin").
 Result<RoutingStats> ComputeRoutingStats(const std::string& path, uint32_t num_ranks,
                                          const std::string& placement_name);
+// The same under per-layer placements (e.g. from placement::ResolvePlacement),
+// which must be for the trace's expert count and `num_ranks` ranks. Figures
+// that need one device per expert (device_load, collab_intra, affinity) use
+// the primary copies; ct_mean and rows follow each token's replica choice.
+Result<RoutingStats> ComputeRoutingStats(const std::string& path, uint32_t num_ranks,
+                                         const placement::LayerPlacements& placements);
 
 }  // namespace epsim::plan
 

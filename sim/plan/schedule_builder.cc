@@ -1,5 +1,8 @@
 #include "sim/plan/schedule_builder.h"
 
+#include <algorithm>
+#include <numeric>
+
 #include <fmt/format.h>
 
 #include "sim/plan/compute_cost.h"
@@ -82,6 +85,10 @@ void AddSharedExperts(const proto::Model& m, uint32_t layer, const LayerTraffic&
 void AddMoeBlock(const proto::Model& m, const placement::Placement& placement, bool hierarchical,
                  uint32_t layer, const LayerTraffic& traffic, PhaseChain* chain) {
   const uint32_t d = traffic.num_ranks;
+  // The intra-node stages exist only when some row goes through a relay
+  // (never on a single node).
+  hierarchical &= std::any_of(traffic.forward_rows.begin(), traffic.forward_rows.end(),
+                              [](uint64_t n) { return n > 0; });
   const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
   const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
   AddAttention(m, layer, traffic, chain);
@@ -115,6 +122,50 @@ void AddDenseBlock(const proto::Model& m, uint32_t layer, const LayerTraffic& tr
     *ffn->mutable_work(r)->add_kernels() =
         SwigluKernel(m, "dense_ffn", traffic.tokens_per_rank[r], m.dense_intermediate());
 }
+
+// Sums LayerTraffic over layers into the schedule's RoutingSummary.
+class RoutingTotals {
+ public:
+  void Add(const LayerTraffic& t, const placement::Placement& p, uint64_t row_bytes) {
+    tokens_ += t.num_tokens;
+    devices_ += t.sum_devices;
+    nodes_ += t.sum_nodes;
+    rows_ += t.RemoteRows();
+    bytes_ += static_cast<double>(t.RemoteRows()) * row_bytes;
+    picks_ += t.topk_picks;
+    changed_ += t.topk_changed;
+    weight_total_ += t.weight_total;
+    weight_kept_ += t.weight_kept;
+    std::vector<uint64_t> load(t.num_ranks, 0);
+    for (uint32_t r = 0; r < t.num_ranks; ++r)
+      for (uint32_t e = 0; e < p.num_experts(); ++e)
+        load[r] += t.tokens_per_rank_expert[size_t{r} * p.num_experts() + e];
+    const uint64_t total = std::accumulate(load.begin(), load.end(), uint64_t{0});
+    if (total > 0)
+      imbalance_sum_ += static_cast<double>(*std::max_element(load.begin(), load.end())) *
+                        t.num_ranks / static_cast<double>(total);
+    ++layers_;
+  }
+
+  proto::RoutingSummary Summary() const {
+    proto::RoutingSummary s;
+    const double n = std::max<double>(static_cast<double>(tokens_), 1);
+    s.set_num_tokens(tokens_);
+    s.set_devices_per_token(devices_ / n);
+    s.set_nodes_per_token(nodes_ / n);
+    s.set_rows_per_token(rows_ / n);
+    s.set_bytes_per_token(bytes_ / n);
+    s.set_topk_changed(picks_ > 0 ? static_cast<double>(changed_) / picks_ : 0);
+    s.set_weight_kept(weight_total_ > 0 ? weight_kept_ / weight_total_ : 1);
+    s.set_device_imbalance(layers_ > 0 ? imbalance_sum_ / layers_ : 0);
+    return s;
+  }
+
+ private:
+  uint64_t tokens_ = 0, devices_ = 0, nodes_ = 0, rows_ = 0, picks_ = 0, changed_ = 0;
+  uint32_t layers_ = 0;
+  double bytes_ = 0, weight_total_ = 0, weight_kept_ = 0, imbalance_sum_ = 0;
+};
 
 }  // namespace
 
@@ -170,9 +221,11 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   schedule.set_num_ranks(d);
   schedule.set_hidden(in.model.hidden());
   PhaseChain chain(&schedule, d);
+  RoutingTotals totals;
   for (const trace::LayerRouting& layer : in.trace.layers) {
     EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, ContextFor(in, layer.layer));
     const LayerTraffic traffic = CountLayer(layer, ctx, in.strategy);
+    totals.Add(traffic, ctx.placement, uint64_t{in.model.hidden()} * in.model.dispatch_bytes());
     if (&layer == &in.trace.layers.front()) {
       for (uint64_t n : traffic.tokens_per_rank) schedule.add_tokens_per_rank(n);
       for (uint32_t b = 0; b < in.model.num_dense_layers(); ++b)
@@ -180,6 +233,7 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
     }
     AddMoeBlock(in.model, ctx.placement, in.strategy.hierarchical(), layer.layer, traffic, &chain);
   }
+  *schedule.mutable_routing() = totals.Summary();
   return schedule;
 }
 

@@ -7,7 +7,8 @@
 //   attention [+ shared experts] -> gate_permute -> dispatch -> expert ->
 //   combine -> unpermute_reduce
 // Hierarchical strategies add dispatch_forward after dispatch and
-// combine_gather before combine (the intra-node stages). Each phase depends
+// combine_gather before combine (the intra-node stages) in layers where some
+// row goes through a relay. Each phase depends
 // on the one before it; a block's attention depends on the previous block's
 // last phase. Traffic is aggregated per (phase, src,
 // dst): send_bytes = rows x hidden x dispatch_bytes (combine_bytes back).

@@ -1,5 +1,6 @@
 // Dense CSV routing dumps (one file per layer, one row of num_experts
-// probabilities per token) -> trace. Rows are read one at a time.
+// probabilities per token) -> trace. Rows are read one at a time; memory
+// holds a row and one file's token ids (for the repeat check).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,7 +15,6 @@
 #include <vector>
 
 #include "sim/trace/import_internal.h"
-#include "sim/trace/writer.h"
 
 namespace epsim::trace {
 
@@ -36,32 +36,13 @@ Result<uint32_t> LayerFromFileName(const std::string& file) {
   return layer;
 }
 
-void SplitFields(std::string_view line, std::vector<std::string_view>* fields) {
-  fields->clear();
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  size_t start = 0;
-  while (true) {
-    const size_t comma = line.find(',', start);
-    fields->push_back(line.substr(start, comma - start));
-    if (comma == std::string_view::npos) return;
-    start = comma + 1;
-  }
-}
-
-template <typename T>
-Status ParseNumber(std::string_view field, size_t column, T* out) {
-  auto [ptr, ec] = std::from_chars(field.data(), field.data() + field.size(), *out);
-  if (field.empty() || ec != std::errc() || ptr != field.data() + field.size())
-    return Status::BadInput(fmt::format("field {} is '{}', not a number", column + 1, field));
-  return Status::Ok();
-}
-
 class DenseCsvImporter {
  public:
-  explicit DenseCsvImporter(const ImportOptions& options) : options_(options) {}
+  explicit DenseCsvImporter(const ImportOptions& options)
+      : options_(options), sink_(options, "dense-csv", /*dense_token_ids=*/false) {}
 
   Status ImportFile(const std::string& file);
-  Status Finish();
+  Result<ImportSummary> Finish() { return sink_.Finish(); }
 
  private:
   Status ClaimLayer(const std::string& file, uint32_t* layer);
@@ -70,8 +51,7 @@ class DenseCsvImporter {
   Status SelectExperts();
 
   const ImportOptions& options_;
-  std::unique_ptr<TraceWriter> writer_;  // created at the first row: it fixes num_topk
-  uint32_t num_topk_ = 0;
+  ImportSink sink_;
   std::map<uint32_t, std::string> layer_files_;        // layer -> file that gave it
   std::unordered_map<uint64_t, uint64_t> file_tokens_;  // token id -> line, this file
   uint64_t line_no_ = 0;
@@ -114,11 +94,13 @@ Status DenseCsvImporter::ImportFile(const std::string& file) {
   std::string line;
   line_no_ = 1;
   if (!std::getline(in, line)) return LineError(file, 1, "empty file (no header row)");
+  sink_.CountLine(line.size() + 1);
   st = CheckHeaderRow(line);
   if (!st.ok()) return st.WithContext(file + ":1");
   file_tokens_.clear();
   while (std::getline(in, line)) {
     ++line_no_;
+    sink_.CountLine(line.size() + 1);
     st = ImportRow(line, layer);
     if (!st.ok()) return st.WithContext(fmt::format("{}:{}", file, line_no_));
   }
@@ -136,21 +118,15 @@ Status DenseCsvImporter::ImportRow(std::string_view line, uint32_t layer) {
   uint64_t token = 0;
   EPSIM_RETURN_IF_ERROR(ParseNumber(fields_[0], 0, &layer_column));
   EPSIM_RETURN_IF_ERROR(ParseNumber(fields_[1], 1, &token));
+  EPSIM_RETURN_IF_ERROR(SelectExperts());
+  if (sink_.Skip(layer)) return Status::Ok();
   auto [it, inserted] = file_tokens_.try_emplace(token, line_no_);
   if (!inserted)
     return Status::BadInput(fmt::format("token_id {} repeated (first on line {})", token, it->second));
-  EPSIM_RETURN_IF_ERROR(SelectExperts());
-  if (!writer_) {
-    num_topk_ = static_cast<uint32_t>(idx_.size());
-    auto writer = TraceWriter::Create(options_.output,
-                                      MakeImportHeader(options_, "dense-csv", num_topk_));
-    if (!writer.ok()) return writer.status();
-    writer_ = std::move(writer).value();
-  }
-  if (idx_.size() != num_topk_)
+  if (sink_.started() && idx_.size() != sink_.num_topk())
     return Status::BadInput(fmt::format("{} non-zero probabilities, earlier rows have {}",
-                                        idx_.size(), num_topk_));
-  return writer_->Add(layer, token, /*sequence_id=*/0, idx_.data(), weights_.data());
+                                        idx_.size(), sink_.num_topk()));
+  return sink_.Add(layer, token, /*sequence_id=*/0, idx_, weights_);
 }
 
 // Selected experts: the non-zero entries by descending probability, ties by
@@ -178,14 +154,9 @@ Status DenseCsvImporter::SelectExperts() {
   return Status::Ok();
 }
 
-Status DenseCsvImporter::Finish() {
-  if (!writer_) return Status::BadInput("no token rows in the inputs");
-  return writer_->Finish();
-}
-
 }  // namespace
 
-Status ImportDenseCsv(const ImportOptions& options) {
+Result<ImportSummary> ImportDenseCsv(const ImportOptions& options) {
   DenseCsvImporter importer(options);
   for (const std::string& file : options.inputs) EPSIM_RETURN_IF_ERROR(importer.ImportFile(file));
   return importer.Finish();

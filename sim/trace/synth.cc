@@ -6,23 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "sim/trace/synth_random.h"
+
 namespace epsim::trace {
-namespace {
 
-// Uniform doubles in [0, 1) from mt19937_64's top 53 bits.
-class UniformSource {
- public:
-  explicit UniformSource(uint64_t seed) : rng_(seed) {}
-  double Next() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
-  // An integer in [0, n); the bias is below 2^-53 * n.
-  uint32_t Below(uint32_t n) { return static_cast<uint32_t>(Next() * n); }
-
- private:
-  std::mt19937_64 rng_;
-};
-
-// Inverse of the standard normal CDF (Acklam's rational approximation,
-// relative error below 1.2e-9), for p in (0, 1).
+// Declared in synth_random.h; shared by both generators.
 double InverseNormalCdf(double p) {
   static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
                                  -2.759285104469687e+02, 1.383577518672690e+02,
@@ -46,6 +34,8 @@ double InverseNormalCdf(double p) {
   return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
          (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
+
+namespace {
 
 double NormalCdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
 

@@ -60,6 +60,22 @@ TEST(ScheduleBuilderTest, ExpertPhaseCarriesTokensPerExpertAndGemmFlops) {
   EXPECT_EQ(rank0.kernels(2).name(), "stage1_reduce");
 }
 
+// The hand trace under dedup: C_T 5/4, rows 2/4 per token, 16 B rows,
+// device loads 5 and 3 (max/mean 1.25), nothing rerouted.
+TEST(ScheduleBuilderTest, RoutingSummaryOfTheHandTrace) {
+  auto s = Build(testing::HandTrace({1}), HandModel(), *dispatch::MakeDedup());
+  ASSERT_TRUE(s.ok());
+  const proto::RoutingSummary& r = s->routing();
+  EXPECT_EQ(r.num_tokens(), 4u);
+  EXPECT_DOUBLE_EQ(r.devices_per_token(), 1.25);
+  EXPECT_DOUBLE_EQ(r.nodes_per_token(), 1.0);
+  EXPECT_DOUBLE_EQ(r.rows_per_token(), 0.5);
+  EXPECT_DOUBLE_EQ(r.bytes_per_token(), 8.0);
+  EXPECT_DOUBLE_EQ(r.topk_changed(), 0.0);
+  EXPECT_DOUBLE_EQ(r.weight_kept(), 1.0);
+  EXPECT_DOUBLE_EQ(r.device_imbalance(), 1.25);
+}
+
 TEST(ScheduleBuilderTest, DenseBlocksComeFirst) {
   auto s = Build(testing::HandTrace({1, 2}), HandModel(1), *dispatch::MakeDedup());
   ASSERT_TRUE(s.ok());

@@ -23,7 +23,7 @@ std::string SharedTraces() {
 }
 
 Result<Trace> ImportAndRead(ImportOptions options) {
-  EPSIM_RETURN_IF_ERROR(Import(options));
+  EPSIM_RETURN_IF_ERROR(Import(options).status());
   return ReadTrace(options.output);
 }
 
@@ -78,6 +78,28 @@ TEST(ImportTest, ImportsMixtralHumanEvalJsonl) {
   EXPECT_EQ(l31.token_ids.back(), 217u);
   EXPECT_EQ(l31.topk(l31.num_tokens() - 1)[0], 2u);
   EXPECT_EQ(l31.topk(l31.num_tokens() - 1)[1], 0u);
+}
+
+TEST(ImportTest, MixtralSampleReportsTokensLackingLayers) {
+  // Checked independently: 124 of the 218 tokens miss at least one of the
+  // 32 layers; token 0 has all, token 1 first lacks layer 4.
+  const std::string dir = SharedTraces();
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  ScopedTempDir out;
+  ImportOptions options;
+  options.inputs = {dir + "/mixtral-8x7b-humaneval/routing.jsonl"};
+  options.output = out.Path("mixtral.trace");
+  options.num_experts = 8;
+  Result<ImportSummary> summary = Import(options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->format, "jsonl/mixtral");
+  EXPECT_EQ(summary->rows, 6777u);
+  EXPECT_EQ(summary->tokens, 218u);
+  EXPECT_EQ(summary->num_layers, 32u);
+  EXPECT_EQ(summary->incomplete_tokens, 124u);
+  EXPECT_EQ(summary->first_incomplete_token, 1u);
+  EXPECT_EQ(summary->first_missing_layer, 4u);
+  EXPECT_EQ(summary->skipped_rows, 0u);
 }
 
 TEST(ImportTest, ImportsFlameMoeDenseCsv) {
@@ -189,13 +211,13 @@ TEST(ImportTest, RejectsMissingInputsAndExpertCountAsUsage) {
   ImportOptions options;
   options.output = dir.Path("out.trace");
   options.num_experts = 8;
-  Status st = Import(options);
+  Status st = Import(options).status();
   EXPECT_EQ(st.code(), Status::Code::kUsage);
   EXPECT_NE(st.message().find("no input files"), std::string::npos) << st.message();
 
   options.inputs = {dir.Write("a.jsonl", "")};
   options.num_experts = 0;
-  st = Import(options);
+  st = Import(options).status();
   EXPECT_EQ(st.code(), Status::Code::kUsage);
   EXPECT_NE(st.message().find("number of experts unknown"), std::string::npos) << st.message();
 }
@@ -206,12 +228,12 @@ TEST(ImportTest, RejectsUnknownExtensionAndFormat) {
   options.inputs = {dir.Write("routing.txt", "x")};
   options.output = dir.Path("out.trace");
   options.num_experts = 8;
-  Status st = Import(options);
+  Status st = Import(options).status();
   EXPECT_EQ(st.code(), Status::Code::kUsage);
   EXPECT_NE(st.message().find("routing.txt: cannot tell the format"), std::string::npos)
       << st.message();
   options.format = "parquet";
-  st = Import(options);
+  st = Import(options).status();
   EXPECT_EQ(st.code(), Status::Code::kUsage);
   EXPECT_NE(st.message().find("unknown import format 'parquet'"), std::string::npos)
       << st.message();
@@ -223,7 +245,7 @@ TEST(ImportTest, UnreadableInputIsNotFoundNamingTheFile) {
   options.inputs = {dir.Path("absent.jsonl")};
   options.output = dir.Path("out.trace");
   options.num_experts = 8;
-  Status st = Import(options);
+  Status st = Import(options).status();
   EXPECT_EQ(st.code(), Status::Code::kNotFound);
   EXPECT_NE(st.message().find("absent.jsonl: cannot open"), std::string::npos) << st.message();
   EXPECT_TRUE(dir.List().empty());

@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""Writes a synthetic vLLM-style expert-routing log (JSON lines) for the
+import benchmark.
+
+Shape (sim/trace/importer.h, "vllm"): a meta line, then route rows
+{"type": "route", "req_id": "cmpl-N", "token_idx", "layer", "topk_ids",
+"topk_weights"}. OLMoE-like: 16 layers, top-8 of 64 experts. A warm-up
+request of 4 tokens comes first (drop it with --skip-rows 4); then forward
+steps of 8 requests x 256 tokens, each step logging every layer for its 2,048
+tokens, request ids as strings. One routing entry = one route row (one token
+of one layer with its top-8). Expert picks cycle through a pool of 4,096
+random rows (seed 1): the importer's cost does not depend on the values.
+
+usage: make_log.py OUT.jsonl [ROWS]    (ROWS default 10,000,000, rounded up
+to whole steps; the warm-up rows come on top)
+"""
+import random
+import sys
+
+LAYERS = 16
+EXPERTS = 64
+TOPK = 8
+REQS_PER_STEP = 8
+TOKENS_PER_REQ = 256
+WARMUP_TOKENS = 4
+
+
+def pool(rng, size=4096):
+    rows = []
+    for _ in range(size):
+        ids = rng.sample(range(EXPERTS), TOPK)
+        w = sorted((rng.random() for _ in range(TOPK)), reverse=True)
+        s = sum(w)
+        rows.append('"topk_ids": [%s], "topk_weights": [%s]}\n' % (
+            ", ".join(map(str, ids)), ", ".join("%.9g" % (x / s) for x in w)))
+    return rows
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    out_path = sys.argv[1]
+    want = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000_000
+    per_step = LAYERS * REQS_PER_STEP * TOKENS_PER_REQ
+    steps = -(-want // per_step)
+    picks = pool(random.Random(1))
+    n = 0
+    with open(out_path, "w") as out:
+        out.write('{"type": "meta", "model": "synthetic-olmoe", "num_experts": %d, '
+                  '"top_k": %d, "num_layers": %d}\n' % (EXPERTS, TOPK, LAYERS))
+        for layer in range(LAYERS):
+            out.write("".join(
+                '{"type": "route", "req_id": "warmup", "token_idx": %d, "layer": %d, %s'
+                % (t, layer, picks[t]) for t in range(WARMUP_TOKENS)))
+        for step in range(steps):
+            for layer in range(LAYERS):
+                lines = []
+                for r in range(REQS_PER_STEP):
+                    req = step * REQS_PER_STEP + r
+                    head = '{"type": "route", "req_id": "cmpl-%d", ' % req
+                    for t in range(TOKENS_PER_REQ):
+                        n += 1
+                        lines.append('%s"token_idx": %d, "layer": %d, %s'
+                                     % (head, t, layer, picks[(n * 7919) & 4095]))
+                out.write("".join(lines))
+    print(f"make_log.py: wrote {out_path}: {steps * per_step} route rows "
+          f"(+{WARMUP_TOKENS * LAYERS} warm-up), {steps} steps", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+// epsim compare: every (placement, dispatch) combination on one trace,
+// model, topology and EP size, one row each, with speedup over classical
+// dispatch with contiguous placement (always simulated as the baseline).
+#include <algorithm>
+#include <iostream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "sim/cli/commands.h"
+#include "sim/cli/inputs.h"
+#include "sim/dispatch/strategy.h"
+#include "sim/engine/simulator.h"
+#include "sim/placement/placement.h"
+#include "sim/plan/schedule_builder.h"
+#include "sim/report/compare_output.h"
+
+namespace epsim::cli {
+namespace {
+
+struct CompareOptions {
+  RunFlags run;
+  std::string placements = "contiguous";
+  std::string dispatch = "classical,dedup";
+  std::string format = "console";
+};
+
+std::vector<std::string> SplitList(const std::string& list) {
+  std::vector<std::string> out;
+  size_t begin = 0;
+  while (begin <= list.size()) {
+    size_t end = list.find(',', begin);
+    if (end == std::string::npos) end = list.size();
+    out.push_back(list.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return out;
+}
+
+// The combinations to run, baseline first when the user did not list it.
+struct Combination {
+  std::string placement;
+  std::string dispatch;
+};
+std::vector<Combination> Combinations(const CompareOptions& opt) {
+  std::vector<Combination> out;
+  for (const std::string& p : SplitList(opt.placements))
+    for (const std::string& d : SplitList(opt.dispatch)) out.push_back({p, d});
+  const bool has_baseline = std::any_of(out.begin(), out.end(), [](const Combination& c) {
+    return c.placement == "contiguous" && c.dispatch == "classical";
+  });
+  if (!has_baseline) out.insert(out.begin(), {"contiguous", "classical"});
+  return out;
+}
+
+// Placements are computed once per name and reused across strategies.
+class PlacementCache {
+ public:
+  PlacementCache(const RunFlags& flags, const RunInputs& in) : flags_(flags), in_(in) {}
+  Result<const placement::LayerPlacements*> Get(const std::string& name) {
+    auto it = cache_.find(name);
+    if (it == cache_.end()) {
+      EPSIM_ASSIGN_OR_RETURN(placement::LayerPlacements p, PlacementFor(flags_, in_, name));
+      it = cache_.emplace(name, std::move(p)).first;
+    }
+    return &it->second;
+  }
+
+ private:
+  const RunFlags& flags_;
+  const RunInputs& in_;
+  std::map<std::string, placement::LayerPlacements> cache_;
+};
+
+Result<proto::Schedule> Plan(const RunInputs& in, const Combination& c, PlacementCache* placements,
+                             ProfileCache* profiles) {
+  EPSIM_ASSIGN_OR_RETURN(auto strategy, dispatch::MakeStrategy(c.dispatch));
+  EPSIM_ASSIGN_OR_RETURN(const placement::LayerPlacements* p, placements->Get(c.placement));
+  return PlanFor(in, *p, *strategy, profiles);
+}
+
+Status Run(const CompareOptions& opt, const std::vector<std::string>& simgrid_args) {
+  EPSIM_ASSIGN_OR_RETURN(report::Format format, report::ParseFormat(opt.format));
+  EPSIM_ASSIGN_OR_RETURN(RunInputs in, LoadRunInputs(opt.run));
+  ProfileCache profiles(opt.run, in);
+  PlacementCache placements(opt.run, in);
+  std::vector<proto::Schedule> schedules;
+  for (const Combination& c : Combinations(opt)) {
+    auto schedule = Plan(in, c, &placements, &profiles);
+    if (!schedule.ok())
+      return schedule.status().WithContext(c.placement + " x " + c.dispatch);
+    schedules.push_back(std::move(schedule).value());
+  }
+  engine::SimOptions sim_opt;
+  sim_opt.simgrid_args = simgrid_args;
+  EPSIM_ASSIGN_OR_RETURN(engine::SimResult result,
+                         engine::Simulate(in.topology, schedules, sim_opt));
+  report::RunInfo info;
+  info.command = "compare";
+  info.inputs = DescribeInputs(in);
+  if (!profiles.description().empty()) info.inputs.push_back({"profiles", profiles.description()});
+  info.settings = result.settings;
+  report::WriteComparison(std::cout, format, info, report::CompareReports(result.reports));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Runner AddCompareCommand(CLI::App& app, const std::vector<std::string>* simgrid_args) {
+  auto opt = std::make_shared<CompareOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "compare", "Compare placement x dispatch combinations on one trace and machine");
+  AddRunFlags(cmd, &opt->run);
+  cmd->add_option("--placements", opt->placements, "Comma-separated placements")
+      ->capture_default_str();
+  cmd->add_option("--dispatch", opt->dispatch, "Comma-separated dispatch strategies")
+      ->capture_default_str();
+  cmd->add_option("--format", opt->format, "console, csv or json")->capture_default_str();
+  cmd->footer("Classical dispatch with contiguous placement is always simulated: it is the\n"
+              "baseline of the speedup column. SimGrid flags (--cfg=..., --log=...) pass\n"
+              "through to the simulation engine.");
+  return [opt, simgrid_args]() { return Run(*opt, *simgrid_args); };
+}
+
+}  // namespace epsim::cli

@@ -1,0 +1,42 @@
+// Factories of the strategies beyond classical and dedup: Occult's
+// collaboration pruning, C2R, DeepSeek-V3's node-limited routing and
+// DeepEP-style hierarchical dispatch (definitions: the project's
+// reference/dispatch.md). MakeStrategy (strategy.h) builds them from their
+// command-line specs; these are for code that has the parameters in hand.
+#ifndef EPSIM_SIM_DISPATCH_STRATEGIES_H_
+#define EPSIM_SIM_DISPATCH_STRATEGIES_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "sim/base/status.h"
+#include "sim/dispatch/strategy.h"
+
+namespace epsim::dispatch {
+
+// How pruning replaces experts outside the allowed devices.
+enum class PruneScheme {
+  kScore,       // Scheme 1: re-select the top-k among the allowed devices' experts
+  kSimilarity,  // Scheme 2: replace each by its most similar allowed expert
+};
+
+// "pruned:N_d:score" / "pruned:N_d:similarity": at most `max_devices`
+// (N_d >= 1) devices per token, dispatch deduplicated. The similarity scheme
+// needs LayerProfile::similarity.
+std::unique_ptr<Strategy> MakePruned(uint32_t max_devices, PruneScheme scheme);
+// "c2r:T": top-1 plus the best k-1 of its first T partners (T >= 1; T >=
+// k - 1 is checked by CheckStrategyFits). Needs LayerProfile::partners.
+std::unique_ptr<Strategy> MakeC2R(uint32_t num_partners);
+// "node-limited:M": experts from at most `max_nodes` (M >= 1) nodes.
+std::unique_ptr<Strategy> MakeNodeLimited(uint32_t max_nodes);
+// "hierarchical": unchanged top-k, one network copy per destination node.
+std::unique_ptr<Strategy> MakeHierarchical();
+
+// Checks the constraints a strategy puts on the trace it routes that its
+// spec alone cannot: c2r:T needs T >= num_topk - 1. Usage error otherwise;
+// Ok for every other strategy.
+Status CheckStrategyFits(const Strategy& strategy, uint32_t num_topk);
+
+}  // namespace epsim::dispatch
+
+#endif  // EPSIM_SIM_DISPATCH_STRATEGIES_H_

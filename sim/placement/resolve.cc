@@ -1,0 +1,88 @@
+#include "sim/placement/resolve.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "sim/placement/algorithms.h"
+#include "sim/placement/placement_file.h"
+#include "sim/trace/reader.h"
+
+namespace epsim::placement {
+namespace {
+
+// Splits "replicate:N" into the algorithm and N; false if `text` names no
+// algorithm.
+bool ParseAlgorithm(const std::string& text, PlacementSpec* spec, Status* error) {
+  const size_t colon = text.find(':');
+  spec->algorithm = text.substr(0, colon);
+  const auto& names = AlgorithmNames();
+  if (std::find(names.begin(), names.end(), spec->algorithm) == names.end()) return false;
+  if (spec->algorithm == "replicate") spec->replica_slots = 1;
+  if (colon == std::string::npos) return true;
+  const char* first = text.data() + colon + 1;
+  const char* last = text.data() + text.size();
+  auto [end, ec] = std::from_chars(first, last, spec->replica_slots);
+  if (spec->algorithm != "replicate" || ec != std::errc() || end != last ||
+      spec->replica_slots == 0)
+    *error = Status::Usage("placement '" + text + "': only replicate:N takes a count N >= 1");
+  return true;
+}
+
+Result<LayerPlacements> FromFile(const std::string& path, uint32_t num_ranks,
+                                 const trace::Trace& profile, const std::string& profile_name) {
+  EPSIM_ASSIGN_OR_RETURN(LayerPlacements p, ReadPlacementFile(path));
+  if (p.num_ranks() != num_ranks)
+    return Status::BadInput(fmt::format("{}: placement for {} ranks, this run has {}", path,
+                                        p.num_ranks(), num_ranks));
+  if (profile.header.num_experts() != p.num_experts())
+    return Status::BadInput(fmt::format("{}: placement of {} experts, trace {} has {}", path,
+                                        p.num_experts(), profile_name,
+                                        profile.header.num_experts()));
+  return p;
+}
+
+}  // namespace
+
+Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32_t num_ranks,
+                                         const trace::Trace& profile,
+                                         const std::string& profile_name,
+                                         const proto::Topology* topology) {
+  PlacementSpec spec;
+  Status error;
+  if (!ParseAlgorithm(name_or_file, &spec, &error))
+    return FromFile(name_or_file, num_ranks, profile, profile_name);
+  EPSIM_RETURN_IF_ERROR(error);
+  if (IsTraceFree(spec.algorithm)) {
+    auto p = MakePlacement(spec.algorithm, profile.header.num_experts(), num_ranks);
+    if (!p.ok()) return p.status().WithContext(profile_name);
+    return LayerPlacements(std::move(p).value());
+  }
+  spec.num_ranks = num_ranks;
+  spec.topology = topology;
+  auto out = ComputePlacement(spec, trace::ComputeTraceStats(profile), &profile);
+  if (!out.ok()) return out.status().WithContext(profile_name);
+  return out;
+}
+
+Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32_t num_ranks,
+                                         const std::string& profile_trace_path,
+                                         const proto::Topology* topology) {
+  PlacementSpec spec;
+  Status error;
+  const bool is_algorithm = ParseAlgorithm(name_or_file, &spec, &error);
+  EPSIM_RETURN_IF_ERROR(error);
+  if (profile_trace_path.empty()) {
+    if (is_algorithm) return Status::Usage("placement '" + name_or_file + "' needs a trace");
+    EPSIM_ASSIGN_OR_RETURN(LayerPlacements p, ReadPlacementFile(name_or_file));
+    if (p.num_ranks() != num_ranks)
+      return Status::BadInput(fmt::format("{}: placement for {} ranks, this run has {}",
+                                          name_or_file, p.num_ranks(), num_ranks));
+    return p;
+  }
+  EPSIM_ASSIGN_OR_RETURN(trace::Trace profile, trace::ReadTrace(profile_trace_path));
+  return ResolvePlacement(name_or_file, num_ranks, profile, profile_trace_path, topology);
+}
+
+}  // namespace epsim::placement

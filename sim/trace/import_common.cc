@@ -1,0 +1,219 @@
+// What every importer shares: the sink rows are written through (writer,
+// skip_rows, layer sets, progress) and small parsing helpers.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <filesystem>
+#include <fstream>
+#include <utility>
+
+#include "sim/trace/import_internal.h"
+#include "sim/trace/writer.h"
+
+namespace epsim::trace {
+
+namespace {
+
+uint64_t TotalBytes(const std::vector<std::string>& inputs) {
+  uint64_t total = 0;
+  for (const std::string& input : inputs) {
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(input, ec);
+    if (!ec) total += size;
+  }
+  return total;
+}
+
+}  // namespace
+
+// ---- TokenLayerSets ----
+
+uint32_t TokenLayerSets::LayerIndex(uint32_t layer) {
+  if (have_last_layer_ && layer == last_layer_) return last_layer_index_;
+  auto [it, inserted] = layer_index_.try_emplace(layer, static_cast<uint32_t>(layers_.size()));
+  if (inserted) {
+    layers_.push_back(layer);
+    if (layers_.size() > size_t{words_} * 64) Widen();
+  }
+  have_last_layer_ = true;
+  last_layer_ = layer;
+  last_layer_index_ = it->second;
+  return it->second;
+}
+
+// More than 64 * words_ layers: rare (once per 64 layers), so a plain copy.
+void TokenLayerSets::Widen() {
+  const uint32_t words = words_ * 2;
+  const size_t tokens = bits_.size() / words_;
+  std::vector<uint64_t> bits(tokens * words, 0);
+  for (size_t t = 0; t < tokens; ++t)
+    std::copy_n(bits_.begin() + t * words_, words_, bits.begin() + t * words);
+  bits_ = std::move(bits);
+  words_ = words;
+}
+
+uint64_t TokenLayerSets::TokenIndex(uint64_t token) {
+  if (dense_ids_) return token;
+  auto [it, inserted] = token_index_.try_emplace(token, token_ids_.size());
+  if (inserted) token_ids_.push_back(token);
+  return it->second;
+}
+
+bool TokenLayerSets::Insert(uint64_t token, uint32_t layer) {
+  const uint32_t l = LayerIndex(layer);
+  const uint64_t t = TokenIndex(token);
+  if (bits_.size() < (t + 1) * words_) bits_.resize((t + 1) * words_, 0);
+  uint64_t& word = bits_[t * words_ + l / 64];
+  const uint64_t bit = uint64_t{1} << (l % 64);
+  if (word & bit) return false;
+  word |= bit;
+  return true;
+}
+
+bool TokenLayerSets::Contains(uint64_t token, uint32_t layer) const {
+  auto l = layer_index_.find(layer);
+  if (l == layer_index_.end()) return false;
+  uint64_t t = token;
+  if (!dense_ids_) {
+    auto it = token_index_.find(token);
+    if (it == token_index_.end()) return false;
+    t = it->second;
+  }
+  if (bits_.size() < (t + 1) * words_) return false;
+  return (bits_[t * words_ + l->second / 64] >> (l->second % 64) & 1) != 0;
+}
+
+void TokenLayerSets::Summarize(ImportSummary* summary) const {
+  summary->num_layers = static_cast<uint32_t>(layers_.size());
+  std::vector<std::pair<uint32_t, uint32_t>> by_layer;  // (layer, index), ascending layer
+  for (uint32_t i = 0; i < layers_.size(); ++i) by_layer.emplace_back(layers_[i], i);
+  std::sort(by_layer.begin(), by_layer.end());
+  const size_t tokens = bits_.size() / words_;
+  for (size_t t = 0; t < tokens; ++t) {
+    const uint64_t* w = bits_.data() + t * words_;
+    size_t count = 0;
+    for (uint32_t i = 0; i < words_; ++i) count += std::popcount(w[i]);
+    if (count == 0) continue;  // dense ids: an id never used
+    ++summary->tokens;
+    if (count == layers_.size()) continue;
+    if (summary->incomplete_tokens++ > 0) continue;
+    summary->first_incomplete_token = dense_ids_ ? t : token_ids_[t];
+    for (const auto& [layer, index] : by_layer) {
+      if ((w[index / 64] >> (index % 64) & 1) == 0) {
+        summary->first_missing_layer = layer;
+        break;
+      }
+    }
+  }
+}
+
+// ---- ImportSink ----
+
+ImportSink::ImportSink(const ImportOptions& options, std::string format, bool dense_token_ids)
+    : options_(options),
+      format_(std::move(format)),
+      num_experts_(options.num_experts),
+      model_(options.model),
+      layer_sets_(dense_token_ids),
+      progress_(options.progress, TotalBytes(options.inputs)) {}
+
+ImportSink::~ImportSink() { progress_.Finish(); }
+
+bool ImportSink::Skip(uint32_t layer) {
+  if (options_.skip_rows == 0) return false;
+  if (++layer_rows_seen_[layer] > options_.skip_rows) return false;
+  ++skipped_;
+  return true;
+}
+
+Status ImportSink::Start(uint32_t num_topk) {
+  if (num_experts_ == 0)
+    return Status::Usage(
+        "number of experts unknown: give a model or the number of experts (or a meta line "
+        "with \"num_experts\")");
+  ImportOptions header_options = options_;
+  header_options.num_experts = num_experts_;
+  header_options.model = model_;
+  // The provenance names the format ("jsonl", not the shape: "jsonl/vllm").
+  proto::TraceHeader header =
+      MakeImportHeader(header_options, format_.substr(0, format_.find('/')), num_topk);
+  if (options_.skip_rows > 0)
+    header.mutable_provenance()->set_description(
+        fmt::format("first {} route rows of each layer skipped", options_.skip_rows));
+  auto writer = TraceWriter::Create(options_.output, header);
+  if (!writer.ok()) return writer.status();
+  writer_ = std::move(writer).value();
+  num_topk_ = num_topk;
+  return Status::Ok();
+}
+
+Status ImportSink::Add(uint32_t layer, uint64_t token, uint64_t sequence,
+                       const std::vector<uint32_t>& ids, const std::vector<float>& scores) {
+  if (!writer_) EPSIM_RETURN_IF_ERROR(Start(static_cast<uint32_t>(ids.size())));
+  if (ids.size() != num_topk_ || scores.size() != num_topk_)
+    return Status::BadInput(
+        fmt::format("{} experts, earlier rows have {}", ids.size(), num_topk_));
+  if (!layer_sets_.Insert(token, layer))
+    return Status::BadInput(fmt::format("layer {}: token {} already has a row", layer, token));
+  ++rows_;
+  return writer_->Add(layer, token, sequence, ids.data(), scores.data());
+}
+
+Result<ImportSummary> ImportSink::Finish() {
+  progress_.Update(bytes_read_, rows_);
+  progress_.Finish();
+  if (!writer_)
+    return Status::BadInput(skipped_ > 0 ? "no rows left after --skip-rows"
+                                         : "no routing rows in the inputs");
+  EPSIM_RETURN_IF_ERROR(writer_->Finish());
+  ImportSummary summary;
+  summary.format = format_;
+  summary.rows = rows_;
+  summary.skipped_rows = skipped_;
+  summary.skip_rows_per_layer = options_.skip_rows;
+  summary.bytes_read = bytes_read_;
+  layer_sets_.Summarize(&summary);
+  return summary;
+}
+
+// ---- helpers ----
+
+proto::TraceHeader MakeImportHeader(const ImportOptions& options, const std::string& format,
+                                    uint32_t num_topk) {
+  proto::TraceHeader header;
+  header.set_model(options.model);
+  header.set_num_experts(options.num_experts);
+  header.set_num_topk(num_topk);
+  header.set_num_candidates(num_topk);
+  proto::Provenance* provenance = header.mutable_provenance();
+  provenance->set_source_format(format);
+  for (const std::string& input : options.inputs) provenance->add_source_files(input);
+  provenance->set_tool("epsim import");
+  return header;
+}
+
+Status LineError(const std::string& file, uint64_t line, const std::string& what) {
+  return Status::BadInput(fmt::format("{}:{}: {}", file, line, what));
+}
+
+void SplitFields(std::string_view line, std::vector<std::string_view>* fields) {
+  fields->clear();
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  size_t start = 0;
+  while (true) {
+    const size_t comma = line.find(',', start);
+    fields->push_back(line.substr(start, comma - start));
+    if (comma == std::string_view::npos) return;
+    start = comma + 1;
+  }
+}
+
+std::string FirstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+}  // namespace epsim::trace
