@@ -1,6 +1,7 @@
 // Pieces shared by the strategies: replica choice and grouping by device.
 #include <algorithm>
 
+#include "sim/base/check.h"
 #include "sim/dispatch/strategy.h"
 
 namespace epsim::dispatch {
@@ -13,27 +14,41 @@ ClusterMap ClusterMap::SingleNode(uint32_t num_ranks) {
 }
 
 uint32_t ChooseReplica(const placement::Placement& p, const ClusterMap& cluster, uint32_t expert,
-                       uint32_t src, std::span<const uint32_t> preferred) {
+                       uint32_t src, std::span<const uint32_t> preferred,
+                       const RankMask* allowed) {
   const std::vector<uint32_t>& ranks = p.RanksOf(expert);
-  if (ranks.size() == 1) return ranks[0];
-  auto has = [&](uint32_t r) { return std::find(ranks.begin(), ranks.end(), r) != ranks.end(); };
-  if (has(src)) return src;
+  auto ok = [&](uint32_t r) { return allowed == nullptr || (*allowed)[r] != 0; };
+  if (ranks.size() == 1 && ok(ranks[0])) return ranks[0];
+  auto usable = [&](uint32_t r) {
+    return ok(r) && std::find(ranks.begin(), ranks.end(), r) != ranks.end();
+  };
+  if (usable(src)) return src;
   for (uint32_t r : preferred)
-    if (has(r)) return r;
+    if (usable(r)) return r;
   for (uint32_t r : ranks)
-    if (cluster.NodeOf(r) == cluster.NodeOf(src)) return r;
+    if (ok(r) && cluster.NodeOf(r) == cluster.NodeOf(src)) return r;
+  for (uint32_t r : ranks)
+    if (ok(r)) return r;
+  EPSIM_CHECK(!"expert without a copy on an allowed rank");
   return ranks[0];
 }
 
+bool HasAllowedCopy(const placement::Placement& p, const RankMask& allowed, uint32_t expert) {
+  for (uint32_t r : p.RanksOf(expert))
+    if (allowed[r]) return true;
+  return false;
+}
+
 void GroupByDevice(std::span<const uint32_t> experts, std::span<const float> weights,
-                   uint32_t src, const RouteContext& ctx, RoutedToken* out) {
+                   uint32_t src, const RouteContext& ctx, RoutedToken* out,
+                   const RankMask* allowed) {
   out->Clear();
   // Replica per expert, preferring ranks already chosen for this token so a
   // replicated expert joins an existing row instead of opening a new one.
   std::vector<uint32_t> rank_of(experts.size());
   std::vector<uint32_t> chosen;
   for (size_t i = 0; i < experts.size(); ++i) {
-    rank_of[i] = ChooseReplica(ctx.placement, ctx.cluster, experts[i], src, chosen);
+    rank_of[i] = ChooseReplica(ctx.placement, ctx.cluster, experts[i], src, chosen, allowed);
     if (std::find(chosen.begin(), chosen.end(), rank_of[i]) == chosen.end())
       chosen.push_back(rank_of[i]);
   }

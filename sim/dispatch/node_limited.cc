@@ -7,7 +7,7 @@
 // Choices:
 // - An expert belongs to the node of its primary copy. Routing is part of
 //   the model, so it must not depend on where replicas happen to be; the
-//   dispatch then uses only copies on the chosen nodes (restricted.h), which
+//   dispatch then uses only copies on the chosen nodes (ChooseReplica with a RankMask), which
 //   the primary guarantees to exist, so the M-node limit holds.
 // - Only the trace's candidates have scores. V3 scores nodes over all
 //   experts; with a shorter candidate list node scores use the listed ones,
@@ -20,7 +20,6 @@
 #include <numeric>
 #include <string>
 
-#include "sim/dispatch/restricted.h"
 #include "sim/dispatch/strategies.h"
 
 namespace epsim::dispatch {
@@ -49,7 +48,7 @@ class NodeLimited : public Strategy {
     }
     RankMask allowed(ctx.placement.num_ranks(), 0);
     for (uint32_t r = 0; r < allowed.size(); ++r) allowed[r] = chosen[ctx.cluster.NodeOf(r)];
-    GroupWithin(experts, weights, src, ctx, allowed, out);
+    GroupByDevice(experts, weights, src, ctx, out, &allowed);
   }
 
  private:

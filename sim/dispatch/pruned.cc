@@ -6,7 +6,7 @@
 // (preferring devices already collected, so a replicated expert joins the
 // set instead of widening it); stop once N_d distinct devices are held. An
 // expert is on an allowed device when any of its copies is, and dispatch
-// only uses copies on allowed devices (restricted.h), so the limit holds
+// only uses copies on allowed devices (ChooseReplica with a RankMask), so the limit holds
 // with replicas too. When every top-k expert already has an allowed copy,
 // routing is unchanged (the top-k are the k best candidates), so N_d >= D
 // is standard deduplicated dispatch.
@@ -34,7 +34,6 @@
 #include <string>
 
 #include "sim/base/check.h"
-#include "sim/dispatch/restricted.h"
 #include "sim/dispatch/strategies.h"
 
 namespace epsim::dispatch {
@@ -73,7 +72,7 @@ class Pruned : public Strategy {
     } else {
       SelectBySimilarity(token, ctx, allowed, &sel);
     }
-    GroupWithin(sel.experts, sel.weights, src, ctx, allowed, out);
+    GroupByDevice(sel.experts, sel.weights, src, ctx, out, &allowed);
   }
 
  private:

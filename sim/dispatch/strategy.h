@@ -113,18 +113,32 @@ Result<std::unique_ptr<Strategy>> MakeStrategy(const std::string& spec);
 // Parses a comma-separated list ("classical,dedup"); empty items are errors.
 Result<std::vector<std::unique_ptr<Strategy>>> MakeStrategies(const std::string& list);
 
+// allowed[rank] != 0 for the ranks a token may use; size num_ranks. Used by
+// strategies that limit a token to some devices or nodes (pruning,
+// node-limited routing): a free replica choice could otherwise land outside
+// the set and break the limit the strategy promises.
+using RankMask = std::vector<uint8_t>;
+
 // Replica choice shared by the strategies: the copy of `expert` on `src`
 // if any; else one on a rank in `preferred` (ranks this token already uses);
-// else one on src's node; else the primary. Deterministic.
+// else one on src's node; else the primary. With `allowed`, only copies on
+// allowed ranks count (the expert must have one; checked), the last resort
+// being the first allowed copy. Deterministic.
 uint32_t ChooseReplica(const placement::Placement& p, const ClusterMap& cluster, uint32_t expert,
-                       uint32_t src, std::span<const uint32_t> preferred);
+                       uint32_t src, std::span<const uint32_t> preferred,
+                       const RankMask* allowed = nullptr);
+
+// True when `expert` has a copy on an allowed rank.
+bool HasAllowedCopy(const placement::Placement& p, const RankMask& allowed, uint32_t expert);
 
 // Sets `out` to the given experts/weights and groups them into one row per
 // destination rank (devices in order of first appearance, experts keeping
-// their order inside a device), replicas chosen by ChooseReplica. Shared by
-// dedup and the strategies that change routing and then dispatch deduplicated.
+// their order inside a device), replicas chosen by ChooseReplica (within
+// `allowed` when given), relay == rank. Shared by dedup and the strategies
+// that change routing and then dispatch deduplicated.
 void GroupByDevice(std::span<const uint32_t> experts, std::span<const float> weights,
-                   uint32_t src, const RouteContext& ctx, RoutedToken* out);
+                   uint32_t src, const RouteContext& ctx, RoutedToken* out,
+                   const RankMask* allowed = nullptr);
 
 }  // namespace epsim::dispatch
 
