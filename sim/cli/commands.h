@@ -25,6 +25,8 @@ Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid
 Runner AddSynthCommand(CLI::App& app);
 Runner AddCompareCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
 Runner AddTraceCommand(CLI::App& app);
+Runner AddTopoCommand(CLI::App& app);
+Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
 
 }  // namespace epsim::cli
 

@@ -34,11 +34,13 @@ int main(int argc, char** argv) {
   const std::vector<std::pair<std::string, epsim::cli::Runner>> commands = {
       {"import", epsim::cli::AddImportCommand(app)},
       {"trace", epsim::cli::AddTraceCommand(app)},
+      {"topo", epsim::cli::AddTopoCommand(app)},
       {"synth", epsim::cli::AddSynthCommand(app)},
       {"stats", epsim::cli::AddStatsCommand(app)},
       {"place", epsim::cli::AddPlaceCommand(app)},
       {"simulate", epsim::cli::AddSimulateCommand(app, &simgrid_args)},
-      {"compare", epsim::cli::AddCompareCommand(app, &simgrid_args)}};
+      {"compare", epsim::cli::AddCompareCommand(app, &simgrid_args)},
+      {"bench", epsim::cli::AddBenchCommand(app, &simgrid_args)}};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

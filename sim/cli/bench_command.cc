@@ -1,0 +1,176 @@
+// epsim bench sendrecv|alltoall|alltoallv: nccl-tests-shaped microbenchmarks
+// on a simulated topology. Every size of the sweep becomes one schedule and
+// all of them are replayed in one Simulate() call (one SimGrid run).
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "sim/base/file_util.h"
+#include "sim/cli/commands.h"
+#include "sim/cli/data_paths.h"
+#include "sim/engine/simulator.h"
+#include "sim/engine/topology.h"
+#include "sim/plan/bench_schedule.h"
+#include "sim/report/bench_output.h"
+
+namespace epsim::cli {
+namespace {
+
+struct BenchOptions {
+  std::string op;
+  std::string topology = "a6000-x4-pcie-gen4";
+  std::string min_bytes = "32M";
+  std::string max_bytes = "32M";
+  uint64_t step_factor = 1;
+  std::string step_bytes = "1M";
+  uint32_t ranks = 0;  // 0: every GPU of the topology (or the matrix's size)
+  std::string matrix;
+  uint64_t seed = 1;
+  std::string format = "console";
+};
+
+// What the sweep replays: the op, its ranks, and for alltoallv the matrix
+// shape each size scales (from --matrix, else seeded and skewed).
+struct BenchPlan {
+  plan::BenchOp op;
+  uint32_t num_ranks = 0;
+  std::vector<uint64_t> matrix;  // alltoallv with --matrix only
+  std::string matrix_label;
+};
+
+Result<BenchPlan> MakePlan(const BenchOptions& opt, uint32_t num_gpus) {
+  BenchPlan p;
+  EPSIM_ASSIGN_OR_RETURN(p.op, plan::ParseBenchOp(opt.op));
+  p.num_ranks = opt.ranks == 0 ? num_gpus : opt.ranks;
+  if (!opt.matrix.empty()) {
+    if (p.op != plan::BenchOp::kAllToAllv) return Status::Usage("--matrix is for alltoallv only");
+    EPSIM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(opt.matrix));
+    uint32_t n = 0;
+    auto matrix = plan::ParseMatrixText(text, &n);
+    if (!matrix.ok()) return matrix.status().WithContext(opt.matrix);
+    if (opt.ranks != 0 && opt.ranks != n)
+      return Status::Usage(fmt::format("-g {} but {} is {} x {}", opt.ranks, opt.matrix, n, n));
+    p.num_ranks = n;
+    p.matrix = std::move(*matrix);
+    p.matrix_label = opt.matrix + ", scaled so the mean bytes per rank = size";
+  } else if (p.op == plan::BenchOp::kAllToAllv) {
+    p.matrix_label = fmt::format("none given: seeded skewed matrix (Zipf(1) receivers, seed {})",
+                                 opt.seed);
+  }
+  if (p.num_ranks < 2 || p.num_ranks > num_gpus)
+    return Status::Usage(
+        fmt::format("{} ranks, but the topology has {} GPUs (need 2..{})", p.num_ranks,
+                    num_gpus, num_gpus));
+  return p;
+}
+
+// The schedule of one size, and the size nccl-tests would print for it.
+proto::Schedule ScheduleFor(const BenchPlan& p, uint64_t size, uint64_t seed,
+                            uint64_t* printed_size) {
+  const uint32_t n = p.num_ranks;
+  *printed_size = size;
+  if (p.op == plan::BenchOp::kSendRecv) return plan::SendRecvSchedule(n, size);
+  if (p.op == plan::BenchOp::kAllToAll) {
+    proto::Schedule s = plan::AllToAllSchedule(n, size);
+    *printed_size = s.phases(0).send_bytes(1) * n;  // rounded to whole elements per pair
+    return s;
+  }
+  std::vector<uint64_t> m = p.matrix.empty() ? plan::SkewedMatrix(n, size, seed)
+                                             : plan::ScaleMatrix(p.matrix, n, size);
+  uint64_t total = 0;
+  for (uint64_t b : m) total += b;  // before the diagonal is dropped: bytes per rank
+  *printed_size = total / n;
+  return plan::AllToAllvSchedule(m, n);
+}
+
+Result<plan::SizeSweep> SweepOf(const BenchOptions& opt) {
+  plan::SizeSweep sw;
+  EPSIM_ASSIGN_OR_RETURN(sw.min_bytes, plan::ParseSize(opt.min_bytes));
+  EPSIM_ASSIGN_OR_RETURN(sw.max_bytes, plan::ParseSize(opt.max_bytes));
+  EPSIM_ASSIGN_OR_RETURN(sw.step_bytes, plan::ParseSize(opt.step_bytes));
+  sw.step_factor = opt.step_factor;
+  return sw;
+}
+
+report::RunInfo InfoOf(const BenchOptions& opt, const proto::Topology& topo, const BenchPlan& p,
+                       const std::vector<std::pair<std::string, std::string>>& settings) {
+  report::RunInfo info;
+  info.command = "bench " + opt.op;
+  info.inputs = {{"topology", topo.name()},
+                 {"ranks", fmt::format("{} (rank r = GPU r of the topology)", p.num_ranks)},
+                 {"sizes", fmt::format("-b {} -e {} -f {} -i {}", opt.min_bytes, opt.max_bytes,
+                                       opt.step_factor, opt.step_bytes)},
+                 {"type", "float (4 B)"}};
+  if (!p.matrix_label.empty()) info.inputs.push_back({"matrix", p.matrix_label});
+  info.settings = settings;
+  return info;
+}
+
+Status Run(const BenchOptions& opt, const std::vector<std::string>& simgrid_args) {
+  EPSIM_ASSIGN_OR_RETURN(report::Format format, report::ParseFormat(opt.format));
+  EPSIM_ASSIGN_OR_RETURN(plan::SizeSweep sweep, SweepOf(opt));
+  EPSIM_ASSIGN_OR_RETURN(std::vector<uint64_t> sizes, plan::SweepSizes(sweep));
+  EPSIM_ASSIGN_OR_RETURN(proto::Topology topo,
+                         engine::LoadTopology(ResolveDataFile("topologies", opt.topology)));
+  const auto num_gpus = static_cast<uint32_t>(engine::GpuNames(topo).size());
+  EPSIM_ASSIGN_OR_RETURN(BenchPlan p, MakePlan(opt, num_gpus));
+  std::vector<proto::Schedule> schedules;
+  report::BenchTable table;
+  table.show_max_rank = p.op == plan::BenchOp::kAllToAllv;
+  for (uint64_t size : sizes) {
+    report::BenchRow row;
+    schedules.push_back(ScheduleFor(p, size, opt.seed, &row.bytes));
+    row.count = row.bytes / plan::kBenchTypeBytes;
+    row.max_rank_bytes = plan::MaxRankBytes(schedules.back());
+    table.rows.push_back(row);
+  }
+  EPSIM_ASSIGN_OR_RETURN(engine::SimResult result,
+                         engine::Simulate(topo, schedules, {simgrid_args}));
+  for (size_t i = 0; i < table.rows.size(); ++i) {
+    report::BenchRow& row = table.rows[i];
+    const proto::PhaseTiming& t = result.reports[i].phases(0);
+    row.time_s = t.end_s() - t.start_s();
+    row.algbw_gbps = plan::AlgBwGbps(row.bytes, row.time_s);
+    row.busbw_gbps = row.algbw_gbps * plan::BusBwFactor(p.op, p.num_ranks);
+  }
+  report::WriteBench(std::cout, format, InfoOf(opt, topo, p, result.settings), table);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_args) {
+  auto opt = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Simulated nccl-tests-style microbenchmark: sendrecv, alltoall or alltoallv");
+  cmd->add_option("op", opt->op, "sendrecv, alltoall or alltoallv")
+      ->required()
+      ->check(CLI::IsMember({"sendrecv", "alltoall", "alltoallv"}));
+  cmd->add_option("--topology", opt->topology, "Topology name (topologies/) or file")
+      ->capture_default_str();
+  cmd->add_option("-b,--minbytes", opt->min_bytes, "Smallest size per rank (K/M/G = 2^10/20/30)")
+      ->capture_default_str();
+  cmd->add_option("-e,--maxbytes", opt->max_bytes, "Largest size per rank")->capture_default_str();
+  cmd->add_option("-f,--stepfactor", opt->step_factor, "Multiply the size by this (if > 1)")
+      ->capture_default_str();
+  cmd->add_option("-i,--stepbytes", opt->step_bytes, "Else add this to the size")
+      ->capture_default_str();
+  cmd->add_option("-g,--ngpus", opt->ranks,
+                  "Ranks (GPUs 0..g-1 of the topology); 0 = all, or the --matrix size")
+      ->capture_default_str();
+  cmd->add_option("--matrix", opt->matrix,
+                  "alltoallv: rank x rank byte matrix file (as `epsim trace matrix` writes); "
+                  "default a seeded skewed matrix");
+  cmd->add_option("--seed", opt->seed, "Seed of the skewed alltoallv matrix")
+      ->capture_default_str();
+  cmd->add_option("--format", opt->format, "Output on stdout: console, csv or json")
+      ->capture_default_str();
+  cmd->footer(
+      "size = bytes per rank. algbw = size / time; busbw = algbw x (n-1)/n for alltoall(v),\n"
+      "algbw for sendrecv (nccl-tests' definitions, GB = 1e9 B). SimGrid flags (--cfg=...,\n"
+      "--log=...) pass through to the simulation engine.");
+  return [opt, simgrid_args]() { return Run(*opt, *simgrid_args); };
+}
+
+}  // namespace epsim::cli

@@ -1,0 +1,89 @@
+// epsim topo show|check: look inside a topology file (devices, the route
+// between two GPUs as the engine routes it) and check it for unreachable
+// pairs, asymmetric routes and impossible figures.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "sim/base/file_util.h"
+#include "sim/cli/commands.h"
+#include "sim/cli/data_paths.h"
+#include "sim/engine/topology.h"
+#include "sim/engine/topology_paths.h"
+#include "sim/report/topology_output.h"
+
+namespace epsim::cli {
+namespace {
+
+struct TopoOptions {
+  std::string path;
+  std::string from;  // GPU name or rank; default rank 0
+  std::string to;    // GPU name or rank; default the last rank
+};
+
+// A GPU given by name or by rank number.
+Result<std::string> ResolveGpu(const std::vector<std::string>& gpus, const std::string& arg) {
+  if (std::find(gpus.begin(), gpus.end(), arg) != gpus.end()) return arg;
+  if (!arg.empty() && std::all_of(arg.begin(), arg.end(), ::isdigit)) {
+    const size_t rank = std::stoul(arg);
+    if (rank < gpus.size()) return gpus[rank];
+  }
+  return Status::BadInput(fmt::format("no GPU '{}' (give a GPU name or a rank < {})", arg,
+                                      gpus.size()));
+}
+
+Status Show(const TopoOptions& opt) {
+  const std::string path = ResolveDataFile("topologies", opt.path);
+  EPSIM_ASSIGN_OR_RETURN(proto::Topology topo, engine::LoadTopology(path));
+  const std::vector<std::string> gpus = engine::GpuNames(topo);
+  EPSIM_ASSIGN_OR_RETURN(std::string from,
+                         ResolveGpu(gpus, opt.from.empty() ? "0" : opt.from));
+  EPSIM_ASSIGN_OR_RETURN(std::string to,
+                         ResolveGpu(gpus, opt.to.empty() ? std::to_string(gpus.size() - 1) : opt.to));
+  EPSIM_ASSIGN_OR_RETURN(auto route, engine::GpuPath(topo, from, to));
+  report::WriteTopologyDevices(std::cout, opt.path, topo);
+  report::WriteTopologyPath(std::cout, from, to, route);
+  return Status::Ok();
+}
+
+Status Check(const TopoOptions& opt) {
+  const std::string path = ResolveDataFile("topologies", opt.path);
+  proto::Topology topo;
+  EPSIM_RETURN_IF_ERROR(ReadTextProto(path, &topo));
+  const engine::CheckSummary summary = engine::CheckTopology(topo);
+  report::WriteTopologyCheck(std::cout, opt.path, summary);
+  for (const engine::Finding& f : summary.findings) {
+    if (f.severity == engine::Finding::Severity::kError)
+      return Status::BadInput(fmt::format("{}: {}: {}", opt.path, f.where, f.message));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Runner AddTopoCommand(CLI::App& app) {
+  auto opt = std::make_shared<TopoOptions>();
+  CLI::App* cmd = app.add_subcommand("topo", "Inspect and check hardware topology files");
+  cmd->require_subcommand(1);
+  CLI::App* show = cmd->add_subcommand(
+      "show", "Print the devices and the route between two GPUs, as the engine routes it");
+  show->add_option("topology", opt->path, "Topology file, or a name in topologies/")->required();
+  show->add_option("--from", opt->from, "GPU name or rank; default rank 0");
+  show->add_option("--to", opt->to, "GPU name or rank; default the last rank");
+  show->footer("Routes: fewest links, ties to the node listed first in the file (SimGrid's\n"
+               "Floyd routing, which the engine builds). Bandwidth GB/s per direction.");
+  CLI::App* check = cmd->add_subcommand(
+      "check", "Find unreachable GPU pairs, asymmetric routes and impossible figures; "
+               "exit 2 on the first error");
+  check->add_option("topology", opt->path, "Topology file, or a name in topologies/")->required();
+  return [opt, show, check]() -> Status {
+    if (show->parsed()) return Show(*opt);
+    if (check->parsed()) return Check(*opt);
+    return Status::Usage("topo: give show or check");
+  };
+}
+
+}  // namespace epsim::cli

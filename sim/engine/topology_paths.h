@@ -1,0 +1,107 @@
+// Routes between GPUs of a hardware topology, and the checks behind
+// `epsim topo check`. Pure protobuf: no SimGrid here.
+//
+// Routing replicates what the engine gets from SimGrid 3.32's Floyd zone
+// (platform.cc): every link is a one-hop route of cost 1 in both directions,
+// Floyd-Warshall runs over the nodes in file order (SimGrid's netpoint ids)
+// and replaces a route only by a strictly shorter one, and a route is read
+// back through the predecessor table. So a route has the fewest links, and
+// ties go to the intermediate node that comes first in the file. The route
+// from b to a is computed separately and need not be the reverse of a to b.
+//
+// Routes point into the Topology they were built from: it must outlive them.
+// Units as in topology.proto: GB/s per direction, microseconds.
+#ifndef EPSIM_SIM_ENGINE_TOPOLOGY_PATHS_H_
+#define EPSIM_SIM_ENGINE_TOPOLOGY_PATHS_H_
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/base/status.h"
+#include "sim/proto/topology.pb.h"
+
+namespace epsim::engine {
+
+// All-pairs routes of one topology, as the engine routes them. Building is
+// O(nodes^3) (about a second for a 256-GPU cluster); queries are O(hops).
+class RouteTable {
+ public:
+  // `topo` must have passed ValidateTopology.
+  explicit RouteTable(const proto::Topology& topo);
+
+  // Links from node `from` to node `to` in route order; empty when from == to
+  // or when `to` is unreachable.
+  std::vector<const proto::Link*> Route(int from, int to) const;
+  bool Reachable(int from, int to) const { return from == to || Hops(from, to) > 0; }
+  int Hops(int from, int to) const { return cost_[from * n_ + to]; }  // 0: none
+  // Index of a node by name, -1 when absent.
+  int NodeIndex(const std::string& name) const;
+
+ private:
+  static constexpr int kNone = 0;
+  const proto::Topology& topo_;
+  int n_;
+  std::unordered_map<std::string, int> index_;
+  std::vector<int> cost_;          // [from * n_ + to], link count, 0 = no route
+  std::vector<int> pred_;          // node before `to` on the route from `from`
+  std::vector<int> link_between_;  // [a * n_ + b], index into topo.links(), -1
+};
+
+// The route from GPU `from_gpu` to GPU `to_gpu` (node names), as the engine
+// routes it. BadInput when either is not a GPU or `to_gpu` is unreachable.
+// Validates `topo` first.
+Result<std::vector<const proto::Link*>> GpuPath(const proto::Topology& topo,
+                                                const std::string& from_gpu,
+                                                const std::string& to_gpu);
+
+// Inline (header-only) so that sim/report can print routes without linking
+// the engine.
+// Totals of a route: summed latency, smallest bandwidth (0 for no links).
+struct PathTotals {
+  double latency_us = 0;
+  double bottleneck_bw_gb_per_s = 0;
+};
+inline PathTotals Totals(const std::vector<const proto::Link*>& path) {
+  PathTotals totals;
+  for (size_t i = 0; i < path.size(); ++i) {
+    totals.latency_us += path[i]->latency_us();
+    const double bw = path[i]->bw_gb_per_s();
+    if (i == 0 || bw < totals.bottleneck_bw_gb_per_s) totals.bottleneck_bw_gb_per_s = bw;
+  }
+  return totals;
+}
+
+// One problem `CheckTopology` found. `where` names the link, node or pair.
+struct Finding {
+  enum class Severity { kError, kWarning };
+  Severity severity;
+  std::string where;
+  std::string message;
+};
+
+struct CheckSummary {
+  int num_gpus = 0;
+  int num_links = 0;
+  int asymmetric_pairs = 0;  // unordered GPU pairs routed over other links back
+  std::vector<Finding> findings;  // errors and warnings, in the order found
+  bool ok() const {               // no error (warnings allowed)
+    for (const Finding& f : findings)
+      if (f.severity == Finding::Severity::kError) return false;
+    return true;
+  }
+};
+
+// Everything `epsim topo check` looks for, on a topology that may be broken:
+//  errors: what ValidateTopology rejects; a link with bandwidth <= 0 or above
+//    2000 GB/s, latency < 0 or above 1e5 us; GPU peak_flops <= 0 or above
+//    1e16 FLOP/s, mem_bw_gb_per_s <= 0, efficiencies outside (0, 1];
+//    a GPU pair with no route;
+//  warnings: a PCIe link above PCIe Gen5 x16 (64 GB/s); an NVLink above
+//    900 GB/s; GPU pairs whose route b -> a is not the reverse of a -> b
+//    (one finding counting them, naming the first).
+CheckSummary CheckTopology(const proto::Topology& topo);
+
+}  // namespace epsim::engine
+
+#endif  // EPSIM_SIM_ENGINE_TOPOLOGY_PATHS_H_

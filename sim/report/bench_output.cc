@@ -1,0 +1,91 @@
+#include "sim/report/bench_output.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/report/version.h"
+
+namespace epsim::report {
+namespace {
+
+double AvgBusBw(const BenchTable& table) {
+  if (table.rows.empty()) return 0;
+  double sum = 0;
+  for (const BenchRow& row : table.rows) sum += row.busbw_gbps;
+  return sum / table.rows.size();
+}
+
+void WriteConsoleHeader(std::ostream& out, const RunInfo& info) {
+  out << fmt::format("# epsim {} {} (simulated)\n#\n", kEpsimVersion, info.command);
+  for (const auto* group : {&info.inputs, &info.settings}) {
+    out << (group == &info.inputs ? "# Inputs:\n" : "# Settings:\n");
+    for (const auto& [key, value] : *group) out << fmt::format("#   {}: {}\n", key, value);
+  }
+  out << "#\n# algbw = size / time, busbw = algbw x (n-1)/n for all-to-all(v), = algbw for "
+         "sendrecv (GB = 1e9 B)\n# Out-of-place columns only: a simulated in-place run takes "
+         "the same time\n#\n";
+}
+
+void WriteConsole(std::ostream& out, const RunInfo& info, const BenchTable& table) {
+  WriteConsoleHeader(out, info);
+  const char* max_head = table.show_max_rank ? "      maxrank" : "";
+  const char* max_unit = table.show_max_rank ? "          (B)" : "";
+  out << fmt::format("#                                                  out-of-place\n");
+  out << fmt::format("# {:>10}  {:>12}  {:>6}  {:>6}  {:>6}  {:>10}  {:>8}  {:>8}  {:>6}{}\n",
+                     "size", "count", "type", "redop", "root", "time", "algbw", "busbw",
+                     "#wrong", max_head);
+  out << fmt::format("# {:>10}  {:>12}  {:>6}  {:>6}  {:>6}  {:>10}  {:>8}  {:>8}  {:>6}{}\n",
+                     "(B)", "(elements)", "", "", "", "(us)", "(GB/s)", "(GB/s)", "", max_unit);
+  for (const BenchRow& r : table.rows) {
+    out << fmt::format("  {:>10}  {:>12}  {:>6}  {:>6}  {:>6}  {:>10.2f}  {:>8.2f}  {:>8.2f}  {:>6}",
+                       r.bytes, r.count, table.type, "none", -1, r.time_s * 1e6, r.algbw_gbps,
+                       r.busbw_gbps, "N/A");
+    if (table.show_max_rank) out << fmt::format("  {:>11}", r.max_rank_bytes);
+    out << "\n";
+  }
+  out << "# Out of bounds values : 0 OK\n";
+  out << fmt::format("# Avg bus bandwidth    : {:.4f}\n#\n", AvgBusBw(table));
+}
+
+void WriteCsv(std::ostream& out, const BenchTable& table) {
+  out << "size_bytes,count,type,redop,root,time_us,algbw_gbps,busbw_gbps,max_rank_bytes\n";
+  for (const BenchRow& r : table.rows)
+    out << fmt::format("{},{},{},none,-1,{:.6f},{:.6f},{:.6f},{}\n", r.bytes, r.count, table.type,
+                       r.time_s * 1e6, r.algbw_gbps, r.busbw_gbps, r.max_rank_bytes);
+}
+
+void WriteJson(std::ostream& out, const RunInfo& info, const BenchTable& table) {
+  nlohmann::ordered_json doc;
+  doc["context"]["epsim_version"] = kEpsimVersion;
+  doc["context"]["command"] = info.command;
+  doc["context"]["source"] = "simulated";
+  for (const auto& [key, value] : info.inputs) doc["context"]["inputs"][key] = value;
+  for (const auto& [key, value] : info.settings) doc["context"]["settings"][key] = value;
+  doc["results"] = nlohmann::ordered_json::array();
+  for (const BenchRow& r : table.rows) {
+    doc["results"].push_back({{"size_bytes", r.bytes},
+                              {"count", r.count},
+                              {"type", table.type},
+                              {"redop", "none"},
+                              {"root", -1},
+                              {"time_us", r.time_s * 1e6},
+                              {"algbw_gbps", r.algbw_gbps},
+                              {"busbw_gbps", r.busbw_gbps},
+                              {"max_rank_bytes", r.max_rank_bytes}});
+  }
+  doc["avg_busbw_gbps"] = AvgBusBw(table);
+  out << doc.dump(2) << "\n";
+}
+
+}  // namespace
+
+void WriteBench(std::ostream& out, Format format, const RunInfo& info, const BenchTable& table) {
+  switch (format) {
+    case Format::kConsole: return WriteConsole(out, info, table);
+    case Format::kCsv: return WriteCsv(out, table);
+    case Format::kJson: return WriteJson(out, info, table);
+  }
+}
+
+}  // namespace epsim::report

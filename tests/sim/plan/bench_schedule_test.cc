@@ -1,0 +1,123 @@
+#include "sim/plan/bench_schedule.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+
+namespace epsim::plan {
+namespace {
+
+uint64_t Cell(const proto::Schedule& s, uint32_t src, uint32_t dst) {
+  return s.phases(0).send_bytes(src * s.num_ranks() + dst);
+}
+
+TEST(BenchScheduleTest, AllToAllSendsAQuarterPerPairAndKeepsTheSelfChunk) {
+  const proto::Schedule s = AllToAllSchedule(4, 1 << 20);
+  ASSERT_EQ(s.phases_size(), 1);
+  EXPECT_EQ(s.phases(0).kind(), proto::DISPATCH);
+  EXPECT_EQ(s.num_ranks(), 4u);
+  for (uint32_t src = 0; src < 4; ++src)
+    for (uint32_t dst = 0; dst < 4; ++dst)
+      EXPECT_EQ(Cell(s, src, dst), src == dst ? 0u : 262144u) << src << "->" << dst;
+  EXPECT_EQ(MaxRankBytes(s), 3u * 262144u);
+}
+
+TEST(BenchScheduleTest, AllToAllRoundsPairsDownToWholeFloats) {
+  const proto::Schedule s = AllToAllSchedule(4, 40);  // 10 B per pair -> 2 floats
+  EXPECT_EQ(Cell(s, 0, 1), 8u);
+  EXPECT_EQ(Cell(AllToAllSchedule(4, 8), 0, 1), 0u);
+}
+
+TEST(BenchScheduleTest, SendRecvIsARingToTheNextRank) {
+  const proto::Schedule s = SendRecvSchedule(4, 1000);
+  for (uint32_t src = 0; src < 4; ++src)
+    for (uint32_t dst = 0; dst < 4; ++dst)
+      EXPECT_EQ(Cell(s, src, dst), dst == (src + 1) % 4 ? 1000u : 0u) << src << "->" << dst;
+  EXPECT_EQ(MaxRankBytes(s), 1000u);
+}
+
+TEST(BenchScheduleTest, AllToAllvDropsTheDiagonal) {
+  const proto::Schedule s = AllToAllvSchedule({5, 6, 7, 8}, 2);
+  EXPECT_EQ(Cell(s, 0, 0), 0u);
+  EXPECT_EQ(Cell(s, 0, 1), 6u);
+  EXPECT_EQ(Cell(s, 1, 0), 7u);
+  EXPECT_EQ(Cell(s, 1, 1), 0u);
+}
+
+TEST(BenchScheduleTest, ParsesBinarySizeSuffixes) {
+  EXPECT_EQ(*ParseSize("8"), 8u);
+  EXPECT_EQ(*ParseSize("1K"), 1024u);
+  EXPECT_EQ(*ParseSize("4k"), 4096u);
+  EXPECT_EQ(*ParseSize("32M"), 32u << 20);
+  EXPECT_EQ(*ParseSize("1G"), 1u << 30);
+  EXPECT_FALSE(ParseSize("").ok());
+  EXPECT_FALSE(ParseSize("1T").ok());
+  EXPECT_FALSE(ParseSize("1.5M").ok());
+  EXPECT_FALSE(ParseSize("M").ok());
+  EXPECT_FALSE(ParseSize("-8").ok());
+}
+
+TEST(BenchScheduleTest, FactorSweepFrom8BytesTo1GiBHas28Sizes) {
+  SizeSweep sw{.min_bytes = 8, .max_bytes = 1u << 30, .step_factor = 2, .step_bytes = 0};
+  const std::vector<uint64_t> sizes = *SweepSizes(sw);
+  ASSERT_EQ(sizes.size(), 28u);
+  EXPECT_EQ(sizes.front(), 8u);
+  EXPECT_EQ(sizes[1], 16u);
+  EXPECT_EQ(sizes.back(), 1u << 30);
+}
+
+TEST(BenchScheduleTest, IncrementSweepAddsStepBytes) {
+  SizeSweep sw{.min_bytes = 1000, .max_bytes = 3500, .step_factor = 1, .step_bytes = 1000};
+  EXPECT_EQ(*SweepSizes(sw), (std::vector<uint64_t>{1000, 2000, 3000}));
+}
+
+TEST(BenchScheduleTest, RejectsSweepsThatCannotRun) {
+  EXPECT_FALSE(SweepSizes({.min_bytes = 16, .max_bytes = 8, .step_factor = 2}).ok());
+  EXPECT_FALSE(SweepSizes({.min_bytes = 0, .max_bytes = 8, .step_factor = 2}).ok());
+  EXPECT_FALSE(
+      SweepSizes({.min_bytes = 8, .max_bytes = 16, .step_factor = 1, .step_bytes = 0}).ok());
+  EXPECT_EQ(SweepSizes({.min_bytes = 8, .max_bytes = 8, .step_factor = 1, .step_bytes = 0})
+                ->size(),
+            1u);
+}
+
+TEST(BenchScheduleTest, BusBwFollowsNcclTests) {
+  // 1 MiB per rank in 100 us: algbw = 10.48576 GB/s; 8 ranks: busbw x 7/8.
+  const double algbw = AlgBwGbps(1 << 20, 100e-6);
+  EXPECT_DOUBLE_EQ(algbw, 10.48576);
+  EXPECT_DOUBLE_EQ(algbw * BusBwFactor(BenchOp::kAllToAll, 8), 9.17504);
+  EXPECT_DOUBLE_EQ(algbw * BusBwFactor(BenchOp::kAllToAllv, 4), 7.86432);
+  EXPECT_DOUBLE_EQ(BusBwFactor(BenchOp::kSendRecv, 8), 1.0);
+  EXPECT_EQ(AlgBwGbps(100, 0), 0.0);
+}
+
+TEST(BenchScheduleTest, ParsesTheTraceMatrixText) {
+  uint32_t n = 0;
+  auto m = ParseMatrixText("0 10 20\n30 0 40\n\n50 60 0\n", &n);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(*m, (std::vector<uint64_t>{0, 10, 20, 30, 0, 40, 50, 60, 0}));
+  EXPECT_FALSE(ParseMatrixText("0 1\n2 0 3\n", &n).ok());
+  EXPECT_FALSE(ParseMatrixText("0 1 2\n3 0 4\n", &n).ok());
+  EXPECT_FALSE(ParseMatrixText("0 x\n1 0\n", &n).ok());
+}
+
+TEST(BenchScheduleTest, SkewedMatrixIsSeededAndSumsToTheRankBytes) {
+  const std::vector<uint64_t> a = SkewedMatrix(8, 1 << 20, 1);
+  EXPECT_EQ(a, SkewedMatrix(8, 1 << 20, 1));
+  EXPECT_NE(a, SkewedMatrix(8, 1 << 20, 2));
+  const uint64_t row0 = std::accumulate(a.begin(), a.begin() + 8, uint64_t{0});
+  EXPECT_LE(row0, 1u << 20);
+  EXPECT_GT(row0, (1u << 20) - 8 * kBenchTypeBytes);
+  // Zipf(1) over 8 ranks: the hottest receiver gets 1/H(8) = 36.8% of a row.
+  EXPECT_GT(*std::max_element(a.begin(), a.begin() + 8), 380000u);
+}
+
+TEST(BenchScheduleTest, ScaleMatrixSetsTheMeanRankBytes) {
+  const std::vector<uint64_t> m = ScaleMatrix({0, 100, 300, 0}, 2, 400);
+  EXPECT_EQ(m, (std::vector<uint64_t>{0, 200, 600, 0}));
+}
+
+}  // namespace
+}  // namespace epsim::plan
