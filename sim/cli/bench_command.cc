@@ -9,6 +9,7 @@
 #include "sim/base/file_util.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/data_paths.h"
+#include "sim/cli/inputs.h"
 #include "sim/engine/simulator.h"
 #include "sim/engine/topology.h"
 #include "sim/plan/bench_schedule.h"
@@ -18,6 +19,7 @@ namespace epsim::cli {
 namespace {
 
 struct BenchOptions {
+  uint32_t max_inflight = 0;  // --max-inflight, 0 = unlimited
   std::string op;
   std::string topology = "a6000-x4-pcie-gen4";
   std::string min_bytes = "32M";
@@ -126,7 +128,7 @@ Status Run(const BenchOptions& opt, const std::vector<std::string>& simgrid_args
     table.rows.push_back(row);
   }
   EPSIM_ASSIGN_OR_RETURN(engine::SimResult result,
-                         engine::Simulate(topo, schedules, {simgrid_args}));
+                         engine::Simulate(topo, schedules, {simgrid_args, opt.max_inflight}));
   for (size_t i = 0; i < table.rows.size(); ++i) {
     report::BenchRow& row = table.rows[i];
     const proto::PhaseTiming& t = result.reports[i].phases(0);
@@ -166,6 +168,7 @@ Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_ar
       ->capture_default_str();
   cmd->add_option("--format", opt->format, "Output on stdout: console, csv or json")
       ->capture_default_str();
+  AddMaxInflightFlag(cmd, &opt->max_inflight);
   cmd->footer(
       "size = bytes per rank. algbw = size / time; busbw = algbw x (n-1)/n for alltoall(v),\n"
       "algbw for sendrecv (nccl-tests' definitions, GB = 1e9 B). SimGrid flags (--cfg=...,\n"

@@ -19,6 +19,7 @@ namespace epsim::cli {
 namespace {
 
 struct CompareOptions {
+  uint32_t max_inflight = 0;  // --max-inflight, 0 = unlimited
   RunFlags run;
   std::string placements = "contiguous";
   std::string dispatch = "classical,dedup";
@@ -93,6 +94,7 @@ Status Run(const CompareOptions& opt, const std::vector<std::string>& simgrid_ar
   }
   engine::SimOptions sim_opt;
   sim_opt.simgrid_args = simgrid_args;
+  sim_opt.max_inflight = opt.max_inflight;
   EPSIM_ASSIGN_OR_RETURN(engine::SimResult result,
                          engine::Simulate(in.topology, schedules, sim_opt));
   report::RunInfo info;
@@ -111,6 +113,7 @@ Runner AddCompareCommand(CLI::App& app, const std::vector<std::string>* simgrid_
   CLI::App* cmd = app.add_subcommand(
       "compare", "Compare placement x dispatch combinations on one trace and machine");
   AddRunFlags(cmd, &opt->run);
+  AddMaxInflightFlag(cmd, &opt->max_inflight);
   cmd->add_option("--placements", opt->placements, "Comma-separated placements")
       ->capture_default_str();
   cmd->add_option("--dispatch", opt->dispatch, "Comma-separated dispatch strategies")

@@ -40,6 +40,15 @@ struct RunFlags {
 // and --similarity.
 void AddRunFlags(CLI::App* cmd, RunFlags* flags);
 
+// Registers --max-inflight W (simulate, compare, bench): all-to-all
+// transfers in flight per rank, sent in pairwise order; 0 = unlimited.
+inline void AddMaxInflightFlag(CLI::App* cmd, uint32_t* max_inflight) {
+  cmd->add_option("--max-inflight", *max_inflight,
+                  "All-to-all transfers in flight per rank (NCCL-like window; pairwise order, "
+                  "round k to (r+k) mod n); 0 = unlimited, all posted at once")
+      ->capture_default_str();
+}
+
 // Everything loaded and checked: the trace (read or generated), its model,
 // the topology, the EP size and the cluster map of its first `ep` GPUs.
 struct RunInputs {

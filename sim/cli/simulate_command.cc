@@ -18,6 +18,7 @@ namespace epsim::cli {
 namespace {
 
 struct SimulateOptions {
+  uint32_t max_inflight = 0;  // --max-inflight, 0 = unlimited
   RunFlags run;
   std::string dispatch = "classical,dedup";
   std::string placement = "contiguous";
@@ -52,6 +53,7 @@ Status Run(const SimulateOptions& opt, const std::vector<std::string>& simgrid_a
   }
   engine::SimOptions sim_opt;
   sim_opt.simgrid_args = simgrid_args;
+  sim_opt.max_inflight = opt.max_inflight;
   EPSIM_ASSIGN_OR_RETURN(engine::SimResult result,
                          engine::Simulate(in.topology, schedules, sim_opt));
   report::RunInfo info;
@@ -76,6 +78,7 @@ Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid
   CLI::App* cmd = app.add_subcommand(
       "simulate", "Simulate one forward pass (prefill) under each dispatch strategy");
   AddRunFlags(cmd, &opt->run);
+  AddMaxInflightFlag(cmd, &opt->max_inflight);
   cmd->add_option("--dispatch", opt->dispatch, "Comma-separated dispatch strategies")
       ->capture_default_str();
   cmd->add_option("--placement", opt->placement,

@@ -20,12 +20,13 @@ int kPayload = 0;
 }  // namespace
 
 Replay::Replay(const Platform& platform, const proto::GpuSpec& gpu,
-               const proto::Schedule& schedule, int tag)
+               const proto::Schedule& schedule, int tag, uint32_t max_inflight)
     : platform_(platform),
       gpu_(gpu),
       schedule_(schedule),
       num_ranks_(schedule.num_ranks()),
       tag_(tag),
+      max_inflight_(max_inflight),
       ops_(schedule.phases_size(), std::vector<Op>(schedule.num_ranks())),
       mailboxes_(schedule.phases_size()) {}
 
@@ -106,6 +107,10 @@ void Replay::IssueAllToAll(uint32_t rank, uint32_t phase) {
   op.start_s = op.end_s = sg4::Engine::get_clock();
   for (uint32_t dst = 0; dst < num_ranks_; ++dst) op.bytes += SendBytes(phase, rank, dst);
   if (op.bytes == 0) return;
+  if (max_inflight_ > 0) {
+    SendWindowed(rank, phase);
+    return;
+  }
   sg4::Actor::create(fmt::format("s{}-rank{}-send-p{}", tag_, rank, phase),
                      platform_.gpus[rank], [this, rank, phase] { SendAll(rank, phase); });
 }
@@ -129,6 +134,40 @@ void Replay::SendAll(uint32_t rank, uint32_t phase) {
   }
   sg4::Comm::wait_all(sends);
   ops_[phase][rank].end_s = sg4::Engine::get_clock();
+}
+
+// W > 0: queues the destinations in pairwise order and starts
+// min(W, destinations) slot actors that share the queue.
+void Replay::SendWindowed(uint32_t rank, uint32_t phase) {
+  Op& op = ops_[phase][rank];
+  for (uint32_t k = 1; k < num_ranks_; ++k) {
+    uint32_t dst = (rank + k) % num_ranks_;
+    if (SendBytes(phase, rank, dst) > 0) op.dsts.push_back(dst);
+  }
+  if (SendBytes(phase, rank, rank) > 0) op.dsts.push_back(rank);  // self last (round n)
+  op.live_slots = static_cast<uint32_t>(std::min<size_t>(max_inflight_, op.dsts.size()));
+  for (uint32_t slot = 0; slot < op.live_slots; ++slot) {
+    sg4::Actor::create(fmt::format("s{}-rank{}-send-p{}-w{}", tag_, rank, phase, slot),
+                       platform_.gpus[rank], [this, rank, phase] { SendSlot(rank, phase); });
+  }
+}
+
+// Body of one slot: takes the next destination (actors run one at a time,
+// so the shared index needs no lock), waits its route latency, puts the
+// cell and waits for it to arrive. The last slot to finish records the
+// phase's end on this rank.
+void Replay::SendSlot(uint32_t rank, uint32_t phase) {
+  Op& op = ops_[phase][rank];
+  const std::vector<double>& latency_s = platform_.route_latency_s[rank];
+  while (op.next_dst < op.dsts.size()) {
+    uint32_t dst = op.dsts[op.next_dst++];
+    if (latency_s[dst] > 0) sg4::this_actor::sleep_for(latency_s[dst]);
+    mailboxes_[phase][dst]->put(&kPayload, SendBytes(phase, rank, dst));
+  }
+  if (--op.live_slots == 0) {
+    op.end_s = sg4::Engine::get_clock();
+    std::vector<uint32_t>().swap(op.dsts);
+  }
 }
 
 proto::Report Replay::Collect(const std::string& topology_name) const {

@@ -13,6 +13,12 @@
 //    destination's route latency and then puts that (src, dst) cell's bytes:
 //    one transfer per non-zero cell, never per token. Sends are
 //    asynchronous, so compute listed after an all-to-all overlaps it.
+//    With max_inflight = W > 0 (NCCL-like), the rank instead sends in
+//    pairwise order (round k = 1..n-1 goes to (r + k) mod n, zero cells
+//    skipped) through W slots: each slot takes the next destination, waits
+//    its route latency, puts the cell and waits for it to arrive, then takes
+//    the next one, so at most W transfers of the phase are in flight per
+//    rank. W = 0 keeps every cell in flight at once (nearest first).
 // Every mailbox (phase, dst) has dst's walker as permanent receiver, so a
 // transfer starts when the sender posts it, whatever the receiver is doing
 // (GPU receive buffers are posted ahead, as in NCCL); the receiver collects
@@ -41,8 +47,9 @@ class Replay {
   // Keeps references to all three arguments: they must outlive the Replay.
   // `schedule` must pass ValidateSchedule against platform.gpus.size().
   // `tag` makes actor and mailbox names unique across replays.
+  // `max_inflight`: transfers in flight per rank and all-to-all, 0 = unlimited.
   Replay(const Platform& platform, const proto::GpuSpec& gpu, const proto::Schedule& schedule,
-         int tag);
+         int tag, uint32_t max_inflight = 0);
 
   Replay(const Replay&) = delete;
   Replay& operator=(const Replay&) = delete;
@@ -62,6 +69,11 @@ class Replay {
     double start_s = 0;          // absolute clock
     double end_s = 0;
     uint64_t bytes = 0;          // all-to-all: bytes this rank sends
+    // Windowed all-to-all: destinations in pairwise order, the next one to
+    // post, and slots still running.
+    std::vector<uint32_t> dsts;
+    size_t next_dst = 0;
+    uint32_t live_slots = 0;
   };
 
   void RunRank(uint32_t rank);
@@ -70,6 +82,8 @@ class Replay {
   void IssueCompute(uint32_t rank, uint32_t phase);
   void IssueAllToAll(uint32_t rank, uint32_t phase);
   void SendAll(uint32_t rank, uint32_t phase);
+  void SendWindowed(uint32_t rank, uint32_t phase);
+  void SendSlot(uint32_t rank, uint32_t phase);
   uint64_t SendBytes(uint32_t phase, uint32_t src, uint32_t dst) const;
   const proto::PhaseTiming& CollectPhase(uint32_t phase, proto::Report* report) const;
 
@@ -78,6 +92,7 @@ class Replay {
   const proto::Schedule& schedule_;
   const uint32_t num_ranks_;
   const int tag_;
+  const uint32_t max_inflight_;
   double start_s_ = 0;
   std::vector<std::vector<Op>> ops_;                                // [phase][rank]
   std::vector<std::vector<simgrid::s4u::Mailbox*>> mailboxes_;     // [phase][dst]

@@ -104,7 +104,8 @@ bool IsReportedAnyway(const std::string& key) {
   return key == "host/model";
 }
 
-Settings CollectSettings(const std::vector<std::string>& args, const UserConfig& user_cfg) {
+Settings CollectSettings(const std::vector<std::string>& args, const UserConfig& user_cfg,
+                         uint32_t max_inflight) {
   int major = 0, minor = 0, patch = 0;
   sg_version_get(&major, &minor, &patch);
   Settings settings = {{"simgrid_version", fmt::format("{}.{}.{}", major, minor, patch)}};
@@ -118,6 +119,9 @@ Settings CollectSettings(const std::vector<std::string>& args, const UserConfig&
   settings.emplace_back("routing", "Floyd zone, one route per topology link");
   settings.emplace_back("sharing", kSharing);
   settings.emplace_back("compute", "roofline per kernel; one stream per rank");
+  // Printed only when set, so runs with the default (unlimited) read as before.
+  if (max_inflight > 0)
+    settings.emplace_back("max_inflight", fmt::format("{} per rank, pairwise order", max_inflight));
   return settings;
 }
 
@@ -139,9 +143,10 @@ Result<SimResult> Run(const proto::Topology& topo, const std::vector<proto::Sche
   }
   EPSIM_ASSIGN_OR_RETURN(Platform platform, BuildPlatform(topo));
   SimResult result;
-  result.settings = CollectSettings(opts.simgrid_args, user_cfg);
+  result.settings = CollectSettings(opts.simgrid_args, user_cfg, opts.max_inflight);
   for (size_t i = 0; i < schedules.size(); ++i) {
-    auto replay = std::make_unique<Replay>(platform, topo.gpu(), schedules[i], static_cast<int>(i));
+    auto replay = std::make_unique<Replay>(platform, topo.gpu(), schedules[i], static_cast<int>(i),
+                                           opts.max_inflight);
     replay->Start();
     engine.run();
     proto::Report report = replay->Collect(topo.name());

@@ -30,6 +30,11 @@ namespace epsim::engine {
 struct SimOptions {
   // Passed through to SimGrid: only "--cfg=name:value" and "--log=..." forms.
   std::vector<std::string> simgrid_args;
+  // All-to-all transfers in flight per rank (NCCL-like window): each rank
+  // sends in pairwise order, round k to (r + k) mod n, keeping at most this
+  // many of the phase's transfers in flight. 0 = unlimited (every transfer
+  // posted at once, nearest first): the default, and the only mode before.
+  uint32_t max_inflight = 0;
 };
 
 struct SimResult {
