@@ -10,7 +10,7 @@
 #include "sim/engine/topology.h"
 #include "sim/placement/algorithms.h"
 #include "sim/placement/placement_file.h"
-#include "sim/report/version.h"
+#include "sim/report/placement_output.h"
 #include "sim/trace/reader.h"
 
 namespace epsim::cli {
@@ -39,18 +39,6 @@ constexpr char kHelpFooter[] =
     "ct_mean = mean distinct devices per token (primary copies); dev_imb = max/mean expected\n"
     "expert-token pairs per device.";
 
-void PrintQuality(const PlaceOptions& opt, const std::vector<placement::PlacementQuality>& q) {
-  std::cout << fmt::format("# epsim {} place\n# trace: {}\n# ep: {}  algorithm: {}  seed: {}\n",
-                           kEpsimVersion, opt.trace, opt.ep, opt.algorithm, opt.seed);
-  std::cout << fmt::format("# {:>5} {:>12} {:>8} {:>8}\n", "layer", "collab_intra", "ct_mean",
-                           "dev_imb");
-  for (size_t i = 0; i < q.size(); ++i) {
-    const std::string layer = i + 1 < q.size() ? std::to_string(q[i].layer) : "mean";
-    std::cout << fmt::format("  {:>5} {:>12.4f} {:>8.4f} {:>8.4f}\n", layer, q[i].collab_intra,
-                             q[i].ct_mean, q[i].device_imbalance);
-  }
-}
-
 Status RunPlace(const PlaceOptions& opt) {
   std::unique_ptr<proto::Topology> topology;
   if (!opt.topology.empty()) {
@@ -71,7 +59,7 @@ Status RunPlace(const PlaceOptions& opt) {
   if (topology) file.set_topology(topology->name());
   file.set_description(placement::DescribePlacement(spec, quality.back()));
   EPSIM_RETURN_IF_ERROR(placement::WritePlacementFile(opt.output, file));
-  PrintQuality(opt, quality);
+  report::WritePlacementQuality(std::cout, opt.trace, opt.ep, opt.algorithm, opt.seed, quality);
   std::cerr << fmt::format(
       "epsim: wrote {}: {} placement of {} experts on {} ranks, {} layers, profile mean "
       "ct_mean {:.4f}, collab_intra {:.4f}\n",
