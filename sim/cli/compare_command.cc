@@ -7,12 +7,11 @@
 
 #include <fmt/format.h>
 
+#include "sim/base/string_util.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/inputs.h"
 #include "sim/dispatch/strategy.h"
-#include "sim/engine/simulator.h"
 #include "sim/placement/placement.h"
-#include "sim/plan/schedule_builder.h"
 #include "sim/report/compare_output.h"
 
 namespace epsim::cli {
@@ -26,27 +25,17 @@ struct CompareOptions {
   std::string format = "console";
 };
 
-std::vector<std::string> SplitList(const std::string& list) {
-  std::vector<std::string> out;
-  size_t begin = 0;
-  while (begin <= list.size()) {
-    size_t end = list.find(',', begin);
-    if (end == std::string::npos) end = list.size();
-    out.push_back(list.substr(begin, end - begin));
-    begin = end + 1;
-  }
-  return out;
-}
-
 // The combinations to run, baseline first when the user did not list it.
 struct Combination {
   std::string placement;
   std::string dispatch;
 };
-std::vector<Combination> Combinations(const CompareOptions& opt) {
+Result<std::vector<Combination>> Combinations(const CompareOptions& opt) {
+  EPSIM_ASSIGN_OR_RETURN(auto placements, SplitCommaList(opt.placements, "placement list"));
+  EPSIM_ASSIGN_OR_RETURN(auto strategies, SplitCommaList(opt.dispatch, "dispatch list"));
   std::vector<Combination> out;
-  for (const std::string& p : SplitList(opt.placements))
-    for (const std::string& d : SplitList(opt.dispatch)) out.push_back({p, d});
+  for (const std::string& p : placements)
+    for (const std::string& d : strategies) out.push_back({p, d});
   const bool has_baseline = std::any_of(out.begin(), out.end(), [](const Combination& c) {
     return c.placement == "contiguous" && c.dispatch == "classical";
   });
@@ -83,26 +72,19 @@ Result<proto::Schedule> Plan(const RunInputs& in, const Combination& c, Placemen
 Status Run(const CompareOptions& opt, const std::vector<std::string>& simgrid_args) {
   EPSIM_ASSIGN_OR_RETURN(report::Format format, report::ParseFormat(opt.format));
   EPSIM_ASSIGN_OR_RETURN(RunInputs in, LoadRunInputs(opt.run));
+  EPSIM_ASSIGN_OR_RETURN(std::vector<Combination> combinations, Combinations(opt));
   ProfileCache profiles(opt.run, in);
   PlacementCache placements(opt.run, in);
   std::vector<proto::Schedule> schedules;
-  for (const Combination& c : Combinations(opt)) {
+  for (const Combination& c : combinations) {
     auto schedule = Plan(in, c, &placements, &profiles);
     if (!schedule.ok())
       return schedule.status().WithContext(c.placement + " x " + c.dispatch);
     schedules.push_back(std::move(schedule).value());
   }
-  engine::SimOptions sim_opt;
-  sim_opt.simgrid_args = simgrid_args;
-  sim_opt.max_inflight = opt.max_inflight;
-  EPSIM_ASSIGN_OR_RETURN(engine::SimResult result,
-                         engine::Simulate(in.topology, schedules, sim_opt));
-  report::RunInfo info;
-  info.command = "compare";
-  info.inputs = DescribeInputs(in);
-  if (!profiles.description().empty()) info.inputs.push_back({"profiles", profiles.description()});
-  info.settings = result.settings;
-  report::WriteComparison(std::cout, format, info, report::CompareReports(result.reports));
+  EPSIM_ASSIGN_OR_RETURN(SimulatedRun run, SimulateRun("compare", {}, in, profiles, schedules,
+                                                        simgrid_args, opt.max_inflight));
+  report::WriteComparison(std::cout, format, run.info, report::CompareReports(run.result.reports));
   return Status::Ok();
 }
 

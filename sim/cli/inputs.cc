@@ -146,6 +146,25 @@ Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlace
       {in.trace, in.model, placements, strategy, in.cluster, layer_profiles});
 }
 
+Result<SimulatedRun> SimulateRun(const std::string& command, const InputLines& extra_inputs,
+                                 const RunInputs& in, const ProfileCache& profiles,
+                                 const std::vector<proto::Schedule>& schedules,
+                                 const std::vector<std::string>& simgrid_args,
+                                 uint32_t max_inflight) {
+  engine::SimOptions sim_opt;
+  sim_opt.simgrid_args = simgrid_args;
+  sim_opt.max_inflight = max_inflight;
+  SimulatedRun run;
+  EPSIM_ASSIGN_OR_RETURN(run.result, engine::Simulate(in.topology, schedules, sim_opt));
+  run.info.command = command;
+  run.info.inputs = DescribeInputs(in);
+  run.info.inputs.insert(run.info.inputs.end(), extra_inputs.begin(), extra_inputs.end());
+  if (!profiles.description().empty())
+    run.info.inputs.push_back({"profiles", profiles.description()});
+  run.info.settings = run.result.settings;
+  return run;
+}
+
 std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in) {
   return {{"trace", in.trace_label},
           {"model", in.model.name()},

@@ -14,10 +14,12 @@
 
 #include "sim/base/status.h"
 #include "sim/dispatch/strategy.h"
+#include "sim/engine/simulator.h"
 #include "sim/placement/placement.h"
 #include "sim/proto/schedule.pb.h"
 #include "sim/proto/model.pb.h"
 #include "sim/proto/topology.pb.h"
+#include "sim/report/report.h"
 #include "sim/trace/trace.h"
 
 namespace epsim::cli {
@@ -90,6 +92,20 @@ Result<placement::LayerPlacements> PlacementFor(const RunFlags& flags, const Run
 // trace (c2r's T against top-k), fetches profiles, builds the schedule.
 Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlacements& placements,
                                 const dispatch::Strategy& strategy, ProfileCache* profiles);
+
+// A simulated run and the header its output prints: command, the run's
+// inputs, `extra_inputs`, "profiles" when strategies needed them, and the
+// engine's settings.
+struct SimulatedRun {
+  engine::SimResult result;
+  report::RunInfo info;
+};
+using InputLines = std::vector<std::pair<std::string, std::string>>;
+Result<SimulatedRun> SimulateRun(const std::string& command, const InputLines& extra_inputs,
+                                 const RunInputs& in, const ProfileCache& profiles,
+                                 const std::vector<proto::Schedule>& schedules,
+                                 const std::vector<std::string>& simgrid_args,
+                                 uint32_t max_inflight);
 
 // The '# Inputs' lines of a run.
 std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in);

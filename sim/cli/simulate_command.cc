@@ -9,9 +9,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/inputs.h"
 #include "sim/dispatch/strategy.h"
-#include "sim/engine/simulator.h"
 #include "sim/placement/placement.h"
-#include "sim/plan/schedule_builder.h"
 #include "sim/report/report.h"
 
 namespace epsim::cli {
@@ -51,20 +49,11 @@ Status Run(const SimulateOptions& opt, const std::vector<std::string>& simgrid_a
     EPSIM_ASSIGN_OR_RETURN(proto::Schedule s, PlanFor(in, placements, *strategy, &profiles));
     schedules.push_back(std::move(s));
   }
-  engine::SimOptions sim_opt;
-  sim_opt.simgrid_args = simgrid_args;
-  sim_opt.max_inflight = opt.max_inflight;
-  EPSIM_ASSIGN_OR_RETURN(engine::SimResult result,
-                         engine::Simulate(in.topology, schedules, sim_opt));
-  report::RunInfo info;
-  info.command = "simulate";
-  info.inputs = DescribeInputs(in);
-  info.inputs.insert(info.inputs.end(), {{"placement", opt.placement},
-                                         {"dispatch", opt.dispatch},
-                                         {"pass", "prefill"}});
-  if (!profiles.description().empty()) info.inputs.push_back({"profiles", profiles.description()});
-  info.settings = result.settings;
-  EPSIM_RETURN_IF_ERROR(WriteOutputs(opt, info, result.reports));
+  const InputLines extra = {
+      {"placement", opt.placement}, {"dispatch", opt.dispatch}, {"pass", "prefill"}};
+  EPSIM_ASSIGN_OR_RETURN(SimulatedRun run, SimulateRun("simulate", extra, in, profiles, schedules,
+                                                        simgrid_args, opt.max_inflight));
+  EPSIM_RETURN_IF_ERROR(WriteOutputs(opt, run.info, run.result.reports));
   const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - wall_start;
   std::cerr << fmt::format("epsim: simulated {} strategies in {:.3f} s wall time\n",
                            schedules.size(), wall.count());

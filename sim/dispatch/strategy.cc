@@ -5,6 +5,7 @@
 #include <charconv>
 #include <vector>
 
+#include "sim/base/string_util.h"
 #include "sim/dispatch/strategies.h"
 
 namespace epsim::dispatch {
@@ -74,16 +75,11 @@ Result<std::unique_ptr<Strategy>> MakeStrategy(const std::string& spec) {
 }
 
 Result<std::vector<std::unique_ptr<Strategy>>> MakeStrategies(const std::string& list) {
+  EPSIM_ASSIGN_OR_RETURN(std::vector<std::string> items, SplitCommaList(list, "dispatch list"));
   std::vector<std::unique_ptr<Strategy>> out;
-  size_t begin = 0;
-  while (begin <= list.size()) {
-    size_t end = list.find(',', begin);
-    if (end == std::string::npos) end = list.size();
-    const std::string item = list.substr(begin, end - begin);
-    if (item.empty()) return Status::Usage("empty item in dispatch list '" + list + "'");
+  for (const std::string& item : items) {
     EPSIM_ASSIGN_OR_RETURN(auto strategy, MakeStrategy(item));
     out.push_back(std::move(strategy));
-    begin = end + 1;
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/base/file_util.h"
+#include "sim/base/string_util.h"
 #include "sim/proto/model.pb.h"
 
 namespace epsim {
@@ -68,6 +69,16 @@ TEST(FileUtilTest, TextProtoErrorsNameFileAndLine) {
 TEST(FileUtilTest, FileStem) {
   EXPECT_EQ(FileStem("a/b/layer7.csv"), "layer7");
   EXPECT_EQ(FileStem("plain"), "plain");
+}
+
+TEST(StringUtilTest, SplitCommaListRejectsEmptyItems) {
+  auto ok = SplitCommaList("classical,dedup", "dispatch list");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, (std::vector<std::string>{"classical", "dedup"}));
+  auto bad = SplitCommaList("a,,b", "placement list");
+  EXPECT_EQ(bad.status().code(), Status::Code::kUsage);
+  EXPECT_EQ(bad.status().message(), "empty item in placement list 'a,,b'");
+  EXPECT_FALSE(SplitCommaList("", "x").ok());
 }
 
 }  // namespace

@@ -1,0 +1,18 @@
+// Small string helpers shared by the command-line layers.
+#ifndef EPSIM_SIM_BASE_STRING_UTIL_H_
+#define EPSIM_SIM_BASE_STRING_UTIL_H_
+
+#include <string>
+#include <vector>
+
+#include "sim/base/status.h"
+
+namespace epsim {
+
+// Splits "a,b,c" at commas. An empty list or an empty item is a usage error
+// naming `what` ("dispatch list") and the list.
+Result<std::vector<std::string>> SplitCommaList(const std::string& list, const std::string& what);
+
+}  // namespace epsim
+
+#endif  // EPSIM_SIM_BASE_STRING_UTIL_H_
