@@ -19,7 +19,7 @@ namespace epsim::cli {
 namespace {
 
 struct BenchOptions {
-  uint32_t max_inflight = 0;  // --max-inflight, 0 = unlimited
+  NetworkFlags network;  // --max-inflight, --p2p, --granularity
   std::string op;
   std::string topology = "a6000-x4-pcie-gen4";
   std::string min_bytes = "32M";
@@ -127,8 +127,8 @@ Status Run(const BenchOptions& opt, const std::vector<std::string>& simgrid_args
     row.max_rank_bytes = plan::MaxRankBytes(schedules.back());
     table.rows.push_back(row);
   }
-  EPSIM_ASSIGN_OR_RETURN(engine::SimResult result,
-                         engine::Simulate(topo, schedules, {simgrid_args, opt.max_inflight}));
+  EPSIM_ASSIGN_OR_RETURN(engine::SimOptions sim_options, SimOptionsOf(opt.network, simgrid_args));
+  EPSIM_ASSIGN_OR_RETURN(engine::SimResult result, engine::Simulate(topo, schedules, sim_options));
   for (size_t i = 0; i < table.rows.size(); ++i) {
     report::BenchRow& row = table.rows[i];
     const proto::PhaseTiming& t = result.reports[i].phases(0);
@@ -168,7 +168,7 @@ Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_ar
       ->capture_default_str();
   cmd->add_option("--format", opt->format, "Output on stdout: console, csv or json")
       ->capture_default_str();
-  AddMaxInflightFlag(cmd, &opt->max_inflight);
+  AddNetworkFlags(cmd, &opt->network);
   cmd->footer(
       "size = bytes per rank. algbw = size / time; busbw = algbw x (n-1)/n for alltoall(v),\n"
       "algbw for sendrecv (nccl-tests' definitions, GB = 1e9 B). SimGrid flags (--cfg=...,\n"

@@ -18,7 +18,7 @@ namespace epsim::cli {
 namespace {
 
 struct CompareOptions {
-  uint32_t max_inflight = 0;  // --max-inflight, 0 = unlimited
+  NetworkFlags network;  // --max-inflight, --p2p, --granularity
   RunFlags run;
   std::string placements = "contiguous";
   std::string dispatch = "classical,dedup";
@@ -82,8 +82,9 @@ Status Run(const CompareOptions& opt, const std::vector<std::string>& simgrid_ar
       return schedule.status().WithContext(c.placement + " x " + c.dispatch);
     schedules.push_back(std::move(schedule).value());
   }
+  EPSIM_ASSIGN_OR_RETURN(engine::SimOptions sim_options, SimOptionsOf(opt.network, simgrid_args));
   EPSIM_ASSIGN_OR_RETURN(SimulatedRun run, SimulateRun("compare", {}, in, profiles, schedules,
-                                                        simgrid_args, opt.max_inflight));
+                                                        sim_options));
   report::WriteComparison(std::cout, format, run.info, report::CompareReports(run.result.reports));
   return Status::Ok();
 }
@@ -95,7 +96,7 @@ Runner AddCompareCommand(CLI::App& app, const std::vector<std::string>* simgrid_
   CLI::App* cmd = app.add_subcommand(
       "compare", "Compare placement x dispatch combinations on one trace and machine");
   AddRunFlags(cmd, &opt->run);
-  AddMaxInflightFlag(cmd, &opt->max_inflight);
+  AddNetworkFlags(cmd, &opt->network);
   cmd->add_option("--placements", opt->placements, "Comma-separated placements")
       ->capture_default_str();
   cmd->add_option("--dispatch", opt->dispatch, "Comma-separated dispatch strategies")

@@ -1,5 +1,7 @@
 #include "sim/cli/inputs.h"
 
+#include "sim/engine/transport.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -149,13 +151,9 @@ Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlace
 Result<SimulatedRun> SimulateRun(const std::string& command, const InputLines& extra_inputs,
                                  const RunInputs& in, const ProfileCache& profiles,
                                  const std::vector<proto::Schedule>& schedules,
-                                 const std::vector<std::string>& simgrid_args,
-                                 uint32_t max_inflight) {
-  engine::SimOptions sim_opt;
-  sim_opt.simgrid_args = simgrid_args;
-  sim_opt.max_inflight = max_inflight;
+                                 const engine::SimOptions& sim_options) {
   SimulatedRun run;
-  EPSIM_ASSIGN_OR_RETURN(run.result, engine::Simulate(in.topology, schedules, sim_opt));
+  EPSIM_ASSIGN_OR_RETURN(run.result, engine::Simulate(in.topology, schedules, sim_options));
   run.info.command = command;
   run.info.inputs = DescribeInputs(in);
   run.info.inputs.insert(run.info.inputs.end(), extra_inputs.begin(), extra_inputs.end());
@@ -163,6 +161,35 @@ Result<SimulatedRun> SimulateRun(const std::string& command, const InputLines& e
     run.info.inputs.push_back({"profiles", profiles.description()});
   run.info.settings = run.result.settings;
   return run;
+}
+
+void AddNetworkFlags(CLI::App* cmd, NetworkFlags* flags) {
+  cmd->add_option("--max-inflight", flags->max_inflight,
+                  "All-to-all transfers in flight per rank (NCCL-like window; pairwise order, "
+                  "round k to (r+k) mod n); 0 = unlimited. Default: the topology's "
+                  "nccl.max_peers_in_flight (8 unless the file says)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  cmd->add_option("--p2p", flags->p2p,
+                  "on|off|auto: peer-to-peer between GPUs of a host, like NCCL_P2P_LEVEL=SYS "
+                  "(on) or NCCL_P2P_DISABLE=1 (off, host shared memory); auto = NCCL's rule. "
+                  "Default: the topology's nccl.p2p (auto)");
+  cmd->add_option("--granularity", flags->granularity,
+                  "pair|phase|auto: simulate all-to-alls as one transfer per GPU pair, or one "
+                  "parallel task per phase (fluid optimum, for large EP); auto = pair up to 32 "
+                  "ranks")
+      ->capture_default_str();
+}
+
+Result<engine::SimOptions> SimOptionsOf(const NetworkFlags& flags,
+                                        const std::vector<std::string>& simgrid_args) {
+  engine::SimOptions opt;
+  opt.simgrid_args = simgrid_args;
+  if (flags.max_inflight >= 0) opt.max_inflight = static_cast<uint32_t>(flags.max_inflight);
+  if (!flags.p2p.empty()) {
+    EPSIM_ASSIGN_OR_RETURN(opt.p2p, engine::ParseP2pPolicy(flags.p2p));
+  }
+  EPSIM_ASSIGN_OR_RETURN(opt.granularity, engine::ParseGranularity(flags.granularity));
+  return opt;
 }
 
 std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in) {

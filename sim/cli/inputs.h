@@ -42,14 +42,20 @@ struct RunFlags {
 // and --similarity.
 void AddRunFlags(CLI::App* cmd, RunFlags* flags);
 
-// Registers --max-inflight W (simulate, compare, bench): all-to-all
-// transfers in flight per rank, sent in pairwise order; 0 = unlimited.
-inline void AddMaxInflightFlag(CLI::App* cmd, uint32_t* max_inflight) {
-  cmd->add_option("--max-inflight", *max_inflight,
-                  "All-to-all transfers in flight per rank (NCCL-like window; pairwise order, "
-                  "round k to (r+k) mod n); 0 = unlimited, all posted at once")
-      ->capture_default_str();
-}
+// How the network is simulated (simulate, compare, bench); unset flags
+// leave the topology's NCCL model in force.
+struct NetworkFlags {
+  int64_t max_inflight = -1;  // --max-inflight W; -1: the topology's
+  std::string p2p;            // --p2p on|off|auto; empty: the topology's
+  std::string granularity = "auto";
+};
+
+// Registers --max-inflight, --p2p and --granularity.
+void AddNetworkFlags(CLI::App* cmd, NetworkFlags* flags);
+
+// The engine options of `flags` and SimGrid's pass-through arguments.
+Result<engine::SimOptions> SimOptionsOf(const NetworkFlags& flags,
+                                        const std::vector<std::string>& simgrid_args);
 
 // Everything loaded and checked: the trace (read or generated), its model,
 // the topology, the EP size and the cluster map of its first `ep` GPUs.
@@ -104,8 +110,7 @@ using InputLines = std::vector<std::pair<std::string, std::string>>;
 Result<SimulatedRun> SimulateRun(const std::string& command, const InputLines& extra_inputs,
                                  const RunInputs& in, const ProfileCache& profiles,
                                  const std::vector<proto::Schedule>& schedules,
-                                 const std::vector<std::string>& simgrid_args,
-                                 uint32_t max_inflight);
+                                 const engine::SimOptions& sim_options);
 
 // The '# Inputs' lines of a run.
 std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in);

@@ -16,7 +16,7 @@ namespace epsim::cli {
 namespace {
 
 struct SimulateOptions {
-  uint32_t max_inflight = 0;  // --max-inflight, 0 = unlimited
+  NetworkFlags network;  // --max-inflight, --p2p, --granularity
   RunFlags run;
   std::string dispatch = "classical,dedup";
   std::string placement = "contiguous";
@@ -51,8 +51,9 @@ Status Run(const SimulateOptions& opt, const std::vector<std::string>& simgrid_a
   }
   const InputLines extra = {
       {"placement", opt.placement}, {"dispatch", opt.dispatch}, {"pass", "prefill"}};
+  EPSIM_ASSIGN_OR_RETURN(engine::SimOptions sim_options, SimOptionsOf(opt.network, simgrid_args));
   EPSIM_ASSIGN_OR_RETURN(SimulatedRun run, SimulateRun("simulate", extra, in, profiles, schedules,
-                                                        simgrid_args, opt.max_inflight));
+                                                        sim_options));
   EPSIM_RETURN_IF_ERROR(WriteOutputs(opt, run.info, run.result.reports));
   const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - wall_start;
   std::cerr << fmt::format("epsim: simulated {} strategies in {:.3f} s wall time\n",
@@ -67,7 +68,7 @@ Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid
   CLI::App* cmd = app.add_subcommand(
       "simulate", "Simulate one forward pass (prefill) under each dispatch strategy");
   AddRunFlags(cmd, &opt->run);
-  AddMaxInflightFlag(cmd, &opt->max_inflight);
+  AddNetworkFlags(cmd, &opt->network);
   cmd->add_option("--dispatch", opt->dispatch, "Comma-separated dispatch strategies")
       ->capture_default_str();
   cmd->add_option("--placement", opt->placement,

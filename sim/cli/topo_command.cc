@@ -20,6 +20,7 @@ namespace {
 
 struct TopoOptions {
   std::string path;
+  std::string p2p;   // --p2p; empty: the file's
   std::string from;  // GPU name or rank; default rank 0
   std::string to;    // GPU name or rank; default the last rank
 };
@@ -43,9 +44,19 @@ Status Show(const TopoOptions& opt) {
                          ResolveGpu(gpus, opt.from.empty() ? "0" : opt.from));
   EPSIM_ASSIGN_OR_RETURN(std::string to,
                          ResolveGpu(gpus, opt.to.empty() ? std::to_string(gpus.size() - 1) : opt.to));
-  EPSIM_ASSIGN_OR_RETURN(auto route, engine::GpuPath(topo, from, to));
+  proto::P2pPolicy policy = topo.nccl().p2p();
+  if (!opt.p2p.empty()) {
+    EPSIM_ASSIGN_OR_RETURN(policy, engine::ParseP2pPolicy(opt.p2p));
+  }
+  Result<engine::TransportTable> built = engine::TransportTable::Build(topo, policy);
+  if (!built.ok()) return built.status().WithContext(path);
+  const engine::TransportTable& table = *built;
+  const auto rank_of = [&](const std::string& name) {
+    return static_cast<int>(std::find(gpus.begin(), gpus.end(), name) - gpus.begin());
+  };
   report::WriteTopologyDevices(std::cout, opt.path, topo);
-  report::WriteTopologyPath(std::cout, from, to, route);
+  report::WriteNcclModel(std::cout, table);
+  if (from != to) report::WriteTopologyPath(std::cout, topo, table, rank_of(from), rank_of(to));
   return Status::Ok();
 }
 
@@ -73,8 +84,10 @@ Runner AddTopoCommand(CLI::App& app) {
   show->add_option("topology", opt->path, "Topology file, or a name in topologies/")->required();
   show->add_option("--from", opt->from, "GPU name or rank; default rank 0");
   show->add_option("--to", opt->to, "GPU name or rank; default the last rank");
-  show->footer("Routes: fewest links, ties to the node listed first in the file (SimGrid's\n"
-               "Floyd routing, which the engine builds). Bandwidth GB/s per direction.");
+  show->add_option("--p2p", opt->p2p, "on|off|auto: the transport rule to show (default: the "
+                                      "file's nccl.p2p, auto)");
+  show->footer("Routes: fewest links, ties to the node listed first in the file; SHM pairs go\n"
+               "through the source GPU's nearest CPU and its memory. Bandwidth GB/s per direction.");
   CLI::App* check = cmd->add_subcommand(
       "check", "Find unreachable GPU pairs, asymmetric routes and impossible figures; "
                "exit 2 on the first error");

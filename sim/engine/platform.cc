@@ -8,84 +8,58 @@
 namespace epsim::engine {
 
 namespace sg4 = simgrid::s4u;
-using simgrid::kernel::routing::NetPoint;
 
-namespace {
-
-// Topology latency (seconds) of each SimGrid link, by SimGrid link name.
-using LatencyByLink = std::unordered_map<std::string, double>;
-
-std::unordered_map<std::string, NetPoint*> CreateNodes(const proto::Topology& topo,
-                                                       sg4::NetZone* zone,
-                                                       std::vector<sg4::Host*>* gpus) {
-  std::unordered_map<std::string, NetPoint*> points;
+Result<Platform> BuildPlatform(const proto::Topology& topo, proto::P2pPolicy policy) {
+  EPSIM_ASSIGN_OR_RETURN(TransportTable transports, TransportTable::Build(topo, policy));
+  Platform platform{{}, std::move(transports)};
+  const TransportTable& table = platform.transports;
+  sg4::NetZone* zone = sg4::create_full_zone(topo.name().empty() ? "epsim" : topo.name());
   for (const proto::Node& node : topo.nodes()) {
-    if (node.kind() == proto::GPU) {
-      sg4::Host* host = zone->create_host(node.name(), kHostFlopsPerS);
-      gpus->push_back(host);
-      points[node.name()] = host->get_netpoint();
+    if (node.kind() == proto::GPU) platform.gpus.push_back(zone->create_host(node.name(), kHostFlopsPerS));
+  }
+  // One SimGrid link per topology link; the kind of link decides how a hop
+  // names it in a route.
+  std::vector<sg4::Link*> shared(topo.links_size(), nullptr);
+  std::vector<sg4::SplitDuplexLink*> duplex(topo.links_size(), nullptr);
+  for (int l = 0; l < topo.links_size(); ++l) {
+    const proto::Link& link = topo.links(l);
+    const double bw = link.bw_gb_per_s() * 1e9;
+    if (link.duplex() == proto::HALF) {
+      shared[l] = zone->create_link(link.name(), bw)
+                      ->set_sharing_policy(sg4::Link::SharingPolicy::SHARED)
+                      ->set_latency(0);
     } else {
-      points[node.name()] = zone->create_router(node.name());
+      duplex[l] = zone->create_split_duplex_link(link.name(), bw);
+      duplex[l]->set_latency(0);
     }
   }
-  return points;
-}
-
-// Creates the SimGrid link for `link` and records its latency under every
-// name SimGrid gives it (split-duplex links are "<name>_UP" and "<name>_DOWN").
-// Returns the link as a one-hop route from link.a() to link.b().
-sg4::LinkInRoute CreateLink(const proto::Link& link, sg4::NetZone* zone, LatencyByLink* latency) {
-  double bw_bytes_per_s = link.bw_gb_per_s() * 1e9;
-  double latency_s = link.latency_us() * 1e-6;
-  if (link.duplex() == proto::HALF) {
-    (*latency)[link.name()] = latency_s;
-    return sg4::LinkInRoute(zone->create_link(link.name(), bw_bytes_per_s)
-                                ->set_sharing_policy(sg4::Link::SharingPolicy::SHARED)
-                                ->set_latency(0));
-  }
-  (*latency)[link.name() + "_UP"] = latency_s;
-  (*latency)[link.name() + "_DOWN"] = latency_s;
-  return sg4::LinkInRoute(
-      zone->create_split_duplex_link(link.name(), bw_bytes_per_s)->set_latency(0),
-      sg4::LinkInRoute::Direction::UP);
-}
-
-// Route latencies between GPUs over the routes SimGrid chose, so that the
-// latency applied and the links loaded always belong to the same path.
-Result<std::vector<std::vector<double>>> RouteLatencies(const std::vector<sg4::Host*>& gpus,
-                                                        const LatencyByLink& latency) {
-  size_t n = gpus.size();
-  std::vector<std::vector<double>> route_s(n);
-  for (size_t src = 0; src < n; ++src) {
-    route_s[src].assign(n, 0.0);
-    for (size_t dst = 0; dst < n; ++dst) {
-      if (src == dst) continue;
-      std::vector<sg4::Link*> links;
-      double simgrid_latency_s = 0;
-      gpus[src]->route_to(gpus[dst], links, &simgrid_latency_s);
-      if (links.empty())
-        return Status::BadInput(fmt::format("no route from '{}' to '{}'",
-                                            gpus[src]->get_name(), gpus[dst]->get_name()));
-      for (const sg4::Link* link : links) route_s[src][dst] += latency.at(link->get_name());
+  std::unordered_map<int, sg4::Link*> memory;  // CPU node -> its host-memory link
+  const int n = table.num_gpus();
+  for (int s = 0; s < n; ++s) {
+    for (int d = 0; d < n; ++d) {
+      if (s == d) continue;
+      std::vector<sg4::LinkInRoute> route;
+      for (const Hop& hop : table.Pair(s, d).hops) {
+        if (hop.link < 0) {
+          sg4::Link*& mem = memory[hop.memory_cpu];
+          if (mem == nullptr)
+            mem = zone->create_link(topo.nodes(hop.memory_cpu).name() + "/memory",
+                                    table.MemoryGbPerS(hop.memory_cpu) / 2 * 1e9)
+                      ->set_sharing_policy(sg4::Link::SharingPolicy::SHARED)
+                      ->set_latency(0);
+          route.emplace_back(mem);
+        } else if (shared[hop.link] != nullptr) {
+          route.emplace_back(shared[hop.link]);
+        } else {
+          route.emplace_back(duplex[hop.link], hop.forward ? sg4::LinkInRoute::Direction::UP
+                                                           : sg4::LinkInRoute::Direction::DOWN);
+        }
+      }
+      zone->add_route(platform.gpus[s]->get_netpoint(), platform.gpus[d]->get_netpoint(), nullptr,
+                      nullptr, route, false);
     }
-  }
-  return route_s;
-}
-
-}  // namespace
-
-Result<Platform> BuildPlatform(const proto::Topology& topo) {
-  Platform platform;
-  sg4::NetZone* zone = sg4::create_floyd_zone(topo.name().empty() ? "epsim" : topo.name());
-  auto points = CreateNodes(topo, zone, &platform.gpus);
-  LatencyByLink latency;
-  for (const proto::Link& link : topo.links()) {
-    sg4::LinkInRoute hop = CreateLink(link, zone, &latency);
-    // Symmetrical: b -> a uses the DOWN half of a split-duplex link.
-    zone->add_route(points.at(link.a()), points.at(link.b()), nullptr, nullptr, {hop}, true);
   }
   zone->seal();
-  EPSIM_ASSIGN_OR_RETURN(platform.route_latency_s, RouteLatencies(platform.gpus, latency));
   return platform;
 }
 

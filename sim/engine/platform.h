@@ -1,16 +1,18 @@
 // The SimGrid platform built from a Topology (internal to sim/engine).
 //
-// One Floyd zone holds the whole machine: GPU nodes become hosts, every
-// other node (switch, root complex, socket, NIC) a router. A FULL-duplex link
-// becomes a SimGrid split-duplex link (independent bandwidth per direction),
-// a HALF-duplex link one SHARED link. Each link is a one-hop route; Floyd
-// finds the multi-hop paths.
+// One Full zone holds the whole machine: GPU nodes become hosts; every
+// topology link becomes a SimGrid link (FULL duplex: a split-duplex link,
+// independent bandwidth per direction; HALF: one SHARED link), and every CPU
+// that some SHM route passes gets a SHARED host-memory link of half its
+// memory bandwidth (an SHM byte is written and read: two loads on one
+// resource are one load on half of it, for max-min sharing among SHM flows).
+// Each ordered GPU pair gets the explicit route of its transport
+// (transport.h), so P2P, SHM and NET pairs load exactly the links the
+// transport model names.
 //
-// SimGrid links get latency 0: CM02 weights each flow's share of a
-// bottleneck by its route latency, which PCIe and NVLink do not do. The
-// route latency (sum of the topology latencies of the links SimGrid routes
-// over) is kept here instead and applied by the replay before each transfer
-// (see simulator.cc).
+// SimGrid links get latency 0: the replay waits each message's latency
+// (transport.h: protocol + route) before the transfer starts, so sharing is
+// pure max-min whatever a route's latency (see simulator.cc).
 #ifndef EPSIM_SIM_ENGINE_PLATFORM_H_
 #define EPSIM_SIM_ENGINE_PLATFORM_H_
 
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "sim/base/status.h"
+#include "sim/engine/transport.h"
 #include "sim/proto/topology.pb.h"
 
 namespace epsim::engine {
@@ -29,14 +32,14 @@ namespace epsim::engine {
 inline constexpr double kHostFlopsPerS = 1e12;
 
 struct Platform {
-  std::vector<simgrid::s4u::Host*> gpus;           // rank order; owned by SimGrid
-  std::vector<std::vector<double>> route_latency_s;  // [src][dst], 0 on the diagonal
+  std::vector<simgrid::s4u::Host*> gpus;  // rank order; owned by SimGrid
+  TransportTable transports;              // routes, transports, message costs
 };
 
 // Builds the platform in the current Engine (which must exist, with its
 // configuration set) from a validated topology, and seals it. Call once.
 // May throw what SimGrid throws; the caller turns that into a Status.
-Result<Platform> BuildPlatform(const proto::Topology& topo);
+Result<Platform> BuildPlatform(const proto::Topology& topo, proto::P2pPolicy policy);
 
 }  // namespace epsim::engine
 

@@ -20,18 +20,32 @@ int kPayload = 0;
 }  // namespace
 
 Replay::Replay(const Platform& platform, const proto::GpuSpec& gpu,
-               const proto::Schedule& schedule, int tag, uint32_t max_inflight)
+               const proto::Schedule& schedule, int tag, uint32_t max_inflight,
+               Granularity granularity)
     : platform_(platform),
       gpu_(gpu),
       schedule_(schedule),
       num_ranks_(schedule.num_ranks()),
       tag_(tag),
       max_inflight_(max_inflight),
+      granularity_(granularity),
       ops_(schedule.phases_size(), std::vector<Op>(schedule.num_ranks())),
       mailboxes_(schedule.phases_size()) {}
 
 void Replay::Start() {
   start_s_ = sg4::Engine::get_clock();
+  if (granularity_ == Granularity::kPhase) {
+    phase_tasks_.resize(schedule_.phases_size());
+    for (PhaseTask& task : phase_tasks_) {
+      task.mutex = sg4::Mutex::create();
+      task.finished = sg4::ConditionVariable::create();
+    }
+    // Ranks walk and wait, the phase tasks carry the bytes: no mailboxes.
+    for (uint32_t rank = 0; rank < num_ranks_; ++rank)
+      sg4::Actor::create(fmt::format("s{}-rank{}", tag_, rank), platform_.gpus[rank],
+                         [this, rank] { RunRank(rank); });
+    return;
+  }
   for (uint32_t rank = 0; rank < num_ranks_; ++rank) {
     sg4::ActorPtr actor = sg4::Actor::create(fmt::format("s{}-rank{}", tag_, rank),
                                              platform_.gpus[rank], [this, rank] { RunRank(rank); });
@@ -46,6 +60,10 @@ void Replay::Start() {
 
 uint64_t Replay::SendBytes(uint32_t phase, uint32_t src, uint32_t dst) const {
   return schedule_.phases(phase).send_bytes(src * num_ranks_ + dst);
+}
+
+double Replay::LatencyS(uint32_t src, uint32_t dst, uint64_t bytes) const {
+  return platform_.transports.MessageLatencyUs(src, dst, bytes) * 1e-6;
 }
 
 void Replay::RunRank(uint32_t rank) {
@@ -68,10 +86,49 @@ void Replay::RunRank(uint32_t rank) {
   }
 }
 
+// Body of the actor that runs phase `phase` as one parallel task (kPhase),
+// started by the last rank to issue it.
+void Replay::RunPhaseTask(uint32_t phase) {
+  const size_t n = num_ranks_;
+  std::vector<sg4::Host*> hosts(platform_.gpus.begin(), platform_.gpus.begin() + n);
+  std::vector<double> flops(n, 0.0), bytes(n * n, 0.0);
+  double latency_s = 0;
+  bool any = false;
+  for (uint32_t src = 0; src < n; ++src) {
+    for (uint32_t dst = 0; dst < n; ++dst) {
+      const uint64_t b = SendBytes(phase, src, dst);
+      if (b == 0) continue;
+      any = true;
+      bytes[src * n + dst] = platform_.transports.WireBytes(b);
+      latency_s = std::max(latency_s, LatencyS(src, dst, b));
+    }
+  }
+  if (any) {
+    sg4::this_actor::sleep_for(latency_s);
+    sg4::ExecPtr task = sg4::this_actor::exec_init(hosts, flops, bytes);
+    task->start();
+    task->wait();
+  }
+  PhaseTask& pt = phase_tasks_[phase];
+  pt.end_s = sg4::Engine::get_clock();
+  std::unique_lock lock(*pt.mutex);
+  pt.done = true;
+  pt.finished->notify_all();
+}
+
+void Replay::WaitPhaseTask(uint32_t phase) {
+  PhaseTask& pt = phase_tasks_[phase];
+  std::unique_lock lock(*pt.mutex);
+  while (!pt.done) pt.finished->wait(lock);
+}
+
 void Replay::WaitFor(uint32_t rank, uint32_t phase) {
   Op& op = ops_[phase][rank];
   if (op.done) return;
-  if (IsAllToAll(schedule_.phases(phase))) {
+  if (IsAllToAll(schedule_.phases(phase)) && granularity_ == Granularity::kPhase) {
+    WaitPhaseTask(phase);
+    op.end_s = phase_tasks_[phase].end_s;
+  } else if (IsAllToAll(schedule_.phases(phase))) {
     ReceiveAll(rank, phase);
   } else if (op.exec) {
     op.exec->wait();
@@ -106,6 +163,12 @@ void Replay::IssueAllToAll(uint32_t rank, uint32_t phase) {
   Op& op = ops_[phase][rank];
   op.start_s = op.end_s = sg4::Engine::get_clock();
   for (uint32_t dst = 0; dst < num_ranks_; ++dst) op.bytes += SendBytes(phase, rank, dst);
+  if (granularity_ == Granularity::kPhase) {
+    if (++phase_tasks_[phase].issued == num_ranks_)
+      sg4::Actor::create(fmt::format("s{}-task-p{}", tag_, phase), platform_.gpus[rank],
+                         [this, phase] { RunPhaseTask(phase); });
+    return;
+  }
   if (op.bytes == 0) return;
   if (max_inflight_ > 0) {
     SendWindowed(rank, phase);
@@ -119,10 +182,13 @@ void Replay::IssueAllToAll(uint32_t rank, uint32_t phase) {
 // route latency has elapsed (nearest destinations first), then records when
 // the last one arrived.
 void Replay::SendAll(uint32_t rank, uint32_t phase) {
-  const std::vector<double>& latency_s = platform_.route_latency_s[rank];
   std::vector<uint32_t> dsts;
+  std::vector<double> latency_s(num_ranks_, 0.0);
   for (uint32_t dst = 0; dst < num_ranks_; ++dst) {
-    if (SendBytes(phase, rank, dst) > 0) dsts.push_back(dst);
+    const uint64_t bytes = SendBytes(phase, rank, dst);
+    if (bytes == 0) continue;
+    dsts.push_back(dst);
+    latency_s[dst] = LatencyS(rank, dst, bytes);
   }
   std::stable_sort(dsts.begin(), dsts.end(),
                    [&](uint32_t a, uint32_t b) { return latency_s[a] < latency_s[b]; });
@@ -130,7 +196,8 @@ void Replay::SendAll(uint32_t rank, uint32_t phase) {
   std::vector<sg4::CommPtr> sends;
   for (uint32_t dst : dsts) {
     if (latency_s[dst] > 0) sg4::this_actor::sleep_until(posted_s + latency_s[dst]);
-    sends.push_back(mailboxes_[phase][dst]->put_async(&kPayload, SendBytes(phase, rank, dst)));
+    sends.push_back(mailboxes_[phase][dst]->put_async(
+        &kPayload, platform_.transports.WireBytes(SendBytes(phase, rank, dst))));
   }
   sg4::Comm::wait_all(sends);
   ops_[phase][rank].end_s = sg4::Engine::get_clock();
@@ -158,11 +225,12 @@ void Replay::SendWindowed(uint32_t rank, uint32_t phase) {
 // phase's end on this rank.
 void Replay::SendSlot(uint32_t rank, uint32_t phase) {
   Op& op = ops_[phase][rank];
-  const std::vector<double>& latency_s = platform_.route_latency_s[rank];
   while (op.next_dst < op.dsts.size()) {
-    uint32_t dst = op.dsts[op.next_dst++];
-    if (latency_s[dst] > 0) sg4::this_actor::sleep_for(latency_s[dst]);
-    mailboxes_[phase][dst]->put(&kPayload, SendBytes(phase, rank, dst));
+    const uint32_t dst = op.dsts[op.next_dst++];
+    const uint64_t bytes = SendBytes(phase, rank, dst);
+    const double latency_s = LatencyS(rank, dst, bytes);
+    if (latency_s > 0) sg4::this_actor::sleep_for(latency_s);
+    mailboxes_[phase][dst]->put(&kPayload, platform_.transports.WireBytes(bytes));
   }
   if (--op.live_slots == 0) {
     op.end_s = sg4::Engine::get_clock();

@@ -19,6 +19,17 @@
 //    its route latency, puts the cell and waits for it to arrive, then takes
 //    the next one, so at most W transfers of the phase are in flight per
 //    rank. W = 0 keeps every cell in flight at once (nearest first).
+//    A cell of B bytes waits the message latency of its pair and size and
+//    loads its route's links with B / payload_efficiency bytes (transport.h).
+//  - Granularity::kPhase replaces all of that for every all-to-all by one
+//    SimGrid parallel task (ptask_L07) per phase: it starts when the last
+//    rank has issued the phase plus the largest message latency among its
+//    cells, carries the whole send matrix, and progresses at one rate, so it
+//    ends when its most loaded link (given what else runs) has drained:
+//    max over links of (bytes on the link / share of its bandwidth), the
+//    fluid optimum of the all-to-all. Every rank's op ends then. One
+//    activity per phase instead of one per cell: time and memory grow with
+//    the number of GPU pairs, not with their square.
 // Every mailbox (phase, dst) has dst's walker as permanent receiver, so a
 // transfer starts when the sender posts it, whatever the receiver is doing
 // (GPU receive buffers are posted ahead, as in NCCL); the receiver collects
@@ -48,8 +59,9 @@ class Replay {
   // `schedule` must pass ValidateSchedule against platform.gpus.size().
   // `tag` makes actor and mailbox names unique across replays.
   // `max_inflight`: transfers in flight per rank and all-to-all, 0 = unlimited.
+  enum class Granularity { kPair, kPhase };
   Replay(const Platform& platform, const proto::GpuSpec& gpu, const proto::Schedule& schedule,
-         int tag, uint32_t max_inflight = 0);
+         int tag, uint32_t max_inflight = 0, Granularity granularity = Granularity::kPair);
 
   Replay(const Replay&) = delete;
   Replay& operator=(const Replay&) = delete;
@@ -75,6 +87,14 @@ class Replay {
     size_t next_dst = 0;
     uint32_t live_slots = 0;
   };
+  // Granularity::kPhase: one all-to-all phase as a whole.
+  struct PhaseTask {
+    uint32_t issued = 0;  // ranks that have issued the phase
+    bool done = false;
+    double end_s = 0;
+    simgrid::s4u::MutexPtr mutex;
+    simgrid::s4u::ConditionVariablePtr finished;
+  };
 
   void RunRank(uint32_t rank);
   void WaitFor(uint32_t rank, uint32_t phase);
@@ -84,7 +104,10 @@ class Replay {
   void SendAll(uint32_t rank, uint32_t phase);
   void SendWindowed(uint32_t rank, uint32_t phase);
   void SendSlot(uint32_t rank, uint32_t phase);
+  void RunPhaseTask(uint32_t phase);
+  void WaitPhaseTask(uint32_t phase);
   uint64_t SendBytes(uint32_t phase, uint32_t src, uint32_t dst) const;
+  double LatencyS(uint32_t src, uint32_t dst, uint64_t bytes) const;
   const proto::PhaseTiming& CollectPhase(uint32_t phase, proto::Report* report) const;
 
   const Platform& platform_;
@@ -93,7 +116,9 @@ class Replay {
   const uint32_t num_ranks_;
   const int tag_;
   const uint32_t max_inflight_;
+  const Granularity granularity_;
   double start_s_ = 0;
+  std::vector<PhaseTask> phase_tasks_;                              // [phase], kPhase only
   std::vector<std::vector<Op>> ops_;                                // [phase][rank]
   std::vector<std::vector<simgrid::s4u::Mailbox*>> mailboxes_;     // [phase][dst]
 };

@@ -12,24 +12,22 @@
 //   CM02, zero-latency links, each
 //   sender waiting its route latency: 62.502 ms and 62.503 ms (max-min).
 // Both max-min options match the closed form (16 GB/s each once both run).
-// The same tree in tests/sim/engine (SharedUplinkIsSplitMaxMin...) ends the
-// shorter flow at 10.003 ms as max-min predicts; with the latencies put back
-// on the SimGrid links it ends at 9.003 ms.
-// We take the zero-latency links: the network model stays CM02, so its
-// settings and its per-communication factor callbacks (calibration) keep
-// working, and the latency a transfer pays is exactly the sum of the
-// topology's link latencies on the route SimGrid uses. As in CM02, a
-// transfer loads no link during its latency. A consequence: SimGrid's own
-// latency knobs (network/latency-factor, lat_factor callbacks) have no
-// effect; latency is calibrated in the topology.
+// The engine uses both: SimGrid links carry zero latency and every message
+// waits its own latency (transport.h: NCCL protocol by message size plus the
+// route's link latencies) before it loads any link, under ptask_L07. With
+// zero-latency links CM02 and ptask_L07 give identical results on every
+// per-pair case we have (the golden outputs did not change when we switched);
+// ptask_L07 is needed for the per-phase parallel tasks (replay.h), which are
+// what make 256-way all-to-alls cheap: SimGrid 3.32 keeps every detached
+// communication in a list searched linearly, and with thousands of flows in
+// flight each completion re-solves a max-min system of thousands of
+// variables. CM02/LV08 knobs (network/model, TCP-gamma, cross-traffic,
+// bandwidth- and latency-factor callbacks) do not apply under ptask_L07;
+// every effect is a named parameter of the topology (NcclModel) instead.
 //
 // Sequential schedules: SimGrid 3.32 lets Engine::run() be called again
 // after new actors are created; the clock keeps running, so each replay
 // records its own start time.
-//
-// Scale (8-way to 512-way star all-to-all, one actor per rank plus one
-// short-lived sender actor per rank and all-to-all): 64 GPUs x 10 rounds
-// 0.19 s, 256 GPUs x 1 round 2.5 s, 512 GPUs x 1 round 18.6 s of wall time.
 #include "sim/engine/simulator.h"
 
 #include <fmt/format.h>
@@ -46,6 +44,7 @@
 #include "sim/engine/replay.h"
 #include "sim/engine/schedule_check.h"
 #include "sim/engine/topology.h"
+#include "sim/engine/transport.h"
 
 namespace epsim::engine {
 
@@ -64,14 +63,12 @@ struct ConfigDefault {
   enum Type { kString, kBool, kDouble } type;
 };
 const ConfigDefault kDefaultConfig[] = {
-    {"network/model", "CM02", ConfigDefault::kString},   // no LV08 latency x13.01, bw x0.97
-    {"network/crosstraffic", "0", ConfigDefault::kBool},  // no 5% reverse traffic per flow
-    {"network/TCP-gamma", "0", ConfigDefault::kDouble},   // no window cap gamma / (2 x latency)
+    {"host/model", "ptask_L07", ConfigDefault::kString},  // parallel tasks, pure max-min
 };
 
 constexpr const char* kSharing =
-    "max-min fair shares; SimGrid links have zero latency and each transfer "
-    "waits its route latency (sum over its links) before it starts";
+    "max-min fair shares; SimGrid links have zero latency and each message "
+    "waits its latency (NCCL protocol + route) before it starts";
 
 // User --cfg settings, name -> value as given, in argument order.
 using UserConfig = std::vector<std::pair<std::string, std::string>>;
@@ -101,27 +98,50 @@ bool IsReportedAnyway(const std::string& key) {
   for (const ConfigDefault& c : kDefaultConfig) {
     if (key == c.key) return true;
   }
-  return key == "host/model";
+  return false;
+}
+
+std::string ProtocolSummary(const proto::NcclModel& nccl) {
+  std::string out;
+  for (const proto::NcclProtocol& p : nccl.protocols()) {
+    if (!out.empty()) out += "; ";
+    out += p.max_bytes() ? fmt::format("{} up to {} B", p.name(), p.max_bytes())
+                         : fmt::format("{} above", p.name());
+    out += fmt::format(" (base {} us, efficiency {}, extra hop nvlink/pcie/net {}/{}/{} us)",
+                       p.base_latency_us(), p.payload_efficiency(), p.extra_hop_nvlink_us(),
+                       p.extra_hop_pcie_us(), p.extra_hop_network_us());
+  }
+  return out;
+}
+
+std::string TransportSummary(const TransportTable& table) {
+  return fmt::format("--p2p {}: {} P2P, {} SHM, {} NET ordered GPU pairs",
+                     P2pPolicyName(table.policy()), table.Count(Transport::kP2p),
+                     table.Count(Transport::kShm), table.Count(Transport::kNet));
 }
 
 Settings CollectSettings(const std::vector<std::string>& args, const UserConfig& user_cfg,
-                         uint32_t max_inflight) {
+                         const TransportTable& table, uint32_t max_inflight,
+                         const char* granularity) {
   int major = 0, minor = 0, patch = 0;
   sg_version_get(&major, &minor, &patch);
   Settings settings = {{"simgrid_version", fmt::format("{}.{}.{}", major, minor, patch)}};
-  settings.emplace_back("host/model", ConfigValue("host/model", ConfigDefault::kString));
   for (const ConfigDefault& c : kDefaultConfig)
     settings.emplace_back(c.key, ConfigValue(c.key, c.type));
   for (const auto& [key, value] : user_cfg) {
     if (!IsReportedAnyway(key)) settings.emplace_back(key, value);
   }
   if (!args.empty()) settings.emplace_back("simgrid_args", fmt::format("{}", fmt::join(args, " ")));
-  settings.emplace_back("routing", "Floyd zone, one route per topology link");
+  settings.emplace_back("routing", "fewest links per GPU pair (topo show), explicit routes");
+  settings.emplace_back("transport", TransportSummary(table));
+  settings.emplace_back("protocols", ProtocolSummary(table.nccl()));
   settings.emplace_back("sharing", kSharing);
   settings.emplace_back("compute", "roofline per kernel; one stream per rank");
-  // Printed only when set, so runs with the default (unlimited) read as before.
-  if (max_inflight > 0)
-    settings.emplace_back("max_inflight", fmt::format("{} per rank, pairwise order", max_inflight));
+  settings.emplace_back("granularity", granularity);
+  if (std::string(granularity) == "pair")
+    settings.emplace_back("max_inflight", max_inflight > 0
+                                              ? fmt::format("{} per rank, pairwise order", max_inflight)
+                                              : std::string("unlimited"));
   return settings;
 }
 
@@ -141,12 +161,22 @@ Result<SimResult> Run(const proto::Topology& topo, const std::vector<proto::Sche
                                 [&](const auto& kv) { return kv.first == c.key; });
     if (!user_set) sg4::Engine::set_config(std::string(c.key) + ":" + c.value);
   }
-  EPSIM_ASSIGN_OR_RETURN(Platform platform, BuildPlatform(topo));
+  EPSIM_ASSIGN_OR_RETURN(Platform platform,
+                         BuildPlatform(topo, opts.p2p.value_or(topo.nccl().p2p())));
+  const uint32_t max_inflight =
+      opts.max_inflight.value_or(platform.transports.nccl().max_peers_in_flight());
+  uint32_t max_ranks = 0;
+  for (const proto::Schedule& s : schedules) max_ranks = std::max(max_ranks, s.num_ranks());
+  const bool per_phase =
+      opts.granularity == SimOptions::Granularity::kPhase ||
+      (opts.granularity == SimOptions::Granularity::kAuto && max_ranks > SimOptions::kAutoPairRanks);
   SimResult result;
-  result.settings = CollectSettings(opts.simgrid_args, user_cfg, opts.max_inflight);
+  result.settings = CollectSettings(opts.simgrid_args, user_cfg, platform.transports, max_inflight,
+                                    per_phase ? "phase" : "pair");
   for (size_t i = 0; i < schedules.size(); ++i) {
-    auto replay = std::make_unique<Replay>(platform, topo.gpu(), schedules[i], static_cast<int>(i),
-                                           opts.max_inflight);
+    auto replay = std::make_unique<Replay>(
+        platform, topo.gpu(), schedules[i], static_cast<int>(i), max_inflight,
+        per_phase ? Replay::Granularity::kPhase : Replay::Granularity::kPair);
     replay->Start();
     engine.run();
     proto::Report report = replay->Collect(topo.name());
@@ -157,6 +187,13 @@ Result<SimResult> Run(const proto::Topology& topo, const std::vector<proto::Sche
 }
 
 }  // namespace
+
+Result<SimOptions::Granularity> ParseGranularity(const std::string& text) {
+  if (text == "auto") return SimOptions::Granularity::kAuto;
+  if (text == "pair") return SimOptions::Granularity::kPair;
+  if (text == "phase") return SimOptions::Granularity::kPhase;
+  return Status::BadInput(fmt::format("--granularity '{}': want pair, phase or auto", text));
+}
 
 Result<SimResult> Simulate(const proto::Topology& topo,
                            const std::vector<proto::Schedule>& schedules,

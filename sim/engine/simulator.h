@@ -7,15 +7,16 @@
 // Status. SimGrid allows one Engine per process, so Simulate() may be called
 // once per process (tests run each case in its own process).
 //
-// Network model (defaults, each overridable with --cfg in simgrid_args):
-//   network/model:CM02, network/crosstraffic:0, network/TCP-gamma:0.
-// Sharing: flows on a bottleneck get max-min fair shares whatever their hop
-// count, and a lone transfer of B bytes takes
-//   (sum of link latencies on its route) + B / (min link bandwidth on route).
+// Model: host/model:ptask_L07 (SimGrid's parallel-task model, which also
+// carries the point-to-point transfers). Sharing: flows on a bottleneck get
+// max-min fair shares whatever their hop count, and a lone message of B
+// bytes between two GPUs takes (transport.h)
+//   protocol latency + route latency + B / efficiency / (min bandwidth on route).
 // How and why: simulator.cc.
 #ifndef EPSIM_SIM_ENGINE_SIMULATOR_H_
 #define EPSIM_SIM_ENGINE_SIMULATOR_H_
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,9 +34,19 @@ struct SimOptions {
   // All-to-all transfers in flight per rank (NCCL-like window): each rank
   // sends in pairwise order, round k to (r + k) mod n, keeping at most this
   // many of the phase's transfers in flight. 0 = unlimited (every transfer
-  // posted at once, nearest first): the default, and the only mode before.
-  uint32_t max_inflight = 0;
+  // posted at once, nearest first). Unset: the topology's
+  // nccl.max_peers_in_flight (default 8).
+  std::optional<uint32_t> max_inflight;
+  // Peer-to-peer policy; unset: the topology's nccl.p2p (default auto).
+  std::optional<proto::P2pPolicy> p2p;
+  // How all-to-alls are simulated (replay.h): one transfer per GPU pair, or
+  // one parallel task per phase. kAuto: per pair up to kAutoPairRanks ranks.
+  enum class Granularity { kAuto, kPair, kPhase } granularity = Granularity::kAuto;
+  static constexpr uint32_t kAutoPairRanks = 32;
 };
+
+// Parses "auto", "pair", "phase" (the --granularity flag).
+Result<SimOptions::Granularity> ParseGranularity(const std::string& text);
 
 struct SimResult {
   std::vector<proto::Report> reports;  // one per schedule, same order

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "sim/base/file_util.h"
+#include "sim/engine/transport.h"
 
 namespace epsim::engine {
 
@@ -117,6 +118,7 @@ Status ValidateTopology(const proto::Topology& topo) {
     if (!nodes.ok()) return nodes.status().WithContext(topo.name());
     st = CheckLinks(topo, *nodes);
     if (st.ok()) st = CheckGpusConnected(topo, *nodes);
+    if (st.ok()) st = ValidateNccl(topo);
   }
   return topo.name().empty() ? st : st.WithContext("topology " + topo.name());
 }

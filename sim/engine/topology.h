@@ -27,7 +27,8 @@ Result<proto::Topology> LoadTopology(const std::string& path);
 //  - bandwidth <= 0 or latency < 0;
 //  - GPU spec: peak_flops and mem_bw_gb_per_s <= 0, efficiencies outside
 //    (0, 1], launch_us < 0;
-//  - no GPU node, or a GPU not connected to every other GPU.
+//  - no GPU node, or a GPU not connected to every other GPU;
+//  - what ValidateNccl (transport.h) rejects in the NCCL model.
 Status ValidateTopology(const proto::Topology& topo);
 
 // Names of the GPU nodes in rank order (rank r = r-th GPU node in the file).

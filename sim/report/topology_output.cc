@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "sim/engine/topology.h"
 #include "sim/report/version.h"
 
 namespace epsim::report {
@@ -36,23 +37,61 @@ void WriteTopologyDevices(std::ostream& out, const std::string& path,
   }
 }
 
-void WriteTopologyPath(std::ostream& out, const std::string& from, const std::string& to,
-                       const std::vector<const proto::Link*>& path) {
-  out << fmt::format("path {} -> {}: {} links\n", from, to, path.size());
+void WriteTopologyPath(std::ostream& out, const proto::Topology& topo,
+                       const engine::TransportTable& table, int from, int to) {
+  const std::vector<std::string> gpus = engine::GpuNames(topo);
+  const engine::PairRoute& pair = table.Pair(from, to);
+  out << fmt::format("path {} -> {}: {} ({}), {} hops\n", gpus[from], gpus[to],
+                     engine::TransportName(pair.transport), pair.why, pair.hops.size());
   out << fmt::format("{:>4}  {:<20} {:<16} {:<30} {:>10} {:>11}\n", "hop", "link", "kind",
                      "from -> to", "bw(GB/s)", "latency(us)");
-  std::string at = from;
-  for (size_t i = 0; i < path.size(); ++i) {
-    const proto::Link& link = *path[i];
-    const std::string next = link.a() == at ? link.b() : link.a();
+  std::string at = gpus[from];
+  for (size_t i = 0; i < pair.hops.size(); ++i) {
+    const engine::Hop& hop = pair.hops[i];
+    if (hop.link < 0) {
+      const std::string& cpu = topo.nodes(hop.memory_cpu).name();
+      out << fmt::format("{:>4}  {:<20} {:<16} {:<30} {:>10g} {:>11g}\n", i + 1, cpu + "/memory",
+                         "HOST_MEMORY", "write + read in " + cpu,
+                         table.MemoryGbPerS(hop.memory_cpu) / 2, 0.0);
+      continue;
+    }
+    const proto::Link& link = topo.links(hop.link);
+    const std::string next = hop.forward ? link.b() : link.a();
     out << fmt::format("{:>4}  {:<20} {:<16} {:<30} {:>10g} {:>11g}\n", i + 1, link.name(),
                        LinkKindName(link.kind()), at + " -> " + next, link.bw_gb_per_s(),
                        link.latency_us());
     at = next;
   }
-  const engine::PathTotals totals = engine::Totals(path);
-  out << fmt::format("total: latency {:g} us, bottleneck {:g} GB/s\n", totals.latency_us,
-                     totals.bottleneck_bw_gb_per_s);
+  out << fmt::format("total: link latency {:g} us, bottleneck {:g} GB/s\n", pair.link_latency_us,
+                     pair.bottleneck_gb_per_s);
+  out << "lone message (protocol latency + link latency + bytes / efficiency / bottleneck):\n";
+  out << fmt::format("{:>12} {:>8} {:>12} {:>10} {:>10}\n", "size(B)", "protocol", "latency(us)",
+                     "time(us)", "GB/s");
+  for (uint64_t bytes : {uint64_t{8}, uint64_t{16384}, uint64_t{1} << 20, uint64_t{1} << 30}) {
+    const double us = table.LoneMessageUs(from, to, bytes);
+    out << fmt::format("{:>12} {:>8} {:>12.2f} {:>10.2f} {:>10.2f}\n", bytes,
+                       table.ProtocolFor(bytes).name(), table.MessageLatencyUs(from, to, bytes), us,
+                       bytes / us / 1e3);
+  }
+}
+
+void WriteNcclModel(std::ostream& out, const engine::TransportTable& table) {
+  const proto::NcclModel& nccl = table.nccl();
+  out << fmt::format("nccl: p2p {} ({} P2P, {} SHM, {} NET ordered GPU pairs), {} peers in flight "
+                     "per GPU{}, host memory {:g} GB/s unless a CPU node says\n",
+                     engine::P2pPolicyName(table.policy()), table.Count(engine::Transport::kP2p),
+                     table.Count(engine::Transport::kShm), table.Count(engine::Transport::kNet),
+                     nccl.max_peers_in_flight(), nccl.max_peers_in_flight() == 0 ? " (unlimited)" : "",
+                     nccl.host_memory_gb_per_s());
+  out << fmt::format("{:>10} {:>12} {:>10} {:>11} {:>25}\n", "protocol", "max_bytes", "base(us)",
+                     "efficiency", "extra nvlink/pcie/net(us)");
+  for (const proto::NcclProtocol& p : nccl.protocols()) {
+    out << fmt::format("{:>10} {:>12} {:>10g} {:>11g} {:>25}\n", p.name(),
+                       p.max_bytes() == 0 ? std::string("any") : std::to_string(p.max_bytes()),
+                       p.base_latency_us(), p.payload_efficiency(),
+                       fmt::format("{:g}/{:g}/{:g}", p.extra_hop_nvlink_us(), p.extra_hop_pcie_us(),
+                                   p.extra_hop_network_us()));
+  }
 }
 
 void WriteTopologyCheck(std::ostream& out, const std::string& path,

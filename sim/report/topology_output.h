@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/engine/topology_paths.h"
+#include "sim/engine/transport.h"
 #include "sim/proto/topology.pb.h"
 
 namespace epsim::report {
@@ -16,11 +17,16 @@ namespace epsim::report {
 void WriteTopologyDevices(std::ostream& out, const std::string& path,
                           const proto::Topology& topo);
 
-// The route from `from` to `to` (node names): one line per hop with link
-// name, kind, direction, bandwidth and latency, then the totals (summed
-// latency, bottleneck bandwidth).
-void WriteTopologyPath(std::ostream& out, const std::string& from, const std::string& to,
-                       const std::vector<const proto::Link*>& path);
+// The route the engine uses from rank `from` to rank `to` under `table`'s
+// P2P policy: the transport and why, one line per hop (link name, kind,
+// direction, bandwidth, latency; host memory for SHM), the totals, and the
+// closed-form time of a lone message at a few sizes.
+void WriteTopologyPath(std::ostream& out, const proto::Topology& topo,
+                       const engine::TransportTable& table, int from, int to);
+
+// The NCCL model in force (file values and defaults): P2P policy, peers in
+// flight, host memory, protocols; and how many GPU pairs use each transport.
+void WriteNcclModel(std::ostream& out, const engine::TransportTable& table);
 
 // "PATH: ok: N GPUs, M links, ..." or one line per finding,
 // "PATH: error|warning: WHERE: MESSAGE".

@@ -31,6 +31,11 @@ ETH200 = (25.0, 1.35, "hardware.md: 200 Gb/s = 25 GB/s line rate; " + NET_LAT)
 CX7 = (48.0, 1.35, "hardware.md: ConnectX-7 NDR 400 Gb/s NIC achieves 48-49 GB/s (nccl-tests "
        "issue 267), 48 taken; " + NET_LAT)
 
+HOST_MEMORY = 128.0
+CPU_NOTE = ("# assumption: an Intel Skylake-class socket (as the socket link), 6 x DDR4-2666\n"
+            "# = 128 GB/s datasheet host memory; Intel makes NCCL use SHM unless a PCIe\n"
+            "# switch joins the GPUs (hardware.md).")
+
 A6000 = """gpu {
   name: "NVIDIA RTX A6000"
   # datasheet: dense BF16/FP16 tensor peak = 84 SMs x 4 tensor cores x
@@ -84,7 +89,11 @@ class Topo:
         self.nodes, self.links = [], []
 
     def node(self, name, kind, host=0):
-        self.nodes.append('nodes { name: "%s" kind: %s host: %d }' % (name, kind, host))
+        extra = ""
+        if kind == "CPU":
+            self.nodes.append(CPU_NOTE)
+            extra = " cpu_vendor: INTEL memory_gb_per_s: %g" % HOST_MEMORY
+        self.nodes.append('nodes { name: "%s" kind: %s host: %d%s }' % (name, kind, host, extra))
 
     def link(self, a, b, kind, fig, name=None, bw=None, source=None):
         bw_v, lat, src = fig
@@ -106,7 +115,9 @@ class Topo:
                  "# Sources: ../shared/reference/hardware.md for every link figure (each",
                  "# link's `source` says which row); values marked \"datasheet\" are",
                  "# ceilings, \"assumption\" says why. Latency convention: NCCL's per-hop",
-                 "# latency for the LL protocol (hardware.md).",
+                 "# latency for the LL protocol (hardware.md). No `nccl` block: the",
+                 "# NCCL model's defaults apply (protocols, peers in flight, P2P rule;",
+                 "# `epsim topo show` prints them).",
                  "",
                  'name: "%s"' % name,
                  'description: "%s"' % description,

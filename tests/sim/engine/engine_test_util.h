@@ -40,6 +40,19 @@ inline void AddLink(proto::Topology* topo, const std::string& a, const std::stri
   link->set_duplex(duplex);
 }
 
+// The raw network under the NCCL model: one protocol with no latency of its
+// own and full efficiency, every intra-host pair peer-to-peer, no window.
+// A lone transfer then takes exactly (sum of link latencies) + bytes / bw.
+inline void BareNccl(proto::Topology* topo) {
+  proto::NcclModel* nccl = topo->mutable_nccl();
+  nccl->clear_protocols();
+  proto::NcclProtocol* p = nccl->add_protocols();
+  p->set_name("bare");
+  p->set_payload_efficiency(1);
+  nccl->set_p2p(proto::P2P_ON);
+  nccl->set_max_peers_in_flight(0);
+}
+
 // GPUs "gpu0".."gpu<n-1>" each joined to router "switch" by one link.
 inline proto::Topology Star(int n, double bw_gb_per_s, double latency_us) {
   proto::Topology topo;
@@ -50,6 +63,7 @@ inline proto::Topology Star(int n, double bw_gb_per_s, double latency_us) {
     AddNode(&topo, "gpu" + std::to_string(i), proto::GPU);
     AddLink(&topo, "gpu" + std::to_string(i), "switch", bw_gb_per_s, latency_us);
   }
+  BareNccl(&topo);
   return topo;
 }
 

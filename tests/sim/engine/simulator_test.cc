@@ -21,8 +21,11 @@ using testing::EmptySchedule;
 using testing::Star;
 using testing::Uniform;
 
-proto::Report SimulateOne(const proto::Topology& topo, const proto::Schedule& schedule,
+// Simulates on `topo` as a bare network (testing::BareNccl) unless the
+// topology sets its own NCCL protocols.
+proto::Report SimulateOne(proto::Topology topo, const proto::Schedule& schedule,
                           std::vector<std::string> simgrid_args = {}) {
+  if (topo.nccl().protocols().empty()) testing::BareNccl(&topo);
   Result<SimResult> result = Simulate(topo, {schedule}, SimOptions{simgrid_args});
   EXPECT_TRUE(result.ok()) << result.status().ToString();
   if (!result.ok()) return proto::Report();
@@ -186,12 +189,13 @@ TEST(SimulatorTest, ReportCopiesScheduleNamesAndSettings) {
   EXPECT_EQ(report.phases(0).max_rank(), 0u);  // it sends more
   EXPECT_EQ(Op(report, 0, 1).bytes(), 1000u);
   std::map<std::string, std::string> settings(result->settings.begin(), result->settings.end());
-  EXPECT_EQ(settings["network/model"], "CM02");
-  EXPECT_EQ(settings["network/crosstraffic"], "0");
-  EXPECT_EQ(settings["network/TCP-gamma"], "0");
+  EXPECT_EQ(settings["host/model"], "ptask_L07");
   EXPECT_EQ(settings["simgrid_version"].rfind("3.", 0), 0u);
   EXPECT_NE(settings["sharing"].find("max-min"), std::string::npos);
-  EXPECT_EQ(report.settings().at("network/model"), "CM02");
+  EXPECT_EQ(settings["transport"], "--p2p on: 2 P2P, 0 SHM, 0 NET ordered GPU pairs");
+  EXPECT_EQ(settings["granularity"], "pair");
+  EXPECT_EQ(settings["max_inflight"], "unlimited");
+  EXPECT_EQ(report.settings().at("host/model"), "ptask_L07");
 }
 
 TEST(SimulatorTest, UserConfigOverridesDefaults) {
@@ -211,7 +215,7 @@ TEST(SimulatorTest, ReportsEveryUserConfigValue) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   std::map<std::string, std::string> settings(result->settings.begin(), result->settings.end());
   EXPECT_EQ(settings["maxmin/precision"], "1e-6");
-  EXPECT_EQ(settings["network/model"], "CM02");
+  EXPECT_EQ(settings["host/model"], "ptask_L07");
 }
 
 TEST(SimulatorTest, SecondCallInOneProcessIsAnError) {

@@ -74,7 +74,7 @@ TEST(WindowTest, WideWindowMatchesUnlimitedReference) {
   EXPECT_NEAR(result->reports[0].total_time_s(), want_s, 1e-12);
 }
 
-// W = 0 is the old behaviour: the reference value and no new setting.
+// W = 0 keeps every transfer in flight: the reference value.
 TEST(WindowTest, ZeroIsUnlimitedAndUnreported) {
   proto::Schedule schedule = EmptySchedule(8);
   AddAllToAll(&schedule, Uniform(8, 1000000));
@@ -83,7 +83,7 @@ TEST(WindowTest, ZeroIsUnlimitedAndUnreported) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   double want_s = 2 * 1e-6 + 7e6 / 450e9 + 1e-6;
   EXPECT_NEAR(result->reports[0].total_time_s(), want_s, 1e-12);
-  EXPECT_EQ(Setting(*result, "max_inflight"), "");
+  EXPECT_EQ(Setting(*result, "max_inflight"), "unlimited");
 }
 
 }  // namespace

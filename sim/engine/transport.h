@@ -1,0 +1,106 @@
+// How NCCL moves bytes between two GPUs of a topology, as the engine models
+// it. Pure protobuf: no SimGrid here (the engine, `epsim topo show` and the
+// tests share it).
+//
+// Per ordered GPU pair the model picks a transport:
+//  - NET: the GPUs are on different hosts (Node.host). The route is the
+//    topology route (through the NICs; GPUDirect RDMA assumed).
+//  - P2P: peer-to-peer over the topology route. Under P2P_AUTO (NCCL's
+//    rule, ../shared/reference/hardware.md): always over an all-NVLink
+//    route; over PCIe only where NCCL allows it, i.e. on Intel hosts only if
+//    the route passes no root complex and no CPU (PCIe switches only, NCCL
+//    path type PXB or better), on AMD hosts on any PCIe route.
+//  - SHM: through host memory, NCCL's fallback. The route goes from the
+//    source GPU up to its home CPU (the nearest CPU node on its host), through
+//    that socket's memory, and from there to the destination GPU: each byte
+//    crosses PCIe twice and is written to and read from host memory (a
+//    SHARED host-memory resource of the socket's memory_gb_per_s, which
+//    each SHM byte loads twice).
+// P2P_ON makes every intra-host pair P2P, P2P_OFF every intra-host pair
+// SHM (as NCCL_P2P_DISABLE=1 does, NVLink pairs included).
+//
+// Per message, the protocol is the first of NcclModel.protocols whose
+// max_bytes holds the message (topology.proto gives the time formula).
+#ifndef EPSIM_SIM_ENGINE_TRANSPORT_H_
+#define EPSIM_SIM_ENGINE_TRANSPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/base/status.h"
+#include "sim/proto/topology.pb.h"
+
+namespace epsim::engine {
+
+enum class Transport { kP2p, kShm, kNet };
+const char* TransportName(Transport t);  // "P2P", "SHM", "NET"
+
+// Parses "auto", "on", "off" (the --p2p flag). BadInput otherwise.
+Result<proto::P2pPolicy> ParseP2pPolicy(const std::string& text);
+const char* P2pPolicyName(proto::P2pPolicy policy);  // "auto", "on", "off"
+
+// topo.nccl() with every unset field at its default.
+proto::NcclModel EffectiveNccl(const proto::Topology& topo);
+
+// BadInput naming the field when topo.nccl() or the CPU nodes' fields are
+// impossible: protocol names empty, efficiencies outside (0, 1], negative
+// latencies, max_bytes not increasing or a last protocol with max_bytes != 0,
+// negative memory bandwidths, cpu_vendor or memory_gb_per_s on a non-CPU node.
+Status ValidateNccl(const proto::Topology& topo);
+
+// One step of a route.
+struct Hop {
+  int link = -1;         // index into topo.links(); -1 for host memory
+  bool forward = true;   // crossed from link.a() to link.b()
+  int memory_cpu = -1;   // host memory: node index of the CPU whose memory
+};
+
+struct PairRoute {
+  Transport transport = Transport::kP2p;
+  std::string why;             // one line: why this transport
+  std::vector<Hop> hops;
+  double link_latency_us = 0;  // sum of the route's link latencies
+  // Which extra_hop_* the protocol adds, and how many times.
+  enum class PathClass { kNvlink, kPcie, kNetwork } path_class = PathClass::kPcie;
+  int extra_hops = 1;          // 2 for SHM
+  double bottleneck_gb_per_s = 0;  // smallest bandwidth on the route (memory: its half)
+};
+
+// Routes and transports of every ordered GPU pair, built once per run.
+class TransportTable {
+ public:
+  // `topo` must pass ValidateTopology; ValidateNccl is checked here.
+  // BadInput when a pair needs SHM and a GPU has no CPU node on its host.
+  static Result<TransportTable> Build(const proto::Topology& topo, proto::P2pPolicy policy);
+
+  int num_gpus() const { return num_gpus_; }
+  proto::P2pPolicy policy() const { return policy_; }
+  const proto::NcclModel& nccl() const { return nccl_; }
+  // Ranks, not node indices. Undefined for src == dst.
+  const PairRoute& Pair(int src, int dst) const { return pairs_[size_t(src) * num_gpus_ + dst]; }
+  // Host-memory bandwidth (GB/s, reads plus writes) of CPU node `cpu`.
+  double MemoryGbPerS(int cpu) const;
+
+  const proto::NcclProtocol& ProtocolFor(uint64_t bytes) const;
+  // Time before the first byte of a `bytes` message from src to dst moves.
+  double MessageLatencyUs(int src, int dst, uint64_t bytes) const;
+  // Bytes the links carry for a `bytes` message: bytes / payload_efficiency.
+  double WireBytes(uint64_t bytes) const;
+  // Closed form of a lone message: latency + wire bytes / bottleneck.
+  double LoneMessageUs(int src, int dst, uint64_t bytes) const;
+
+  // How many ordered pairs use each transport.
+  int Count(Transport t) const;
+
+ private:
+  const proto::Topology* topo_ = nullptr;
+  proto::NcclModel nccl_;
+  proto::P2pPolicy policy_ = proto::P2P_AUTO;
+  int num_gpus_ = 0;
+  std::vector<PairRoute> pairs_;
+};
+
+}  // namespace epsim::engine
+
+#endif  // EPSIM_SIM_ENGINE_TRANSPORT_H_
