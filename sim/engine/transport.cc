@@ -228,8 +228,9 @@ Result<TransportTable> TransportTable::Build(const proto::Topology& topo,
         const int cpu = home[s];
         if (cpu < 0)
           return Status::BadInput(fmt::format(
-              "GPUs '{}' -> '{}' need host shared memory (SHM, {}) but host {} has no CPU node "
-              "reachable from '{}'", src.name(), dst.name(), pair.why, src.host(), src.name()));
+              "topology {}: GPUs '{}' -> '{}' need host shared memory (SHM, {}) but host {} has "
+              "no CPU node reachable from '{}'", topo.name(), src.name(), dst.name(), pair.why,
+              src.host(), src.name()));
         pair.hops.clear();
         AppendHops(topo, routes, link_index, gpus[s], routes.Route(gpus[s], cpu), &pair.hops);
         Hop memory;

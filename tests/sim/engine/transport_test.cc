@@ -1,0 +1,203 @@
+// The NCCL transport model (sim/engine/transport.h) on the shipped
+// topologies and on hand-built ones: which transport each pair gets and why,
+// SHM routes, message costs, defaults and bad NCCL blocks.
+#include "sim/engine/transport.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "sim/engine/topology.h"
+#include "tests/sim/engine/engine_test_util.h"
+
+namespace epsim::engine {
+namespace {
+
+proto::Topology Load(const std::string& name) {
+  Result<proto::Topology> topo =
+      LoadTopology(std::string(EPSIM_SOURCE_DIR) + "/topologies/" + name + ".textproto");
+  EXPECT_TRUE(topo.ok()) << topo.status().ToString();
+  return topo.ok() ? *topo : proto::Topology();
+}
+
+TransportTable Build(const proto::Topology& topo, proto::P2pPolicy policy = proto::P2P_AUTO) {
+  Result<TransportTable> table = TransportTable::Build(topo, policy);
+  EXPECT_TRUE(table.ok()) << table.status().ToString();
+  return table.ok() ? std::move(*table) : TransportTable();
+}
+
+TEST(TransportTest, DefaultsAreNcclsFigures) {
+  const proto::NcclModel nccl = EffectiveNccl(proto::Topology());
+  ASSERT_EQ(nccl.protocols_size(), 2);
+  EXPECT_EQ(nccl.protocols(0).name(), "LL");
+  EXPECT_EQ(nccl.protocols(0).max_bytes(), 16384u);
+  EXPECT_DOUBLE_EQ(nccl.protocols(0).base_latency_us(), 6.6);
+  EXPECT_DOUBLE_EQ(nccl.protocols(0).payload_efficiency(), 0.5);
+  EXPECT_EQ(nccl.protocols(1).name(), "Simple");
+  EXPECT_EQ(nccl.protocols(1).max_bytes(), 0u);
+  EXPECT_DOUBLE_EQ(nccl.protocols(1).base_latency_us(), 8.4);
+  EXPECT_NEAR(nccl.protocols(1).extra_hop_nvlink_us(), 2.8, 1e-12);
+  EXPECT_NEAR(nccl.protocols(1).extra_hop_pcie_us(), 4.7, 1e-12);
+  EXPECT_NEAR(nccl.protocols(1).extra_hop_network_us(), 11.3, 1e-12);
+  EXPECT_EQ(nccl.max_peers_in_flight(), 8u);
+  EXPECT_DOUBLE_EQ(nccl.host_memory_gb_per_s(), 128);
+}
+
+TEST(TransportTest, FileValuesOverrideDefaults) {
+  proto::Topology topo;
+  topo.mutable_nccl()->set_max_peers_in_flight(0);  // explicit 0 = unlimited, not "unset"
+  topo.mutable_nccl()->set_host_memory_gb_per_s(200);
+  const proto::NcclModel nccl = EffectiveNccl(topo);
+  EXPECT_EQ(nccl.max_peers_in_flight(), 0u);
+  EXPECT_DOUBLE_EQ(nccl.host_memory_gb_per_s(), 200);
+}
+
+TEST(TransportTest, ProtocolByMessageSize) {
+  const TransportTable table = Build(Load("dgx-a100"));
+  EXPECT_EQ(table.ProtocolFor(8).name(), "LL");
+  EXPECT_EQ(table.ProtocolFor(16384).name(), "LL");
+  EXPECT_EQ(table.ProtocolFor(16385).name(), "Simple");
+  EXPECT_DOUBLE_EQ(table.WireBytes(1000), 2000);
+  EXPECT_DOUBLE_EQ(table.WireBytes(1 << 20), 1 << 20);
+  EXPECT_NEAR(table.MessageLatencyUs(0, 1, 8), 6.6 + 0.6, 1e-12);
+  EXPECT_NEAR(table.MessageLatencyUs(0, 1, 1 << 20), 8.4 + 2.8 + 0.6, 1e-12);
+}
+
+TEST(TransportTest, SwitchlessIntelBoxUsesShmEverywhere) {
+  const TransportTable table = Build(Load("a6000-x4-pcie-gen4"));
+  EXPECT_EQ(table.Count(Transport::kShm), 12);
+  const PairRoute& pair = table.Pair(0, 3);
+  EXPECT_EQ(pair.transport, Transport::kShm);
+  EXPECT_NE(pair.why.find("root complex 'rc0' (PHB)"), std::string::npos) << pair.why;
+  // gpu0-rc0, rc0-cpu0, memory, rc0-cpu0 back, gpu3-rc0 back.
+  ASSERT_EQ(pair.hops.size(), 5u);
+  EXPECT_EQ(pair.hops[2].link, -1);
+  EXPECT_TRUE(pair.hops[0].forward);
+  EXPECT_FALSE(pair.hops[3].forward);
+  EXPECT_FALSE(pair.hops[4].forward);
+  EXPECT_EQ(pair.extra_hops, 2);
+  EXPECT_DOUBLE_EQ(pair.bottleneck_gb_per_s, 24);
+}
+
+TEST(TransportTest, PcieSwitchBoxUsesP2p) {
+  const TransportTable table = Build(Load("a6000-x4-pcie-switch"));
+  EXPECT_EQ(table.Count(Transport::kP2p), 12);
+  EXPECT_EQ(table.Pair(1, 2).why, "PCIe switches only (PXB)");
+  EXPECT_EQ(table.Pair(1, 2).hops.size(), 2u);
+}
+
+TEST(TransportTest, AmdHostAllowsP2pThroughTheCpu) {
+  proto::Topology topo = Load("a6000-x8-2socket");
+  for (proto::Node& node : *topo.mutable_nodes()) {
+    if (node.kind() == proto::CPU) node.set_cpu_vendor(proto::AMD);
+  }
+  const TransportTable table = Build(topo);
+  EXPECT_EQ(table.Count(Transport::kP2p), 56);
+  EXPECT_NE(table.Pair(0, 4).why.find("AMD host"), std::string::npos);
+  EXPECT_EQ(table.Pair(0, 4).hops.size(), 5u);  // gpu0 rc0 cpu0 cpu1 rc1 gpu4, no memory
+}
+
+TEST(TransportTest, NvlinkPairsUseTheBridgeAndShmOtherwise) {
+  const TransportTable table = Build(Load("a6000-x8-nvlink-pairs"));
+  EXPECT_EQ(table.Pair(0, 1).transport, Transport::kP2p);
+  EXPECT_EQ(table.Pair(0, 1).path_class, PairRoute::PathClass::kNvlink);
+  EXPECT_EQ(table.Pair(0, 2).transport, Transport::kShm);
+  EXPECT_EQ(table.Count(Transport::kP2p), 8);
+}
+
+TEST(TransportTest, P2pOffStagesNvlinkPairsThroughHostMemoryToo) {
+  const TransportTable table = Build(Load("a6000-x8-nvlink-pairs"), proto::P2P_OFF);
+  EXPECT_EQ(table.Pair(0, 1).transport, Transport::kShm);
+  EXPECT_EQ(table.Pair(0, 1).path_class, PairRoute::PathClass::kPcie);
+  EXPECT_EQ(table.Count(Transport::kShm), 56);
+}
+
+TEST(TransportTest, ClusterPairsAcrossHostsAreNet) {
+  const TransportTable table = Build(Load("h100-cluster-2node"));
+  EXPECT_EQ(table.Count(Transport::kNet), 2 * 8 * 8);
+  EXPECT_EQ(table.Count(Transport::kP2p), 2 * 8 * 7);
+  EXPECT_EQ(table.Pair(0, 8).path_class, PairRoute::PathClass::kNetwork);
+  EXPECT_NEAR(table.MessageLatencyUs(0, 8, 1 << 20), 8.4 + 11.3 + 6.7, 1e-9);
+}
+
+TEST(TransportTest, ShmWithoutACpuIsAnError) {
+  Result<TransportTable> table = TransportTable::Build(Load("dgx-a100"), proto::P2P_OFF);
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().code(), Status::Code::kBadInput);
+  EXPECT_NE(table.status().message().find("has no CPU node"), std::string::npos)
+      << table.status().message();
+}
+
+TEST(TransportTest, CpuMemoryOverridesTheDefault) {
+  proto::Topology topo = Load("a6000-x4-pcie-gen4");
+  const TransportTable before = Build(topo);
+  EXPECT_DOUBLE_EQ(before.MemoryGbPerS(0), 128);  // cpu0 is node 0
+  topo.mutable_nodes(0)->set_memory_gb_per_s(30);
+  const TransportTable after = Build(topo);
+  EXPECT_DOUBLE_EQ(after.MemoryGbPerS(0), 30);
+  EXPECT_DOUBLE_EQ(after.Pair(0, 1).bottleneck_gb_per_s, 15);
+}
+
+struct BadNccl {
+  const char* what;
+  void (*edit)(proto::Topology*);
+  const char* message;
+};
+
+TEST(TransportTest, RejectsImpossibleNcclBlocks) {
+  const BadNccl cases[] = {
+      {"efficiency 0",
+       [](proto::Topology* t) {
+         auto* p = t->mutable_nccl()->add_protocols();
+         p->set_name("x");
+       },
+       "payload_efficiency 0 must be in (0, 1]"},
+      {"bounded last protocol",
+       [](proto::Topology* t) {
+         auto* p = t->mutable_nccl()->add_protocols();
+         p->set_name("x");
+         p->set_payload_efficiency(1);
+         p->set_max_bytes(10);
+       },
+       "the last protocol must have max_bytes 0"},
+      {"sizes not increasing",
+       [](proto::Topology* t) {
+         for (uint64_t max : {100, 50, 0}) {
+           auto* p = t->mutable_nccl()->add_protocols();
+           p->set_name("x");
+           p->set_payload_efficiency(1);
+           p->set_max_bytes(max);
+         }
+       },
+       "nccl.protocols[1] (x): max_bytes 50 must be > 0 and larger"},
+      {"negative latency",
+       [](proto::Topology* t) {
+         auto* p = t->mutable_nccl()->add_protocols();
+         p->set_name("x");
+         p->set_payload_efficiency(1);
+         p->set_base_latency_us(-1);
+       },
+       "base_latency_us -1 must be >= 0"},
+      {"vendor on a GPU",
+       [](proto::Topology* t) { t->mutable_nodes(1)->set_cpu_vendor(proto::AMD); },
+       "node 'gpu0': cpu_vendor and memory_gb_per_s belong on CPU nodes, not GPU"},
+  };
+  for (const BadNccl& c : cases) {
+    proto::Topology topo = testing::Star(2, 10, 1);
+    topo.clear_nccl();
+    c.edit(&topo);
+    const Status st = ValidateTopology(topo);
+    EXPECT_EQ(st.code(), Status::Code::kBadInput) << c.what;
+    EXPECT_NE(st.message().find(c.message), std::string::npos) << c.what << ": " << st.message();
+  }
+}
+
+TEST(TransportTest, ParsesP2pFlag) {
+  EXPECT_EQ(*ParseP2pPolicy("on"), proto::P2P_ON);
+  EXPECT_EQ(*ParseP2pPolicy("off"), proto::P2P_OFF);
+  EXPECT_EQ(*ParseP2pPolicy("auto"), proto::P2P_AUTO);
+  EXPECT_EQ(ParseP2pPolicy("yes").status().code(), Status::Code::kBadInput);
+}
+
+}  // namespace
+}  // namespace epsim::engine
