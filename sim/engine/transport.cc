@@ -175,6 +175,22 @@ Result<TransportTable> TransportTable::Build(const proto::Topology& topo,
     }
   }
 
+  // Nearest NIC of each GPU on its host (-1 for none), and the NICs of each host.
+  std::vector<int> nic_of(n, -1);
+  std::unordered_map<uint32_t, std::vector<int>> host_nics;
+  for (int c = 0; c < topo.nodes_size(); ++c) {
+    if (topo.nodes(c).kind() == proto::NIC) host_nics[topo.nodes(c).host()].push_back(c);
+  }
+  for (int r = 0; r < n; ++r) {
+    int best_hops = std::numeric_limits<int>::max();
+    for (int nic : host_nics[topo.nodes(gpus[r]).host()]) {
+      if (routes.Reachable(gpus[r], nic) && routes.Hops(gpus[r], nic) < best_hops) {
+        best_hops = routes.Hops(gpus[r], nic);
+        nic_of[r] = nic;
+      }
+    }
+  }
+
   table.pairs_.resize(size_t(n) * n);
   for (int s = 0; s < n; ++s) {
     const proto::Node& src = topo.nodes(gpus[s]);
@@ -222,6 +238,33 @@ Result<TransportTable> TransportTable::Build(const proto::Topology& topo,
                                  through_cpu >= 0 ? "CPU" : "root complex",
                                  topo.nodes(through_cpu >= 0 ? through_cpu : through_rc).name(),
                                  through_cpu >= 0 ? "SYS" : "PHB");
+        }
+      }
+      if (pair.transport == Transport::kNet && nic_of[d] >= 0) {
+        // Leave through the source host's NIC nearest to the destination's
+        // NIC (fewest links, then nearest to the source), enter through the
+        // destination's nearest NIC: on a rail-optimised fabric, the rail of
+        // the destination, reached over NVLink through the GPU on that rail
+        // (NCCL's PXN).
+        int out_nic = -1, best_far = 0, best_near = 0;
+        for (int nic : host_nics[src.host()]) {
+          if (!routes.Reachable(nic, nic_of[d]) || !routes.Reachable(gpus[s], nic)) continue;
+          const int far = routes.Hops(nic, nic_of[d]), near = routes.Hops(gpus[s], nic);
+          if (out_nic < 0 || far < best_far || (far == best_far && near < best_near)) {
+            out_nic = nic;
+            best_far = far;
+            best_near = near;
+          }
+        }
+        if (out_nic >= 0) {
+          pair.hops.clear();
+          AppendHops(topo, routes, link_index, gpus[s], routes.Route(gpus[s], out_nic), &pair.hops);
+          AppendHops(topo, routes, link_index, out_nic, routes.Route(out_nic, nic_of[d]),
+                     &pair.hops);
+          AppendHops(topo, routes, link_index, nic_of[d], routes.Route(nic_of[d], gpus[d]),
+                     &pair.hops);
+          pair.why += fmt::format(", out through '{}', in through '{}'", topo.nodes(out_nic).name(),
+                                  topo.nodes(nic_of[d]).name());
         }
       }
       if (pair.transport == Transport::kShm) {

@@ -3,8 +3,13 @@
 // tests share it).
 //
 // Per ordered GPU pair the model picks a transport:
-//  - NET: the GPUs are on different hosts (Node.host). The route is the
-//    topology route (through the NICs; GPUDirect RDMA assumed).
+//  - NET: the GPUs are on different hosts (Node.host). The route leaves the
+//    source host through its NIC nearest to the destination GPU's nearest
+//    NIC (fewest links; ties to the NIC nearest the source, then file order)
+//    and enters through that destination NIC: on a rail-optimised fabric the
+//    destination's rail, reached over NVLink through the source node's GPU
+//    on that rail, as NCCL's PXN does. GPUDirect RDMA is assumed (no staging
+//    in host memory). Hosts without NICs use the plain topology route.
 //  - P2P: peer-to-peer over the topology route. Under P2P_AUTO (NCCL's
 //    rule, ../shared/reference/hardware.md): always over an all-NVLink
 //    route; over PCIe only where NCCL allows it, i.e. on Intel hosts only if

@@ -233,5 +233,26 @@ TEST(NetworkClosedFormTest, PerPhaseEndsWhenTheMostLoadedLinkDrains) {
       PhaseUs(RunCells(Load("dgx-a100"), {{0, 1, 4 * b}, {0, 2, b}, {3, 1, b}}, opts)), want);
 }
 
+// 256 GPUs on the 32-node cluster, 1 MiB per ordered pair, per phase: every
+// NIC uplink carries its node's 8 GPUs' cells to the 31 other nodes' GPU on
+// its rail (248 cells; cross-rail cells reach that rail over NVLink first),
+// and so does the PCIe link from that GPU to its switch; NVLink loads stay
+// below 230 cells at 370 GB/s. The slowest message latency is a cross-rail
+// one: 8.4 + 11.3 + (0.3 + 0.3 + 1 + 1 + 1.35 + 1.35 + 1 + 1) us.
+TEST(NetworkClosedFormTest, ClusterAllToAllIsBoundByTheNics) {
+  const proto::Topology topo = Load("h100-cluster-32node");
+  std::vector<Cell> cells;
+  const uint64_t b = 1u << 20;
+  for (uint32_t s = 0; s < 256; ++s) {
+    for (uint32_t d = 0; d < 256; ++d) {
+      if (s != d) cells.push_back({s, d, b});
+    }
+  }
+  const double want = 8.4 + 11.3 + 7.3 + 248 * double(b) / 48e3;
+  const proto::Report report = RunCells(topo, cells);  // auto: per phase above 32 ranks
+  EXPECT_EQ(report.settings().at("granularity"), "phase");
+  EXPECT_WITHIN_0_1_PCT(PhaseUs(report), want);
+}
+
 }  // namespace
 }  // namespace epsim::engine

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
 #include "sim/engine/topology.h"
@@ -118,6 +119,40 @@ TEST(TransportTest, ClusterPairsAcrossHostsAreNet) {
   EXPECT_EQ(table.Count(Transport::kP2p), 2 * 8 * 7);
   EXPECT_EQ(table.Pair(0, 8).path_class, PairRoute::PathClass::kNetwork);
   EXPECT_NEAR(table.MessageLatencyUs(0, 8, 1 << 20), 8.4 + 11.3 + 6.7, 1e-9);
+}
+
+// PXN: n0-gpu1 -> n1-gpu2 crosses to n0-gpu2 over NVLink and takes rail 2.
+TEST(TransportTest, CrossRailPairsUseTheDestinationsRail) {
+  const proto::Topology topo = Load("h100-cluster-2node");
+  const TransportTable table = Build(topo);
+  const PairRoute& pair = table.Pair(1, 10);
+  ASSERT_EQ(pair.hops.size(), 8u);
+  EXPECT_EQ(topo.links(pair.hops[0].link).name(), "n0-gpu1-n0-nvsw");
+  EXPECT_EQ(topo.links(pair.hops[4].link).name(), "n0-nic2-leaf2");
+  EXPECT_EQ(topo.links(pair.hops[7].link).name(), "n1-gpu2-n1-pcisw2");
+  EXPECT_NE(pair.why.find("out through 'n0-nic2', in through 'n1-nic2'"), std::string::npos)
+      << pair.why;
+}
+
+// A uniform all-to-all loads every NIC uplink of a rail-optimised cluster
+// alike: NIC j of a node carries its 8 GPUs' traffic to the 3 other nodes'
+// GPU j, 24 ordered pairs.
+TEST(TransportTest, NetTrafficIsSpreadEvenlyOverTheNics) {
+  const proto::Topology topo = Load("h100-cluster-4node");
+  const TransportTable table = Build(topo);
+  std::map<std::string, int> uplink_pairs;
+  for (int s = 0; s < table.num_gpus(); ++s) {
+    for (int d = 0; d < table.num_gpus(); ++d) {
+      if (s == d) continue;
+      for (const Hop& hop : table.Pair(s, d).hops) {
+        const proto::Link& link = topo.links(hop.link);
+        if (link.kind() == proto::NETWORK && hop.forward && link.a().find("-nic") != std::string::npos)
+          ++uplink_pairs[link.name()];
+      }
+    }
+  }
+  EXPECT_EQ(uplink_pairs.size(), 32u);
+  for (const auto& [name, pairs] : uplink_pairs) EXPECT_EQ(pairs, 24) << name;
 }
 
 TEST(TransportTest, ShmWithoutACpuIsAnError) {
