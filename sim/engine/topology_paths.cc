@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "sim/engine/topology.h"
+#include "sim/engine/transport.h"
 
 namespace epsim::engine {
 
@@ -176,6 +177,11 @@ CheckSummary CheckTopology(const proto::Topology& topo) {
     return summary;
   }
   CheckRoutes(topo, &summary);
+  // Every pair needs a transport under the file's P2P policy (SHM needs a CPU).
+  if (summary.ok()) {
+    const Result<TransportTable> transports = TransportTable::Build(topo, topo.nccl().p2p());
+    if (!transports.ok()) summary.findings.push_back(Error("transport", transports.status().message()));
+  }
   return summary;
 }
 

@@ -96,7 +96,8 @@ struct CheckSummary {
 //  errors: what ValidateTopology rejects; a link with bandwidth <= 0 or above
 //    2000 GB/s, latency < 0 or above 1e5 us; GPU peak_flops <= 0 or above
 //    1e16 FLOP/s, mem_bw_gb_per_s <= 0, efficiencies outside (0, 1];
-//    a GPU pair with no route;
+//    a GPU pair with no route; a pair with no transport under the file's
+//    nccl.p2p (SHM on a host without a CPU node);
 //  warnings: a PCIe link above PCIe Gen5 x16 (64 GB/s); an NVLink above
 //    900 GB/s; GPU pairs whose route b -> a is not the reverse of a -> b
 //    (one finding counting them, naming the first).

@@ -198,6 +198,19 @@ TEST(CheckTopologyTest, FlagsUnreachableGpu) {
 
 // Every shipped topology loads, validates, passes `epsim topo check` and has
 // the GPUs its name promises.
+// SHM needs a CPU to stage through: forcing P2P off on a CPU-less star is
+// an error of the file, found by check.
+TEST(CheckTopologyTest, FlagsPairsWithoutATransport) {
+  proto::Topology topo = Star(2, 10, 1);
+  topo.mutable_nccl()->set_p2p(proto::P2P_OFF);
+  CheckSummary s = CheckTopology(topo);
+  EXPECT_FALSE(s.ok());
+  ASSERT_FALSE(s.findings.empty());
+  EXPECT_EQ(s.findings.back().where, "transport");
+  EXPECT_NE(s.findings.back().message.find("has no CPU node"), std::string::npos)
+      << s.findings.back().message;
+}
+
 TEST(ShippedTopologiesTest, LoadValidateAndPassCheck) {
   const std::map<std::string, int> expected_gpus = {
       {"a6000-x4-pcie-gen4", 4},  {"a6000-x4-pcie-switch", 4}, {"a6000-x8-2socket", 8},
