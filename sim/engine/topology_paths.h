@@ -1,13 +1,14 @@
 // Routes between GPUs of a hardware topology, and the checks behind
 // `epsim topo check`. Pure protobuf: no SimGrid here.
 //
-// Routing replicates what the engine gets from SimGrid 3.32's Floyd zone
-// (platform.cc): every link is a one-hop route of cost 1 in both directions,
-// Floyd-Warshall runs over the nodes in file order (SimGrid's netpoint ids)
-// and replaces a route only by a strictly shorter one, and a route is read
-// back through the predecessor table. So a route has the fewest links, and
-// ties go to the intermediate node that comes first in the file. The route
-// from b to a is computed separately and need not be the reverse of a to b.
+// Topology routing (the engine's routes are built from it, per transport, in
+// transport.cc): every link is a hop of cost 1 in both directions,
+// Floyd-Warshall runs over the nodes in file order and replaces a route only
+// by a strictly shorter one, and a route is read back through the
+// predecessor table (as SimGrid 3.32's Floyd zone does). So a route has the
+// fewest links, and ties go to the intermediate node that comes first in the
+// file. The route from b to a is computed separately and need not be the
+// reverse of a to b.
 //
 // Routes point into the Topology they were built from: it must outlive them.
 // Units as in topology.proto: GB/s per direction, microseconds.

@@ -347,11 +347,11 @@ PCIe Gen5 switch and links to leaf switch k. Ranks 8h..8h+7 are node h.
 %s
 
 Same-rail route: gpu - pcisw - nic - leaf - nic - pcisw - gpu (6 links).
-Cross-rail routes across nodes have several equal-hop choices (NVSwitch on
-either node, or a spine): the engine's Floyd routing picks by node order in
-this file and may pick differently each way; `epsim topo show` prints the
-route the engine uses and `epsim topo check` counts such pairs. CPUs and
-host memory omitted: no GPU-to-GPU route uses them.""" % (n, fabric), H100)
+Cross-rail routes across nodes: as NCCL's PXN, over NVSwitch to the source
+node's GPU on the destination's rail, then that rail (the engine leaves a
+host through the NIC nearest the destination's NIC); `epsim topo show`
+prints the route the engine uses. CPUs and host memory omitted: no
+GPU-to-GPU route uses them (NET pairs use GPUDirect RDMA).""" % (n, fabric), H100)
 
 
 def main():
