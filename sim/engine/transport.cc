@@ -41,30 +41,168 @@ proto::NcclProtocol Protocol(const char* name, uint64_t max_bytes, double base_u
 
 const char* KindName(proto::NodeKind kind) { return proto::NodeKind_Name(kind).c_str(); }
 
-using LinkIndex = std::unordered_map<const proto::Link*, int>;
-
-// The links of a route as hops, walking from node `from`.
-void AppendHops(const proto::Topology& topo, const RouteTable& table, const LinkIndex& index,
-                int from, const std::vector<const proto::Link*>& links, std::vector<Hop>* hops) {
-  int at = from;
-  for (const proto::Link* link : links) {
-    Hop hop;
-    hop.link = index.at(link);
-    hop.forward = link->a() == topo.nodes(at).name();
-    at = table.NodeIndex(hop.forward ? link->b() : link->a());
-    hops->push_back(hop);
+// What building the table needs to know about the topology, computed once.
+class Graph {
+ public:
+  explicit Graph(const proto::Topology& topo) : topo_(topo), routes_(topo) {
+    for (int l = 0; l < topo.links_size(); ++l) link_index_.emplace(&topo.links(l), l);
+    for (const std::string& name : GpuNames(topo)) gpus_.push_back(routes_.NodeIndex(name));
+    std::unordered_map<uint32_t, std::vector<int>> cpus, nics;  // by host
+    for (int c = 0; c < topo.nodes_size(); ++c) {
+      if (topo.nodes(c).kind() == proto::CPU) cpus[topo.nodes(c).host()].push_back(c);
+      if (topo.nodes(c).kind() == proto::NIC) host_nics_[topo.nodes(c).host()].push_back(c);
+    }
+    for (int gpu : gpus_) {
+      const uint32_t host = topo.nodes(gpu).host();
+      home_cpu_.push_back(Nearest(gpu, cpus[host]));
+      nearest_nic_.push_back(Nearest(gpu, host_nics_[host]));
+    }
   }
+
+  const proto::Topology& topo() const { return topo_; }
+  int num_gpus() const { return static_cast<int>(gpus_.size()); }
+  const proto::Node& gpu(int rank) const { return topo_.nodes(gpus_[rank]); }
+  int gpu_node(int rank) const { return gpus_[rank]; }
+  // Nearest CPU / NIC on the rank's host (fewest links, then file order), -1 for none.
+  int home_cpu(int rank) const { return home_cpu_[rank]; }
+  int nearest_nic(int rank) const { return nearest_nic_[rank]; }
+
+  // The topology route between two nodes, appended to `hops` as steps.
+  void Append(int from, int to, std::vector<Hop>* hops) const {
+    int at = from;
+    for (const proto::Link* link : routes_.Route(from, to)) {
+      Hop hop;
+      hop.link = link_index_.at(link);
+      hop.forward = link->a() == topo_.nodes(at).name();
+      at = routes_.NodeIndex(hop.forward ? link->b() : link->a());
+      hops->push_back(hop);
+    }
+  }
+  void AppendRanks(int src, int dst, std::vector<Hop>* hops) const {
+    Append(gpus_[src], gpus_[dst], hops);
+  }
+
+  // The node indices a route of links passes between its ends.
+  std::vector<int> Intermediates(const std::vector<Hop>& hops) const {
+    std::vector<int> nodes;
+    for (size_t i = 0; i + 1 < hops.size(); ++i) {
+      const proto::Link& link = topo_.links(hops[i].link);
+      nodes.push_back(routes_.NodeIndex(hops[i].forward ? link.b() : link.a()));
+    }
+    return nodes;
+  }
+
+  // The NIC of `src`'s host nearest to `dst`'s nearest NIC (fewest links,
+  // then nearest to src, then file order); -1 when either side has none.
+  int OutNic(int src, int dst) const {
+    const int in = nearest_nic_[dst];
+    auto it = host_nics_.find(gpu(src).host());
+    if (in < 0 || it == host_nics_.end()) return -1;
+    int best = -1, best_far = 0, best_near = 0;
+    for (int nic : it->second) {
+      if (!routes_.Reachable(nic, in) || !routes_.Reachable(gpus_[src], nic)) continue;
+      const int far = routes_.Hops(nic, in), near = routes_.Hops(gpus_[src], nic);
+      if (best < 0 || far < best_far || (far == best_far && near < best_near)) {
+        best = nic;
+        best_far = far;
+        best_near = near;
+      }
+    }
+    return best;
+  }
+
+ private:
+  int Nearest(int from, const std::vector<int>& candidates) const {
+    int best = -1;
+    for (int c : candidates) {
+      if (routes_.Reachable(from, c) && (best < 0 || routes_.Hops(from, c) < routes_.Hops(from, best)))
+        best = c;
+    }
+    return best;
+  }
+
+  const proto::Topology& topo_;
+  const RouteTable routes_;
+  std::unordered_map<const proto::Link*, int> link_index_;
+  std::vector<int> gpus_;  // node index of each rank
+  std::vector<int> home_cpu_, nearest_nic_;
+  std::unordered_map<uint32_t, std::vector<int>> host_nics_;
+};
+
+// Transport of a pair on one host, with why, from its P2P route (`pair.hops`).
+void ChooseIntraHost(const Graph& g, int src, proto::P2pPolicy policy, PairRoute* pair) {
+  const proto::Topology& topo = g.topo();
+  bool all_nvlink = true;
+  for (const Hop& hop : pair->hops) all_nvlink &= topo.links(hop.link).kind() == proto::NVLINK;
+  pair->transport = Transport::kP2p;
+  if (policy == proto::P2P_ON) {
+    pair->why = "--p2p on";
+  } else if (policy == proto::P2P_OFF) {
+    pair->transport = Transport::kShm;
+    pair->why = "--p2p off";
+  } else if (all_nvlink) {
+    pair->why = "NVLink route";
+  } else {
+    // NCCL's PCIe rule: which kinds of node does the route pass?
+    int through = -1;  // the first CPU, else the first root complex
+    for (int node : g.Intermediates(pair->hops)) {
+      const proto::NodeKind kind = topo.nodes(node).kind();
+      if (kind == proto::CPU && (through < 0 || topo.nodes(through).kind() != proto::CPU))
+        through = node;
+      if (kind == proto::ROOT_COMPLEX && through < 0) through = node;
+    }
+    const bool via_cpu = through >= 0 && topo.nodes(through).kind() == proto::CPU;
+    const std::string what =
+        through < 0 ? "" : fmt::format("{} '{}'", via_cpu ? "CPU" : "root complex",
+                                       topo.nodes(through).name());
+    const int home = g.home_cpu(src);
+    if (through < 0) {
+      pair->why = "PCIe switches only (PXB)";
+    } else if (home >= 0 && topo.nodes(home).cpu_vendor() == proto::AMD) {
+      pair->why = "AMD host: P2P through " + what;
+    } else {
+      pair->transport = Transport::kShm;
+      pair->why = fmt::format("Intel host: no P2P through {} ({})", what, via_cpu ? "SYS" : "PHB");
+    }
+  }
+  pair->path_class = all_nvlink && pair->transport == Transport::kP2p
+                         ? PairRoute::PathClass::kNvlink
+                         : PairRoute::PathClass::kPcie;
 }
 
-// The node indices a route passes between its ends.
-std::vector<int> Intermediates(const proto::Topology& topo, const RouteTable& table,
-                               const std::vector<Hop>& hops) {
-  std::vector<int> nodes;
-  for (size_t i = 0; i + 1 < hops.size(); ++i) {
-    const proto::Link& link = topo.links(hops[i].link);
-    nodes.push_back(table.NodeIndex(hops[i].forward ? link.b() : link.a()));
+// SHM: up to the source's home CPU, through its memory, down to dst.
+Status RouteThroughHostMemory(const Graph& g, int src, int dst, PairRoute* pair) {
+  const int cpu = g.home_cpu(src);
+  if (cpu < 0)
+    return Status::BadInput(fmt::format(
+        "topology {}: GPUs '{}' -> '{}' need host shared memory (SHM, {}) but host {} has no CPU "
+        "node reachable from '{}'", g.topo().name(), g.gpu(src).name(), g.gpu(dst).name(),
+        pair->why, g.gpu(src).host(), g.gpu(src).name()));
+  pair->hops.clear();
+  g.Append(g.gpu_node(src), cpu, &pair->hops);
+  Hop memory;
+  memory.memory_cpu = cpu;
+  pair->hops.push_back(memory);
+  g.Append(cpu, g.gpu_node(dst), &pair->hops);
+  pair->extra_hops = 2;
+  return Status::Ok();
+}
+
+// NET (transport.h): out through the NIC nearest the destination's NIC.
+void RouteBetweenHosts(const Graph& g, int src, int dst, PairRoute* pair) {
+  pair->transport = Transport::kNet;
+  pair->why = fmt::format("hosts {} and {}", g.gpu(src).host(), g.gpu(dst).host());
+  const int out = g.OutNic(src, dst);
+  if (out < 0) {
+    g.AppendRanks(src, dst, &pair->hops);
+    return;
   }
-  return nodes;
+  const int in = g.nearest_nic(dst);
+  g.Append(g.gpu_node(src), out, &pair->hops);
+  g.Append(out, in, &pair->hops);
+  g.Append(in, g.gpu_node(dst), &pair->hops);
+  pair->why += fmt::format(", out through '{}', in through '{}'", g.topo().nodes(out).name(),
+                           g.topo().nodes(in).name());
 }
 
 }  // namespace
@@ -151,155 +289,42 @@ Result<TransportTable> TransportTable::Build(const proto::Topology& topo,
   table.topo_ = &topo;
   table.nccl_ = EffectiveNccl(topo);
   table.policy_ = policy;
-  const RouteTable routes(topo);
-  LinkIndex link_index;
-  for (int l = 0; l < topo.links_size(); ++l) link_index.emplace(&topo.links(l), l);
-  std::vector<int> gpus;
-  for (const std::string& name : GpuNames(topo)) gpus.push_back(routes.NodeIndex(name));
-  const int n = static_cast<int>(gpus.size());
+  const Graph g(topo);
+  const int n = g.num_gpus();
   table.num_gpus_ = n;
-
-  // Home CPU of each GPU: the nearest CPU node on its host, -1 for none.
-  std::vector<int> home(n, -1);
-  for (int r = 0; r < n; ++r) {
-    const uint32_t host = topo.nodes(gpus[r]).host();
-    int best_hops = std::numeric_limits<int>::max();
-    for (int c = 0; c < topo.nodes_size(); ++c) {
-      const proto::Node& node = topo.nodes(c);
-      if (node.kind() != proto::CPU || node.host() != host || !routes.Reachable(gpus[r], c))
-        continue;
-      if (routes.Hops(gpus[r], c) < best_hops) {
-        best_hops = routes.Hops(gpus[r], c);
-        home[r] = c;
-      }
-    }
-  }
-
-  // Nearest NIC of each GPU on its host (-1 for none), and the NICs of each host.
-  std::vector<int> nic_of(n, -1);
-  std::unordered_map<uint32_t, std::vector<int>> host_nics;
-  for (int c = 0; c < topo.nodes_size(); ++c) {
-    if (topo.nodes(c).kind() == proto::NIC) host_nics[topo.nodes(c).host()].push_back(c);
-  }
-  for (int r = 0; r < n; ++r) {
-    int best_hops = std::numeric_limits<int>::max();
-    for (int nic : host_nics[topo.nodes(gpus[r]).host()]) {
-      if (routes.Reachable(gpus[r], nic) && routes.Hops(gpus[r], nic) < best_hops) {
-        best_hops = routes.Hops(gpus[r], nic);
-        nic_of[r] = nic;
-      }
-    }
-  }
-
   table.pairs_.resize(size_t(n) * n);
   for (int s = 0; s < n; ++s) {
-    const proto::Node& src = topo.nodes(gpus[s]);
     for (int d = 0; d < n; ++d) {
       if (s == d) continue;
-      const proto::Node& dst = topo.nodes(gpus[d]);
       PairRoute& pair = table.pairs_[size_t(s) * n + d];
-      AppendHops(topo, routes, link_index, gpus[s], routes.Route(gpus[s], gpus[d]), &pair.hops);
-      bool all_nvlink = true, any_network = false;
-      for (const Hop& hop : pair.hops) {
-        all_nvlink &= topo.links(hop.link).kind() == proto::NVLINK;
-        any_network |= topo.links(hop.link).kind() == proto::NETWORK;
-      }
-      if (src.host() != dst.host()) {
-        pair.transport = Transport::kNet;
-        pair.why = fmt::format("hosts {} and {}", src.host(), dst.host());
-      } else if (policy == proto::P2P_ON) {
-        pair.transport = Transport::kP2p;
-        pair.why = "--p2p on";
-      } else if (policy == proto::P2P_OFF) {
-        pair.transport = Transport::kShm;
-        pair.why = "--p2p off";
-      } else if (all_nvlink) {
-        pair.transport = Transport::kP2p;
-        pair.why = "NVLink route";
+      if (g.gpu(s).host() != g.gpu(d).host()) {
+        RouteBetweenHosts(g, s, d, &pair);
       } else {
-        // NCCL's PCIe rule: which kinds of node does the route pass?
-        int through_rc = -1, through_cpu = -1;
-        for (int node : Intermediates(topo, routes, pair.hops)) {
-          if (topo.nodes(node).kind() == proto::CPU && through_cpu < 0) through_cpu = node;
-          if (topo.nodes(node).kind() == proto::ROOT_COMPLEX && through_rc < 0) through_rc = node;
-        }
-        const bool amd = home[s] >= 0 && topo.nodes(home[s]).cpu_vendor() == proto::AMD;
-        if (through_cpu < 0 && through_rc < 0) {
-          pair.transport = Transport::kP2p;
-          pair.why = "PCIe switches only (PXB)";
-        } else if (amd) {
-          pair.transport = Transport::kP2p;
-          pair.why = fmt::format("AMD host: P2P through {} '{}'",
-                                 through_cpu >= 0 ? "CPU" : "root complex",
-                                 topo.nodes(through_cpu >= 0 ? through_cpu : through_rc).name());
-        } else {
-          pair.transport = Transport::kShm;
-          pair.why = fmt::format("Intel host: no P2P through {} '{}' ({})",
-                                 through_cpu >= 0 ? "CPU" : "root complex",
-                                 topo.nodes(through_cpu >= 0 ? through_cpu : through_rc).name(),
-                                 through_cpu >= 0 ? "SYS" : "PHB");
-        }
+        g.AppendRanks(s, d, &pair.hops);
+        ChooseIntraHost(g, s, policy, &pair);
+        if (pair.transport == Transport::kShm)
+          EPSIM_RETURN_IF_ERROR(RouteThroughHostMemory(g, s, d, &pair));
       }
-      if (pair.transport == Transport::kNet && nic_of[d] >= 0) {
-        // Leave through the source host's NIC nearest to the destination's
-        // NIC (fewest links, then nearest to the source), enter through the
-        // destination's nearest NIC: on a rail-optimised fabric, the rail of
-        // the destination, reached over NVLink through the GPU on that rail
-        // (NCCL's PXN).
-        int out_nic = -1, best_far = 0, best_near = 0;
-        for (int nic : host_nics[src.host()]) {
-          if (!routes.Reachable(nic, nic_of[d]) || !routes.Reachable(gpus[s], nic)) continue;
-          const int far = routes.Hops(nic, nic_of[d]), near = routes.Hops(gpus[s], nic);
-          if (out_nic < 0 || far < best_far || (far == best_far && near < best_near)) {
-            out_nic = nic;
-            best_far = far;
-            best_near = near;
-          }
-        }
-        if (out_nic >= 0) {
-          pair.hops.clear();
-          AppendHops(topo, routes, link_index, gpus[s], routes.Route(gpus[s], out_nic), &pair.hops);
-          AppendHops(topo, routes, link_index, out_nic, routes.Route(out_nic, nic_of[d]),
-                     &pair.hops);
-          AppendHops(topo, routes, link_index, nic_of[d], routes.Route(nic_of[d], gpus[d]),
-                     &pair.hops);
-          pair.why += fmt::format(", out through '{}', in through '{}'", topo.nodes(out_nic).name(),
-                                  topo.nodes(nic_of[d]).name());
-        }
-      }
-      if (pair.transport == Transport::kShm) {
-        const int cpu = home[s];
-        if (cpu < 0)
-          return Status::BadInput(fmt::format(
-              "topology {}: GPUs '{}' -> '{}' need host shared memory (SHM, {}) but host {} has "
-              "no CPU node reachable from '{}'", topo.name(), src.name(), dst.name(), pair.why,
-              src.host(), src.name()));
-        pair.hops.clear();
-        AppendHops(topo, routes, link_index, gpus[s], routes.Route(gpus[s], cpu), &pair.hops);
-        Hop memory;
-        memory.memory_cpu = cpu;
-        pair.hops.push_back(memory);
-        AppendHops(topo, routes, link_index, cpu, routes.Route(cpu, gpus[d]), &pair.hops);
-        pair.extra_hops = 2;
-      }
-      pair.path_class = any_network ? PairRoute::PathClass::kNetwork
-                        : (all_nvlink && pair.transport == Transport::kP2p)
-                            ? PairRoute::PathClass::kNvlink
-                            : PairRoute::PathClass::kPcie;
-      pair.bottleneck_gb_per_s = std::numeric_limits<double>::infinity();
-      for (const Hop& hop : pair.hops) {
-        double bw;
-        if (hop.link < 0) {
-          bw = table.MemoryGbPerS(hop.memory_cpu) / 2;
-        } else {
-          bw = topo.links(hop.link).bw_gb_per_s();
-          pair.link_latency_us += topo.links(hop.link).latency_us();
-        }
-        pair.bottleneck_gb_per_s = std::min(pair.bottleneck_gb_per_s, bw);
-      }
+      table.AddTotals(&pair);
     }
   }
   return table;
+}
+
+void TransportTable::AddTotals(PairRoute* pair) const {
+  pair->bottleneck_gb_per_s = std::numeric_limits<double>::infinity();
+  for (const Hop& hop : pair->hops) {
+    double bw;
+    if (hop.link < 0) {
+      bw = MemoryGbPerS(hop.memory_cpu) / 2;
+    } else {
+      const proto::Link& link = topo_->links(hop.link);
+      bw = link.bw_gb_per_s();
+      pair->link_latency_us += link.latency_us();
+      if (link.kind() == proto::NETWORK) pair->path_class = PairRoute::PathClass::kNetwork;
+    }
+    pair->bottleneck_gb_per_s = std::min(pair->bottleneck_gb_per_s, bw);
+  }
 }
 
 double TransportTable::MemoryGbPerS(int cpu) const {

@@ -99,6 +99,9 @@ class TransportTable {
   int Count(Transport t) const;
 
  private:
+  // Fills the route's latency and bottleneck; network links make it kNetwork.
+  void AddTotals(PairRoute* pair) const;
+
   const proto::Topology* topo_ = nullptr;
   proto::NcclModel nccl_;
   proto::P2pPolicy policy_ = proto::P2P_AUTO;
