@@ -56,23 +56,6 @@ Result<std::vector<const proto::Link*>> GpuPath(const proto::Topology& topo,
                                                 const std::string& from_gpu,
                                                 const std::string& to_gpu);
 
-// Inline (header-only) so that sim/report can print routes without linking
-// the engine.
-// Totals of a route: summed latency, smallest bandwidth (0 for no links).
-struct PathTotals {
-  double latency_us = 0;
-  double bottleneck_bw_gb_per_s = 0;
-};
-inline PathTotals Totals(const std::vector<const proto::Link*>& path) {
-  PathTotals totals;
-  for (size_t i = 0; i < path.size(); ++i) {
-    totals.latency_us += path[i]->latency_us();
-    const double bw = path[i]->bw_gb_per_s();
-    if (i == 0 || bw < totals.bottleneck_bw_gb_per_s) totals.bottleneck_bw_gb_per_s = bw;
-  }
-  return totals;
-}
-
 // One problem `CheckTopology` found. `where` names the link, node or pair.
 struct Finding {
   enum class Severity { kError, kWarning };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/engine/topology.h"
+#include "sim/engine/transport.h"
 #include "tests/sim/engine/engine_test_util.h"
 
 namespace epsim::engine {
@@ -57,13 +58,21 @@ proto::Topology TwoSockets() {
   return topo;
 }
 
+// The engine's route between two ranks with peer-to-peer forced on: the
+// topology route, with its summed latency and bottleneck.
+PairRoute P2pRoute(const proto::Topology& topo, int src, int dst) {
+  Result<TransportTable> table = TransportTable::Build(topo, proto::P2P_ON);
+  EXPECT_TRUE(table.ok()) << table.status().ToString();
+  return table.ok() ? table->Pair(src, dst) : PairRoute();
+}
+
 TEST(GpuPathTest, SwitchRouteIsTwoLinksThroughTheSwitch) {
   proto::Topology topo = Hub(4, proto::PCIE_SWITCH, 24);
   EXPECT_EQ(PathNames(topo, "gpu0", "gpu3"),
             (std::vector<std::string>{"gpu0-switch", "gpu3-switch"}));
-  PathTotals totals = Totals(*GpuPath(topo, "gpu0", "gpu3"));
-  EXPECT_DOUBLE_EQ(totals.latency_us, 2);
-  EXPECT_DOUBLE_EQ(totals.bottleneck_bw_gb_per_s, 24);
+  const PairRoute route = P2pRoute(topo, 0, 3);
+  EXPECT_DOUBLE_EQ(route.link_latency_us, 2);
+  EXPECT_DOUBLE_EQ(route.bottleneck_gb_per_s, 24);
 }
 
 TEST(GpuPathTest, RootPortRouteStaysOnItsSocket) {
@@ -76,9 +85,9 @@ TEST(GpuPathTest, CrossSocketRouteCrossesTheSocketLink) {
   EXPECT_EQ(PathNames(topo, "gpu1", "gpu2"),
             (std::vector<std::string>{"gpu1-rc0", "rc0-cpu0", "cpu0-cpu1", "rc1-cpu1",
                                       "gpu2-rc1"}));
-  PathTotals totals = Totals(*GpuPath(topo, "gpu1", "gpu2"));
-  EXPECT_DOUBLE_EQ(totals.latency_us, 3);
-  EXPECT_DOUBLE_EQ(totals.bottleneck_bw_gb_per_s, 10);
+  const PairRoute route = P2pRoute(topo, 1, 2);
+  EXPECT_DOUBLE_EQ(route.link_latency_us, 3);
+  EXPECT_DOUBLE_EQ(route.bottleneck_gb_per_s, 10);
 }
 
 TEST(GpuPathTest, NvlinkPairTakesTheBridge) {
@@ -107,9 +116,9 @@ TEST(GpuPathTest, NetworkRouteCrossesBothNics) {
   EXPECT_EQ(PathNames(topo, "n0-gpu0", "n1-gpu0"),
             (std::vector<std::string>{"n0-gpu0-n0-nic", "n0-nic-net", "n1-nic-net",
                                       "n1-gpu0-n1-nic"}));
-  PathTotals totals = Totals(*GpuPath(topo, "n0-gpu0", "n1-gpu0"));
-  EXPECT_DOUBLE_EQ(totals.latency_us, 4.7);
-  EXPECT_DOUBLE_EQ(totals.bottleneck_bw_gb_per_s, 12.5);
+  const PairRoute route = P2pRoute(topo, 0, 1);
+  EXPECT_DOUBLE_EQ(route.link_latency_us, 4.7);
+  EXPECT_DOUBLE_EQ(route.bottleneck_gb_per_s, 12.5);
 }
 
 TEST(GpuPathTest, TiesGoToTheNodeListedFirst) {
