@@ -11,7 +11,7 @@
 #include "sim/cli/data_paths.h"
 #include "sim/cli/inputs.h"
 #include "sim/engine/simulator.h"
-#include "sim/engine/topology.h"
+#include "sim/topology/topology.h"
 #include "sim/plan/bench_schedule.h"
 #include "sim/report/bench_output.h"
 
@@ -114,8 +114,8 @@ Status Run(const BenchOptions& opt, const std::vector<std::string>& simgrid_args
   EPSIM_ASSIGN_OR_RETURN(plan::SizeSweep sweep, SweepOf(opt));
   EPSIM_ASSIGN_OR_RETURN(std::vector<uint64_t> sizes, plan::SweepSizes(sweep));
   EPSIM_ASSIGN_OR_RETURN(proto::Topology topo,
-                         engine::LoadTopology(ResolveDataFile("topologies", opt.topology)));
-  const auto num_gpus = static_cast<uint32_t>(engine::GpuNames(topo).size());
+                         topology::LoadTopology(ResolveDataFile("topologies", opt.topology)));
+  const auto num_gpus = static_cast<uint32_t>(topology::GpuNames(topo).size());
   EPSIM_ASSIGN_OR_RETURN(BenchPlan p, MakePlan(opt, num_gpus));
   std::vector<proto::Schedule> schedules;
   report::BenchTable table;

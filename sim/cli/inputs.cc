@@ -1,6 +1,6 @@
 #include "sim/cli/inputs.h"
 
-#include "sim/engine/transport.h"
+#include "sim/topology/transport.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -13,7 +13,7 @@
 #include "sim/dispatch/strategies.h"
 #include "sim/placement/resolve.h"
 #include "sim/plan/schedule_builder.h"
-#include "sim/engine/topology.h"
+#include "sim/topology/topology.h"
 #include "sim/plan/model.h"
 #include "sim/trace/reader.h"
 #include "sim/trace/synth.h"
@@ -115,9 +115,9 @@ Result<const std::map<uint32_t, dispatch::LayerProfile>*> ProfileCache::For(
 Result<RunInputs> LoadRunInputs(const RunFlags& flags) {
   RunInputs in;
   EPSIM_ASSIGN_OR_RETURN(in.topology,
-                         engine::LoadTopology(ResolveDataFile("topologies", flags.topology)));
+                         topology::LoadTopology(ResolveDataFile("topologies", flags.topology)));
   EPSIM_ASSIGN_OR_RETURN(in.model, LoadModelFor(flags));
-  const uint32_t num_gpus = static_cast<uint32_t>(engine::GpuNames(in.topology).size());
+  const uint32_t num_gpus = static_cast<uint32_t>(topology::GpuNames(in.topology).size());
   in.ep = flags.ep == 0 ? num_gpus : flags.ep;
   if (in.ep > num_gpus)
     return Status::Usage(fmt::format("--ep {} but topology {} has {} GPUs", in.ep,
@@ -186,7 +186,7 @@ Result<engine::SimOptions> SimOptionsOf(const NetworkFlags& flags,
   opt.simgrid_args = simgrid_args;
   if (flags.max_inflight >= 0) opt.max_inflight = static_cast<uint32_t>(flags.max_inflight);
   if (!flags.p2p.empty()) {
-    EPSIM_ASSIGN_OR_RETURN(opt.p2p, engine::ParseP2pPolicy(flags.p2p));
+    EPSIM_ASSIGN_OR_RETURN(opt.p2p, topology::ParseP2pPolicy(flags.p2p));
   }
   EPSIM_ASSIGN_OR_RETURN(opt.granularity, engine::ParseGranularity(flags.granularity));
   return opt;

@@ -7,7 +7,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/cli/data_paths.h"
-#include "sim/engine/topology.h"
+#include "sim/topology/topology.h"
 #include "sim/placement/algorithms.h"
 #include "sim/placement/placement_file.h"
 #include "sim/report/placement_output.h"
@@ -43,7 +43,7 @@ Status RunPlace(const PlaceOptions& opt) {
   std::unique_ptr<proto::Topology> topology;
   if (!opt.topology.empty()) {
     EPSIM_ASSIGN_OR_RETURN(proto::Topology t,
-                           engine::LoadTopology(ResolveDataFile("topologies", opt.topology)));
+                           topology::LoadTopology(ResolveDataFile("topologies", opt.topology)));
     topology = std::make_unique<proto::Topology>(std::move(t));
   }
   placement::PlacementSpec spec{opt.algorithm,  opt.ep,           opt.replica_slots,

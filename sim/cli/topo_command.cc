@@ -11,8 +11,8 @@
 #include "sim/base/file_util.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/data_paths.h"
-#include "sim/engine/topology.h"
-#include "sim/engine/topology_paths.h"
+#include "sim/topology/topology.h"
+#include "sim/topology/topology_paths.h"
 #include "sim/report/topology_output.h"
 
 namespace epsim::cli {
@@ -38,19 +38,19 @@ Result<std::string> ResolveGpu(const std::vector<std::string>& gpus, const std::
 
 Status Show(const TopoOptions& opt) {
   const std::string path = ResolveDataFile("topologies", opt.path);
-  EPSIM_ASSIGN_OR_RETURN(proto::Topology topo, engine::LoadTopology(path));
-  const std::vector<std::string> gpus = engine::GpuNames(topo);
+  EPSIM_ASSIGN_OR_RETURN(proto::Topology topo, topology::LoadTopology(path));
+  const std::vector<std::string> gpus = topology::GpuNames(topo);
   EPSIM_ASSIGN_OR_RETURN(std::string from,
                          ResolveGpu(gpus, opt.from.empty() ? "0" : opt.from));
   EPSIM_ASSIGN_OR_RETURN(std::string to,
                          ResolveGpu(gpus, opt.to.empty() ? std::to_string(gpus.size() - 1) : opt.to));
   proto::P2pPolicy policy = topo.nccl().p2p();
   if (!opt.p2p.empty()) {
-    EPSIM_ASSIGN_OR_RETURN(policy, engine::ParseP2pPolicy(opt.p2p));
+    EPSIM_ASSIGN_OR_RETURN(policy, topology::ParseP2pPolicy(opt.p2p));
   }
-  Result<engine::TransportTable> built = engine::TransportTable::Build(topo, policy);
+  Result<topology::TransportTable> built = topology::TransportTable::Build(topo, policy);
   if (!built.ok()) return built.status().WithContext(path);
-  const engine::TransportTable& table = *built;
+  const topology::TransportTable& table = *built;
   const auto rank_of = [&](const std::string& name) {
     return static_cast<int>(std::find(gpus.begin(), gpus.end(), name) - gpus.begin());
   };
@@ -64,10 +64,10 @@ Status Check(const TopoOptions& opt) {
   const std::string path = ResolveDataFile("topologies", opt.path);
   proto::Topology topo;
   EPSIM_RETURN_IF_ERROR(ReadTextProto(path, &topo));
-  const engine::CheckSummary summary = engine::CheckTopology(topo);
+  const topology::CheckSummary summary = topology::CheckTopology(topo);
   report::WriteTopologyCheck(std::cout, opt.path, summary);
-  for (const engine::Finding& f : summary.findings) {
-    if (f.severity == engine::Finding::Severity::kError)
+  for (const topology::Finding& f : summary.findings) {
+    if (f.severity == topology::Finding::Severity::kError)
       return Status::BadInput(fmt::format("{}: {}: {}", opt.path, f.where, f.message));
   }
   return Status::Ok();

@@ -10,9 +10,9 @@ namespace epsim::engine {
 namespace sg4 = simgrid::s4u;
 
 Result<Platform> BuildPlatform(const proto::Topology& topo, proto::P2pPolicy policy) {
-  EPSIM_ASSIGN_OR_RETURN(TransportTable transports, TransportTable::Build(topo, policy));
+  EPSIM_ASSIGN_OR_RETURN(topology::TransportTable transports, topology::TransportTable::Build(topo, policy));
   Platform platform{{}, std::move(transports)};
-  const TransportTable& table = platform.transports;
+  const topology::TransportTable& table = platform.transports;
   sg4::NetZone* zone = sg4::create_full_zone(topo.name().empty() ? "epsim" : topo.name());
   for (const proto::Node& node : topo.nodes()) {
     if (node.kind() == proto::GPU) platform.gpus.push_back(zone->create_host(node.name(), kHostFlopsPerS));
@@ -39,7 +39,7 @@ Result<Platform> BuildPlatform(const proto::Topology& topo, proto::P2pPolicy pol
     for (int d = 0; d < n; ++d) {
       if (s == d) continue;
       std::vector<sg4::LinkInRoute> route;
-      for (const Hop& hop : table.Pair(s, d).hops) {
+      for (const topology::Hop& hop : table.Pair(s, d).hops) {
         if (hop.link < 0) {
           sg4::Link*& mem = memory[hop.memory_cpu];
           if (mem == nullptr)

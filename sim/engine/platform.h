@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "sim/base/status.h"
-#include "sim/engine/transport.h"
+#include "sim/topology/transport.h"
 #include "sim/proto/topology.pb.h"
 
 namespace epsim::engine {
@@ -33,7 +33,7 @@ inline constexpr double kHostFlopsPerS = 1e12;
 
 struct Platform {
   std::vector<simgrid::s4u::Host*> gpus;  // rank order; owned by SimGrid
-  TransportTable transports;              // routes, transports, message costs
+  topology::TransportTable transports;              // routes, transports, message costs
 };
 
 // Builds the platform in the current Engine (which must exist, with its

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "sim/engine/roofline.h"
-#include "sim/engine/schedule_check.h"
+#include "sim/topology/roofline.h"
+#include "sim/exec/schedule_check.h"
 
 namespace epsim::engine {
 
@@ -50,7 +50,7 @@ void Replay::Start() {
     sg4::ActorPtr actor = sg4::Actor::create(fmt::format("s{}-rank{}", tag_, rank),
                                              platform_.gpus[rank], [this, rank] { RunRank(rank); });
     for (int p = 0; p < schedule_.phases_size(); ++p) {
-      if (!IsAllToAll(schedule_.phases(p))) continue;
+      if (!exec::IsAllToAll(schedule_.phases(p))) continue;
       mailboxes_[p].resize(num_ranks_);
       mailboxes_[p][rank] = sg4::Mailbox::by_name(fmt::format("s{}-p{}-r{}", tag_, p, rank));
       mailboxes_[p][rank]->set_receiver(actor);
@@ -71,7 +71,7 @@ void Replay::RunRank(uint32_t rank) {
   for (int p = 0; p < schedule_.phases_size(); ++p) {
     const proto::Phase& phase = schedule_.phases(p);
     for (uint32_t dep : phase.depends_on()) WaitFor(rank, dep);
-    if (IsAllToAll(phase)) {
+    if (exec::IsAllToAll(phase)) {
       IssueAllToAll(rank, p);
       continue;
     }
@@ -125,10 +125,10 @@ void Replay::WaitPhaseTask(uint32_t phase) {
 void Replay::WaitFor(uint32_t rank, uint32_t phase) {
   Op& op = ops_[phase][rank];
   if (op.done) return;
-  if (IsAllToAll(schedule_.phases(phase)) && granularity_ == Granularity::kPhase) {
+  if (exec::IsAllToAll(schedule_.phases(phase)) && granularity_ == Granularity::kPhase) {
     WaitPhaseTask(phase);
     op.end_s = phase_tasks_[phase].end_s;
-  } else if (IsAllToAll(schedule_.phases(phase))) {
+  } else if (exec::IsAllToAll(schedule_.phases(phase))) {
     ReceiveAll(rank, phase);
   } else if (op.exec) {
     op.exec->wait();
@@ -151,7 +151,7 @@ void Replay::ReceiveAll(uint32_t rank, uint32_t phase) {
 void Replay::IssueCompute(uint32_t rank, uint32_t phase) {
   Op& op = ops_[phase][rank];
   op.start_s = op.end_s = sg4::Engine::get_clock();
-  double time_s = WorkTimeS(gpu_, schedule_.phases(phase).work(rank));
+  double time_s = topology::WorkTimeS(gpu_, schedule_.phases(phase).work(rank));
   if (time_s > 0) {
     op.exec = sg4::this_actor::exec_async(time_s * kHostFlopsPerS);
   } else {

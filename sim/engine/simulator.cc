@@ -42,9 +42,9 @@
 
 #include "sim/engine/platform.h"
 #include "sim/engine/replay.h"
-#include "sim/engine/schedule_check.h"
-#include "sim/engine/topology.h"
-#include "sim/engine/transport.h"
+#include "sim/exec/schedule_check.h"
+#include "sim/topology/topology.h"
+#include "sim/topology/transport.h"
 
 namespace epsim::engine {
 
@@ -114,14 +114,14 @@ std::string ProtocolSummary(const proto::NcclModel& nccl) {
   return out;
 }
 
-std::string TransportSummary(const TransportTable& table) {
+std::string TransportSummary(const topology::TransportTable& table) {
   return fmt::format("--p2p {}: {} P2P, {} SHM, {} NET ordered GPU pairs",
-                     P2pPolicyName(table.policy()), table.Count(Transport::kP2p),
-                     table.Count(Transport::kShm), table.Count(Transport::kNet));
+                     topology::P2pPolicyName(table.policy()), table.Count(topology::Transport::kP2p),
+                     table.Count(topology::Transport::kShm), table.Count(topology::Transport::kNet));
 }
 
 Settings CollectSettings(const std::vector<std::string>& args, const UserConfig& user_cfg,
-                         const TransportTable& table, uint32_t max_inflight,
+                         const topology::TransportTable& table, uint32_t max_inflight,
                          const char* granularity) {
   int major = 0, minor = 0, patch = 0;
   sg_version_get(&major, &minor, &patch);
@@ -198,11 +198,11 @@ Result<SimOptions::Granularity> ParseGranularity(const std::string& text) {
 Result<SimResult> Simulate(const proto::Topology& topo,
                            const std::vector<proto::Schedule>& schedules,
                            const SimOptions& opts) {
-  EPSIM_RETURN_IF_ERROR(ValidateTopology(topo));
-  size_t num_gpus = GpuNames(topo).size();
+  EPSIM_RETURN_IF_ERROR(topology::ValidateTopology(topo));
+  size_t num_gpus = topology::GpuNames(topo).size();
   for (size_t i = 0; i < schedules.size(); ++i) {
     const proto::Schedule& s = schedules[i];
-    EPSIM_RETURN_IF_ERROR(ValidateSchedule(s, num_gpus).WithContext(
+    EPSIM_RETURN_IF_ERROR(exec::ValidateSchedule(s, num_gpus).WithContext(
         fmt::format("schedule {} ({} {} {})", i, s.model(), s.strategy(), s.placement())));
   }
   UserConfig user_cfg;

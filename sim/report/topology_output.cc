@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "sim/engine/topology.h"
+#include "sim/topology/topology.h"
 #include "sim/report/version.h"
 
 namespace epsim::report {
@@ -38,16 +38,16 @@ void WriteTopologyDevices(std::ostream& out, const std::string& path,
 }
 
 void WriteTopologyPath(std::ostream& out, const proto::Topology& topo,
-                       const engine::TransportTable& table, int from, int to) {
-  const std::vector<std::string> gpus = engine::GpuNames(topo);
-  const engine::PairRoute& pair = table.Pair(from, to);
+                       const topology::TransportTable& table, int from, int to) {
+  const std::vector<std::string> gpus = topology::GpuNames(topo);
+  const topology::PairRoute& pair = table.Pair(from, to);
   out << fmt::format("path {} -> {}: {} ({}), {} hops\n", gpus[from], gpus[to],
-                     engine::TransportName(pair.transport), pair.why, pair.hops.size());
+                     topology::TransportName(pair.transport), pair.why, pair.hops.size());
   out << fmt::format("{:>4}  {:<20} {:<16} {:<30} {:>10} {:>11}\n", "hop", "link", "kind",
                      "from -> to", "bw(GB/s)", "latency(us)");
   std::string at = gpus[from];
   for (size_t i = 0; i < pair.hops.size(); ++i) {
-    const engine::Hop& hop = pair.hops[i];
+    const topology::Hop& hop = pair.hops[i];
     if (hop.link < 0) {
       const std::string& cpu = topo.nodes(hop.memory_cpu).name();
       out << fmt::format("{:>4}  {:<20} {:<16} {:<30} {:>10g} {:>11g}\n", i + 1, cpu + "/memory",
@@ -75,12 +75,12 @@ void WriteTopologyPath(std::ostream& out, const proto::Topology& topo,
   }
 }
 
-void WriteNcclModel(std::ostream& out, const engine::TransportTable& table) {
+void WriteNcclModel(std::ostream& out, const topology::TransportTable& table) {
   const proto::NcclModel& nccl = table.nccl();
   out << fmt::format("nccl: p2p {} ({} P2P, {} SHM, {} NET ordered GPU pairs), {} peers in flight "
                      "per GPU{}, host memory {:g} GB/s unless a CPU node says\n",
-                     engine::P2pPolicyName(table.policy()), table.Count(engine::Transport::kP2p),
-                     table.Count(engine::Transport::kShm), table.Count(engine::Transport::kNet),
+                     topology::P2pPolicyName(table.policy()), table.Count(topology::Transport::kP2p),
+                     table.Count(topology::Transport::kShm), table.Count(topology::Transport::kNet),
                      nccl.max_peers_in_flight(), nccl.max_peers_in_flight() == 0 ? " (unlimited)" : "",
                      nccl.host_memory_gb_per_s());
   out << fmt::format("{:>10} {:>12} {:>10} {:>11} {:>25}\n", "protocol", "max_bytes", "base(us)",
@@ -95,9 +95,9 @@ void WriteNcclModel(std::ostream& out, const engine::TransportTable& table) {
 }
 
 void WriteTopologyCheck(std::ostream& out, const std::string& path,
-                        const engine::CheckSummary& summary) {
-  for (const engine::Finding& f : summary.findings) {
-    const char* severity = f.severity == engine::Finding::Severity::kError ? "error" : "warning";
+                        const topology::CheckSummary& summary) {
+  for (const topology::Finding& f : summary.findings) {
+    const char* severity = f.severity == topology::Finding::Severity::kError ? "error" : "warning";
     out << fmt::format("{}: {}: {}: {}\n", path, severity, f.where, f.message);
   }
   if (!summary.ok()) return;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/engine/topology_paths.h"
-#include "sim/engine/transport.h"
+#include "sim/topology/topology_paths.h"
+#include "sim/topology/transport.h"
 #include "sim/proto/topology.pb.h"
 
 namespace epsim::report {
@@ -22,16 +22,16 @@ void WriteTopologyDevices(std::ostream& out, const std::string& path,
 // direction, bandwidth, latency; host memory for SHM), the totals, and the
 // closed-form time of a lone message at a few sizes.
 void WriteTopologyPath(std::ostream& out, const proto::Topology& topo,
-                       const engine::TransportTable& table, int from, int to);
+                       const topology::TransportTable& table, int from, int to);
 
 // The NCCL model in force (file values and defaults): P2P policy, peers in
 // flight, host memory, protocols; and how many GPU pairs use each transport.
-void WriteNcclModel(std::ostream& out, const engine::TransportTable& table);
+void WriteNcclModel(std::ostream& out, const topology::TransportTable& table);
 
 // "PATH: ok: N GPUs, M links, ..." or one line per finding,
 // "PATH: error|warning: WHERE: MESSAGE".
 void WriteTopologyCheck(std::ostream& out, const std::string& path,
-                        const engine::CheckSummary& summary);
+                        const topology::CheckSummary& summary);
 
 }  // namespace epsim::report
 

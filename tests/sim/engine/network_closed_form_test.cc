@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "sim/engine/simulator.h"
-#include "sim/engine/topology.h"
-#include "tests/sim/engine/engine_test_util.h"
+#include "sim/topology/topology.h"
+#include "tests/sim/topology/topology_test_util.h"
 
 namespace epsim::engine {
 namespace {
@@ -25,7 +25,7 @@ constexpr double kGiB = 1073741824.0;
 
 proto::Topology Load(const std::string& name) {
   Result<proto::Topology> topo =
-      LoadTopology(std::string(EPSIM_SOURCE_DIR) + "/topologies/" + name + ".textproto");
+      topology::LoadTopology(std::string(EPSIM_SOURCE_DIR) + "/topologies/" + name + ".textproto");
   EXPECT_TRUE(topo.ok()) << topo.status().ToString();
   return topo.ok() ? *topo : proto::Topology();
 }
@@ -38,7 +38,7 @@ struct Cell {
 };
 proto::Report RunCells(const proto::Topology& topo, const std::vector<Cell>& cells,
                        SimOptions opts = {}) {
-  const auto n = static_cast<uint32_t>(GpuNames(topo).size());
+  const auto n = static_cast<uint32_t>(topology::GpuNames(topo).size());
   std::vector<uint64_t> send(size_t(n) * n, 0);
   for (const Cell& c : cells) send[c.src * n + c.dst] = c.bytes;
   proto::Schedule schedule = EmptySchedule(n);

@@ -7,8 +7,8 @@
 #include <map>
 #include <string>
 
-#include "sim/engine/topology.h"
-#include "tests/sim/engine/engine_test_util.h"
+#include "sim/topology/topology.h"
+#include "tests/sim/topology/topology_test_util.h"
 
 namespace epsim::engine {
 namespace {
@@ -150,7 +150,7 @@ TEST(SimulatorTest, TransfersStartWhenPostedAndDependentComputeWaitsForThem) {
 
 TEST(SimulatorTest, A6000BoxAllToAllIsBoundByEachGpuPcieLink) {
   std::string path = std::string(EPSIM_SOURCE_DIR) + "/topologies/a6000-x4-pcie-gen4.textproto";
-  Result<proto::Topology> topo = LoadTopology(path);
+  Result<proto::Topology> topo = topology::LoadTopology(path);
   ASSERT_TRUE(topo.ok()) << topo.status().ToString();
   proto::Schedule schedule = EmptySchedule(4);
   AddAllToAll(&schedule, Uniform(4, 1000000));

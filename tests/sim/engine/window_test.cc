@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "sim/engine/simulator.h"
-#include "tests/sim/engine/engine_test_util.h"
+#include "tests/sim/topology/topology_test_util.h"
 
 namespace epsim::engine {
 namespace {

@@ -12,8 +12,8 @@
 //
 // Routes point into the Topology they were built from: it must outlive them.
 // Units as in topology.proto: GB/s per direction, microseconds.
-#ifndef EPSIM_SIM_ENGINE_TOPOLOGY_PATHS_H_
-#define EPSIM_SIM_ENGINE_TOPOLOGY_PATHS_H_
+#ifndef EPSIM_SIM_TOPOLOGY_TOPOLOGY_PATHS_H_
+#define EPSIM_SIM_TOPOLOGY_TOPOLOGY_PATHS_H_
 
 #include <string>
 #include <unordered_map>
@@ -22,7 +22,7 @@
 #include "sim/base/status.h"
 #include "sim/proto/topology.pb.h"
 
-namespace epsim::engine {
+namespace epsim::topology {
 
 // All-pairs routes of one topology, as the engine routes them. Building is
 // O(nodes^3) (about a second for a 256-GPU cluster); queries are O(hops).
@@ -87,6 +87,6 @@ struct CheckSummary {
 //    (one finding counting them, naming the first).
 CheckSummary CheckTopology(const proto::Topology& topo);
 
-}  // namespace epsim::engine
+}  // namespace epsim::topology
 
-#endif  // EPSIM_SIM_ENGINE_TOPOLOGY_PATHS_H_
+#endif  // EPSIM_SIM_TOPOLOGY_TOPOLOGY_PATHS_H_

@@ -1,12 +1,12 @@
-#include "sim/engine/topology.h"
+#include "sim/topology/topology.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "tests/sim/engine/engine_test_util.h"
+#include "tests/sim/topology/topology_test_util.h"
 
-namespace epsim::engine {
+namespace epsim::topology {
 namespace {
 
 using testing::AddLink;
@@ -107,4 +107,4 @@ TEST(TopologyTest, LoadErrorNamesTheFile) {
 }
 
 }  // namespace
-}  // namespace epsim::engine
+}  // namespace epsim::topology

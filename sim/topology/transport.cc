@@ -1,4 +1,4 @@
-#include "sim/engine/transport.h"
+#include "sim/topology/transport.h"
 
 #include <fmt/format.h>
 
@@ -6,10 +6,10 @@
 #include <limits>
 #include <unordered_map>
 
-#include "sim/engine/topology.h"
-#include "sim/engine/topology_paths.h"
+#include "sim/topology/topology.h"
+#include "sim/topology/topology_paths.h"
 
-namespace epsim::engine {
+namespace epsim::topology {
 
 namespace {
 
@@ -365,4 +365,4 @@ int TransportTable::Count(Transport t) const {
   return count;
 }
 
-}  // namespace epsim::engine
+}  // namespace epsim::topology

@@ -1,10 +1,10 @@
-#include "sim/engine/schedule_check.h"
+#include "sim/exec/schedule_check.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
-namespace epsim::engine {
+namespace epsim::exec {
 
 namespace {
 
@@ -71,4 +71,4 @@ Status ValidateSchedule(const proto::Schedule& schedule, size_t num_gpus) {
   return Status::Ok();
 }
 
-}  // namespace epsim::engine
+}  // namespace epsim::exec

@@ -1,14 +1,14 @@
 // Structural checks of a Schedule (sim/proto/schedule.proto) before replay.
 // No SimGrid here.
-#ifndef EPSIM_SIM_ENGINE_SCHEDULE_CHECK_H_
-#define EPSIM_SIM_ENGINE_SCHEDULE_CHECK_H_
+#ifndef EPSIM_SIM_EXEC_SCHEDULE_CHECK_H_
+#define EPSIM_SIM_EXEC_SCHEDULE_CHECK_H_
 
 #include <cstddef>
 
 #include "sim/base/status.h"
 #include "sim/proto/schedule.pb.h"
 
-namespace epsim::engine {
+namespace epsim::exec {
 
 // True for an all-to-all phase: DISPATCH or COMBINE, or any phase carrying a
 // send matrix. Every other phase is compute.
@@ -22,6 +22,6 @@ bool IsAllToAll(const proto::Phase& phase);
 //  - every kernel has finite flops >= 0 and bytes >= 0.
 Status ValidateSchedule(const proto::Schedule& schedule, size_t num_gpus);
 
-}  // namespace epsim::engine
+}  // namespace epsim::exec
 
-#endif  // EPSIM_SIM_ENGINE_SCHEDULE_CHECK_H_
+#endif  // EPSIM_SIM_EXEC_SCHEDULE_CHECK_H_

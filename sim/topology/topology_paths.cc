@@ -1,13 +1,13 @@
-#include "sim/engine/topology_paths.h"
+#include "sim/topology/topology_paths.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-#include "sim/engine/topology.h"
-#include "sim/engine/transport.h"
+#include "sim/topology/topology.h"
+#include "sim/topology/transport.h"
 
-namespace epsim::engine {
+namespace epsim::topology {
 
 namespace {
 
@@ -185,4 +185,4 @@ CheckSummary CheckTopology(const proto::Topology& topo) {
   return summary;
 }
 
-}  // namespace epsim::engine
+}  // namespace epsim::topology

@@ -1,4 +1,4 @@
-#include "sim/engine/topology.h"
+#include "sim/topology/topology.h"
 
 #include <fmt/format.h>
 
@@ -8,9 +8,9 @@
 #include <utility>
 
 #include "sim/base/file_util.h"
-#include "sim/engine/transport.h"
+#include "sim/topology/transport.h"
 
-namespace epsim::engine {
+namespace epsim::topology {
 
 namespace {
 
@@ -138,4 +138,4 @@ std::vector<std::string> GpuNames(const proto::Topology& topo) {
   return names;
 }
 
-}  // namespace epsim::engine
+}  // namespace epsim::topology

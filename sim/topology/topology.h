@@ -5,8 +5,8 @@
 // direction for full-duplex links) and a latency in microseconds. The GPU
 // nodes are the ranks, in the order they appear in the file. This header is
 // free of SimGrid: the planner and the command line use it too.
-#ifndef EPSIM_SIM_ENGINE_TOPOLOGY_H_
-#define EPSIM_SIM_ENGINE_TOPOLOGY_H_
+#ifndef EPSIM_SIM_TOPOLOGY_TOPOLOGY_H_
+#define EPSIM_SIM_TOPOLOGY_TOPOLOGY_H_
 
 #include <string>
 #include <vector>
@@ -14,7 +14,7 @@
 #include "sim/base/status.h"
 #include "sim/proto/topology.pb.h"
 
-namespace epsim::engine {
+namespace epsim::topology {
 
 // Reads a text-format Topology from `path` and validates it. Every error
 // message starts with the file name.
@@ -34,6 +34,6 @@ Status ValidateTopology(const proto::Topology& topo);
 // Names of the GPU nodes in rank order (rank r = r-th GPU node in the file).
 std::vector<std::string> GpuNames(const proto::Topology& topo);
 
-}  // namespace epsim::engine
+}  // namespace epsim::topology
 
-#endif  // EPSIM_SIM_ENGINE_TOPOLOGY_H_
+#endif  // EPSIM_SIM_TOPOLOGY_TOPOLOGY_H_

@@ -1,8 +1,8 @@
-#include "sim/engine/roofline.h"
+#include "sim/topology/roofline.h"
 
 #include <gtest/gtest.h>
 
-namespace epsim::engine {
+namespace epsim::topology {
 namespace {
 
 proto::GpuSpec A6000Like() {
@@ -47,4 +47,4 @@ TEST(RooflineTest, WorkSumsItsKernels) {
 }
 
 }  // namespace
-}  // namespace epsim::engine
+}  // namespace epsim::topology

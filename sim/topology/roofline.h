@@ -6,13 +6,13 @@
 //   time_s = max(flops / (peak_flops * compute_efficiency),
 //                bytes / (mem_bw_gb_per_s * 1e9 * memory_efficiency))
 //            + launch_us * 1e-6
-#ifndef EPSIM_SIM_ENGINE_ROOFLINE_H_
-#define EPSIM_SIM_ENGINE_ROOFLINE_H_
+#ifndef EPSIM_SIM_TOPOLOGY_ROOFLINE_H_
+#define EPSIM_SIM_TOPOLOGY_ROOFLINE_H_
 
 #include "sim/proto/schedule.pb.h"
 #include "sim/proto/topology.pb.h"
 
-namespace epsim::engine {
+namespace epsim::topology {
 
 // Seconds `k` takes on `gpu`. Requires a validated GpuSpec (ValidateTopology).
 double KernelTimeS(const proto::GpuSpec& gpu, const proto::Kernel& k);
@@ -20,6 +20,6 @@ double KernelTimeS(const proto::GpuSpec& gpu, const proto::Kernel& k);
 // Sum of KernelTimeS over `work`'s kernels: they run back to back on one rank.
 double WorkTimeS(const proto::GpuSpec& gpu, const proto::RankWork& work);
 
-}  // namespace epsim::engine
+}  // namespace epsim::topology
 
-#endif  // EPSIM_SIM_ENGINE_ROOFLINE_H_
+#endif  // EPSIM_SIM_TOPOLOGY_ROOFLINE_H_

@@ -26,8 +26,8 @@
 //
 // Per message, the protocol is the first of NcclModel.protocols whose
 // max_bytes holds the message (topology.proto gives the time formula).
-#ifndef EPSIM_SIM_ENGINE_TRANSPORT_H_
-#define EPSIM_SIM_ENGINE_TRANSPORT_H_
+#ifndef EPSIM_SIM_TOPOLOGY_TRANSPORT_H_
+#define EPSIM_SIM_TOPOLOGY_TRANSPORT_H_
 
 #include <cstdint>
 #include <string>
@@ -36,7 +36,7 @@
 #include "sim/base/status.h"
 #include "sim/proto/topology.pb.h"
 
-namespace epsim::engine {
+namespace epsim::topology {
 
 enum class Transport { kP2p, kShm, kNet };
 const char* TransportName(Transport t);  // "P2P", "SHM", "NET"
@@ -109,6 +109,6 @@ class TransportTable {
   std::vector<PairRoute> pairs_;
 };
 
-}  // namespace epsim::engine
+}  // namespace epsim::topology
 
-#endif  // EPSIM_SIM_ENGINE_TRANSPORT_H_
+#endif  // EPSIM_SIM_TOPOLOGY_TRANSPORT_H_

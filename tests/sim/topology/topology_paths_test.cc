@@ -1,4 +1,4 @@
-#include "sim/engine/topology_paths.h"
+#include "sim/topology/topology_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "sim/engine/topology.h"
-#include "sim/engine/transport.h"
-#include "tests/sim/engine/engine_test_util.h"
+#include "sim/topology/topology.h"
+#include "sim/topology/transport.h"
+#include "tests/sim/topology/topology_test_util.h"
 
-namespace epsim::engine {
+namespace epsim::topology {
 namespace {
 
 using testing::AddLink;
@@ -243,4 +243,4 @@ TEST(ShippedTopologiesTest, LoadValidateAndPassCheck) {
 }
 
 }  // namespace
-}  // namespace epsim::engine
+}  // namespace epsim::topology

@@ -1,8 +1,8 @@
-#include "sim/engine/roofline.h"
+#include "sim/topology/roofline.h"
 
 #include <algorithm>
 
-namespace epsim::engine {
+namespace epsim::topology {
 
 double KernelTimeS(const proto::GpuSpec& gpu, const proto::Kernel& k) {
   double compute_s = k.flops() / (gpu.peak_flops() * gpu.compute_efficiency());
@@ -16,4 +16,4 @@ double WorkTimeS(const proto::GpuSpec& gpu, const proto::RankWork& work) {
   return time_s;
 }
 
-}  // namespace epsim::engine
+}  // namespace epsim::topology

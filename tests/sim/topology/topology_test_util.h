@@ -1,6 +1,6 @@
-// Builders for small hand-checkable topologies and schedules in engine tests.
-#ifndef EPSIM_TESTS_SIM_ENGINE_ENGINE_TEST_UTIL_H_
-#define EPSIM_TESTS_SIM_ENGINE_ENGINE_TEST_UTIL_H_
+// Builders for small hand-checkable topologies and schedules (topology, engine and executor tests).
+#ifndef EPSIM_TESTS_SIM_TOPOLOGY_TOPOLOGY_TEST_UTIL_H_
+#define EPSIM_TESTS_SIM_TOPOLOGY_TOPOLOGY_TEST_UTIL_H_
 
 #include <cstdint>
 #include <string>
@@ -9,7 +9,7 @@
 #include "sim/proto/schedule.pb.h"
 #include "sim/proto/topology.pb.h"
 
-namespace epsim::engine::testing {
+namespace epsim::testing {
 
 // A GPU whose kernels take exactly flops / 1e12 seconds (no launch cost).
 inline proto::GpuSpec UnitGpu() {
@@ -111,6 +111,6 @@ inline std::vector<uint64_t> Uniform(uint32_t n, uint64_t bytes) {
   return send;
 }
 
-}  // namespace epsim::engine::testing
+}  // namespace epsim::testing
 
-#endif  // EPSIM_TESTS_SIM_ENGINE_ENGINE_TEST_UTIL_H_
+#endif  // EPSIM_TESTS_SIM_TOPOLOGY_TOPOLOGY_TEST_UTIL_H_

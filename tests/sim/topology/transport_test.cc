@@ -1,17 +1,17 @@
-// The NCCL transport model (sim/engine/transport.h) on the shipped
+// The NCCL transport model (sim/topology/transport.h) on the shipped
 // topologies and on hand-built ones: which transport each pair gets and why,
 // SHM routes, message costs, defaults and bad NCCL blocks.
-#include "sim/engine/transport.h"
+#include "sim/topology/transport.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
 
-#include "sim/engine/topology.h"
-#include "tests/sim/engine/engine_test_util.h"
+#include "sim/topology/topology.h"
+#include "tests/sim/topology/topology_test_util.h"
 
-namespace epsim::engine {
+namespace epsim::topology {
 namespace {
 
 proto::Topology Load(const std::string& name) {
@@ -235,4 +235,4 @@ TEST(TransportTest, ParsesP2pFlag) {
 }
 
 }  // namespace
-}  // namespace epsim::engine
+}  // namespace epsim::topology
