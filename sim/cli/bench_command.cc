@@ -26,7 +26,7 @@ struct BenchOptions {
   std::string max_bytes = "32M";
   uint64_t step_factor = 1;
   std::string step_bytes = "1M";
-  uint32_t ranks = 0;  // 0: every GPU of the topology (or the matrix's size)
+  uint32_t ranks = 0;  // 0: every rank of the topology (or the matrix's size)
   std::string matrix;
   uint64_t seed = 1;
   std::string format = "console";
@@ -41,10 +41,10 @@ struct BenchPlan {
   std::string matrix_label;
 };
 
-Result<BenchPlan> MakePlan(const BenchOptions& opt, uint32_t num_gpus) {
+Result<BenchPlan> MakePlan(const BenchOptions& opt, uint32_t num_ranks, const char* noun) {
   BenchPlan p;
   EPSIM_ASSIGN_OR_RETURN(p.op, plan::ParseBenchOp(opt.op));
-  p.num_ranks = opt.ranks == 0 ? num_gpus : opt.ranks;
+  p.num_ranks = opt.ranks == 0 ? num_ranks : opt.ranks;
   if (!opt.matrix.empty()) {
     if (p.op != plan::BenchOp::kAllToAllv) return Status::Usage("--matrix is for alltoallv only");
     EPSIM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(opt.matrix));
@@ -60,10 +60,9 @@ Result<BenchPlan> MakePlan(const BenchOptions& opt, uint32_t num_gpus) {
     p.matrix_label = fmt::format("none given: seeded skewed matrix (Zipf(1) receivers, seed {})",
                                  opt.seed);
   }
-  if (p.num_ranks < 2 || p.num_ranks > num_gpus)
-    return Status::Usage(
-        fmt::format("{} ranks, but the topology has {} GPUs (need 2..{})", p.num_ranks,
-                    num_gpus, num_gpus));
+  if (p.num_ranks < 2 || p.num_ranks > num_ranks)
+    return Status::Usage(fmt::format("{} ranks, but the topology has {} {} (need 2..{})",
+                                     p.num_ranks, num_ranks, noun, num_ranks));
   return p;
 }
 
@@ -100,7 +99,8 @@ report::RunInfo InfoOf(const BenchOptions& opt, const proto::Topology& topo, con
   report::RunInfo info;
   info.command = "bench " + opt.op;
   info.inputs = {{"topology", topo.name()},
-                 {"ranks", fmt::format("{} (rank r = GPU r of the topology)", p.num_ranks)},
+                 {"ranks", fmt::format("{} (rank r = {} r of the topology)", p.num_ranks,
+                                       topology::RankNoun(topology::RankKind(topo)))},
                  {"sizes", fmt::format("-b {} -e {} -f {} -i {}", opt.min_bytes, opt.max_bytes,
                                        opt.step_factor, opt.step_bytes)},
                  {"type", "float (4 B)"}};
@@ -115,8 +115,9 @@ Status Run(const BenchOptions& opt, const std::vector<std::string>& simgrid_args
   EPSIM_ASSIGN_OR_RETURN(std::vector<uint64_t> sizes, plan::SweepSizes(sweep));
   EPSIM_ASSIGN_OR_RETURN(proto::Topology topo,
                          topology::LoadTopology(ResolveDataFile("topologies", opt.topology)));
-  const auto num_gpus = static_cast<uint32_t>(topology::GpuNames(topo).size());
-  EPSIM_ASSIGN_OR_RETURN(BenchPlan p, MakePlan(opt, num_gpus));
+  const auto num_ranks = static_cast<uint32_t>(topology::RankNames(topo).size());
+  EPSIM_ASSIGN_OR_RETURN(
+      BenchPlan p, MakePlan(opt, num_ranks, topology::RankNoun(topology::RankKind(topo), true)));
   std::vector<proto::Schedule> schedules;
   report::BenchTable table;
   table.show_max_rank = p.op == plan::BenchOp::kAllToAllv;
@@ -159,7 +160,7 @@ Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_ar
   cmd->add_option("-i,--stepbytes", opt->step_bytes, "Else add this to the size")
       ->capture_default_str();
   cmd->add_option("-g,--ngpus", opt->ranks,
-                  "Ranks (GPUs 0..g-1 of the topology); 0 = all, or the --matrix size")
+                  "Ranks (GPUs or processes 0..g-1 of the topology); 0 = all, or the --matrix size")
       ->capture_default_str();
   cmd->add_option("--matrix", opt->matrix,
                   "alltoallv: rank x rank byte matrix file (as `epsim trace matrix` writes); "

@@ -1,6 +1,6 @@
 // epsim topo show|check: look inside a topology file (devices, the route
-// between two GPUs as the engine routes it) and check it for unreachable
-// pairs, asymmetric routes and impossible figures.
+// between two ranks, GPUs or processes, as the engine routes it) and check
+// it for unreachable pairs, asymmetric routes and impossible figures.
 #include <iostream>
 
 #include <fmt/format.h>
@@ -21,29 +21,32 @@ namespace {
 struct TopoOptions {
   std::string path;
   std::string p2p;   // --p2p; empty: the file's
-  std::string from;  // GPU name or rank; default rank 0
-  std::string to;    // GPU name or rank; default the last rank
+  std::string from;  // rank node name or rank number; default rank 0
+  std::string to;    // rank node name or rank number; default the last rank
 };
 
-// A GPU given by name or by rank number.
-Result<std::string> ResolveGpu(const std::vector<std::string>& gpus, const std::string& arg) {
-  if (std::find(gpus.begin(), gpus.end(), arg) != gpus.end()) return arg;
+// A rank given by its node's name or by its number.
+Result<std::string> ResolveRank(const std::vector<std::string>& ranks, const char* noun,
+                                const std::string& arg) {
+  if (std::find(ranks.begin(), ranks.end(), arg) != ranks.end()) return arg;
   if (!arg.empty() && std::all_of(arg.begin(), arg.end(), ::isdigit)) {
     const size_t rank = std::stoul(arg);
-    if (rank < gpus.size()) return gpus[rank];
+    if (rank < ranks.size()) return ranks[rank];
   }
-  return Status::BadInput(fmt::format("no GPU '{}' (give a GPU name or a rank < {})", arg,
-                                      gpus.size()));
+  return Status::BadInput(fmt::format("no {} '{}' (give a {} name or a rank < {})", noun, arg,
+                                      noun, ranks.size()));
 }
 
 Status Show(const TopoOptions& opt) {
   const std::string path = ResolveDataFile("topologies", opt.path);
   EPSIM_ASSIGN_OR_RETURN(proto::Topology topo, topology::LoadTopology(path));
-  const std::vector<std::string> gpus = topology::GpuNames(topo);
+  const std::vector<std::string> ranks = topology::RankNames(topo);
+  const char* noun = topology::RankNoun(topology::RankKind(topo));
   EPSIM_ASSIGN_OR_RETURN(std::string from,
-                         ResolveGpu(gpus, opt.from.empty() ? "0" : opt.from));
-  EPSIM_ASSIGN_OR_RETURN(std::string to,
-                         ResolveGpu(gpus, opt.to.empty() ? std::to_string(gpus.size() - 1) : opt.to));
+                         ResolveRank(ranks, noun, opt.from.empty() ? "0" : opt.from));
+  EPSIM_ASSIGN_OR_RETURN(
+      std::string to,
+      ResolveRank(ranks, noun, opt.to.empty() ? std::to_string(ranks.size() - 1) : opt.to));
   proto::P2pPolicy policy = topo.nccl().p2p();
   if (!opt.p2p.empty()) {
     EPSIM_ASSIGN_OR_RETURN(policy, topology::ParseP2pPolicy(opt.p2p));
@@ -52,7 +55,7 @@ Status Show(const TopoOptions& opt) {
   if (!built.ok()) return built.status().WithContext(path);
   const topology::TransportTable& table = *built;
   const auto rank_of = [&](const std::string& name) {
-    return static_cast<int>(std::find(gpus.begin(), gpus.end(), name) - gpus.begin());
+    return static_cast<int>(std::find(ranks.begin(), ranks.end(), name) - ranks.begin());
   };
   report::WriteTopologyDevices(std::cout, opt.path, topo);
   report::WriteNcclModel(std::cout, table);
@@ -80,16 +83,18 @@ Runner AddTopoCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("topo", "Inspect and check hardware topology files");
   cmd->require_subcommand(1);
   CLI::App* show = cmd->add_subcommand(
-      "show", "Print the devices and the route between two GPUs, as the engine routes it");
+      "show", "Print the devices and the route between two ranks (GPUs or processes), as the "
+              "engine routes it");
   show->add_option("topology", opt->path, "Topology file, or a name in topologies/")->required();
-  show->add_option("--from", opt->from, "GPU name or rank; default rank 0");
-  show->add_option("--to", opt->to, "GPU name or rank; default the last rank");
+  show->add_option("--from", opt->from, "GPU or process name, or rank number; default rank 0");
+  show->add_option("--to", opt->to, "GPU or process name, or rank number; default the last rank");
   show->add_option("--p2p", opt->p2p, "on|off|auto: the transport rule to show (default: the "
                                       "file's nccl.p2p, auto)");
   show->footer("Routes: fewest links, ties to the node listed first in the file; SHM pairs go\n"
-               "through the source GPU's nearest CPU and its memory. Bandwidth GB/s per direction.");
+               "through the source rank's nearest CPU and its memory (processes of one host\n"
+               "always do). Bandwidth GB/s per direction.");
   CLI::App* check = cmd->add_subcommand(
-      "check", "Find unreachable GPU pairs, asymmetric routes and impossible figures; "
+      "check", "Find unreachable rank pairs, asymmetric routes and impossible figures; "
                "exit 2 on the first error");
   check->add_option("topology", opt->path, "Topology file, or a name in topologies/")->required();
   return [opt, show, check]() -> Status {

@@ -5,6 +5,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "sim/topology/topology.h"
+
 namespace epsim::engine {
 
 namespace sg4 = simgrid::s4u;
@@ -15,7 +17,8 @@ Result<Platform> BuildPlatform(const proto::Topology& topo, proto::P2pPolicy pol
   const topology::TransportTable& table = platform.transports;
   sg4::NetZone* zone = sg4::create_full_zone(topo.name().empty() ? "epsim" : topo.name());
   for (const proto::Node& node : topo.nodes()) {
-    if (node.kind() == proto::GPU) platform.gpus.push_back(zone->create_host(node.name(), kHostFlopsPerS));
+    if (topology::IsRankNode(node))
+      platform.ranks.push_back(zone->create_host(node.name(), kHostFlopsPerS));
   }
   // One SimGrid link per topology link; the kind of link decides how a hop
   // names it in a route.
@@ -34,7 +37,7 @@ Result<Platform> BuildPlatform(const proto::Topology& topo, proto::P2pPolicy pol
     }
   }
   std::unordered_map<int, sg4::Link*> memory;  // CPU node -> its host-memory link
-  const int n = table.num_gpus();
+  const int n = table.num_ranks();
   for (int s = 0; s < n; ++s) {
     for (int d = 0; d < n; ++d) {
       if (s == d) continue;
@@ -55,7 +58,7 @@ Result<Platform> BuildPlatform(const proto::Topology& topo, proto::P2pPolicy pol
                                                            : sg4::LinkInRoute::Direction::DOWN);
         }
       }
-      zone->add_route(platform.gpus[s]->get_netpoint(), platform.gpus[d]->get_netpoint(), nullptr,
+      zone->add_route(platform.ranks[s]->get_netpoint(), platform.ranks[d]->get_netpoint(), nullptr,
                       nullptr, route, false);
     }
   }

@@ -1,12 +1,13 @@
 // The SimGrid platform built from a Topology (internal to sim/engine).
 //
-// One Full zone holds the whole machine: GPU nodes become hosts; every
+// One Full zone holds the whole machine: rank nodes (GPUs, or the host
+// backend's CPU processes) become SimGrid hosts; every
 // topology link becomes a SimGrid link (FULL duplex: a split-duplex link,
 // independent bandwidth per direction; HALF: one SHARED link), and every CPU
 // that some SHM route passes gets a SHARED host-memory link of half its
 // memory bandwidth (an SHM byte is written and read: two loads on one
 // resource are one load on half of it, for max-min sharing among SHM flows).
-// Each ordered GPU pair gets the explicit route of its transport
+// Each ordered rank pair gets the explicit route of its transport
 // (transport.h), so P2P, SHM and NET pairs load exactly the links the
 // transport model names.
 //
@@ -26,14 +27,14 @@
 
 namespace epsim::engine {
 
-// Speed of every GPU host in SimGrid: an Exec of t seconds has
+// Speed of every rank's host in SimGrid: an Exec of t seconds has
 // t * kHostFlopsPerS flops. Compute times come from the roofline, not from
 // SimGrid, so this is only a unit of account.
 inline constexpr double kHostFlopsPerS = 1e12;
 
 struct Platform {
-  std::vector<simgrid::s4u::Host*> gpus;  // rank order; owned by SimGrid
-  topology::TransportTable transports;              // routes, transports, message costs
+  std::vector<simgrid::s4u::Host*> ranks;  // one per rank node, rank order; owned by SimGrid
+  topology::TransportTable transports;     // routes, transports, message costs
 };
 
 // Builds the platform in the current Engine (which must exist, with its

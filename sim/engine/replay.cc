@@ -42,13 +42,13 @@ void Replay::Start() {
     }
     // Ranks walk and wait, the phase tasks carry the bytes: no mailboxes.
     for (uint32_t rank = 0; rank < num_ranks_; ++rank)
-      sg4::Actor::create(fmt::format("s{}-rank{}", tag_, rank), platform_.gpus[rank],
+      sg4::Actor::create(fmt::format("s{}-rank{}", tag_, rank), platform_.ranks[rank],
                          [this, rank] { RunRank(rank); });
     return;
   }
   for (uint32_t rank = 0; rank < num_ranks_; ++rank) {
     sg4::ActorPtr actor = sg4::Actor::create(fmt::format("s{}-rank{}", tag_, rank),
-                                             platform_.gpus[rank], [this, rank] { RunRank(rank); });
+                                             platform_.ranks[rank], [this, rank] { RunRank(rank); });
     for (int p = 0; p < schedule_.phases_size(); ++p) {
       if (!exec::IsAllToAll(schedule_.phases(p))) continue;
       mailboxes_[p].resize(num_ranks_);
@@ -90,7 +90,7 @@ void Replay::RunRank(uint32_t rank) {
 // started by the last rank to issue it.
 void Replay::RunPhaseTask(uint32_t phase) {
   const size_t n = num_ranks_;
-  std::vector<sg4::Host*> hosts(platform_.gpus.begin(), platform_.gpus.begin() + n);
+  std::vector<sg4::Host*> hosts(platform_.ranks.begin(), platform_.ranks.begin() + n);
   std::vector<double> flops(n, 0.0), bytes(n * n, 0.0);
   double latency_s = 0;
   bool any = false;
@@ -165,7 +165,7 @@ void Replay::IssueAllToAll(uint32_t rank, uint32_t phase) {
   for (uint32_t dst = 0; dst < num_ranks_; ++dst) op.bytes += SendBytes(phase, rank, dst);
   if (granularity_ == Granularity::kPhase) {
     if (++phase_tasks_[phase].issued == num_ranks_)
-      sg4::Actor::create(fmt::format("s{}-task-p{}", tag_, phase), platform_.gpus[rank],
+      sg4::Actor::create(fmt::format("s{}-task-p{}", tag_, phase), platform_.ranks[rank],
                          [this, phase] { RunPhaseTask(phase); });
     return;
   }
@@ -175,7 +175,7 @@ void Replay::IssueAllToAll(uint32_t rank, uint32_t phase) {
     return;
   }
   sg4::Actor::create(fmt::format("s{}-rank{}-send-p{}", tag_, rank, phase),
-                     platform_.gpus[rank], [this, rank, phase] { SendAll(rank, phase); });
+                     platform_.ranks[rank], [this, rank, phase] { SendAll(rank, phase); });
 }
 
 // Body of the sender actor of (rank, phase): posts each transfer once its
@@ -215,7 +215,7 @@ void Replay::SendWindowed(uint32_t rank, uint32_t phase) {
   op.live_slots = static_cast<uint32_t>(std::min<size_t>(max_inflight_, op.dsts.size()));
   for (uint32_t slot = 0; slot < op.live_slots; ++slot) {
     sg4::Actor::create(fmt::format("s{}-rank{}-send-p{}-w{}", tag_, rank, phase, slot),
-                       platform_.gpus[rank], [this, rank, phase] { SendSlot(rank, phase); });
+                       platform_.ranks[rank], [this, rank, phase] { SendSlot(rank, phase); });
   }
 }
 

@@ -1,7 +1,7 @@
 // Replay of one Schedule on a built Platform (internal to sim/engine).
 //
 // One actor per rank walks the schedule's phases in order, like a host
-// thread issuing work to a GPU:
+// thread issuing work to a GPU (or a CPU process running its own kernels):
 //  - before issuing phase p it waits for each phase in p.depends_on to have
 //    finished on its own rank (a compute phase: its kernels ran; an
 //    all-to-all: every transfer into this rank arrived) — schedule.proto's
@@ -29,10 +29,10 @@
 //    max over links of (bytes on the link / share of its bandwidth), the
 //    fluid optimum of the all-to-all. Every rank's op ends then. One
 //    activity per phase instead of one per cell: time and memory grow with
-//    the number of GPU pairs, not with their square.
+//    the number of rank pairs, not with their square.
 // Every mailbox (phase, dst) has dst's walker as permanent receiver, so a
 // transfer starts when the sender posts it, whatever the receiver is doing
-// (GPU receive buffers are posted ahead, as in NCCL); the receiver collects
+// (receive buffers are posted ahead, as in NCCL); the receiver collects
 // it when a phase depends on it, and drains the rest at its end.
 //
 // Times are SimGrid clock seconds; Collect() reports them relative to the
@@ -56,7 +56,7 @@ namespace epsim::engine {
 class Replay {
  public:
   // Keeps references to all three arguments: they must outlive the Replay.
-  // `schedule` must pass ValidateSchedule against platform.gpus.size().
+  // `schedule` must pass ValidateSchedule against platform.ranks.size().
   // `tag` makes actor and mailbox names unique across replays.
   // `max_inflight`: transfers in flight per rank and all-to-all, 0 = unlimited.
   enum class Granularity { kPair, kPhase };

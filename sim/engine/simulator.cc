@@ -107,17 +107,19 @@ std::string ProtocolSummary(const proto::NcclModel& nccl) {
     if (!out.empty()) out += "; ";
     out += p.max_bytes() ? fmt::format("{} up to {} B", p.name(), p.max_bytes())
                          : fmt::format("{} above", p.name());
-    out += fmt::format(" (base {} us, efficiency {}, extra hop nvlink/pcie/net {}/{}/{} us)",
-                       p.base_latency_us(), p.payload_efficiency(), p.extra_hop_nvlink_us(),
-                       p.extra_hop_pcie_us(), p.extra_hop_network_us());
+    out += fmt::format(
+        " (base {} us, efficiency {}, extra hop nvlink/pcie/net/memory {}/{}/{}/{} us)",
+        p.base_latency_us(), p.payload_efficiency(), p.extra_hop_nvlink_us(), p.extra_hop_pcie_us(),
+        p.extra_hop_network_us(), p.extra_hop_memory_us());
   }
   return out;
 }
 
 std::string TransportSummary(const topology::TransportTable& table) {
-  return fmt::format("--p2p {}: {} P2P, {} SHM, {} NET ordered GPU pairs",
+  return fmt::format("--p2p {}: {} P2P, {} SHM, {} NET ordered {} pairs",
                      topology::P2pPolicyName(table.policy()), table.Count(topology::Transport::kP2p),
-                     table.Count(topology::Transport::kShm), table.Count(topology::Transport::kNet));
+                     table.Count(topology::Transport::kShm), table.Count(topology::Transport::kNet),
+                     topology::RankNoun(table.rank_kind()));
 }
 
 Settings CollectSettings(const std::vector<std::string>& args, const UserConfig& user_cfg,
@@ -132,7 +134,8 @@ Settings CollectSettings(const std::vector<std::string>& args, const UserConfig&
     if (!IsReportedAnyway(key)) settings.emplace_back(key, value);
   }
   if (!args.empty()) settings.emplace_back("simgrid_args", fmt::format("{}", fmt::join(args, " ")));
-  settings.emplace_back("routing", "fewest links per GPU pair (topo show), explicit routes");
+  settings.emplace_back("routing", fmt::format("fewest links per {} pair (topo show), explicit routes",
+                                               topology::RankNoun(table.rank_kind())));
   settings.emplace_back("transport", TransportSummary(table));
   settings.emplace_back("protocols", ProtocolSummary(table.nccl()));
   settings.emplace_back("sharing", kSharing);
@@ -199,10 +202,10 @@ Result<SimResult> Simulate(const proto::Topology& topo,
                            const std::vector<proto::Schedule>& schedules,
                            const SimOptions& opts) {
   EPSIM_RETURN_IF_ERROR(topology::ValidateTopology(topo));
-  size_t num_gpus = topology::GpuNames(topo).size();
+  const size_t num_ranks = topology::RankNames(topo).size();
   for (size_t i = 0; i < schedules.size(); ++i) {
     const proto::Schedule& s = schedules[i];
-    EPSIM_RETURN_IF_ERROR(exec::ValidateSchedule(s, num_gpus).WithContext(
+    EPSIM_RETURN_IF_ERROR(exec::ValidateSchedule(s, num_ranks).WithContext(
         fmt::format("schedule {} ({} {} {})", i, s.model(), s.strategy(), s.placement())));
   }
   UserConfig user_cfg;

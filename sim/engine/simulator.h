@@ -10,7 +10,7 @@
 // Model: host/model:ptask_L07 (SimGrid's parallel-task model, which also
 // carries the point-to-point transfers). Sharing: flows on a bottleneck get
 // max-min fair shares whatever their hop count, and a lone message of B
-// bytes between two GPUs takes (transport.h)
+// bytes between two ranks takes (transport.h)
 //   protocol latency + route latency + B / efficiency / (min bandwidth on route).
 // How and why: simulator.cc.
 #ifndef EPSIM_SIM_ENGINE_SIMULATOR_H_
@@ -39,7 +39,7 @@ struct SimOptions {
   std::optional<uint32_t> max_inflight;
   // Peer-to-peer policy; unset: the topology's nccl.p2p (default auto).
   std::optional<proto::P2pPolicy> p2p;
-  // How all-to-alls are simulated (replay.h): one transfer per GPU pair, or
+  // How all-to-alls are simulated (replay.h): one transfer per rank pair, or
   // one parallel task per phase. kAuto: per pair up to kAutoPairRanks ranks.
   enum class Granularity { kAuto, kPair, kPhase } granularity = Granularity::kAuto;
   static constexpr uint32_t kAutoPairRanks = 32;
@@ -57,9 +57,10 @@ struct SimResult {
 };
 
 // Replays every schedule on `topo`. Errors: BadInput for an invalid topology
-// or schedule (e.g. num_ranks > number of GPUs; rank r runs on the r-th GPU
-// node), Usage for a simgrid_args entry that is not --cfg=/--log=, Internal
-// for a second call in one process or an exception from SimGrid.
+// or schedule (e.g. num_ranks > the topology's rank nodes; rank r runs on
+// the r-th rank node, GPU or PROCESS), Usage for a simgrid_args entry that
+// is not --cfg=/--log=, Internal for a second call in one process or an
+// exception from SimGrid.
 Result<SimResult> Simulate(const proto::Topology& topo,
                            const std::vector<proto::Schedule>& schedules,
                            const SimOptions& opts);

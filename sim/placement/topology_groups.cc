@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/topology/topology.h"
+
 namespace epsim::placement {
 namespace {
 
@@ -74,27 +76,29 @@ struct Components {
 
 // For each rank, its attachment key at each level (kNone: not attached).
 std::vector<std::vector<uint32_t>> AttachmentKeys(const proto::Topology& t,
-                                                  const std::vector<uint32_t>& gpus) {
+                                                  const std::vector<uint32_t>& rank_nodes) {
   const TopologyGraph g(t);
   using proto::CPU, proto::PCIE_SWITCH, proto::ROOT_COMPLEX, proto::PCIE, proto::MEMORY;
-  std::vector<std::vector<uint32_t>> keys(kNumLevels, std::vector<uint32_t>(gpus.size(), kNone));
-  for (uint32_t r = 0; r < gpus.size(); ++r) {
-    keys[1][r] = g.Nearest(gpus[r], PCIE_SWITCH, {PCIE}, {PCIE_SWITCH});
-    keys[2][r] = g.Nearest(gpus[r], ROOT_COMPLEX, {PCIE}, {PCIE_SWITCH});
-    keys[3][r] = g.Nearest(gpus[r], CPU, {PCIE, MEMORY}, {PCIE_SWITCH, ROOT_COMPLEX});
-    keys[4][r] = t.nodes(gpus[r]).host();
+  std::vector<std::vector<uint32_t>> keys(kNumLevels,
+                                          std::vector<uint32_t>(rank_nodes.size(), kNone));
+  for (uint32_t r = 0; r < rank_nodes.size(); ++r) {
+    keys[1][r] = g.Nearest(rank_nodes[r], PCIE_SWITCH, {PCIE}, {PCIE_SWITCH});
+    keys[2][r] = g.Nearest(rank_nodes[r], ROOT_COMPLEX, {PCIE}, {PCIE_SWITCH});
+    keys[3][r] = g.Nearest(rank_nodes[r], CPU, {PCIE, MEMORY}, {PCIE_SWITCH, ROOT_COMPLEX});
+    keys[4][r] = t.nodes(rank_nodes[r]).host();
     keys[5][r] = 0;
   }
   return keys;
 }
 
 // NVLink domains: GPUs joined directly or through one NVSwitch.
-void JoinNvlink(const proto::Topology& t, const std::vector<uint32_t>& gpus, Components* c) {
+void JoinNvlink(const proto::Topology& t, const std::vector<uint32_t>& rank_nodes,
+                Components* c) {
   const TopologyGraph g(t);
   std::map<uint32_t, uint32_t> rank_of_node;
-  for (uint32_t r = 0; r < gpus.size(); ++r) rank_of_node[gpus[r]] = r;
-  for (uint32_t r = 0; r < gpus.size(); ++r)
-    for (const Edge& e : g.Edges(gpus[r])) {
+  for (uint32_t r = 0; r < rank_nodes.size(); ++r) rank_of_node[rank_nodes[r]] = r;
+  for (uint32_t r = 0; r < rank_nodes.size(); ++r)
+    for (const Edge& e : g.Edges(rank_nodes[r])) {
       if (e.kind != proto::NVLINK) continue;
       if (auto it = rank_of_node.find(e.to); it != rank_of_node.end()) c->Join(r, it->second);
       if (g.Kind(e.to) != proto::NVSWITCH) continue;
@@ -106,11 +110,11 @@ void JoinNvlink(const proto::Topology& t, const std::vector<uint32_t>& gpus, Com
 
 // component[level][rank], cumulative over closer levels.
 std::vector<std::vector<uint32_t>> LevelComponents(const proto::Topology& t,
-                                                   const std::vector<uint32_t>& gpus) {
-  const uint32_t n = static_cast<uint32_t>(gpus.size());
-  const auto keys = AttachmentKeys(t, gpus);
+                                                   const std::vector<uint32_t>& rank_nodes) {
+  const uint32_t n = static_cast<uint32_t>(rank_nodes.size());
+  const auto keys = AttachmentKeys(t, rank_nodes);
   Components c(n);
-  JoinNvlink(t, gpus, &c);
+  JoinNvlink(t, rank_nodes, &c);
   std::vector<std::vector<uint32_t>> out(kNumLevels, std::vector<uint32_t>(n));
   for (int level = 0; level < kNumLevels; ++level) {
     for (uint32_t a = 0; a < n && level > 0; ++a)
@@ -157,15 +161,16 @@ RankGroup Build(const std::vector<std::vector<uint32_t>>& comp, std::vector<uint
 }  // namespace
 
 Result<RankGroup> RankHierarchy(const proto::Topology& topology, uint32_t num_ranks) {
-  std::vector<uint32_t> gpus;
-  for (int i = 0; i < topology.nodes_size() && gpus.size() < num_ranks; ++i)
-    if (topology.nodes(i).kind() == proto::GPU) gpus.push_back(i);
-  if (num_ranks == 0 || gpus.size() < num_ranks)
-    return Status::BadInput(fmt::format("topology {}: {} GPUs, placement needs {}",
-                                        topology.name(), gpus.size(), num_ranks));
+  std::vector<uint32_t> rank_nodes;
+  for (int i = 0; i < topology.nodes_size() && rank_nodes.size() < num_ranks; ++i)
+    if (topology::IsRankNode(topology.nodes(i))) rank_nodes.push_back(i);
+  if (num_ranks == 0 || rank_nodes.size() < num_ranks)
+    return Status::BadInput(fmt::format(
+        "topology {}: {} {}, placement needs {}", topology.name(), rank_nodes.size(),
+        topology::RankNoun(topology::RankKind(topology), true), num_ranks));
   std::vector<uint32_t> all(num_ranks);
   std::iota(all.begin(), all.end(), 0);
-  return Build(LevelComponents(topology, gpus), all, kNumLevels - 1);
+  return Build(LevelComponents(topology, rank_nodes), all, kNumLevels - 1);
 }
 
 std::vector<uint32_t> HostOfRank(const proto::Topology* topology, uint32_t num_ranks) {
@@ -174,7 +179,7 @@ std::vector<uint32_t> HostOfRank(const proto::Topology* topology, uint32_t num_r
   std::map<uint32_t, uint32_t> dense;
   uint32_t r = 0;
   for (const proto::Node& node : topology->nodes())
-    if (node.kind() == proto::GPU && r < num_ranks)
+    if (topology::IsRankNode(node) && r < num_ranks)
       out[r++] = dense.emplace(node.host(), static_cast<uint32_t>(dense.size())).first->second;
   return out;
 }

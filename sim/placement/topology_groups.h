@@ -6,13 +6,14 @@
 // hosts.
 //
 // Derivation from the topology graph (sim/proto/topology.proto), for rank r
-// = the r-th GPU node:
+// = the r-th rank node (GPU or PROCESS; topology.h):
 //   nvlink        GPUs joined by an NVLINK link, directly or through an
 //                 NVSWITCH node
 //   pcie-switch   the GPU's nearest PCIE_SWITCH over PCIE links
 //   root-complex  its nearest ROOT_COMPLEX over PCIE links (through switches)
 //   socket        its nearest CPU over PCIE / MEMORY links (through switches
-//                 and root complexes; CPU interconnect links are not crossed)
+//                 and root complexes; CPU interconnect links are not crossed):
+//                 for a PROCESS, the CPU its MEMORY link joins
 //   host          Node.host
 // Level L groups ranks related at L or any closer level (so groups nest).
 // A group's children are its groups at the closest level that splits it;
@@ -37,11 +38,11 @@ struct RankGroup {
   std::vector<RankGroup> children;  // empty for a single rank; ordered by first rank
 };
 
-// The groups of the first `num_ranks` GPUs of `topology`. Fewer GPUs than
-// num_ranks is bad input naming the topology.
+// The groups of the first `num_ranks` ranks of `topology`. Fewer rank nodes
+// than num_ranks is bad input naming the topology.
 Result<RankGroup> RankHierarchy(const proto::Topology& topology, uint32_t num_ranks);
 
-// The host (machine) of each of the first `num_ranks` GPUs, numbered densely
+// The host (machine) of each of the first `num_ranks` ranks, numbered densely
 // in order of first appearance; all 0 without a topology.
 std::vector<uint32_t> HostOfRank(const proto::Topology* topology, uint32_t num_ranks);
 

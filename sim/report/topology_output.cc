@@ -21,7 +21,10 @@ void WriteTopologyDevices(std::ostream& out, const std::string& path,
                           const proto::Topology& topo) {
   out << fmt::format("# epsim {} topo show {}\n", kEpsimVersion, path);
   out << fmt::format("# topology {}: {}\n", topo.name(), topo.description());
-  out << fmt::format("# gpu {}: {:g} TFLOP/s peak, {:g} GB/s memory\n", topo.gpu().name(),
+  const bool processes = topology::RankKind(topo) == proto::PROCESS;
+  const char* rank_label = processes ? "process" : "gpu";
+  out << fmt::format("# {} {}{}: {:g} TFLOP/s peak, {:g} GB/s memory\n", rank_label,
+                     topo.gpu().name(), processes ? " (one core)" : "",
                      topo.gpu().peak_flops() / 1e12, topo.gpu().mem_bw_gb_per_s());
   std::map<int, int> counts;  // by NodeKind, in enum order
   for (const proto::Node& node : topo.nodes()) ++counts[node.kind()];
@@ -29,23 +32,23 @@ void WriteTopologyDevices(std::ostream& out, const std::string& path,
   for (const auto& [kind, count] : counts)
     out << fmt::format(" {} {}", count, NodeKindName(static_cast<proto::NodeKind>(kind)));
   out << fmt::format(", {} links\n", topo.links_size());
-  out << fmt::format("{:>5}  {:<16} {:>4}\n", "rank", "gpu", "host");
+  out << fmt::format("{:>5}  {:<16} {:>4}\n", "rank", rank_label, "host");
   int rank = 0;
   for (const proto::Node& node : topo.nodes()) {
-    if (node.kind() == proto::GPU)
+    if (topology::IsRankNode(node))
       out << fmt::format("{:>5}  {:<16} {:>4}\n", rank++, node.name(), node.host());
   }
 }
 
 void WriteTopologyPath(std::ostream& out, const proto::Topology& topo,
                        const topology::TransportTable& table, int from, int to) {
-  const std::vector<std::string> gpus = topology::GpuNames(topo);
+  const std::vector<std::string> ranks = topology::RankNames(topo);
   const topology::PairRoute& pair = table.Pair(from, to);
-  out << fmt::format("path {} -> {}: {} ({}), {} hops\n", gpus[from], gpus[to],
+  out << fmt::format("path {} -> {}: {} ({}), {} hops\n", ranks[from], ranks[to],
                      topology::TransportName(pair.transport), pair.why, pair.hops.size());
   out << fmt::format("{:>4}  {:<20} {:<16} {:<30} {:>10} {:>11}\n", "hop", "link", "kind",
                      "from -> to", "bw(GB/s)", "latency(us)");
-  std::string at = gpus[from];
+  std::string at = ranks[from];
   for (size_t i = 0; i < pair.hops.size(); ++i) {
     const topology::Hop& hop = pair.hops[i];
     if (hop.link < 0) {
@@ -77,20 +80,23 @@ void WriteTopologyPath(std::ostream& out, const proto::Topology& topo,
 
 void WriteNcclModel(std::ostream& out, const topology::TransportTable& table) {
   const proto::NcclModel& nccl = table.nccl();
-  out << fmt::format("nccl: p2p {} ({} P2P, {} SHM, {} NET ordered GPU pairs), {} peers in flight "
-                     "per GPU{}, host memory {:g} GB/s unless a CPU node says\n",
+  const char* rank = topology::RankNoun(table.rank_kind());
+  out << fmt::format("nccl: p2p {} ({} P2P, {} SHM, {} NET ordered {} pairs), {} peers in flight "
+                     "per {}{}, host memory {:g} GB/s unless a CPU node says\n",
                      topology::P2pPolicyName(table.policy()), table.Count(topology::Transport::kP2p),
                      table.Count(topology::Transport::kShm), table.Count(topology::Transport::kNet),
-                     nccl.max_peers_in_flight(), nccl.max_peers_in_flight() == 0 ? " (unlimited)" : "",
+                     rank, nccl.max_peers_in_flight(), rank,
+                     nccl.max_peers_in_flight() == 0 ? " (unlimited)" : "",
                      nccl.host_memory_gb_per_s());
-  out << fmt::format("{:>10} {:>12} {:>10} {:>11} {:>25}\n", "protocol", "max_bytes", "base(us)",
-                     "efficiency", "extra nvlink/pcie/net(us)");
+  out << fmt::format("{:>10} {:>12} {:>10} {:>11} {:>32}\n", "protocol", "max_bytes", "base(us)",
+                     "efficiency", "extra nvlink/pcie/net/memory(us)");
   for (const proto::NcclProtocol& p : nccl.protocols()) {
-    out << fmt::format("{:>10} {:>12} {:>10g} {:>11g} {:>25}\n", p.name(),
+    out << fmt::format("{:>10} {:>12} {:>10g} {:>11g} {:>32}\n", p.name(),
                        p.max_bytes() == 0 ? std::string("any") : std::to_string(p.max_bytes()),
                        p.base_latency_us(), p.payload_efficiency(),
-                       fmt::format("{:g}/{:g}/{:g}", p.extra_hop_nvlink_us(), p.extra_hop_pcie_us(),
-                                   p.extra_hop_network_us()));
+                       fmt::format("{:g}/{:g}/{:g}/{:g}", p.extra_hop_nvlink_us(),
+                                   p.extra_hop_pcie_us(), p.extra_hop_network_us(),
+                                   p.extra_hop_memory_us()));
   }
 }
 
@@ -101,8 +107,9 @@ void WriteTopologyCheck(std::ostream& out, const std::string& path,
     out << fmt::format("{}: {}: {}: {}\n", path, severity, f.where, f.message);
   }
   if (!summary.ok()) return;
-  out << fmt::format("{}: ok: {} GPUs, {} links, all pairs reachable, {}\n", path,
-                     summary.num_gpus, summary.num_links,
+  out << fmt::format("{}: ok: {} {}, {} links, all pairs reachable, {}\n", path,
+                     summary.num_ranks, topology::RankNoun(summary.rank_kind, true),
+                     summary.num_links,
                      summary.asymmetric_pairs == 0
                          ? std::string("routes symmetric")
                          : fmt::format("{} pairs with asymmetric routes",

@@ -13,7 +13,9 @@
 
 namespace epsim::report {
 
-// A `#` header, the device counts by kind, and the GPUs (rank, name, host).
+// A `#` header (with the ranks' compute spec), the device counts by kind,
+// and the ranks (rank, name, host), labelled GPUs or processes as the
+// topology's rank nodes are.
 void WriteTopologyDevices(std::ostream& out, const std::string& path,
                           const proto::Topology& topo);
 
@@ -25,10 +27,10 @@ void WriteTopologyPath(std::ostream& out, const proto::Topology& topo,
                        const topology::TransportTable& table, int from, int to);
 
 // The NCCL model in force (file values and defaults): P2P policy, peers in
-// flight, host memory, protocols; and how many GPU pairs use each transport.
+// flight, host memory, protocols; and how many rank pairs use each transport.
 void WriteNcclModel(std::ostream& out, const topology::TransportTable& table);
 
-// "PATH: ok: N GPUs, M links, ..." or one line per finding,
+// "PATH: ok: N GPUs (or processes), M links, ..." or one line per finding,
 // "PATH: error|warning: WHERE: MESSAGE".
 void WriteTopologyCheck(std::ostream& out, const std::string& path,
                         const topology::CheckSummary& summary);

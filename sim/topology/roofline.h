@@ -1,4 +1,5 @@
-// Roofline time of one GPU kernel (no SimGrid here).
+// Roofline time of one kernel on a rank (no SimGrid here): a GPU's, or for a
+// PROCESS rank one CPU core's figures (topology.proto: GpuSpec).
 //
 // A kernel is bound either by arithmetic or by device-memory traffic; the
 // achieved fraction of each datasheet peak is a parameter of the GpuSpec,

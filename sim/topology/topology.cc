@@ -16,6 +16,8 @@ namespace {
 
 using NodeIndex = std::unordered_map<std::string, int>;
 
+std::string KindName(proto::NodeKind kind) { return proto::NodeKind_Name(kind); }
+
 Status CheckGpuSpec(const proto::GpuSpec& gpu) {
   if (!(gpu.peak_flops() > 0))
     return Status::BadInput(fmt::format("gpu.peak_flops {} must be > 0", gpu.peak_flops()));
@@ -97,14 +99,55 @@ std::vector<bool> Reachable(const proto::Topology& topo, const NodeIndex& nodes,
   return seen;
 }
 
-Status CheckGpusConnected(const proto::Topology& topo, const NodeIndex& nodes) {
-  std::vector<std::string> gpus = GpuNames(topo);
-  if (gpus.empty()) return Status::BadInput("no GPU node");
-  std::vector<bool> seen = Reachable(topo, nodes, nodes.at(gpus[0]));
-  for (const std::string& gpu : gpus) {
-    if (!seen[nodes.at(gpu)])
+// Rank nodes of one kind: the first node of another kind than rank 0's.
+Status CheckOneRankKind(const proto::Topology& topo) {
+  const proto::Node* first = nullptr;
+  for (const proto::Node& node : topo.nodes()) {
+    if (!IsRankNode(node)) continue;
+    if (first == nullptr) first = &node;
+    if (node.kind() != first->kind())
+      return Status::BadInput(fmt::format(
+          "node '{}' is a {} rank but rank 0 '{}' is a {}: ranks must all be of one kind",
+          node.name(), KindName(node.kind()), first->name(), KindName(first->kind())));
+  }
+  if (first == nullptr) return Status::BadInput("no rank node (GPU or PROCESS)");
+  return Status::Ok();
+}
+
+// A process is a leaf joined to a CPU socket of its host by a MEMORY link.
+Status CheckProcessLinks(const proto::Topology& topo, const NodeIndex& nodes) {
+  std::vector<std::vector<const proto::Link*>> links_of(topo.nodes_size());
+  for (const proto::Link& link : topo.links()) {
+    links_of[nodes.at(link.a())].push_back(&link);
+    links_of[nodes.at(link.b())].push_back(&link);
+  }
+  for (int i = 0; i < topo.nodes_size(); ++i) {
+    const proto::Node& node = topo.nodes(i);
+    if (node.kind() != proto::PROCESS) continue;
+    const std::string want = "a PROCESS node needs exactly one link, a MEMORY link to a CPU "
+                             "node of its host";
+    if (links_of[i].size() != 1)
       return Status::BadInput(
-          fmt::format("GPU '{}' is not connected to GPU '{}'", gpu, gpus[0]));
+          fmt::format("node '{}': {} links; {}", node.name(), links_of[i].size(), want));
+    const proto::Link& link = *links_of[i][0];
+    const proto::Node& other = topo.nodes(nodes.at(link.a() == node.name() ? link.b() : link.a()));
+    if (link.kind() != proto::MEMORY || other.kind() != proto::CPU || other.host() != node.host())
+      return Status::BadInput(fmt::format("node '{}': link '{}' is {} to {} '{}' of host {}; {}",
+                                          node.name(), link.name(),
+                                          proto::LinkKind_Name(link.kind()), KindName(other.kind()),
+                                          other.name(), other.host(), want));
+  }
+  return Status::Ok();
+}
+
+Status CheckRanksConnected(const proto::Topology& topo, const NodeIndex& nodes) {
+  const std::vector<std::string> ranks = RankNames(topo);
+  const char* noun = RankNoun(RankKind(topo));
+  std::vector<bool> seen = Reachable(topo, nodes, nodes.at(ranks[0]));
+  for (const std::string& rank : ranks) {
+    if (!seen[nodes.at(rank)])
+      return Status::BadInput(
+          fmt::format("{} '{}' is not connected to {} '{}'", noun, rank, noun, ranks[0]));
   }
   return Status::Ok();
 }
@@ -117,7 +160,9 @@ Status ValidateTopology(const proto::Topology& topo) {
     auto nodes = IndexNodes(topo);
     if (!nodes.ok()) return nodes.status().WithContext(topo.name());
     st = CheckLinks(topo, *nodes);
-    if (st.ok()) st = CheckGpusConnected(topo, *nodes);
+    if (st.ok()) st = CheckOneRankKind(topo);
+    if (st.ok()) st = CheckProcessLinks(topo, *nodes);
+    if (st.ok()) st = CheckRanksConnected(topo, *nodes);
     if (st.ok()) st = ValidateNccl(topo);
   }
   return topo.name().empty() ? st : st.WithContext("topology " + topo.name());
@@ -130,12 +175,28 @@ Result<proto::Topology> LoadTopology(const std::string& path) {
   return topo;
 }
 
-std::vector<std::string> GpuNames(const proto::Topology& topo) {
+bool IsRankNode(const proto::Node& node) {
+  return node.kind() == proto::GPU || node.kind() == proto::PROCESS;
+}
+
+std::vector<std::string> RankNames(const proto::Topology& topo) {
   std::vector<std::string> names;
   for (const proto::Node& node : topo.nodes()) {
-    if (node.kind() == proto::GPU) names.push_back(node.name());
+    if (IsRankNode(node)) names.push_back(node.name());
   }
   return names;
+}
+
+proto::NodeKind RankKind(const proto::Topology& topo) {
+  for (const proto::Node& node : topo.nodes()) {
+    if (IsRankNode(node)) return node.kind();
+  }
+  return proto::GPU;
+}
+
+const char* RankNoun(proto::NodeKind kind, bool plural) {
+  if (kind == proto::PROCESS) return plural ? "processes" : "process";
+  return plural ? "GPUs" : "GPU";
 }
 
 }  // namespace epsim::topology

@@ -66,22 +66,24 @@ std::string LinkNames(const std::vector<const proto::Link*>& path) {
   return names;
 }
 
-// Route findings between every ordered GPU pair.
+// Route findings between every ordered rank pair.
 void CheckRoutes(const proto::Topology& topo, CheckSummary* summary) {
   const RouteTable table(topo);
-  std::vector<int> gpus;
-  for (const std::string& name : GpuNames(topo)) gpus.push_back(table.NodeIndex(name));
+  const char* noun = RankNoun(summary->rank_kind);
+  std::vector<int> ranks;
+  for (const std::string& name : RankNames(topo)) ranks.push_back(table.NodeIndex(name));
   std::string first_asymmetric;
-  for (size_t i = 0; i < gpus.size(); ++i) {
-    for (size_t j = i + 1; j < gpus.size(); ++j) {
-      const std::string& a = topo.nodes(gpus[i]).name();
-      const std::string& b = topo.nodes(gpus[j]).name();
-      if (!table.Reachable(gpus[i], gpus[j]) || !table.Reachable(gpus[j], gpus[i])) {
-        summary->findings.push_back(
-            Error(fmt::format("GPUs '{}', '{}'", a, b), "no route between them"));
+  for (size_t i = 0; i < ranks.size(); ++i) {
+    for (size_t j = i + 1; j < ranks.size(); ++j) {
+      const std::string& a = topo.nodes(ranks[i]).name();
+      const std::string& b = topo.nodes(ranks[j]).name();
+      if (!table.Reachable(ranks[i], ranks[j]) || !table.Reachable(ranks[j], ranks[i])) {
+        summary->findings.push_back(Error(
+            fmt::format("{} '{}', '{}'", RankNoun(summary->rank_kind, true), a, b),
+            "no route between them"));
         continue;
       }
-      auto ab = table.Route(gpus[i], gpus[j]), ba = table.Route(gpus[j], gpus[i]);
+      auto ab = table.Route(ranks[i], ranks[j]), ba = table.Route(ranks[j], ranks[i]);
       if (IsReverse(ab, ba)) continue;
       if (++summary->asymmetric_pairs == 1)
         first_asymmetric = fmt::format("first: {} -> {} via {}; back via {}", a, b,
@@ -90,8 +92,8 @@ void CheckRoutes(const proto::Topology& topo, CheckSummary* summary) {
   }
   if (summary->asymmetric_pairs > 0)
     summary->findings.push_back(Warning(
-        "routes", fmt::format("{} GPU pairs route over other links back than forth ({})",
-                              summary->asymmetric_pairs, first_asymmetric)));
+        "routes", fmt::format("{} {} pairs route over other links back than forth ({})",
+                              summary->asymmetric_pairs, noun, first_asymmetric)));
 }
 
 }  // namespace
@@ -147,25 +149,26 @@ int RouteTable::NodeIndex(const std::string& name) const {
   return it == index_.end() ? -1 : it->second;
 }
 
-Result<std::vector<const proto::Link*>> GpuPath(const proto::Topology& topo,
-                                                const std::string& from_gpu,
-                                                const std::string& to_gpu) {
+Result<std::vector<const proto::Link*>> RankPath(const proto::Topology& topo,
+                                                 const std::string& from_rank,
+                                                 const std::string& to_rank) {
   EPSIM_RETURN_IF_ERROR(ValidateTopology(topo));
-  const std::vector<std::string> gpus = GpuNames(topo);
-  for (const std::string* gpu : {&from_gpu, &to_gpu}) {
-    if (std::find(gpus.begin(), gpus.end(), *gpu) == gpus.end())
-      return Status::BadInput(fmt::format("no GPU named '{}'", *gpu));
+  const std::vector<std::string> ranks = RankNames(topo);
+  for (const std::string* rank : {&from_rank, &to_rank}) {
+    if (std::find(ranks.begin(), ranks.end(), *rank) == ranks.end())
+      return Status::BadInput(fmt::format("no {} named '{}'", RankNoun(RankKind(topo)), *rank));
   }
   const RouteTable table(topo);
-  const int from = table.NodeIndex(from_gpu), to = table.NodeIndex(to_gpu);
+  const int from = table.NodeIndex(from_rank), to = table.NodeIndex(to_rank);
   if (!table.Reachable(from, to))
-    return Status::BadInput(fmt::format("no route from '{}' to '{}'", from_gpu, to_gpu));
+    return Status::BadInput(fmt::format("no route from '{}' to '{}'", from_rank, to_rank));
   return table.Route(from, to);
 }
 
 CheckSummary CheckTopology(const proto::Topology& topo) {
   CheckSummary summary;
-  summary.num_gpus = static_cast<int>(GpuNames(topo).size());
+  summary.num_ranks = static_cast<int>(RankNames(topo).size());
+  summary.rank_kind = RankKind(topo);
   summary.num_links = topo.links_size();
   CheckGpuFigures(topo.gpu(), &summary.findings);
   for (const proto::Link& link : topo.links()) CheckLinkFigures(link, &summary.findings);

@@ -1,4 +1,4 @@
-// Routes between GPUs of a hardware topology, and the checks behind
+// Routes between ranks of a hardware topology, and the checks behind
 // `epsim topo check`. Pure protobuf: no SimGrid here.
 //
 // Topology routing (the engine's routes are built from it, per transport, in
@@ -49,12 +49,12 @@ class RouteTable {
   std::vector<int> link_between_;  // [a * n_ + b], index into topo.links(), -1
 };
 
-// The route from GPU `from_gpu` to GPU `to_gpu` (node names), as the engine
-// routes it. BadInput when either is not a GPU or `to_gpu` is unreachable.
-// Validates `topo` first.
-Result<std::vector<const proto::Link*>> GpuPath(const proto::Topology& topo,
-                                                const std::string& from_gpu,
-                                                const std::string& to_gpu);
+// The topology route from rank node `from_rank` to rank node `to_rank`
+// (node names). BadInput when either is not a rank node (topology.h:
+// IsRankNode) or `to_rank` is unreachable. Validates `topo` first.
+Result<std::vector<const proto::Link*>> RankPath(const proto::Topology& topo,
+                                                 const std::string& from_rank,
+                                                 const std::string& to_rank);
 
 // One problem `CheckTopology` found. `where` names the link, node or pair.
 struct Finding {
@@ -65,9 +65,10 @@ struct Finding {
 };
 
 struct CheckSummary {
-  int num_gpus = 0;
+  int num_ranks = 0;
+  proto::NodeKind rank_kind = proto::GPU;  // GPU or PROCESS (topology.h: RankKind)
   int num_links = 0;
-  int asymmetric_pairs = 0;  // unordered GPU pairs routed over other links back
+  int asymmetric_pairs = 0;  // unordered rank pairs routed over other links back
   std::vector<Finding> findings;  // errors and warnings, in the order found
   bool ok() const {               // no error (warnings allowed)
     for (const Finding& f : findings)
@@ -80,10 +81,10 @@ struct CheckSummary {
 //  errors: what ValidateTopology rejects; a link with bandwidth <= 0 or above
 //    2000 GB/s, latency < 0 or above 1e5 us; GPU peak_flops <= 0 or above
 //    1e16 FLOP/s, mem_bw_gb_per_s <= 0, efficiencies outside (0, 1];
-//    a GPU pair with no route; a pair with no transport under the file's
+//    a rank pair with no route; a pair with no transport under the file's
 //    nccl.p2p (SHM on a host without a CPU node);
 //  warnings: a PCIe link above PCIe Gen5 x16 (64 GB/s); an NVLink above
-//    900 GB/s; GPU pairs whose route b -> a is not the reverse of a -> b
+//    900 GB/s; rank pairs whose route b -> a is not the reverse of a -> b
 //    (one finding counting them, naming the first).
 CheckSummary CheckTopology(const proto::Topology& topo);
 

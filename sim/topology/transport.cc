@@ -24,10 +24,13 @@ constexpr uint32_t kDefaultPeersInFlight = 8;
 // Assumption: a Skylake-class socket (the CPU interconnect figure the A6000
 // files use), 6 channels of DDR4-2666: 128 GB/s datasheet.
 constexpr double kDefaultHostMemoryGbPerS = 128;
+// No figure yet for MPI between processes of a host (epsim-hw's host backend
+// will measure it): the per-message cost is the protocol's base latency.
+constexpr double kMemoryHopUs = 0;
 
 proto::NcclProtocol Protocol(const char* name, uint64_t max_bytes, double base_us,
                              double efficiency, double nvlink_us, double pcie_us,
-                             double network_us) {
+                             double network_us, double memory_us) {
   proto::NcclProtocol p;
   p.set_name(name);
   p.set_max_bytes(max_bytes);
@@ -36,6 +39,7 @@ proto::NcclProtocol Protocol(const char* name, uint64_t max_bytes, double base_u
   p.set_extra_hop_nvlink_us(nvlink_us);
   p.set_extra_hop_pcie_us(pcie_us);
   p.set_extra_hop_network_us(network_us);
+  p.set_extra_hop_memory_us(memory_us);
   return p;
 }
 
@@ -46,23 +50,23 @@ class Graph {
  public:
   explicit Graph(const proto::Topology& topo) : topo_(topo), routes_(topo) {
     for (int l = 0; l < topo.links_size(); ++l) link_index_.emplace(&topo.links(l), l);
-    for (const std::string& name : GpuNames(topo)) gpus_.push_back(routes_.NodeIndex(name));
+    for (const std::string& name : RankNames(topo)) ranks_.push_back(routes_.NodeIndex(name));
     std::unordered_map<uint32_t, std::vector<int>> cpus, nics;  // by host
     for (int c = 0; c < topo.nodes_size(); ++c) {
       if (topo.nodes(c).kind() == proto::CPU) cpus[topo.nodes(c).host()].push_back(c);
       if (topo.nodes(c).kind() == proto::NIC) host_nics_[topo.nodes(c).host()].push_back(c);
     }
-    for (int gpu : gpus_) {
-      const uint32_t host = topo.nodes(gpu).host();
-      home_cpu_.push_back(Nearest(gpu, cpus[host]));
-      nearest_nic_.push_back(Nearest(gpu, host_nics_[host]));
+    for (int node : ranks_) {
+      const uint32_t host = topo.nodes(node).host();
+      home_cpu_.push_back(Nearest(node, cpus[host]));
+      nearest_nic_.push_back(Nearest(node, host_nics_[host]));
     }
   }
 
   const proto::Topology& topo() const { return topo_; }
-  int num_gpus() const { return static_cast<int>(gpus_.size()); }
-  const proto::Node& gpu(int rank) const { return topo_.nodes(gpus_[rank]); }
-  int gpu_node(int rank) const { return gpus_[rank]; }
+  int num_ranks() const { return static_cast<int>(ranks_.size()); }
+  const proto::Node& rank(int r) const { return topo_.nodes(ranks_[r]); }
+  int rank_node(int r) const { return ranks_[r]; }
   // Nearest CPU / NIC on the rank's host (fewest links, then file order), -1 for none.
   int home_cpu(int rank) const { return home_cpu_[rank]; }
   int nearest_nic(int rank) const { return nearest_nic_[rank]; }
@@ -79,7 +83,7 @@ class Graph {
     }
   }
   void AppendRanks(int src, int dst, std::vector<Hop>* hops) const {
-    Append(gpus_[src], gpus_[dst], hops);
+    Append(ranks_[src], ranks_[dst], hops);
   }
 
   // The node indices a route of links passes between its ends.
@@ -96,12 +100,12 @@ class Graph {
   // then nearest to src, then file order); -1 when either side has none.
   int OutNic(int src, int dst) const {
     const int in = nearest_nic_[dst];
-    auto it = host_nics_.find(gpu(src).host());
+    auto it = host_nics_.find(rank(src).host());
     if (in < 0 || it == host_nics_.end()) return -1;
     int best = -1, best_far = 0, best_near = 0;
     for (int nic : it->second) {
-      if (!routes_.Reachable(nic, in) || !routes_.Reachable(gpus_[src], nic)) continue;
-      const int far = routes_.Hops(nic, in), near = routes_.Hops(gpus_[src], nic);
+      if (!routes_.Reachable(nic, in) || !routes_.Reachable(ranks_[src], nic)) continue;
+      const int far = routes_.Hops(nic, in), near = routes_.Hops(ranks_[src], nic);
       if (best < 0 || far < best_far || (far == best_far && near < best_near)) {
         best = nic;
         best_far = far;
@@ -124,7 +128,7 @@ class Graph {
   const proto::Topology& topo_;
   const RouteTable routes_;
   std::unordered_map<const proto::Link*, int> link_index_;
-  std::vector<int> gpus_;  // node index of each rank
+  std::vector<int> ranks_;  // node index of each rank
   std::vector<int> home_cpu_, nearest_nic_;
   std::unordered_map<uint32_t, std::vector<int>> host_nics_;
 };
@@ -175,32 +179,42 @@ Status RouteThroughHostMemory(const Graph& g, int src, int dst, PairRoute* pair)
   const int cpu = g.home_cpu(src);
   if (cpu < 0)
     return Status::BadInput(fmt::format(
-        "topology {}: GPUs '{}' -> '{}' need host shared memory (SHM, {}) but host {} has no CPU "
-        "node reachable from '{}'", g.topo().name(), g.gpu(src).name(), g.gpu(dst).name(),
-        pair->why, g.gpu(src).host(), g.gpu(src).name()));
+        "topology {}: {} '{}' -> '{}' need host shared memory (SHM, {}) but host {} has no CPU "
+        "node reachable from '{}'", g.topo().name(), RankNoun(g.rank(src).kind(), true),
+        g.rank(src).name(), g.rank(dst).name(),
+        pair->why, g.rank(src).host(), g.rank(src).name()));
   pair->hops.clear();
-  g.Append(g.gpu_node(src), cpu, &pair->hops);
+  g.Append(g.rank_node(src), cpu, &pair->hops);
   Hop memory;
   memory.memory_cpu = cpu;
   pair->hops.push_back(memory);
-  g.Append(cpu, g.gpu_node(dst), &pair->hops);
+  g.Append(cpu, g.rank_node(dst), &pair->hops);
   pair->extra_hops = 2;
   return Status::Ok();
+}
+
+// Processes of one host: MPI copies through host shared memory, whatever
+// the P2P policy; no PCIe on the way, so the protocol charges memory hops.
+Status RouteBetweenProcesses(const Graph& g, int src, int dst, PairRoute* pair) {
+  pair->transport = Transport::kShm;
+  pair->why = "processes of one host: MPI through host shared memory";
+  pair->path_class = PairRoute::PathClass::kMemory;
+  return RouteThroughHostMemory(g, src, dst, pair);
 }
 
 // NET (transport.h): out through the NIC nearest the destination's NIC.
 void RouteBetweenHosts(const Graph& g, int src, int dst, PairRoute* pair) {
   pair->transport = Transport::kNet;
-  pair->why = fmt::format("hosts {} and {}", g.gpu(src).host(), g.gpu(dst).host());
+  pair->why = fmt::format("hosts {} and {}", g.rank(src).host(), g.rank(dst).host());
   const int out = g.OutNic(src, dst);
   if (out < 0) {
     g.AppendRanks(src, dst, &pair->hops);
     return;
   }
   const int in = g.nearest_nic(dst);
-  g.Append(g.gpu_node(src), out, &pair->hops);
+  g.Append(g.rank_node(src), out, &pair->hops);
   g.Append(out, in, &pair->hops);
-  g.Append(in, g.gpu_node(dst), &pair->hops);
+  g.Append(in, g.rank_node(dst), &pair->hops);
   pair->why += fmt::format(", out through '{}', in through '{}'", g.topo().nodes(out).name(),
                            g.topo().nodes(in).name());
 }
@@ -234,8 +248,9 @@ const char* P2pPolicyName(proto::P2pPolicy policy) {
 proto::NcclModel EffectiveNccl(const proto::Topology& topo) {
   proto::NcclModel nccl = topo.nccl();
   if (nccl.protocols().empty()) {
-    *nccl.add_protocols() = Protocol("LL", kLlMaxBytes, 6.6, 0.5, 0, 0, 0);
-    *nccl.add_protocols() = Protocol("Simple", 0, 8.4, 1.0, 3.4 - 0.6, 5.7 - 1.0, 14.0 - 2.7);
+    *nccl.add_protocols() = Protocol("LL", kLlMaxBytes, 6.6, 0.5, 0, 0, 0, 0);
+    *nccl.add_protocols() =
+        Protocol("Simple", 0, 8.4, 1.0, 3.4 - 0.6, 5.7 - 1.0, 14.0 - 2.7, kMemoryHopUs);
   }
   if (!nccl.has_max_peers_in_flight()) nccl.set_max_peers_in_flight(kDefaultPeersInFlight);
   if (nccl.host_memory_gb_per_s() == 0) nccl.set_host_memory_gb_per_s(kDefaultHostMemoryGbPerS);
@@ -254,7 +269,8 @@ Status ValidateNccl(const proto::Topology& topo) {
     for (auto [field, x] : {std::pair{"base_latency_us", p.base_latency_us()},
                             std::pair{"extra_hop_nvlink_us", p.extra_hop_nvlink_us()},
                             std::pair{"extra_hop_pcie_us", p.extra_hop_pcie_us()},
-                            std::pair{"extra_hop_network_us", p.extra_hop_network_us()}}) {
+                            std::pair{"extra_hop_network_us", p.extra_hop_network_us()},
+                            std::pair{"extra_hop_memory_us", p.extra_hop_memory_us()}}) {
       if (!(x >= 0))
         return Status::BadInput(fmt::format("{} ({}): {} {} must be >= 0", where, p.name(),
                                             field, x));
@@ -290,15 +306,18 @@ Result<TransportTable> TransportTable::Build(const proto::Topology& topo,
   table.nccl_ = EffectiveNccl(topo);
   table.policy_ = policy;
   const Graph g(topo);
-  const int n = g.num_gpus();
-  table.num_gpus_ = n;
+  const int n = g.num_ranks();
+  table.num_ranks_ = n;
+  table.rank_kind_ = RankKind(topo);
   table.pairs_.resize(size_t(n) * n);
   for (int s = 0; s < n; ++s) {
     for (int d = 0; d < n; ++d) {
       if (s == d) continue;
       PairRoute& pair = table.pairs_[size_t(s) * n + d];
-      if (g.gpu(s).host() != g.gpu(d).host()) {
+      if (g.rank(s).host() != g.rank(d).host()) {
         RouteBetweenHosts(g, s, d, &pair);
+      } else if (g.rank(s).kind() == proto::PROCESS) {
+        EPSIM_RETURN_IF_ERROR(RouteBetweenProcesses(g, s, d, &pair));
       } else {
         g.AppendRanks(s, d, &pair.hops);
         ChooseIntraHost(g, s, policy, &pair);
@@ -345,6 +364,7 @@ double TransportTable::MessageLatencyUs(int src, int dst, uint64_t bytes) const 
   double extra = p.extra_hop_pcie_us();
   if (pair.path_class == PairRoute::PathClass::kNvlink) extra = p.extra_hop_nvlink_us();
   if (pair.path_class == PairRoute::PathClass::kNetwork) extra = p.extra_hop_network_us();
+  if (pair.path_class == PairRoute::PathClass::kMemory) extra = p.extra_hop_memory_us();
   return p.base_latency_us() + extra * pair.extra_hops + pair.link_latency_us;
 }
 
@@ -359,8 +379,8 @@ double TransportTable::LoneMessageUs(int src, int dst, uint64_t bytes) const {
 
 int TransportTable::Count(Transport t) const {
   int count = 0;
-  for (int s = 0; s < num_gpus_; ++s) {
-    for (int d = 0; d < num_gpus_; ++d) count += s != d && Pair(s, d).transport == t;
+  for (int s = 0; s < num_ranks_; ++s) {
+    for (int d = 0; d < num_ranks_; ++d) count += s != d && Pair(s, d).transport == t;
   }
   return count;
 }

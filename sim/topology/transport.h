@@ -1,28 +1,36 @@
-// How NCCL moves bytes between two GPUs of a topology, as the engine models
-// it. Pure protobuf: no SimGrid here (the engine, `epsim topo show` and the
-// tests share it).
+// How bytes move between two ranks of a topology, as the engine models it:
+// NCCL between GPUs, MPI through shared memory between CPU processes of one
+// host (epsim-hw's host backend). Pure protobuf: no SimGrid here (the
+// engine, `epsim topo show` and the tests share it).
 //
-// Per ordered GPU pair the model picks a transport:
-//  - NET: the GPUs are on different hosts (Node.host). The route leaves the
-//    source host through its NIC nearest to the destination GPU's nearest
+// Per ordered rank pair the model picks a transport:
+//  - NET: the ranks are on different hosts (Node.host). The route leaves the
+//    source host through its NIC nearest to the destination rank's nearest
 //    NIC (fewest links; ties to the NIC nearest the source, then file order)
 //    and enters through that destination NIC: on a rail-optimised fabric the
 //    destination's rail, reached over NVLink through the source node's GPU
 //    on that rail, as NCCL's PXN does. GPUDirect RDMA is assumed (no staging
-//    in host memory). Hosts without NICs use the plain topology route.
+//    in host memory). Hosts without NICs use the plain topology route. A
+//    process's nearest NIC is its CPU's (a process hangs off its CPU only).
 //  - P2P: peer-to-peer over the topology route. Under P2P_AUTO (NCCL's
 //    rule, ../shared/reference/hardware.md): always over an all-NVLink
 //    route; over PCIe only where NCCL allows it, i.e. on Intel hosts only if
 //    the route passes no root complex and no CPU (PCIe switches only, NCCL
 //    path type PXB or better), on AMD hosts on any PCIe route.
-//  - SHM: through host memory, NCCL's fallback. The route goes from the
-//    source GPU up to its home CPU (the nearest CPU node on its host), through
-//    that socket's memory, and from there to the destination GPU: each byte
-//    crosses PCIe twice and is written to and read from host memory (a
+//  - SHM between GPUs: through host memory, NCCL's fallback. The route goes
+//    from the source GPU up to its home CPU (the nearest CPU node on its
+//    host), through that socket's memory, and from there to the destination
+//    GPU: each byte crosses PCIe twice and is written to and read from host memory (a
 //    SHARED host-memory resource of the socket's memory_gb_per_s, which
 //    each SHM byte loads twice).
-// P2P_ON makes every intra-host pair P2P, P2P_OFF every intra-host pair
-// SHM (as NCCL_P2P_DISABLE=1 does, NVLink pairs included).
+//  - SHM between PROCESS ranks of one host, whatever the P2P policy (MPI
+//    between processes of a host moves bytes through host memory): process
+//    -> its home CPU over its MEMORY link -> that socket's host memory ->
+//    CPU (over the socket interconnect when the destination's home CPU is
+//    another socket) -> destination process. No PCIe: path class kMemory,
+//    charged extra_hop_memory_us twice (a write and a read).
+// For GPU pairs, P2P_ON makes every intra-host pair P2P, P2P_OFF every
+// intra-host pair SHM (as NCCL_P2P_DISABLE=1 does, NVLink pairs included).
 //
 // Per message, the protocol is the first of NcclModel.protocols whose
 // max_bytes holds the message (topology.proto gives the time formula).
@@ -67,23 +75,25 @@ struct PairRoute {
   std::vector<Hop> hops;
   double link_latency_us = 0;  // sum of the route's link latencies
   // Which extra_hop_* the protocol adds, and how many times.
-  enum class PathClass { kNvlink, kPcie, kNetwork } path_class = PathClass::kPcie;
-  int extra_hops = 1;          // 2 for SHM
+  // kMemory: between processes of one host, through host memory only.
+  enum class PathClass { kNvlink, kPcie, kNetwork, kMemory } path_class = PathClass::kPcie;
+  int extra_hops = 1;          // 2 for SHM (GPU or process pairs)
   double bottleneck_gb_per_s = 0;  // smallest bandwidth on the route (memory: its half)
 };
 
-// Routes and transports of every ordered GPU pair, built once per run.
+// Routes and transports of every ordered rank pair, built once per run.
 class TransportTable {
  public:
   // `topo` must pass ValidateTopology; ValidateNccl is checked here.
-  // BadInput when a pair needs SHM and a GPU has no CPU node on its host.
+  // BadInput when a pair needs SHM and a rank has no CPU node on its host.
   static Result<TransportTable> Build(const proto::Topology& topo, proto::P2pPolicy policy);
 
-  int num_gpus() const { return num_gpus_; }
+  int num_ranks() const { return num_ranks_; }
+  proto::NodeKind rank_kind() const { return rank_kind_; }  // GPU or PROCESS
   proto::P2pPolicy policy() const { return policy_; }
   const proto::NcclModel& nccl() const { return nccl_; }
   // Ranks, not node indices. Undefined for src == dst.
-  const PairRoute& Pair(int src, int dst) const { return pairs_[size_t(src) * num_gpus_ + dst]; }
+  const PairRoute& Pair(int src, int dst) const { return pairs_[size_t(src) * num_ranks_ + dst]; }
   // Host-memory bandwidth (GB/s, reads plus writes) of CPU node `cpu`.
   double MemoryGbPerS(int cpu) const;
 
@@ -105,7 +115,8 @@ class TransportTable {
   const proto::Topology* topo_ = nullptr;
   proto::NcclModel nccl_;
   proto::P2pPolicy policy_ = proto::P2P_AUTO;
-  int num_gpus_ = 0;
+  int num_ranks_ = 0;
+  proto::NodeKind rank_kind_ = proto::GPU;
   std::vector<PairRoute> pairs_;
 };
 

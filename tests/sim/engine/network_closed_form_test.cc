@@ -38,7 +38,7 @@ struct Cell {
 };
 proto::Report RunCells(const proto::Topology& topo, const std::vector<Cell>& cells,
                        SimOptions opts = {}) {
-  const auto n = static_cast<uint32_t>(topology::GpuNames(topo).size());
+  const auto n = static_cast<uint32_t>(topology::RankNames(topo).size());
   std::vector<uint64_t> send(size_t(n) * n, 0);
   for (const Cell& c : cells) send[c.src * n + c.dst] = c.bytes;
   proto::Schedule schedule = EmptySchedule(n);

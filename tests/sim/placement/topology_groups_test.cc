@@ -74,6 +74,45 @@ TEST(RankHierarchyTest, HostsSocketsAndSwitchesNest) {
             "host{pcie-switch{4,5},pcie-switch{6,7}}}");
 }
 
+// The host backend: 2 hosts x 2 sockets x 2 CPU processes, each process on
+// a MEMORY link to its socket; sockets joined by their interconnect, hosts
+// by NICs on socket 0.
+proto::Topology TwoHostsOfProcesses() {
+  std::string text = R"(name: "procs" nodes { name: "net" kind: NETWORK_SWITCH })";
+  int rank = 0;
+  for (int h = 0; h < 2; ++h) {
+    const std::string H = std::to_string(h);
+    text += "nodes { name: \"nic" + H + "\" kind: NIC host: " + H + " }";
+    text += "links { name: \"n" + H + "\" a: \"nic" + H + "\" b: \"net\" kind: NETWORK }";
+    text += "links { name: \"nicl" + H + "\" a: \"nic" + H + "\" b: \"cpu" + H +
+            "0\" kind: PCIE }";
+    text += "links { name: \"x" + H + "\" a: \"cpu" + H + "0\" b: \"cpu" + H +
+            "1\" kind: CPU_INTERCONNECT }";
+    for (int s = 0; s < 2; ++s) {
+      const std::string S = H + std::to_string(s);
+      text += "nodes { name: \"cpu" + S + "\" kind: CPU host: " + H + " }";
+      for (int p = 0; p < 2; ++p, ++rank) {
+        const std::string R = std::to_string(rank);
+        text += "nodes { name: \"proc" + R + "\" kind: PROCESS host: " + H + " }";
+        text += "links { name: \"m" + R + "\" a: \"proc" + R + "\" b: \"cpu" + S +
+                "\" kind: MEMORY }";
+      }
+    }
+  }
+  return Parse(text);
+}
+
+TEST(RankHierarchyTest, ProcessesGroupBySocketAndHost) {
+  const proto::Topology topo = TwoHostsOfProcesses();
+  auto g = RankHierarchy(topo, 8);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Describe(*g), "cluster{host{socket{0,1},socket{2,3}},host{socket{4,5},socket{6,7}}}");
+  EXPECT_EQ(HostOfRank(&topo, 8), (std::vector<uint32_t>{0, 0, 0, 0, 1, 1, 1, 1}));
+  const Status too_many = RankHierarchy(topo, 9).status();
+  EXPECT_NE(too_many.message().find("8 processes, placement needs 9"), std::string::npos)
+      << too_many.message();
+}
+
 TEST(RankHierarchyTest, FlatWithoutSwitchesOrBridges) {
   proto::Topology flat = Parse(R"(name: "flat"
     nodes { name: "rc0" kind: ROOT_COMPLEX }

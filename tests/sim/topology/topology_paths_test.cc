@@ -26,7 +26,7 @@ std::vector<std::string> LinkNames(const std::vector<const proto::Link*>& path) 
 
 std::vector<std::string> PathNames(const proto::Topology& topo, const std::string& from,
                                    const std::string& to) {
-  auto path = GpuPath(topo, from, to);
+  auto path = RankPath(topo, from, to);
   EXPECT_TRUE(path.ok()) << path.status().ToString();
   return path.ok() ? LinkNames(*path) : std::vector<std::string>{};
 }
@@ -66,7 +66,7 @@ PairRoute P2pRoute(const proto::Topology& topo, int src, int dst) {
   return table.ok() ? table->Pair(src, dst) : PairRoute();
 }
 
-TEST(GpuPathTest, SwitchRouteIsTwoLinksThroughTheSwitch) {
+TEST(RankPathTest, SwitchRouteIsTwoLinksThroughTheSwitch) {
   proto::Topology topo = Hub(4, proto::PCIE_SWITCH, 24);
   EXPECT_EQ(PathNames(topo, "gpu0", "gpu3"),
             (std::vector<std::string>{"gpu0-switch", "gpu3-switch"}));
@@ -75,12 +75,12 @@ TEST(GpuPathTest, SwitchRouteIsTwoLinksThroughTheSwitch) {
   EXPECT_DOUBLE_EQ(route.bottleneck_gb_per_s, 24);
 }
 
-TEST(GpuPathTest, RootPortRouteStaysOnItsSocket) {
+TEST(RankPathTest, RootPortRouteStaysOnItsSocket) {
   EXPECT_EQ(PathNames(TwoSockets(), "gpu0", "gpu1"),
             (std::vector<std::string>{"gpu0-rc0", "gpu1-rc0"}));
 }
 
-TEST(GpuPathTest, CrossSocketRouteCrossesTheSocketLink) {
+TEST(RankPathTest, CrossSocketRouteCrossesTheSocketLink) {
   proto::Topology topo = TwoSockets();
   EXPECT_EQ(PathNames(topo, "gpu1", "gpu2"),
             (std::vector<std::string>{"gpu1-rc0", "rc0-cpu0", "cpu0-cpu1", "rc1-cpu1",
@@ -90,7 +90,7 @@ TEST(GpuPathTest, CrossSocketRouteCrossesTheSocketLink) {
   EXPECT_DOUBLE_EQ(route.bottleneck_gb_per_s, 10);
 }
 
-TEST(GpuPathTest, NvlinkPairTakesTheBridge) {
+TEST(RankPathTest, NvlinkPairTakesTheBridge) {
   proto::Topology topo = TwoSockets();
   AddLink(&topo, "gpu0", "gpu1", 48, 0.6);
   topo.mutable_links(topo.links_size() - 1)->set_kind(proto::NVLINK);
@@ -100,7 +100,7 @@ TEST(GpuPathTest, NvlinkPairTakesTheBridge) {
   EXPECT_EQ(PathNames(topo, "gpu0", "gpu2").size(), 5u);
 }
 
-TEST(GpuPathTest, NetworkRouteCrossesBothNics) {
+TEST(RankPathTest, NetworkRouteCrossesBothNics) {
   proto::Topology topo;
   topo.set_name("two-nodes");
   *topo.mutable_gpu() = testing::UnitGpu();
@@ -121,7 +121,7 @@ TEST(GpuPathTest, NetworkRouteCrossesBothNics) {
   EXPECT_DOUBLE_EQ(route.bottleneck_gb_per_s, 12.5);
 }
 
-TEST(GpuPathTest, TiesGoToTheNodeListedFirst) {
+TEST(RankPathTest, TiesGoToTheNodeListedFirst) {
   // gpu0 and gpu1 joined through x and through y (two links each): SimGrid's
   // Floyd routing keeps the first intermediate in node order.
   for (bool y_first : {false, true}) {
@@ -142,8 +142,8 @@ TEST(GpuPathTest, TiesGoToTheNodeListedFirst) {
   }
 }
 
-TEST(GpuPathTest, RejectsUnknownGpu) {
-  auto path = GpuPath(Star(2, 450, 1), "gpu0", "switch");
+TEST(RankPathTest, RejectsUnknownGpu) {
+  auto path = RankPath(Star(2, 450, 1), "gpu0", "switch");
   EXPECT_EQ(path.status().code(), Status::Code::kBadInput);
   EXPECT_NE(path.status().message().find("no GPU named 'switch'"), std::string::npos);
 }
@@ -160,7 +160,7 @@ TEST(CheckTopologyTest, StarIsOkAndSymmetric) {
   CheckSummary s = CheckTopology(Star(4, 450, 1));
   EXPECT_TRUE(s.ok());
   EXPECT_TRUE(s.findings.empty());
-  EXPECT_EQ(s.num_gpus, 4);
+  EXPECT_EQ(s.num_ranks, 4);
   EXPECT_EQ(s.num_links, 4);
   EXPECT_EQ(s.asymmetric_pairs, 0);
 }
@@ -237,7 +237,7 @@ TEST(ShippedTopologiesTest, LoadValidateAndPassCheck) {
     CheckSummary s = CheckTopology(*topo);
     for (const Finding& f : s.findings)
       EXPECT_NE(f.severity, Finding::Severity::kError) << f.where << ": " << f.message;
-    found[topo->name()] = s.num_gpus;
+    found[topo->name()] = s.num_ranks;
   }
   for (const auto& [name, gpus] : expected_gpus) EXPECT_EQ(found[name], gpus) << name;
 }

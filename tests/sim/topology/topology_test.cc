@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 #include "tests/sim/topology/topology_test_util.h"
 
@@ -11,6 +12,7 @@ namespace {
 
 using testing::AddLink;
 using testing::AddNode;
+using testing::ProcessHost;
 using testing::Star;
 
 void ExpectBadInput(const proto::Topology& topo, const std::string& words) {
@@ -23,9 +25,66 @@ TEST(TopologyTest, AcceptsStar) {
   EXPECT_TRUE(ValidateTopology(Star(4, 450, 1)).ok());
 }
 
-TEST(TopologyTest, GpuNamesFollowFileOrder) {
+TEST(TopologyTest, RankNamesFollowFileOrder) {
   proto::Topology topo = Star(3, 450, 1);
-  EXPECT_EQ(GpuNames(topo), (std::vector<std::string>{"gpu0", "gpu1", "gpu2"}));
+  EXPECT_EQ(RankNames(topo), (std::vector<std::string>{"gpu0", "gpu1", "gpu2"}));
+  EXPECT_EQ(RankKind(topo), proto::GPU);
+}
+
+// The host backend's box: one socket, four processes on MEMORY links.
+TEST(TopologyTest, AcceptsProcessRanks) {
+  proto::Topology topo = ProcessHost(4, 20, 0.5, 100);
+  // Listed out of name order, so file order is what RankNames must keep.
+  std::swap(*topo.mutable_nodes(1), *topo.mutable_nodes(3));
+  const Status st = ValidateTopology(topo);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(RankNames(topo), (std::vector<std::string>{"proc2", "proc1", "proc0", "proc3"}));
+  EXPECT_EQ(RankKind(topo), proto::PROCESS);
+  EXPECT_TRUE(IsRankNode(topo.nodes(1)));
+  EXPECT_FALSE(IsRankNode(topo.nodes(0)));  // cpu0
+}
+
+TEST(TopologyTest, RejectsGpusMixedWithProcesses) {
+  proto::Topology topo = Star(2, 450, 1);
+  AddNode(&topo, "proc0", proto::PROCESS);
+  ExpectBadInput(topo, "node 'proc0' is a PROCESS rank but rank 0 'gpu0' is a GPU: ranks must "
+                       "all be of one kind");
+}
+
+TEST(TopologyTest, RejectsProcessesMixedWithGpus) {
+  proto::Topology topo = ProcessHost(2, 20, 0.5, 100);
+  AddNode(&topo, "gpu0", proto::GPU);
+  AddLink(&topo, "gpu0", "cpu0", 24, 1);
+  ExpectBadInput(topo, "node 'gpu0' is a GPU rank but rank 0 'proc0' is a PROCESS");
+}
+
+TEST(TopologyTest, RejectsProcessOnAPcieLink) {
+  proto::Topology topo = ProcessHost(2, 20, 0.5, 100);
+  topo.mutable_links(1)->set_kind(proto::PCIE);
+  ExpectBadInput(topo, "node 'proc1': link 'proc1-cpu0' is PCIE to CPU 'cpu0' of host 0; a "
+                       "PROCESS node needs exactly one link, a MEMORY link to a CPU node of its "
+                       "host");
+}
+
+TEST(TopologyTest, RejectsProcessWithTwoLinks) {
+  proto::Topology topo = ProcessHost(2, 20, 0.5, 100);
+  AddLink(&topo, "proc0", "proc1", 20, 0.5);
+  ExpectBadInput(topo, "node 'proc0': 2 links; a PROCESS node needs exactly one link");
+}
+
+TEST(TopologyTest, RejectsProcessOnAnotherHostsCpu) {
+  proto::Topology topo = ProcessHost(2, 20, 0.5, 100);
+  topo.mutable_nodes(2)->set_host(1);
+  ExpectBadInput(topo, "node 'proc1': link 'proc1-cpu0' is MEMORY to CPU 'cpu0' of host 0");
+}
+
+TEST(TopologyTest, RejectsDisconnectedProcess) {
+  proto::Topology topo = ProcessHost(1, 20, 0.5, 100);
+  AddNode(&topo, "cpu1", proto::CPU);
+  AddNode(&topo, "proc1", proto::PROCESS);
+  AddLink(&topo, "proc1", "cpu1", 20, 0.5);
+  topo.mutable_links(1)->set_kind(proto::MEMORY);
+  ExpectBadInput(topo, "process 'proc1' is not connected to process 'proc0'");
 }
 
 TEST(TopologyTest, RejectsLinkToUnknownNode) {
@@ -65,11 +124,11 @@ TEST(TopologyTest, RejectsParallelLinks) {
   ExpectBadInput(topo, "a second link between");
 }
 
-TEST(TopologyTest, RejectsTopologyWithoutGpu) {
+TEST(TopologyTest, RejectsTopologyWithoutRank) {
   proto::Topology topo;
   *topo.mutable_gpu() = testing::UnitGpu();
   AddNode(&topo, "switch", proto::NVSWITCH);
-  ExpectBadInput(topo, "no GPU node");
+  ExpectBadInput(topo, "no rank node (GPU or PROCESS)");
 }
 
 TEST(TopologyTest, RejectsEfficiencyAboveOne) {
@@ -89,7 +148,7 @@ TEST(TopologyTest, LoadsA6000Box) {
   Result<proto::Topology> topo = LoadTopology(path);
   ASSERT_TRUE(topo.ok()) << topo.status().ToString();
   EXPECT_EQ(topo->name(), "a6000-x4-pcie-gen4");
-  EXPECT_EQ(GpuNames(*topo), (std::vector<std::string>{"gpu0", "gpu1", "gpu2", "gpu3"}));
+  EXPECT_EQ(RankNames(*topo), (std::vector<std::string>{"gpu0", "gpu1", "gpu2", "gpu3"}));
   EXPECT_DOUBLE_EQ(topo->gpu().peak_flops(), 154.8e12);
   EXPECT_DOUBLE_EQ(topo->gpu().mem_bw_gb_per_s(), 768);
   for (const proto::Link& link : topo->links()) {

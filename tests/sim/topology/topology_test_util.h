@@ -67,6 +67,45 @@ inline proto::Topology Star(int n, double bw_gb_per_s, double latency_us) {
   return topo;
 }
 
+// One host backend box: CPU socket "cpu0" (host memory `memory_gb_per_s`)
+// and PROCESS ranks "proc0".."proc<n-1>", each joined to cpu0 by a MEMORY
+// link "proc<i>-cpu0" of `link_gb_per_s` per direction and `latency_us`.
+// The compute spec is UnitGpu() (one core at 1e12 FLOP/s).
+inline proto::Topology ProcessHost(int n, double link_gb_per_s, double latency_us,
+                                   double memory_gb_per_s) {
+  proto::Topology topo;
+  topo.set_name("procs");
+  *topo.mutable_gpu() = UnitGpu();
+  AddNode(&topo, "cpu0", proto::CPU);
+  topo.mutable_nodes(0)->set_memory_gb_per_s(memory_gb_per_s);
+  for (int i = 0; i < n; ++i) {
+    AddNode(&topo, "proc" + std::to_string(i), proto::PROCESS);
+    AddLink(&topo, "proc" + std::to_string(i), "cpu0", link_gb_per_s, latency_us);
+    topo.mutable_links(i)->set_kind(proto::MEMORY);
+  }
+  return topo;
+}
+
+// One protocol for every size: `base_us` per message, payload efficiency
+// `efficiency`, `memory_hop_us` per host-memory hop (the other path kinds'
+// extras are 100 us, so a wrong path class shows); P2P on (PROCESS pairs of
+// a host must stay SHM anyway) and no window.
+inline void ProcessNccl(proto::Topology* topo, double base_us, double efficiency,
+                        double memory_hop_us) {
+  proto::NcclModel* nccl = topo->mutable_nccl();
+  nccl->clear_protocols();
+  proto::NcclProtocol* p = nccl->add_protocols();
+  p->set_name("mpi");
+  p->set_base_latency_us(base_us);
+  p->set_payload_efficiency(efficiency);
+  p->set_extra_hop_nvlink_us(100);
+  p->set_extra_hop_pcie_us(100);
+  p->set_extra_hop_network_us(100);
+  p->set_extra_hop_memory_us(memory_hop_us);
+  nccl->set_p2p(proto::P2P_ON);
+  nccl->set_max_peers_in_flight(0);
+}
+
 inline proto::Schedule EmptySchedule(uint32_t num_ranks) {
   proto::Schedule schedule;
   schedule.set_model("test-model");

@@ -14,6 +14,9 @@
 namespace epsim::topology {
 namespace {
 
+using testing::AddLink;
+using testing::AddNode;
+
 proto::Topology Load(const std::string& name) {
   Result<proto::Topology> topo =
       LoadTopology(std::string(EPSIM_SOURCE_DIR) + "/topologies/" + name + ".textproto");
@@ -40,6 +43,8 @@ TEST(TransportTest, DefaultsAreNcclsFigures) {
   EXPECT_NEAR(nccl.protocols(1).extra_hop_nvlink_us(), 2.8, 1e-12);
   EXPECT_NEAR(nccl.protocols(1).extra_hop_pcie_us(), 4.7, 1e-12);
   EXPECT_NEAR(nccl.protocols(1).extra_hop_network_us(), 11.3, 1e-12);
+  EXPECT_DOUBLE_EQ(nccl.protocols(0).extra_hop_memory_us(), 0);
+  EXPECT_DOUBLE_EQ(nccl.protocols(1).extra_hop_memory_us(), 0);
   EXPECT_EQ(nccl.max_peers_in_flight(), 8u);
   EXPECT_DOUBLE_EQ(nccl.host_memory_gb_per_s(), 128);
 }
@@ -141,8 +146,8 @@ TEST(TransportTest, NetTrafficIsSpreadEvenlyOverTheNics) {
   const proto::Topology topo = Load("h100-cluster-4node");
   const TransportTable table = Build(topo);
   std::map<std::string, int> uplink_pairs;
-  for (int s = 0; s < table.num_gpus(); ++s) {
-    for (int d = 0; d < table.num_gpus(); ++d) {
+  for (int s = 0; s < table.num_ranks(); ++s) {
+    for (int d = 0; d < table.num_ranks(); ++d) {
       if (s == d) continue;
       for (const Hop& hop : table.Pair(s, d).hops) {
         const proto::Link& link = topo.links(hop.link);
@@ -171,6 +176,118 @@ TEST(TransportTest, CpuMemoryOverridesTheDefault) {
   const TransportTable after = Build(topo);
   EXPECT_DOUBLE_EQ(after.MemoryGbPerS(0), 30);
   EXPECT_DOUBLE_EQ(after.Pair(0, 1).bottleneck_gb_per_s, 15);
+}
+
+// ---- PROCESS ranks (the host backend) -----------------------------------------
+
+// Four processes on one socket: 20 GB/s, 0.5 us MEMORY links, 100 GB/s of
+// host memory; protocol base 2 us, efficiency 0.5, 3 us per memory hop.
+proto::Topology FourProcesses() {
+  proto::Topology topo = testing::ProcessHost(4, 20, 0.5, 100);
+  testing::ProcessNccl(&topo, 2, 0.5, 3);
+  return topo;
+}
+
+TEST(TransportTest, ProcessPairsAreShmWhateverTheP2pPolicy) {
+  for (proto::P2pPolicy policy : {proto::P2P_ON, proto::P2P_AUTO, proto::P2P_OFF}) {
+    const TransportTable table = Build(FourProcesses(), policy);
+    EXPECT_EQ(table.rank_kind(), proto::PROCESS);
+    EXPECT_EQ(table.Count(Transport::kShm), 12) << P2pPolicyName(policy);
+    const PairRoute& pair = table.Pair(0, 2);
+    EXPECT_EQ(pair.transport, Transport::kShm);
+    EXPECT_EQ(pair.why, "processes of one host: MPI through host shared memory");
+  }
+}
+
+// proc0 -> cpu0 over its MEMORY link, cpu0's memory, cpu0 -> proc2 over proc2's.
+TEST(TransportTest, ProcessRouteIsMemoryLinkHostMemoryMemoryLink) {
+  const TransportTable table = Build(FourProcesses(), proto::P2P_ON);
+  const PairRoute& pair = table.Pair(0, 2);
+  ASSERT_EQ(pair.hops.size(), 3u);
+  EXPECT_EQ(pair.hops[0].link, 0);  // proc0-cpu0
+  EXPECT_TRUE(pair.hops[0].forward);
+  EXPECT_EQ(pair.hops[1].link, -1);
+  EXPECT_EQ(pair.hops[1].memory_cpu, 0);  // cpu0 is node 0
+  EXPECT_EQ(pair.hops[2].link, 2);  // proc2-cpu0, crossed cpu0 -> proc2
+  EXPECT_FALSE(pair.hops[2].forward);
+  EXPECT_EQ(pair.path_class, PairRoute::PathClass::kMemory);
+  EXPECT_EQ(pair.extra_hops, 2);
+  EXPECT_DOUBLE_EQ(pair.link_latency_us, 1.0);
+  EXPECT_DOUBLE_EQ(pair.bottleneck_gb_per_s, 20);  // min(20, 100 / 2)
+}
+
+// base 2 + 2 x 3 us memory hops + 2 x 0.5 us links; then 1 MiB / 0.5 at 20 GB/s.
+TEST(TransportTest, ProcessMessageLatencyChargesTwoMemoryHops) {
+  const TransportTable table = Build(FourProcesses(), proto::P2P_ON);
+  EXPECT_NEAR(table.MessageLatencyUs(0, 2, 1 << 20), 2 + 2 * 3 + 1.0, 1e-12);
+  EXPECT_NEAR(table.LoneMessageUs(0, 2, 1 << 20), 9 + 2.0 * (1 << 20) / 20e3, 1e-9);
+}
+
+// Two sockets (cpu0 - cpu1, 10 GB/s, 1 us), two processes on each: a pair
+// across them goes through the source socket's memory and the socket link.
+TEST(TransportTest, ProcessesOnTwoSocketsCrossTheSocketLink) {
+  proto::Topology topo = testing::ProcessHost(2, 20, 0.5, 100);
+  testing::ProcessNccl(&topo, 2, 0.5, 3);
+  AddNode(&topo, "cpu1", proto::CPU);
+  AddLink(&topo, "cpu0", "cpu1", 10, 1);
+  topo.mutable_links(2)->set_kind(proto::CPU_INTERCONNECT);
+  for (const char* proc : {"proc2", "proc3"}) {
+    AddNode(&topo, proc, proto::PROCESS);
+    AddLink(&topo, proc, "cpu1", 20, 0.5);
+    topo.mutable_links(topo.links_size() - 1)->set_kind(proto::MEMORY);
+  }
+  ASSERT_TRUE(ValidateTopology(topo).ok()) << ValidateTopology(topo).ToString();
+  const TransportTable table = Build(topo);
+  const PairRoute& pair = table.Pair(1, 2);
+  ASSERT_EQ(pair.hops.size(), 4u);
+  EXPECT_EQ(topo.links(pair.hops[0].link).name(), "proc1-cpu0");
+  EXPECT_EQ(pair.hops[1].memory_cpu, 0);
+  EXPECT_EQ(topo.links(pair.hops[2].link).name(), "cpu0-cpu1");
+  EXPECT_EQ(topo.links(pair.hops[3].link).name(), "proc2-cpu1");
+  EXPECT_EQ(pair.path_class, PairRoute::PathClass::kMemory);
+  EXPECT_DOUBLE_EQ(pair.link_latency_us, 2.0);
+  EXPECT_DOUBLE_EQ(pair.bottleneck_gb_per_s, 10);
+  EXPECT_EQ(table.Pair(2, 1).hops[1].memory_cpu, 3);  // the source's socket: cpu1
+}
+
+// Two hosts, each cpu - nic (PCIe) with two processes, NICs on one switch:
+// processes of different hosts are NET through the NICs of their CPUs.
+TEST(TransportTest, ProcessesOnTwoHostsUseNet) {
+  proto::Topology topo;
+  *topo.mutable_gpu() = testing::UnitGpu();
+  testing::ProcessNccl(&topo, 2, 0.5, 3);
+  AddNode(&topo, "switch", proto::NETWORK_SWITCH);
+  for (int h = 0; h < 2; ++h) {
+    const std::string cpu = "cpu" + std::to_string(h), nic = "nic" + std::to_string(h);
+    AddNode(&topo, cpu, proto::CPU);
+    AddNode(&topo, nic, proto::NIC);
+    AddLink(&topo, cpu, nic, 24, 1);
+    topo.mutable_links(topo.links_size() - 1)->set_kind(proto::PCIE);
+    AddLink(&topo, nic, "switch", 12.5, 2);
+    topo.mutable_links(topo.links_size() - 1)->set_kind(proto::NETWORK);
+    for (int p = 0; p < 2; ++p) {
+      const std::string proc = "h" + std::to_string(h) + "-proc" + std::to_string(p);
+      AddNode(&topo, proc, proto::PROCESS);
+      AddLink(&topo, proc, cpu, 20, 0.5);
+      topo.mutable_links(topo.links_size() - 1)->set_kind(proto::MEMORY);
+    }
+    for (int n = topo.nodes_size() - 4; n < topo.nodes_size(); ++n)
+      topo.mutable_nodes(n)->set_host(h);
+  }
+  ASSERT_TRUE(ValidateTopology(topo).ok()) << ValidateTopology(topo).ToString();
+  const TransportTable table = Build(topo);
+  EXPECT_EQ(table.Count(Transport::kNet), 8);
+  EXPECT_EQ(table.Count(Transport::kShm), 4);
+  const PairRoute& pair = table.Pair(0, 3);
+  EXPECT_EQ(pair.transport, Transport::kNet);
+  EXPECT_EQ(pair.path_class, PairRoute::PathClass::kNetwork);
+  EXPECT_NE(pair.why.find("out through 'nic0', in through 'nic1'"), std::string::npos) << pair.why;
+  ASSERT_EQ(pair.hops.size(), 6u);  // proc, cpu0, nic0, switch, nic1, cpu1, proc
+  EXPECT_EQ(topo.links(pair.hops[0].link).name(), "h0-proc0-cpu0");
+  EXPECT_EQ(topo.links(pair.hops[5].link).name(), "h1-proc1-cpu1");
+  EXPECT_DOUBLE_EQ(pair.bottleneck_gb_per_s, 12.5);
+  EXPECT_NEAR(table.MessageLatencyUs(0, 3, 1 << 20), 2 + 100 + 0.5 + 1 + 2 + 2 + 1 + 0.5, 1e-9);
+  EXPECT_EQ(table.Pair(0, 1).path_class, PairRoute::PathClass::kMemory);
 }
 
 struct BadNccl {
@@ -213,6 +330,14 @@ TEST(TransportTest, RejectsImpossibleNcclBlocks) {
          p->set_base_latency_us(-1);
        },
        "base_latency_us -1 must be >= 0"},
+      {"negative memory hop",
+       [](proto::Topology* t) {
+         auto* p = t->mutable_nccl()->add_protocols();
+         p->set_name("x");
+         p->set_payload_efficiency(1);
+         p->set_extra_hop_memory_us(-2);
+       },
+       "nccl.protocols[0] (x): extra_hop_memory_us -2 must be >= 0"},
       {"vendor on a GPU",
        [](proto::Topology* t) { t->mutable_nodes(1)->set_cpu_vendor(proto::AMD); },
        "node 'gpu0': cpu_vendor and memory_gb_per_s belong on CPU nodes, not GPU"},
