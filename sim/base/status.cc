@@ -1,5 +1,8 @@
 #include "sim/base/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace epsim {
 
 Status Status::WithContext(const std::string& context) const {
@@ -15,6 +18,8 @@ std::string Status::ToString() const {
     case Code::kNotFound: return "not found: " + message_;
     case Code::kIoError: return "I/O error: " + message_;
     case Code::kInternal: return "internal error: " + message_;
+    case Code::kVerification: return "verification failed: " + message_;
+    case Code::kPeerFailure: return "peer failure: " + message_;
   }
   return message_;
 }
@@ -27,8 +32,17 @@ int Status::ExitCode() const {
     case Code::kNotFound:
     case Code::kIoError: return 2;
     case Code::kInternal: return 4;
+    case Code::kVerification: return 3;
+    case Code::kPeerFailure: return 5;
   }
   return 4;
 }
+
+namespace internal {
+void DieOnErrorValue(const Status& status) {
+  std::fprintf(stderr, "Result::value() on an error: %s\n", status.ToString().c_str());
+  std::abort();
+}
+}  // namespace internal
 
 }  // namespace epsim

@@ -14,9 +14,18 @@
 
 namespace epsim {
 
-class Status {
+class [[nodiscard]] Status {
  public:
-  enum class Code { kOk = 0, kUsage, kBadInput, kNotFound, kIoError, kInternal };
+  enum class Code {
+    kOk = 0,
+    kUsage,
+    kBadInput,
+    kNotFound,
+    kIoError,
+    kInternal,
+    kVerification,  // an executed result differs from its reference (epsim-hw --check)
+    kPeerFailure,   // another rank hung, died or missed a deadline (epsim-hw)
+  };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -25,6 +34,10 @@ class Status {
   static Status NotFound(std::string msg) { return Status(Code::kNotFound, std::move(msg)); }
   static Status IoError(std::string msg) { return Status(Code::kIoError, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  static Status Verification(std::string msg) {
+    return Status(Code::kVerification, std::move(msg));
+  }
+  static Status PeerFailure(std::string msg) { return Status(Code::kPeerFailure, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -37,7 +50,8 @@ class Status {
   std::string ToString() const;
 
   // Process exit code by convention: 0 ok, 1 usage, 2 bad input (and
-  // missing or unreadable files), 4 internal error.
+  // missing or unreadable files, a missing GPU), 3 verification failed,
+  // 4 internal error, 5 a peer rank failed or timed out.
   int ExitCode() const;
 
  private:
@@ -46,23 +60,33 @@ class Status {
   std::string message_;
 };
 
+namespace internal {
+// Prints "Result::value() on an error: <status>" and aborts.
+[[noreturn]] void DieOnErrorValue(const Status& status);
+}  // namespace internal
+
 // A value or the Status saying why there is none.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}           // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}   // NOLINT: must not be ok()
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() { return *value_; }
+  // Reading the value of an error is a programmer error: checked, also in
+  // release builds (aborts naming the status).
+  T& value() & { CheckHasValue(); return *value_; }
+  const T& value() const& { CheckHasValue(); return *value_; }
+  T&& value() && { CheckHasValue(); return std::move(*value_); }
+  T* operator->() { CheckHasValue(); return &*value_; }
+  const T* operator->() const { CheckHasValue(); return &*value_; }
+  T& operator*() { CheckHasValue(); return *value_; }
 
  private:
+  void CheckHasValue() const {
+    if (!value_.has_value()) internal::DieOnErrorValue(status_);
+  }
   std::optional<T> value_;
   Status status_;
 };

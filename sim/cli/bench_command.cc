@@ -8,7 +8,7 @@
 
 #include "sim/base/file_util.h"
 #include "sim/cli/commands.h"
-#include "sim/cli/data_paths.h"
+#include "sim/base/data_paths.h"
 #include "sim/cli/inputs.h"
 #include "sim/engine/simulator.h"
 #include "sim/topology/topology.h"

@@ -21,6 +21,7 @@ using Runner = std::function<Status()>;
 Runner AddImportCommand(CLI::App& app);
 Runner AddStatsCommand(CLI::App& app);
 Runner AddPlaceCommand(CLI::App& app);
+Runner AddPlanCommand(CLI::App& app);
 Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
 Runner AddSynthCommand(CLI::App& app);
 Runner AddCompareCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);

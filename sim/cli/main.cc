@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
       {"synth", epsim::cli::AddSynthCommand(app)},
       {"stats", epsim::cli::AddStatsCommand(app)},
       {"place", epsim::cli::AddPlaceCommand(app)},
+      {"plan", epsim::cli::AddPlanCommand(app)},
       {"simulate", epsim::cli::AddSimulateCommand(app, &simgrid_args)},
       {"compare", epsim::cli::AddCompareCommand(app, &simgrid_args)},
       {"bench", epsim::cli::AddBenchCommand(app, &simgrid_args)}};

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "sim/cli/commands.h"
-#include "sim/cli/data_paths.h"
+#include "sim/base/data_paths.h"
 #include "sim/topology/topology.h"
 #include "sim/placement/algorithms.h"
 #include "sim/placement/placement_file.h"

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "sim/cli/commands.h"
-#include "sim/cli/data_paths.h"
+#include "sim/base/data_paths.h"
 #include "sim/plan/model.h"
 #include "sim/trace/reader.h"
 #include "sim/trace/synth.h"

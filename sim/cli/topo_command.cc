@@ -10,7 +10,7 @@
 
 #include "sim/base/file_util.h"
 #include "sim/cli/commands.h"
-#include "sim/cli/data_paths.h"
+#include "sim/base/data_paths.h"
 #include "sim/topology/topology.h"
 #include "sim/topology/topology_paths.h"
 #include "sim/report/topology_output.h"

@@ -8,7 +8,7 @@
 
 #include "sim/base/file_util.h"
 #include "sim/cli/commands.h"
-#include "sim/cli/data_paths.h"
+#include "sim/base/data_paths.h"
 #include "sim/dispatch/strategy.h"
 #include "sim/placement/placement.h"
 #include "sim/plan/layer_traffic.h"

@@ -1,5 +1,7 @@
 #include "sim/engine/replay.h"
 
+#include "sim/exec/timings.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -239,46 +241,17 @@ void Replay::SendSlot(uint32_t rank, uint32_t phase) {
 }
 
 proto::Report Replay::Collect(const std::string& topology_name) const {
-  proto::Report report;
-  report.set_source("simulated");
-  report.set_model(schedule_.model());
-  report.set_topology(topology_name);
-  report.set_strategy(schedule_.strategy());
-  report.set_placement(schedule_.placement());
-  report.set_num_ranks(num_ranks_);
-  *report.mutable_routing() = schedule_.routing();
-  double total_s = 0;
-  for (int p = 0; p < schedule_.phases_size(); ++p)
-    total_s = std::max(total_s, CollectPhase(p, &report).end_s());
-  report.set_total_time_s(total_s);
-  return report;
-}
-
-// Adds the phase's OpTimings to `report` and returns its PhaseTiming: the
-// earliest start and latest end over ranks, and the rank that ended last.
-const proto::PhaseTiming& Replay::CollectPhase(uint32_t p, proto::Report* report) const {
-  const proto::Phase& phase = schedule_.phases(p);
-  proto::PhaseTiming* timing = report->add_phases();
-  timing->set_phase(p);
-  timing->set_layer(phase.layer());
-  timing->set_kind(phase.kind());
-  for (uint64_t bytes : phase.send_bytes()) timing->set_bytes(timing->bytes() + bytes);
-  for (uint64_t rows : phase.send_rows()) timing->set_rows(timing->rows() + rows);
-  for (uint32_t rank = 0; rank < num_ranks_; ++rank) {
-    const Op& op = ops_[p][rank];
-    proto::OpTiming* out = report->add_ops();
-    out->set_phase(p);
-    out->set_rank(rank);
-    out->set_start_s(op.start_s - start_s_);
-    out->set_end_s(op.end_s - start_s_);
-    out->set_bytes(op.bytes);
-    if (rank == 0 || out->start_s() < timing->start_s()) timing->set_start_s(out->start_s());
-    if (rank == 0 || out->end_s() > timing->end_s()) {
-      timing->set_end_s(out->end_s());
-      timing->set_max_rank(rank);
+  exec::OpTimes times(static_cast<uint32_t>(schedule_.phases_size()), num_ranks_);
+  for (int p = 0; p < schedule_.phases_size(); ++p) {
+    for (uint32_t rank = 0; rank < num_ranks_; ++rank) {
+      const Op& op = ops_[p][rank];
+      const size_t i = times.Index(p, rank);
+      times.start_s[i] = op.start_s - start_s_;
+      times.end_s[i] = op.end_s - start_s_;
+      times.bytes[i] = op.bytes;
     }
   }
-  return *timing;
+  return exec::AssembleReport(schedule_, "simulated", topology_name, times);
 }
 
 }  // namespace epsim::engine

@@ -108,7 +108,6 @@ class Replay {
   void WaitPhaseTask(uint32_t phase);
   uint64_t SendBytes(uint32_t phase, uint32_t src, uint32_t dst) const;
   double LatencyS(uint32_t src, uint32_t dst, uint64_t bytes) const;
-  const proto::PhaseTiming& CollectPhase(uint32_t phase, proto::Report* report) const;
 
   const Platform& platform_;
   const proto::GpuSpec& gpu_;

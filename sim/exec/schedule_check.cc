@@ -55,6 +55,8 @@ Status CheckPhase(const proto::Phase& phase, int index, uint32_t n) {
 }  // namespace
 
 bool IsAllToAll(const proto::Phase& phase) {
+  if (phase.phase_class() != proto::PHASE_CLASS_UNSPECIFIED)
+    return phase.phase_class() == proto::ALL_TO_ALL;
   return phase.kind() == proto::DISPATCH || phase.kind() == proto::COMBINE ||
          phase.send_bytes_size() > 0;
 }

@@ -10,8 +10,9 @@
 
 namespace epsim::exec {
 
-// True for an all-to-all phase: DISPATCH or COMBINE, or any phase carrying a
-// send matrix. Every other phase is compute.
+// True for an all-to-all phase: its declared phase_class, or for schedules
+// written before phases declared one, DISPATCH or COMBINE or any phase
+// carrying a send matrix. Every other phase is compute.
 bool IsAllToAll(const proto::Phase& phase);
 
 // Returns BadInput naming the phase and the problem unless:

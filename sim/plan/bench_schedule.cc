@@ -25,6 +25,7 @@ proto::Schedule OnePhase(BenchOp op, uint32_t n, std::vector<uint64_t> send_byte
   proto::Phase* phase = s.add_phases();
   phase->set_id(0);
   phase->set_kind(proto::DISPATCH);
+  phase->set_phase_class(proto::ALL_TO_ALL);
   for (uint32_t r = 0; r < n; ++r) send_bytes[r * n + r] = 0;  // the self chunk stays local
   phase->mutable_send_bytes()->Assign(send_bytes.begin(), send_bytes.end());
   return s;

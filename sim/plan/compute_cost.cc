@@ -3,11 +3,17 @@
 namespace epsim::plan {
 namespace {
 
-proto::Kernel MakeKernel(const char* name, double flops, double bytes) {
+proto::Kernel MakeKernel(const proto::Model& m, const char* name, proto::KernelOp op,
+                         uint64_t rows, double flops, double bytes) {
   proto::Kernel k;
   k.set_name(name);
   k.set_flops(flops);
   k.set_bytes(bytes);
+  k.set_op(op);
+  k.set_rows(rows);
+  k.set_out_rows(rows);
+  k.set_hidden(m.hidden());
+  k.set_dtype_bytes(m.activation_bytes());
   return k;
 }
 
@@ -45,7 +51,7 @@ proto::Kernel AttentionKernel(const proto::Model& m, uint64_t num_tokens, double
   // Weights once; input, q/k/v, attention output and block output once each
   // (flash attention keeps scores on chip).
   const double bytes = b * (weights + n * m.hidden() * 6.0);
-  return MakeKernel("attention", flops, bytes);
+  return MakeKernel(m, "attention", proto::ATTENTION_BLOCK, num_tokens, flops, bytes);
 }
 
 proto::Kernel SwigluKernel(const proto::Model& m, const char* name, uint64_t num_tokens,
@@ -54,26 +60,35 @@ proto::Kernel SwigluKernel(const proto::Model& m, const char* name, uint64_t num
   const double b = m.activation_bytes();
   // Reads x (nH), writes gate and up (2nF), reads them and writes the
   // activation (3nF), reads it (nF) and writes the output (nH).
-  return MakeKernel(name, 6.0 * n * h * f, b * (3.0 * h * f + 2.0 * n * h + 6.0 * n * f));
+  proto::Kernel k = MakeKernel(m, name, proto::SWIGLU_FFN, num_tokens, 6.0 * n * h * f,
+                               b * (3.0 * h * f + 2.0 * n * h + 6.0 * n * f));
+  k.set_width(ffn);
+  return k;
 }
 
 proto::Kernel GateKernel(const proto::Model& m, uint64_t num_tokens) {
   const double n = static_cast<double>(num_tokens), h = m.hidden(), e = m.num_experts();
   const double b = m.activation_bytes();
   // Logits are kept in FP32 for the softmax / top-k (4 bytes).
-  return MakeKernel("gate", 2.0 * n * h * e, b * (h * e + n * h) + 4.0 * n * e);
+  proto::Kernel k = MakeKernel(m, "gate", proto::ROUTER, num_tokens, 2.0 * n * h * e,
+                               b * (h * e + n * h) + 4.0 * n * e);
+  k.set_width(m.num_experts());
+  return k;
 }
 
 proto::Kernel CopyRowsKernel(const proto::Model& m, const char* name, uint64_t num_rows) {
   const double bytes = 2.0 * static_cast<double>(num_rows) * m.hidden() * m.activation_bytes();
-  return MakeKernel(name, 0.0, bytes);
+  return MakeKernel(m, name, proto::COPY_ROWS, num_rows, 0.0, bytes);
 }
 
 proto::Kernel ReduceKernel(const proto::Model& m, const char* name, uint64_t num_inputs,
                            uint64_t num_outputs) {
   const double h = m.hidden(), b = m.activation_bytes();
   const double in = static_cast<double>(num_inputs), out = static_cast<double>(num_outputs);
-  return MakeKernel(name, 2.0 * in * h, b * h * (in + out));
+  proto::Kernel k =
+      MakeKernel(m, name, proto::WEIGHTED_REDUCE, num_inputs, 2.0 * in * h, b * h * (in + out));
+  k.set_out_rows(num_outputs);
+  return k;
 }
 
 }  // namespace epsim::plan

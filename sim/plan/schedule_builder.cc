@@ -23,12 +23,14 @@ class PhaseChain {
     p->set_layer(layer);
     p->set_kind(kind);
     if (p->id() > 0) p->add_depends_on(p->id() - 1);
+    p->set_phase_class(proto::ALL_TO_ALL);
     return p;
   }
 
   // A compute phase with one (possibly empty) RankWork per rank.
   proto::Phase* AddCompute(uint32_t layer, proto::PhaseKind kind) {
     proto::Phase* p = Add(layer, kind);
+    p->set_phase_class(proto::COMPUTE);
     for (uint32_t r = 0; r < num_ranks_; ++r) p->add_work();
     return p;
   }
@@ -57,7 +59,10 @@ void AddExpertWork(const proto::Model& m, const placement::Placement& placement,
     const uint64_t tokens = traffic.tokens_per_rank_expert[size_t{rank} * e_count + e];
     work->add_expert_ids(e);
     work->add_tokens_per_expert(tokens);
-    if (tokens > 0) *work->add_kernels() = SwigluKernel(m, "expert", tokens, m.moe_intermediate());
+    if (tokens == 0) continue;
+    proto::Kernel* k = work->add_kernels();
+    *k = SwigluKernel(m, "expert", tokens, m.moe_intermediate());
+    k->set_expert(e);
   }
   if (traffic.reduce_inputs_per_rank[rank] > 0)
     *work->add_kernels() = ReduceKernel(m, "stage1_reduce", traffic.reduce_inputs_per_rank[rank],

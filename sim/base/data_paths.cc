@@ -1,9 +1,9 @@
-#include "sim/cli/data_paths.h"
+#include "sim/base/data_paths.h"
 
 #include <cstdlib>
 #include <filesystem>
 
-namespace epsim::cli {
+namespace epsim {
 
 std::string DataDir() {
   const char* env = std::getenv("EPSIM_DATA_DIR");
@@ -17,4 +17,4 @@ std::string ResolveDataFile(const std::string& kind, const std::string& name_or_
   return DataDir() + "/" + kind + "/" + name_or_path + ".textproto";
 }
 
-}  // namespace epsim::cli
+}  // namespace epsim

@@ -1,0 +1,33 @@
+// epsim-hw: execute epsim's plans for real and measure them, launched like
+// nccl-tests: `mpirun -np N epsim-hw run|bench|topo ...`, one process per
+// rank. Flags are parsed before MPI starts, so --help needs no mpirun.
+#include <iostream>
+
+#include "hw/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"epsim-hw: run epsim's plans on real hardware (CPU + MPI, or CUDA + NCCL) and "
+               "measure them; launch with mpirun, one process per rank"};
+  app.require_subcommand(1);
+  const std::vector<std::pair<std::string, epsim::hw::cli::Command>> commands = {
+      {"run", epsim::hw::cli::AddRunCommand(app)}};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  }
+  auto mpi = epsim::hw::MpiComm::Init(&argc, &argv);
+  if (!mpi.ok()) {
+    std::cerr << "epsim-hw: " << mpi.status().ToString() << "\n";
+    return mpi.status().ExitCode();
+  }
+  epsim::Status status;
+  for (const auto& [name, run] : commands)
+    if (app.got_subcommand(name)) status = run(mpi->get());
+  if (status.code() == epsim::Status::Code::kPeerFailure)
+    (*mpi)->Abort(status.ToString(), status.ExitCode());  // no rank may be left waiting
+  // Every rank meets the same bad input; rank 0 says it once.
+  if (!status.ok() && ((*mpi)->rank() == 0 || status.code() == epsim::Status::Code::kInternal))
+    std::cerr << "epsim-hw: " << status.ToString() << "\n";
+  return status.ExitCode();
+}

@@ -1,0 +1,293 @@
+#include "hw/common/layout.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "sim/dispatch/token_split.h"
+
+namespace epsim::hw {
+namespace {
+
+// One first-stage copy: token `token` from `src` to `dst`, carrying rows
+// [row_begin, row_end) of the layer's row arrays that share it (one row,
+// or a relay's group in row order).
+struct Copy {
+  uint32_t token = 0;
+  uint32_t src = 0;
+  uint32_t dst = 0;
+  std::vector<uint32_t> rows;  // indices into the layer's row arrays
+  bool relayed = false;
+};
+
+// Every copy of the layer, bucketed by destination in receive order
+// (source rank ascending, then token order, then copy order).
+std::vector<std::vector<Copy>> CopiesByDestination(const proto::LayerRoutes& l,
+                                                   uint32_t num_ranks, bool group_by_relay) {
+  std::vector<std::vector<Copy>> to(num_ranks);
+  const dispatch::TokenSplit split(l.num_tokens(), num_ranks);
+  for (uint32_t t = 0; t < l.num_tokens(); ++t) {
+    const uint32_t src = split.RankOf(t);
+    std::vector<Copy> copies;
+    for (uint32_t i = l.row_offsets(t); i < l.row_offsets(t + 1); ++i) {
+      const uint32_t dst = group_by_relay ? l.row_relay(i) : l.row_rank(i);
+      auto it = std::find_if(copies.begin(), copies.end(),
+                             [&](const Copy& c) { return c.dst == dst; });
+      if (!group_by_relay || it == copies.end()) {
+        copies.push_back({t, src, dst, {}, false});
+        it = copies.end() - 1;
+      }
+      it->rows.push_back(i);
+      it->relayed |= l.row_rank(i) != dst;
+    }
+    for (Copy& c : copies) to[c.dst].push_back(std::move(c));
+  }
+  return to;
+}
+
+bool HasForwardPhase(const proto::Schedule& s, uint32_t layer) {
+  for (const proto::Phase& p : s.phases())
+    if (p.layer() == layer && p.kind() == proto::DISPATCH_FORWARD) return true;
+  return false;
+}
+
+void SetOffsets(AllToAllSpec* spec) {
+  const size_t n = spec->send_rows.size();
+  spec->send_offset.assign(n, 0);
+  spec->recv_offset.assign(n, 0);
+  for (size_t p = 1; p < n; ++p) {
+    spec->send_offset[p] = spec->send_offset[p - 1] + spec->send_rows[p - 1];
+    spec->recv_offset[p] = spec->recv_offset[p - 1] + spec->recv_rows[p - 1];
+  }
+}
+
+AllToAllSpec Reversed(const AllToAllSpec& s) {
+  AllToAllSpec r;
+  r.send_rows = s.recv_rows;
+  r.recv_rows = s.send_rows;
+  SetOffsets(&r);
+  return r;
+}
+
+// A row instance on its expert rank and the Ycat entries of its experts.
+struct Instance {
+  uint32_t row = 0;      // index into the layer's row arrays
+  uint32_t arrival = 0;  // arrival row holding its input
+  std::vector<std::pair<uint32_t, float>> terms;  // (ycat row, coefficient)
+};
+
+class Builder {
+ public:
+  Builder(const proto::Plan& plan, const proto::LayerRoutes& l, uint32_t rank)
+      : l_(l), d_(plan.schedule().num_ranks()), r_(rank) {
+    out_.layer = l.layer();
+    out_.hierarchical = HasForwardPhase(plan.schedule(), l.layer());
+    const dispatch::TokenSplit split(l.num_tokens(), d_);
+    out_.first_token = split.FirstToken(r_);
+    out_.num_tokens = split.TokensOn(r_);
+    to_ = CopiesByDestination(l, d_, out_.hierarchical);
+  }
+
+  LayerLayout Build() {
+    BuildDispatch();
+    BuildForward();
+    BuildExperts();
+    BuildReturns();
+    BuildUnpermute();
+    return std::move(out_);
+  }
+
+ private:
+  // c of a row: its expert's weight for one expert, 1 for a stage-1 sum.
+  float RowCoef(uint32_t row) const {
+    const uint32_t t_first = l_.expert_offsets(token_of_row_[row]);
+    return l_.row_count(row) == 1 ? l_.weights(t_first + l_.row_first(row)) : 1.0f;
+  }
+
+  void BuildDispatch() {
+    AllToAllSpec& s = out_.dispatch;
+    s.send_rows.assign(d_, 0);
+    s.recv_rows.assign(d_, 0);
+    token_of_row_.assign(l_.row_rank_size(), 0);
+    for (uint32_t t = 0; t < l_.num_tokens(); ++t)
+      for (uint32_t i = l_.row_offsets(t); i < l_.row_offsets(t + 1); ++i) token_of_row_[i] = t;
+    for (uint32_t dst = 0; dst < d_; ++dst) {
+      for (const Copy& c : to_[dst]) {
+        if (c.src == r_) {
+          ++s.send_rows[dst];
+          out_.permute.push_back(c.token - static_cast<uint32_t>(out_.first_token));
+          sent_.push_back(&c);
+        }
+      }
+    }
+    for (const Copy& c : to_[r_]) ++s.recv_rows[c.src];
+    SetOffsets(&s);
+    out_.combine = Reversed(s);
+  }
+
+  void BuildForward() {
+    AllToAllSpec& s = out_.forward;
+    s.send_rows.assign(d_, 0);
+    s.recv_rows.assign(d_, 0);
+    const uint64_t first_forward = to_[r_].size();
+    // Sends: per destination q, our relayed copies' rows on q, in order.
+    std::vector<std::vector<uint32_t>> by_peer(d_);
+    for (uint32_t j = 0; j < to_[r_].size(); ++j)
+      for (uint32_t row : to_[r_][j].rows)
+        if (to_[r_][j].relayed && l_.row_rank(row) != r_) by_peer[l_.row_rank(row)].push_back(j);
+    for (uint32_t q = 0; q < d_; ++q) {
+      s.send_rows[q] = by_peer[q].size();
+      out_.forward_src.insert(out_.forward_src.end(), by_peer[q].begin(), by_peer[q].end());
+    }
+    // Gather receive rows mirror forward sends: remember which copy and row.
+    for (uint32_t q = 0; q < d_; ++q)
+      for (uint32_t j = 0; j < to_[r_].size(); ++j)
+        for (uint32_t row : to_[r_][j].rows)
+          if (to_[r_][j].relayed && l_.row_rank(row) == q && q != r_)
+            forwarded_.push_back({j, row});
+    // Receives: from each relay q, its relayed copies' rows on us.
+    uint64_t arrival = first_forward;
+    for (uint32_t q = 0; q < d_; ++q) {
+      if (q == r_) continue;
+      for (const Copy& c : to_[q]) {
+        if (!c.relayed) continue;
+        for (uint32_t row : c.rows) {
+          if (l_.row_rank(row) != r_) continue;
+          ++s.recv_rows[q];
+          instances_.push_back({row, static_cast<uint32_t>(arrival++), {}});
+          kind_.push_back(Kind::kForwarded);
+        }
+      }
+    }
+    SetOffsets(&s);
+    out_.gather = Reversed(s);
+    out_.arrival_rows = arrival;
+  }
+
+  enum class Kind { kDirect, kRelayOwn, kForwarded };
+
+  void BuildExperts() {
+    // Instances from dispatch copies come first (arrival order).
+    std::vector<Instance> direct;
+    std::vector<Kind> direct_kind;
+    for (uint32_t j = 0; j < to_[r_].size(); ++j) {
+      for (uint32_t row : to_[r_][j].rows) {
+        if (l_.row_rank(row) != r_) continue;
+        direct.push_back({row, j, {}});
+        direct_kind.push_back(to_[r_][j].relayed ? Kind::kRelayOwn : Kind::kDirect);
+      }
+    }
+    instances_.insert(instances_.begin(), direct.begin(), direct.end());
+    kind_.insert(kind_.begin(), direct_kind.begin(), direct_kind.end());
+    std::map<uint32_t, std::vector<std::pair<size_t, float>>> by_expert;  // expert -> (inst, w)
+    for (size_t i = 0; i < instances_.size(); ++i) {
+      const uint32_t row = instances_[i].row;
+      const uint32_t base = l_.expert_offsets(token_of_row_[row]) + l_.row_first(row);
+      for (uint32_t k = 0; k < l_.row_count(row); ++k)
+        by_expert[l_.experts(base + k)].push_back({i, l_.weights(base + k)});
+    }
+    uint32_t ycat = 0;
+    for (const auto& [expert, uses] : by_expert) {
+      LayerLayout::Expert e{expert, {}};
+      for (const auto& [inst, w] : uses) {
+        e.rows.push_back(instances_[inst].arrival);
+        const bool single = l_.row_count(instances_[inst].row) == 1;
+        instances_[inst].terms.push_back({ycat++, single ? 1.0f : w});
+      }
+      out_.max_expert_rows = std::max<uint64_t>(out_.max_expert_rows, e.rows.size());
+      out_.experts.push_back(std::move(e));
+    }
+    out_.ycat_rows = ycat;
+  }
+
+  static void AddOut(ReduceSpec* spec, uint32_t out_row,
+                     const std::vector<std::pair<uint32_t, float>>& terms) {
+    if (spec->offsets.empty()) spec->offsets.push_back(0);
+    for (const auto& [idx, coef] : terms) {
+      spec->idx.push_back(idx);
+      spec->coef.push_back(coef);
+    }
+    spec->offsets.push_back(static_cast<uint32_t>(spec->idx.size()));
+    spec->out_rows.push_back(out_row);
+  }
+
+  void BuildReturns() {
+    const uint32_t received = static_cast<uint32_t>(out_.gather.RecvTotal());
+    // Own rows of relayed copies go after the gathered rows, by copy.
+    std::map<uint32_t, uint32_t> own_slot;  // copy index -> gather pool row
+    uint32_t pool = received;
+    uint32_t forwarded_seen = 0;
+    for (size_t i = 0; i < instances_.size(); ++i) {
+      const Instance& in = instances_[i];
+      switch (kind_[i]) {
+        case Kind::kDirect: AddOut(&out_.combine_pack, in.arrival, in.terms); break;
+        case Kind::kRelayOwn:
+          own_slot[in.arrival] = pool;
+          AddOut(&out_.relay_own, pool++, in.terms);
+          break;
+        case Kind::kForwarded: AddOut(&out_.gather_pack, forwarded_seen++, in.terms); break;
+      }
+    }
+    out_.gather_pool_rows = pool;
+    // Relay reduce: per relayed copy, its gathered rows and own row.
+    std::vector<std::vector<std::pair<uint32_t, float>>> terms(to_[r_].size());
+    for (size_t g = 0; g < forwarded_.size(); ++g)
+      terms[forwarded_[g].first].push_back({static_cast<uint32_t>(g),
+                                            RowCoef(forwarded_[g].second)});
+    for (uint32_t j = 0; j < to_[r_].size(); ++j) {
+      const Copy& c = to_[r_][j];
+      if (!c.relayed) continue;
+      auto own = own_slot.find(j);
+      if (own != own_slot.end())
+        for (uint32_t row : c.rows)
+          if (l_.row_rank(row) == r_) terms[j].push_back({own->second, RowCoef(row)});
+      AddOut(&out_.relay_reduce, j, terms[j]);
+    }
+  }
+
+  void BuildUnpermute() {
+    std::vector<std::vector<std::pair<uint32_t, float>>> terms(out_.num_tokens);
+    for (uint32_t s = 0; s < sent_.size(); ++s) {
+      const Copy& c = *sent_[s];
+      const float coef = c.relayed ? 1.0f : RowCoef(c.rows.front());
+      terms[c.token - out_.first_token].push_back({s, coef});
+    }
+    for (uint32_t t = 0; t < out_.num_tokens; ++t) AddOut(&out_.unpermute, t, terms[t]);
+  }
+
+  const proto::LayerRoutes& l_;
+  const uint32_t d_, r_;
+  LayerLayout out_;
+  std::vector<std::vector<Copy>> to_;
+  std::vector<uint32_t> token_of_row_;
+  std::vector<const Copy*> sent_;                          // dispatch send rows
+  std::vector<std::pair<uint32_t, uint32_t>> forwarded_;   // gather recv row -> (copy, row)
+  std::vector<Instance> instances_;
+  std::vector<Kind> kind_;
+};
+
+}  // namespace
+
+uint64_t AllToAllSpec::SendTotal() const {
+  uint64_t n = 0;
+  for (uint64_t r : send_rows) n += r;
+  return n;
+}
+
+uint64_t AllToAllSpec::RecvTotal() const {
+  uint64_t n = 0;
+  for (uint64_t r : recv_rows) n += r;
+  return n;
+}
+
+Result<std::vector<LayerLayout>> BuildLayouts(const proto::Plan& plan, uint32_t rank) {
+  if (rank >= plan.schedule().num_ranks())
+    return Status::Internal(fmt::format("rank {} >= plan's num_ranks {}", rank,
+                                        plan.schedule().num_ranks()));
+  std::vector<LayerLayout> out;
+  for (const proto::LayerRoutes& l : plan.layers()) out.push_back(Builder(plan, l, rank).Build());
+  return out;
+}
+
+}  // namespace epsim::hw

@@ -1,0 +1,446 @@
+#include "hw/common/runner.h"
+
+#include <csignal>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "hw/common/data.h"
+#include "hw/common/verify.h"
+#include "sim/exec/schedule_check.h"
+
+namespace epsim::hw {
+namespace {
+
+enum ReduceWhich { kCombinePack, kGatherPack, kRelayOwn, kRelayReduce, kUnpermute, kNumReduces };
+
+const ReduceSpec& SpecOf(const LayerLayout& l, int which) {
+  switch (which) {
+    case kCombinePack: return l.combine_pack;
+    case kGatherPack: return l.gather_pack;
+    case kRelayOwn: return l.relay_own;
+    case kRelayReduce: return l.relay_reduce;
+    default: return l.unpermute;
+  }
+}
+
+Result<DType> WireType(uint32_t bytes, const char* what) {
+  if (bytes == 2) return DType::kBF16;
+  if (bytes == 4) return DType::kF32;
+  return Status::BadInput(fmt::format("model's {} is {} bytes per element; epsim-hw moves BF16 "
+                                      "(2) or FP32 (4) rows (FP8 is not supported yet)",
+                                      what, bytes));
+}
+
+// Median of `v` (copied).
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
+}
+
+// Stand-in GEMM shape [m x k] x [k x n] of a compute kernel the harness
+// does not model; n = 0 for kernels run for real.
+struct GemmShape {
+  size_t m = 0, n = 0, k = 0;
+};
+
+GemmShape StandInShape(const proto::Kernel& k) {
+  if (k.rows() == 0 || k.hidden() == 0) return {};
+  if (k.op() == proto::ROUTER) return {k.rows(), k.width(), k.hidden()};
+  if (k.op() == proto::ATTENTION_BLOCK) {
+    const double n = std::ceil(k.flops() / (2.0 * k.rows() * k.hidden()));
+    return {k.rows(), static_cast<size_t>(std::max(1.0, n)), k.hidden()};
+  }
+  return {};
+}
+
+}  // namespace
+
+struct Runner::Buffers {
+  Buffer x, out, dispatch_send, arrivals, forward_send, expert_in, ycat, scratch;
+  Buffer combine_send, gather_send, gather_pool, combine_recv;
+  Buffer gemm_a, gemm_b, gemm_c, standin_y;
+  std::map<uint32_t, Buffer> ffn;  // expert id or kSharedFfnId/kDenseFfnId -> weights
+  struct Layer {
+    Buffer permute, forward_src;
+    std::vector<Buffer> expert_rows;
+    Buffer reduce[kNumReduces];
+  };
+  std::vector<Layer> layers;
+  std::vector<Marks> timed_marks;  // per timed pass
+};
+
+Runner::Runner(const proto::Plan& plan, Backend* backend, RunOptions options)
+    : plan_(plan), backend_(backend), options_(options) {}
+
+Runner::~Runner() = default;
+
+double Runner::Deadline() const { return Backend::NowS() + options_.timeout_s; }
+
+std::string Runner::PhaseLabel(const proto::Phase& phase, uint32_t index) const {
+  return fmt::format("phase {} ({} layer {})", index, proto::PhaseKind_Name(phase.kind()),
+                     phase.layer());
+}
+
+Status Runner::Setup() {
+  const proto::Schedule& s = plan_.schedule();
+  rank_ = backend_->rank();
+  d_ = s.num_ranks();
+  hidden_ = s.hidden();
+  if (d_ != backend_->num_ranks())
+    return Status::BadInput(fmt::format("the plan is for {} ranks but {} were launched (mpirun "
+                                        "-np {} for this plan)",
+                                        d_, backend_->num_ranks(), d_));
+  EPSIM_ASSIGN_OR_RETURN(wire_dispatch_, WireType(plan_.model().dispatch_bytes(), "dispatch_bytes"));
+  EPSIM_ASSIGN_OR_RETURN(wire_combine_, WireType(plan_.model().combine_bytes(), "combine_bytes"));
+  EPSIM_ASSIGN_OR_RETURN(layouts_, BuildLayouts(plan_, rank_));
+  layout_of_layer_.assign(plan_.model().num_layers(), -1);
+  for (size_t i = 0; i < layouts_.size(); ++i)
+    if (layouts_[i].layer < layout_of_layer_.size()) layout_of_layer_[layouts_[i].layer] = static_cast<int>(i);
+
+  buf_ = std::make_unique<Buffers>();
+  Buffers& b = *buf_;
+  const size_t h = hidden_, f32 = 4;
+  const size_t wd = DTypeBytes(wire_dispatch_), wc = DTypeBytes(wire_combine_);
+  uint64_t tokens = 0, disp_send = 0, arrivals = 0, fwd_send = 0, expert_rows = 0, ycat = 0;
+  uint64_t comb_send = 0, gather_send = 0, pool = 0;
+  for (const LayerLayout& l : layouts_) {
+    tokens = std::max(tokens, l.num_tokens);
+    disp_send = std::max(disp_send, l.dispatch.SendTotal());
+    arrivals = std::max(arrivals, l.arrival_rows);
+    fwd_send = std::max(fwd_send, l.forward.SendTotal());
+    expert_rows = std::max(expert_rows, l.max_expert_rows);
+    ycat = std::max(ycat, l.ycat_rows);
+    comb_send = std::max(comb_send, l.combine.SendTotal());
+    gather_send = std::max(gather_send, l.gather.SendTotal());
+    pool = std::max(pool, l.gather_pool_rows);
+  }
+  // Stand-ins: GEMM operands and FFN widths over every compute kernel.
+  size_t ga = 1, gb = 1, gc = 1, ffn_scratch = 2 * expert_rows * plan_.model().moe_intermediate();
+  const DType cd = backend_->compute_dtype();
+  for (const proto::Phase& p : s.phases()) {
+    if (exec::IsAllToAll(p) || p.work_size() <= static_cast<int>(rank_)) continue;
+    for (const proto::Kernel& k : p.work(rank_).kernels()) {
+      const GemmShape g = StandInShape(k);
+      ga = std::max(ga, g.m * g.k);
+      gb = std::max(gb, g.k * g.n);
+      gc = std::max(gc, g.m * g.n);
+      if (k.op() == proto::SWIGLU_FFN && !k.has_expert())
+        ffn_scratch = std::max<size_t>(ffn_scratch, 2 * k.rows() * k.width());
+    }
+  }
+  auto alloc = [&](Buffer* out, size_t bytes) -> Status {
+    EPSIM_ASSIGN_OR_RETURN(*out, backend_->Alloc(std::max<size_t>(bytes, 64)));
+    return Status::Ok();
+  };
+  EPSIM_RETURN_IF_ERROR(alloc(&b.x, tokens * h * f32));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.out, tokens * h * f32));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.standin_y, tokens * h * f32));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.dispatch_send, disp_send * h * wd));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.arrivals, arrivals * h * wd));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.forward_send, fwd_send * h * wd));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.expert_in, expert_rows * h * f32));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.ycat, ycat * h * f32));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.scratch, ffn_scratch * f32));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.combine_send, comb_send * h * wc));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.gather_send, gather_send * h * wc));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.gather_pool, pool * h * wc));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.combine_recv, disp_send * h * wc));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.gemm_a, ga * DTypeBytes(cd)));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.gemm_b, gb * DTypeBytes(cd)));
+  EPSIM_RETURN_IF_ERROR(alloc(&b.gemm_c, gc * DTypeBytes(cd)));
+
+  // Inputs: this rank's tokens (the same block in every layer: the
+  // TokenSplit of the first layer; layers with other token counts use
+  // their own first_token, so rows are made per layer block when they
+  // differ).
+  const SeededData data(options_.seed);
+  std::vector<float> x(tokens * h);
+  const uint64_t first = layouts_.empty() ? 0 : layouts_[0].first_token;
+  for (uint64_t t = 0; t < tokens; ++t) data.TokenRow(first + t, hidden_, &x[t * h]);
+  EPSIM_RETURN_IF_ERROR(backend_->Upload(b.x, x.data(), x.size() * f32));
+  for (const LayerLayout& l : layouts_)
+    if (l.first_token != first)
+      return Status::BadInput(fmt::format("layer {} splits its tokens differently from layer {} "
+                                          "(rank {} starts at token {} vs {}); epsim-hw needs "
+                                          "the same token count in every layer",
+                                          l.layer, layouts_[0].layer, rank_, l.first_token,
+                                          first));
+
+  // Weights of every expert this rank computes, and of the stand-in FFNs.
+  auto upload_ffn = [&](uint32_t id, uint32_t width) -> Status {
+    if (b.ffn.count(id)) return Status::Ok();
+    const FfnWeights w = data.Ffn(id, hidden_, width);
+    EPSIM_ASSIGN_OR_RETURN(b.ffn[id], backend_->UploadFfn(w.gate, w.up, w.down, hidden_, width));
+    return Status::Ok();
+  };
+  for (const LayerLayout& l : layouts_)
+    for (const LayerLayout::Expert& e : l.experts)
+      EPSIM_RETURN_IF_ERROR(upload_ffn(e.expert, plan_.model().moe_intermediate()));
+  for (const proto::Phase& p : s.phases()) {
+    if (p.kind() != proto::SHARED_EXPERT && p.kind() != proto::DENSE_FFN) continue;
+    const uint32_t id = p.kind() == proto::SHARED_EXPERT ? kSharedFfnId : kDenseFfnId;
+    for (const proto::Kernel& k : p.work(rank_).kernels())
+      EPSIM_RETURN_IF_ERROR(upload_ffn(id, static_cast<uint32_t>(k.width())));
+  }
+  // Index lists and reduce specs, once.
+  for (const LayerLayout& l : layouts_) {
+    Buffers::Layer lb;
+    EPSIM_ASSIGN_OR_RETURN(lb.permute, backend_->UploadIndex(l.permute));
+    EPSIM_ASSIGN_OR_RETURN(lb.forward_src, backend_->UploadIndex(l.forward_src));
+    for (const LayerLayout::Expert& e : l.experts) {
+      EPSIM_ASSIGN_OR_RETURN(Buffer rows, backend_->UploadIndex(e.rows));
+      lb.expert_rows.push_back(rows);
+    }
+    for (int w = 0; w < kNumReduces; ++w) {
+      EPSIM_ASSIGN_OR_RETURN(lb.reduce[w], backend_->UploadReduce(SpecOf(l, w)));
+    }
+    b.layers.push_back(std::move(lb));
+  }
+  return Status::Ok();
+}
+
+Status Runner::CheckWireBytes(const proto::Phase& phase, uint32_t index, const AllToAllSpec& spec,
+                              size_t row_bytes) const {
+  for (uint32_t q = 0; q < d_; ++q) {
+    if (q == rank_) continue;
+    const uint64_t sent = spec.send_rows[q] * row_bytes, want = phase.send_bytes(rank_ * d_ + q);
+    const uint64_t got = spec.recv_rows[q] * row_bytes, expect = phase.send_bytes(q * d_ + rank_);
+    if (sent != want || got != expect)
+      return Status::BadInput(fmt::format(
+          "{}: wire bytes differ from the schedule: rank {} -> {} sends {} B (schedule {} B), "
+          "rank {} -> {} receives {} B (schedule {} B); the plan is inconsistent",
+          PhaseLabel(phase, index), rank_, q, sent, want, q, rank_, got, expect));
+  }
+  return Status::Ok();
+}
+
+Status Runner::Exchange(const proto::Phase& phase, uint32_t index, const AllToAllSpec& spec,
+                        const Buffer& send, const Buffer& recv, size_t recv_offset_rows,
+                        DType wire) {
+  const size_t row_bytes = hidden_ * DTypeBytes(wire);
+  EPSIM_RETURN_IF_ERROR(CheckWireBytes(phase, index, spec, row_bytes));
+  Buffer dst = recv;
+  dst.ptr = static_cast<uint8_t*>(recv.ptr) + recv_offset_rows * row_bytes;
+  dst.bytes = recv.bytes - recv_offset_rows * row_bytes;
+  return backend_->AllToAllV(send, dst, spec, row_bytes, Deadline())
+      .WithContext(PhaseLabel(phase, index));
+}
+
+Status Runner::Reduce(size_t li, int which, const Buffer& in, DType in_t, const Buffer& out,
+                      DType out_t) {
+  const size_t n = SpecOf(layouts_[li], which).num_out();
+  if (n == 0) return Status::Ok();
+  return backend_->WeightedReduce(in, in_t, buf_->layers[li].reduce[which], n, hidden_, out,
+                                  out_t);
+}
+
+Status Runner::RunCompute(const proto::Phase& phase) {
+  Buffers& b = *buf_;
+  for (const proto::Kernel& k : phase.work(rank_).kernels()) {
+    if (k.op() == proto::SWIGLU_FFN && !k.has_expert() && k.rows() > 0) {
+      const uint32_t id = phase.kind() == proto::SHARED_EXPERT ? kSharedFfnId : kDenseFfnId;
+      EPSIM_RETURN_IF_ERROR(backend_->SwigluFfn(b.ffn.at(id), b.x, k.rows(), b.scratch,
+                                                b.standin_y));
+      continue;
+    }
+    const GemmShape g = StandInShape(k);
+    if (g.n > 0) EPSIM_RETURN_IF_ERROR(backend_->Gemm(g.m, g.n, g.k, b.gemm_a, b.gemm_b, b.gemm_c));
+  }
+  return Status::Ok();
+}
+
+Status Runner::RunMoeCompute(const proto::Phase& phase, const LayerLayout& l, size_t li) {
+  Buffers& b = *buf_;
+  Buffers::Layer& lb = b.layers[li];
+  switch (phase.kind()) {
+    case proto::GATE_PERMUTE:
+      EPSIM_RETURN_IF_ERROR(RunCompute(phase));  // the router GEMM stand-in
+      if (l.permute.empty()) return Status::Ok();
+      return backend_->GatherRows(b.x, DType::kF32, lb.permute, l.permute.size(), hidden_,
+                                  b.dispatch_send, wire_dispatch_);
+    case proto::EXPERT: {
+      // The schedule's expert kernels must be the layout's experts.
+      const proto::RankWork& work = phase.work(rank_);
+      size_t next = 0;
+      for (int i = 0; i < work.expert_ids_size(); ++i) {
+        if (work.tokens_per_expert(i) == 0) continue;
+        if (next >= l.experts.size() || l.experts[next].expert != work.expert_ids(i) ||
+            l.experts[next].rows.size() != work.tokens_per_expert(i))
+          return Status::BadInput(fmt::format(
+              "layer {} rank {}: the schedule's expert {} has {} tokens but the routes give "
+              "this rank {}; the plan is inconsistent",
+              l.layer, rank_, work.expert_ids(i), work.tokens_per_expert(i),
+              next < l.experts.size() && l.experts[next].expert == work.expert_ids(i)
+                  ? l.experts[next].rows.size() : 0));
+        ++next;
+      }
+      if (next != l.experts.size())
+        return Status::BadInput(fmt::format("layer {} rank {}: routes send rows to {} experts, "
+                                            "the schedule lists {}; the plan is inconsistent",
+                                            l.layer, rank_, l.experts.size(), next));
+      size_t ycat_row = 0;
+      const size_t row_f32 = size_t{hidden_} * 4;
+      for (size_t e = 0; e < l.experts.size(); ++e) {
+        const size_t n = l.experts[e].rows.size();
+        EPSIM_RETURN_IF_ERROR(backend_->GatherRows(b.arrivals, wire_dispatch_, lb.expert_rows[e],
+                                                   n, hidden_, b.expert_in, DType::kF32));
+        Buffer y = b.ycat;
+        y.ptr = static_cast<uint8_t*>(b.ycat.ptr) + ycat_row * row_f32;
+        y.bytes = b.ycat.bytes - ycat_row * row_f32;
+        EPSIM_RETURN_IF_ERROR(backend_->SwigluFfn(b.ffn.at(l.experts[e].expert), b.expert_in, n,
+                                                  b.scratch, y));
+        ycat_row += n;
+      }
+      EPSIM_RETURN_IF_ERROR(Reduce(li, kCombinePack, b.ycat, DType::kF32, b.combine_send,
+                                   wire_combine_));
+      EPSIM_RETURN_IF_ERROR(Reduce(li, kGatherPack, b.ycat, DType::kF32, b.gather_send,
+                                   wire_combine_));
+      return Reduce(li, kRelayOwn, b.ycat, DType::kF32, b.gather_pool, wire_combine_);
+    }
+    case proto::UNPERMUTE_REDUCE:
+      return Reduce(li, kUnpermute, b.combine_recv, wire_combine_, b.out, DType::kF32);
+    default:
+      return RunCompute(phase);
+  }
+}
+
+Status Runner::RunAllToAll(const proto::Phase& phase, uint32_t index, const LayerLayout& l,
+                           size_t li) {
+  Buffers& b = *buf_;
+  switch (phase.kind()) {
+    case proto::DISPATCH:
+      if (options_.inject_hang_rank == static_cast<int>(rank_) && hang_armed_) {
+        hang_armed_ = false;
+        std::raise(SIGSTOP);
+      }
+      return Exchange(phase, index, l.dispatch, b.dispatch_send, b.arrivals, 0, wire_dispatch_);
+    case proto::DISPATCH_FORWARD:
+      if (!l.forward_src.empty())
+        EPSIM_RETURN_IF_ERROR(backend_->GatherRows(b.arrivals, wire_dispatch_,
+                                                   b.layers[li].forward_src, l.forward_src.size(),
+                                                   hidden_, b.forward_send, wire_dispatch_));
+      return Exchange(phase, index, l.forward, b.forward_send, b.arrivals,
+                      l.dispatch.RecvTotal(), wire_dispatch_);
+    case proto::COMBINE_GATHER:
+      return Exchange(phase, index, l.gather, b.gather_send, b.gather_pool, 0, wire_combine_);
+    case proto::COMBINE:
+      // The relay reduce of hierarchical combine runs inside the combine op.
+      EPSIM_RETURN_IF_ERROR(Reduce(li, kRelayReduce, b.gather_pool, wire_combine_, b.combine_send,
+                                   wire_combine_));
+      return Exchange(phase, index, l.combine, b.combine_send, b.combine_recv, 0, wire_combine_);
+    default:
+      return Status::BadInput(fmt::format("{}: an all-to-all of a kind epsim-hw cannot execute",
+                                          PhaseLabel(phase, index)));
+  }
+}
+
+Status Runner::RunPhase(const proto::Phase& phase, uint32_t index, bool check, RunResult* result) {
+  const int li = phase.layer() < layout_of_layer_.size() ? layout_of_layer_[phase.layer()] : -1;
+  if (exec::IsAllToAll(phase)) {
+    if (li < 0)
+      return Status::BadInput(fmt::format("{}: no routes for this layer", PhaseLabel(phase, index)));
+    return RunAllToAll(phase, index, layouts_[li], li);
+  }
+  if (li < 0) return RunCompute(phase);  // dense blocks
+  EPSIM_RETURN_IF_ERROR(RunMoeCompute(phase, layouts_[li], li));
+  if (check && phase.kind() == proto::UNPERMUTE_REDUCE)
+    return VerifyLayer(layouts_[li], result);
+  return Status::Ok();
+}
+
+Status Runner::VerifyLayer(const LayerLayout& l, RunResult* result) {
+  std::vector<float> out(l.num_tokens * hidden_);
+  EPSIM_RETURN_IF_ERROR(backend_->Download(out.data(), buf_->out, out.size() * 4));
+  const proto::LayerRoutes& routes = plan_.layers(layout_of_layer_[l.layer]);
+  const LayerCheck c =
+      CheckLayerOutputs(plan_.model(), routes, SeededData(options_.seed), l.first_token,
+                        l.num_tokens, out.data(), backend_->compute_rounding());
+  if (c.wrong > 0 && result->wrong == 0) result->first_wrong = c.first_wrong;
+  result->wrong += c.wrong;
+  result->checked += c.checked;
+  result->max_error = std::max(result->max_error, c.max_ratio);
+  return Status::Ok();
+}
+
+Status Runner::RunPass(bool timed, bool check, RunResult* result) {
+  const proto::Schedule& s = plan_.schedule();
+  EPSIM_RETURN_IF_ERROR(backend_->Barrier(Deadline()));
+  EPSIM_RETURN_IF_ERROR(backend_->MarkPassStart(2 * s.phases_size()));
+  for (int p = 0; p < s.phases_size(); ++p) {
+    EPSIM_RETURN_IF_ERROR(backend_->Mark(2 * p));
+    EPSIM_RETURN_IF_ERROR(RunPhase(s.phases(p), p, check, result));
+    EPSIM_RETURN_IF_ERROR(backend_->Mark(2 * p + 1));
+  }
+  EPSIM_ASSIGN_OR_RETURN(Marks marks, backend_->ReadMarks());
+  if (timed) buf_->timed_marks.push_back(std::move(marks));
+  return Status::Ok();
+}
+
+Result<RunResult> Runner::Run() {
+  RunResult result;
+  const uint32_t passes = options_.warmup + options_.iterations;
+  for (uint32_t i = 0; i < passes; ++i) {
+    hang_armed_ = i == options_.warmup;
+    EPSIM_RETURN_IF_ERROR(RunPass(i >= options_.warmup, false, &result));
+  }
+  // Per op: median start and busy time, busy range; per pass: the end.
+  const uint32_t num_phases = plan_.schedule().phases_size();
+  const size_t n_it = buf_->timed_marks.size();
+  std::vector<double> mine;  // [phase][start, end, busy_min, busy_max], then pass ends
+  for (uint32_t p = 0; p < num_phases; ++p) {
+    std::vector<double> starts, busy;
+    for (const Marks& m : buf_->timed_marks) {
+      starts.push_back(m[2 * p]);
+      busy.push_back(m[2 * p + 1] - m[2 * p]);
+    }
+    const double start = Median(starts), b = Median(busy);
+    mine.insert(mine.end(), {start, start + b,
+                             n_it ? *std::min_element(busy.begin(), busy.end()) : 0.0,
+                             n_it ? *std::max_element(busy.begin(), busy.end()) : 0.0});
+  }
+  for (const Marks& m : buf_->timed_marks) mine.push_back(num_phases ? m[2 * num_phases - 1] : 0);
+  EPSIM_ASSIGN_OR_RETURN(auto all, backend_->GatherToRoot(mine, Deadline()));
+  if (rank_ == 0) {
+    result.times = exec::OpTimes(num_phases, d_);
+    exec::OpTimes& t = result.times;
+    t.busy_min_s.assign(t.start_s.size(), 0);
+    t.busy_max_s.assign(t.start_s.size(), 0);
+    for (uint32_t r = 0; r < d_; ++r) {
+      for (uint32_t p = 0; p < num_phases; ++p) {
+        const size_t i = t.Index(p, r);
+        t.start_s[i] = all[r][4 * p];
+        t.end_s[i] = all[r][4 * p + 1];
+        t.busy_min_s[i] = all[r][4 * p + 2];
+        t.busy_max_s[i] = all[r][4 * p + 3];
+        const proto::Phase& phase = plan_.schedule().phases(p);
+        if (exec::IsAllToAll(phase))
+          for (uint32_t q = 0; q < d_; ++q) t.bytes[i] += phase.send_bytes(r * d_ + q);
+      }
+    }
+    result.pass_s.assign(n_it, 0);
+    for (size_t it = 0; it < n_it; ++it)
+      for (uint32_t r = 0; r < d_; ++r)
+        result.pass_s[it] = std::max(result.pass_s[it], all[r][4 * num_phases + it]);
+  }
+  if (options_.check) {
+    RunResult local;
+    EPSIM_RETURN_IF_ERROR(RunPass(false, true, &local));
+    EPSIM_ASSIGN_OR_RETURN(std::vector<double> sums,
+                           backend_->AllReduceSum({static_cast<double>(local.wrong),
+                                                   static_cast<double>(local.checked)},
+                                                  Deadline()));
+    EPSIM_ASSIGN_OR_RETURN(auto ratios, backend_->GatherToRoot({local.max_error}, Deadline()));
+    result.wrong = static_cast<uint64_t>(sums[0]);
+    result.checked = static_cast<uint64_t>(sums[1]);
+    for (const auto& r : ratios) result.max_error = std::max(result.max_error, r[0]);
+    result.first_wrong = local.first_wrong;
+  }
+  return result;
+}
+
+}  // namespace epsim::hw

@@ -1,0 +1,100 @@
+// The executor of a plan on one rank, shared by every backend: lays out the
+// plan (layout.h), allocates and fills the backend's buffers with seeded
+// data (data.h), walks the schedule's phases in order issuing the backend's
+// kernels and all-to-alls, times every phase (warm-up and timed passes, each
+// started by a barrier), and optionally verifies the outputs (verify.h).
+//
+// What runs for real: the MoE phases (permute, dispatch, forward, expert
+// SwiGLU FFNs, stage-1 and relay reduces, combine, un-permute reduce) on
+// real data. What runs as a stand-in of the same cost: attention (one GEMM
+// of the schedule's FLOPs), the router GEMM (its real shape, output
+// unused: routing is the plan's), shared-expert and dense FFNs (the real
+// SwiGLU shape on seeded weights, output unused).
+//
+// Wire bytes: every all-to-all's per-peer byte counts, as passed to the
+// backend, are checked against the schedule's send matrix before the call;
+// a difference is an error naming phase, ranks and both figures.
+#ifndef EPSIM_HW_COMMON_RUNNER_H_
+#define EPSIM_HW_COMMON_RUNNER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hw/common/backend.h"
+#include "hw/common/layout.h"
+#include "sim/base/status.h"
+#include "sim/exec/timings.h"
+#include "sim/proto/plan.pb.h"
+
+namespace epsim::hw {
+
+struct RunOptions {
+  uint32_t warmup = 5;      // -w
+  uint32_t iterations = 20; // -n
+  bool check = false;       // --check
+  double timeout_s = 60;    // --timeout: every collective must finish within it
+  uint64_t seed = 1;        // data seed
+  // Testing hook (--inject-hang R): rank R stops itself (SIGSTOP) when it
+  // reaches its first dispatch of the first timed pass.
+  int inject_hang_rank = -1;
+};
+
+// What one rank measured, and on rank 0 the whole job's view.
+struct RunResult {
+  // Rank 0 only: every rank's op times (medians over timed passes, ranges).
+  exec::OpTimes times{0, 0};
+  std::vector<double> pass_s;  // rank 0: pass time of each timed pass (max over ranks)
+  uint64_t wrong = 0;          // with check: elements outside tolerance, all ranks
+  uint64_t checked = 0;        // elements compared, all ranks
+  double max_error = 0;        // largest |out - ref| / tolerance seen
+  std::string first_wrong;     // where the first wrong element was (rank 0's view)
+};
+
+class Runner {
+ public:
+  Runner(const proto::Plan& plan, Backend* backend, RunOptions options);
+  ~Runner();
+
+  // Layout, buffers, seeded inputs and weights. BadInput when the plan does
+  // not fit the launch (num_ranks != backend ranks) or the wire dtype is not
+  // supported.
+  Status Setup();
+  // Warm-up and timed passes, then the check pass when asked.
+  Result<RunResult> Run();
+
+ private:
+  struct Buffers;
+  Status RunPass(bool timed, bool check, RunResult* result);
+  Status RunPhase(const proto::Phase& phase, uint32_t index, bool check, RunResult* result);
+  Status RunCompute(const proto::Phase& phase);
+  Status RunMoeCompute(const proto::Phase& phase, const LayerLayout& layout, size_t li);
+  Status RunAllToAll(const proto::Phase& phase, uint32_t index, const LayerLayout& layout,
+                     size_t li);
+  Status Exchange(const proto::Phase& phase, uint32_t index, const AllToAllSpec& spec,
+                  const Buffer& send, const Buffer& recv, size_t recv_offset_rows,
+                  DType wire);
+  Status CheckWireBytes(const proto::Phase& phase, uint32_t index, const AllToAllSpec& spec,
+                        size_t row_bytes) const;
+  Status Reduce(size_t li, int which, const Buffer& in, DType in_t, const Buffer& out,
+                DType out_t);
+  Status VerifyLayer(const LayerLayout& layout, RunResult* result);
+  double Deadline() const;
+  std::string PhaseLabel(const proto::Phase& phase, uint32_t index) const;
+
+  const proto::Plan& plan_;
+  Backend* backend_;
+  RunOptions options_;
+  uint32_t rank_ = 0, d_ = 0, hidden_ = 0;
+  DType wire_dispatch_ = DType::kBF16, wire_combine_ = DType::kBF16;
+  std::vector<LayerLayout> layouts_;
+  std::vector<int> layout_of_layer_;  // model layer -> index into layouts_, -1
+  std::unique_ptr<Buffers> buf_;
+  bool hang_armed_ = false;
+};
+
+}  // namespace epsim::hw
+
+#endif  // EPSIM_HW_COMMON_RUNNER_H_

@@ -1,0 +1,174 @@
+#include <cblas.h>
+
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "hw/common/data.h"
+#include "hw/host/host_backend.h"
+
+extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_config(void);
+
+namespace epsim::hw {
+namespace {
+
+struct Ffn {
+  size_t hidden = 0, width = 0;
+  std::vector<float> gate_up;  // hidden x (2 width): gate columns then up columns
+  std::vector<float> down;     // width x hidden
+};
+
+struct Spec {
+  ReduceSpec spec;
+};
+
+float Load(const void* p, DType t, size_t i) {
+  return t == DType::kF32 ? static_cast<const float*>(p)[i]
+                          : FromBf16(static_cast<const uint16_t*>(p)[i]);
+}
+
+void Store(void* p, DType t, size_t i, float v) {
+  if (t == DType::kF32) static_cast<float*>(p)[i] = v;
+  else static_cast<uint16_t*>(p)[i] = ToBf16(v);
+}
+
+}  // namespace
+
+struct HostCompute::Impl {
+  // Owned allocations; Buffers point into them.
+  std::deque<std::vector<uint8_t>> memory;
+  std::deque<Ffn> ffns;
+  std::deque<Spec> specs;
+};
+
+HostCompute::HostCompute(int blas_threads) : impl_(std::make_unique<Impl>()) {
+  openblas_set_num_threads(blas_threads);
+}
+HostCompute::~HostCompute() = default;
+
+std::string HostCompute::BlasVersion() { return openblas_get_config(); }
+
+Result<Buffer> HostCompute::Alloc(size_t bytes) {
+  impl_->memory.emplace_back(bytes, 0);
+  return Buffer{impl_->memory.back().data(), bytes};
+}
+
+Status HostCompute::Upload(const Buffer& dst, const void* src, size_t bytes) {
+  if (bytes > dst.bytes) return Status::Internal("upload larger than its buffer");
+  std::memcpy(dst.ptr, src, bytes);
+  return Status::Ok();
+}
+
+Status HostCompute::Download(void* dst, const Buffer& src, size_t bytes) {
+  if (bytes > src.bytes) return Status::Internal("download larger than its buffer");
+  std::memcpy(dst, src.ptr, bytes);
+  return Status::Ok();
+}
+
+Result<Buffer> HostCompute::UploadIndex(std::span<const uint32_t> idx) {
+  EPSIM_ASSIGN_OR_RETURN(Buffer b, Alloc(std::max<size_t>(idx.size_bytes(), 4)));
+  if (!idx.empty()) std::memcpy(b.ptr, idx.data(), idx.size_bytes());
+  return b;
+}
+
+Status HostCompute::GatherRows(const Buffer& src, DType src_t, const Buffer& idx, size_t n,
+                               size_t hidden, const Buffer& dst, DType dst_t) {
+  const uint32_t* rows = static_cast<const uint32_t*>(idx.ptr);
+  if (n * hidden * DTypeBytes(dst_t) > dst.bytes) return Status::Internal("gather overflows dst");
+  if (src_t == dst_t) {
+    const size_t row = hidden * DTypeBytes(src_t);
+    for (size_t i = 0; i < n; ++i)
+      std::memcpy(static_cast<uint8_t*>(dst.ptr) + i * row,
+                  static_cast<const uint8_t*>(src.ptr) + size_t{rows[i]} * row, row);
+    return Status::Ok();
+  }
+  for (size_t i = 0; i < n; ++i)
+    for (size_t h = 0; h < hidden; ++h)
+      Store(dst.ptr, dst_t, i * hidden + h, Load(src.ptr, src_t, size_t{rows[i]} * hidden + h));
+  return Status::Ok();
+}
+
+Result<Buffer> HostCompute::UploadReduce(const ReduceSpec& spec) {
+  impl_->specs.push_back({spec});
+  return Buffer{&impl_->specs.back(), sizeof(Spec)};
+}
+
+Status HostCompute::WeightedReduce(const Buffer& in, DType in_t, const Buffer& spec_buf,
+                                   size_t n_out, size_t hidden, const Buffer& out, DType out_t) {
+  const ReduceSpec& s = static_cast<const Spec*>(spec_buf.ptr)->spec;
+  std::vector<float> acc(hidden);
+  for (size_t o = 0; o < n_out; ++o) {
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    for (uint32_t j = s.offsets[o]; j < s.offsets[o + 1]; ++j) {
+      const size_t base = size_t{s.idx[j]} * hidden;
+      const float c = s.coef[j];
+      if (in_t == DType::kF32) {
+        const float* row = static_cast<const float*>(in.ptr) + base;
+        for (size_t h = 0; h < hidden; ++h) acc[h] += c * row[h];
+      } else {
+        const uint16_t* row = static_cast<const uint16_t*>(in.ptr) + base;
+        for (size_t h = 0; h < hidden; ++h) acc[h] += c * FromBf16(row[h]);
+      }
+    }
+    const size_t dst = size_t{s.out_rows[o]} * hidden;
+    for (size_t h = 0; h < hidden; ++h) Store(out.ptr, out_t, dst + h, acc[h]);
+  }
+  return Status::Ok();
+}
+
+Result<Buffer> HostCompute::UploadFfn(std::span<const float> w_gate, std::span<const float> w_up,
+                                      std::span<const float> w_down, size_t hidden,
+                                      size_t width) {
+  Ffn f;
+  f.hidden = hidden;
+  f.width = width;
+  f.gate_up.resize(hidden * 2 * width);
+  for (size_t h = 0; h < hidden; ++h) {
+    std::memcpy(&f.gate_up[h * 2 * width], &w_gate[h * width], width * 4);
+    std::memcpy(&f.gate_up[h * 2 * width + width], &w_up[h * width], width * 4);
+  }
+  f.down.assign(w_down.begin(), w_down.end());
+  impl_->ffns.push_back(std::move(f));
+  return Buffer{&impl_->ffns.back(), sizeof(Ffn)};
+}
+
+Status HostCompute::SwigluFfn(const Buffer& ffn, const Buffer& x, size_t n, const Buffer& scratch,
+                              const Buffer& y) {
+  if (n == 0) return Status::Ok();
+  const Ffn& f = *static_cast<const Ffn*>(ffn.ptr);
+  const size_t h = f.hidden, w = f.width;
+  if (scratch.bytes < 2 * n * w * 4) return Status::Internal("FFN scratch too small");
+  float* gu = static_cast<float*>(scratch.ptr);  // n x 2w: [gate | up]
+  // One GEMM for gate and up: [n x h] x [h x 2w].
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n),
+              static_cast<int>(2 * w), static_cast<int>(h), 1.0f,
+              static_cast<const float*>(x.ptr), static_cast<int>(h), f.gate_up.data(),
+              static_cast<int>(2 * w), 0.0f, gu, static_cast<int>(2 * w));
+  for (size_t i = 0; i < n; ++i) {
+    float* row = gu + i * 2 * w;
+    for (size_t j = 0; j < w; ++j) row[j] = row[j] / (1.0f + std::exp(-row[j])) * row[w + j];
+  }
+  // [n x w] (stride 2w) x [w x h].
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n),
+              static_cast<int>(h), static_cast<int>(w), 1.0f, gu, static_cast<int>(2 * w),
+              f.down.data(), static_cast<int>(h), 0.0f, static_cast<float*>(y.ptr),
+              static_cast<int>(h));
+  return Status::Ok();
+}
+
+Status HostCompute::Gemm(size_t m, size_t n, size_t k, const Buffer& a, const Buffer& b,
+                         const Buffer& c) {
+  if (m * k * 4 > a.bytes || k * n * 4 > b.bytes || m * n * 4 > c.bytes)
+    return Status::Internal("stand-in GEMM operands too small");
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), 1.0f, static_cast<const float*>(a.ptr),
+              static_cast<int>(k), static_cast<const float*>(b.ptr), static_cast<int>(n), 0.0f,
+              static_cast<float*>(c.ptr), static_cast<int>(n));
+  return Status::Ok();
+}
+
+}  // namespace epsim::hw

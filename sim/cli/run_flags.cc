@@ -1,0 +1,36 @@
+#include "sim/cli/run_flags.h"
+
+#include <string>
+
+namespace epsim::cli {
+
+void AddRunFlags(CLI::App* cmd, plan::RunFlags* f) {
+  cmd->add_option("--trace", f->trace,
+                  "Trace file; without it a seeded synthetic trace is generated");
+  cmd->add_option("--model", f->model,
+                  "Model name (models/) or file; default: the trace's model, or " +
+                      std::string(plan::kDefaultModel));
+  cmd->add_option("--topology", f->topology, "Topology name (topologies/) or file")
+      ->capture_default_str();
+  cmd->add_option("--ep", f->ep, "Expert-parallel size; 0 = every GPU of the topology")
+      ->capture_default_str();
+  cmd->add_option("--tokens", f->tokens, "Tokens per layer of the synthetic trace")
+      ->check(CLI::Range(1, 1 << 30))
+      ->capture_default_str();
+  cmd->add_option("--seed", f->seed, "Seed of the synthetic trace")->capture_default_str();
+  cmd->add_option("--profile", f->profile,
+                  "Trace to profile for c2r partners and pruning similarity (default: the "
+                  "replayed trace)");
+  cmd->add_option("--similarity", f->similarity,
+                  "Expert similarity JSON for pruned:N:similarity (default: estimated from "
+                  "the profile trace's scores)");
+}
+
+void AddLayoutFlag(CLI::App* cmd, plan::RunFlags* f) {
+  cmd->add_option("--ranks-per-host", f->ranks_per_host,
+                  "Plan as if rank r were on host r / K (e.g. hierarchical dispatch on a 2 x 2 "
+                  "layout); 0 = the topology's hosts")
+      ->capture_default_str();
+}
+
+}  // namespace epsim::cli

@@ -1,0 +1,169 @@
+#include "sim/plan/job.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "sim/base/data_paths.h"
+#include "sim/dispatch/profile.h"
+#include "sim/dispatch/strategies.h"
+#include "sim/placement/resolve.h"
+#include "sim/placement/topology_groups.h"
+#include "sim/plan/model.h"
+#include "sim/plan/plan_file.h"
+#include "sim/plan/schedule_builder.h"
+#include "sim/topology/topology.h"
+#include "sim/trace/reader.h"
+#include "sim/trace/synth.h"
+#include "sim/trace/synth_model.h"
+
+namespace epsim::plan {
+namespace {
+
+// The model named by --model, else by the trace header, else the default.
+Result<proto::Model> LoadModelFor(const RunFlags& flags) {
+  std::string name = flags.model;
+  if (name.empty() && !flags.trace.empty()) {
+    EPSIM_ASSIGN_OR_RETURN(auto reader, trace::TraceReader::Open(flags.trace));
+    name = reader->header().model();
+    if (name.empty()) return Status::Usage(flags.trace + ": trace names no model; give --model");
+  }
+  if (name.empty()) name = kDefaultModel;
+  return LoadModel(ResolveDataFile("models", name));
+}
+
+// The synthetic trace of a run without --trace: the model's fitted routing
+// (models/<name>.routing.json, made by `epsim synth --save-params`) when the
+// project ships one, else uniformly random routing. Either way with 2k
+// candidates per token (capped at E) so pruning strategies have some.
+Result<trace::Trace> GenerateFor(const RunFlags& flags, const proto::Model& model,
+                                 std::string* label) {
+  const uint32_t candidates = std::min(model.num_experts(), 2 * model.num_topk());
+  const std::string fitted = DataDir() + "/models/" + model.name() + ".routing.json";
+  if (std::filesystem::exists(fitted)) {
+    EPSIM_ASSIGN_OR_RETURN(trace::RoutingModel routing, trace::LoadRoutingModel(fitted));
+    *label = fmt::format("synthetic, routing fitted to real statistics (models/{}.routing.json), "
+                         "{} tokens, seed {}",
+                         model.name(), flags.tokens, flags.seed);
+    return trace::GenerateModelTrace(routing, {flags.tokens, 2048, candidates, flags.seed});
+  }
+  trace::UniformTraceOptions synth;
+  synth.model = model.name();
+  synth.num_experts = model.num_experts();
+  synth.num_topk = model.num_topk();
+  for (uint32_t l = model.num_dense_layers(); l < model.num_layers(); ++l) synth.layers.push_back(l);
+  synth.num_tokens = flags.tokens;
+  synth.seed = flags.seed;
+  *label = fmt::format("synthetic uniform routing, {} tokens, seed {}", flags.tokens, flags.seed);
+  return trace::GenerateUniformTrace(synth);
+}
+
+}  // namespace
+
+Result<const std::map<uint32_t, dispatch::LayerProfile>*> ProfileCache::For(
+    const dispatch::Strategy& s) {
+  if (!s.needs_profile()) return nullptr;
+  if (built_) return &profiles_;
+  const uint32_t e = in_.model.num_experts();
+  if (flags_.profile.empty()) {
+    profiles_ = dispatch::BuildProfiles(in_.trace);
+    description_ = "profile: the replayed trace";
+  } else {
+    EPSIM_ASSIGN_OR_RETURN(profiles_, dispatch::BuildProfiles(flags_.profile, e));
+    description_ = "profile: " + flags_.profile;
+  }
+  if (!flags_.similarity.empty()) {
+    EPSIM_ASSIGN_OR_RETURN(dispatch::SimilarityTables tables,
+                           dispatch::ReadSimilarityFile(flags_.similarity, e));
+    std::vector<uint32_t> layers;
+    for (const trace::LayerRouting& l : in_.trace.layers) layers.push_back(l.layer);
+    EPSIM_RETURN_IF_ERROR(dispatch::ApplySimilarity(tables, layers, &profiles_));
+    description_ += "; similarity: " + flags_.similarity;
+  } else {
+    description_ += "; similarity: " + dispatch::DescribeSimilarityEstimate(
+                                           in_.trace.header.num_topk(),
+                                           in_.trace.header.num_candidates());
+  }
+  built_ = true;
+  return &profiles_;
+}
+
+Result<RunInputs> LoadRunInputs(const RunFlags& flags) {
+  RunInputs in;
+  EPSIM_ASSIGN_OR_RETURN(in.topology,
+                         topology::LoadTopology(ResolveDataFile("topologies", flags.topology)));
+  EPSIM_ASSIGN_OR_RETURN(in.model, LoadModelFor(flags));
+  const uint32_t num_gpus = static_cast<uint32_t>(topology::GpuNames(in.topology).size());
+  in.ep = flags.ep == 0 ? num_gpus : flags.ep;
+  if (in.ep > num_gpus)
+    return Status::Usage(fmt::format("--ep {} but topology {} has {} GPUs", in.ep,
+                                     in.topology.name(), num_gpus));
+  if (flags.trace.empty()) {
+    EPSIM_ASSIGN_OR_RETURN(in.trace, GenerateFor(flags, in.model, &in.trace_label));
+  } else {
+    EPSIM_ASSIGN_OR_RETURN(in.trace, trace::ReadTrace(flags.trace));
+    in.trace_label = flags.trace;
+  }
+  in.cluster = ClusterOf(in.topology, in.ep);
+  if (flags.ranks_per_host > 0) {
+    if (in.ep % flags.ranks_per_host != 0)
+      return Status::Usage(fmt::format("--ranks-per-host {} does not divide --ep {}",
+                                       flags.ranks_per_host, in.ep));
+    for (uint32_t r = 0; r < in.ep; ++r) in.cluster.node_of_rank[r] = r / flags.ranks_per_host;
+    in.cluster.num_nodes = in.ep / flags.ranks_per_host;
+  }
+  return in;
+}
+
+Result<placement::LayerPlacements> PlacementFor(const RunFlags& flags, const RunInputs& in,
+                                                const std::string& name_or_file) {
+  if (!flags.profile.empty())
+    return placement::ResolvePlacement(name_or_file, in.ep, flags.profile, &in.topology);
+  return placement::ResolvePlacement(name_or_file, in.ep, in.trace, in.trace_label,
+                                     &in.topology);
+}
+
+Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlacements& placements,
+                                const dispatch::Strategy& strategy, ProfileCache* profiles) {
+  EPSIM_RETURN_IF_ERROR(dispatch::CheckStrategyFits(strategy, in.trace.header.num_topk()));
+  EPSIM_ASSIGN_OR_RETURN(const auto* layer_profiles, profiles->For(strategy));
+  return BuildSchedule(
+      {in.trace, in.model, placements, strategy, in.cluster, layer_profiles});
+}
+
+Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlacements& placements,
+                                const dispatch::Strategy& strategy, ProfileCache* profiles) {
+  EPSIM_RETURN_IF_ERROR(dispatch::CheckStrategyFits(strategy, in.trace.header.num_topk()));
+  EPSIM_ASSIGN_OR_RETURN(const auto* layer_profiles, profiles->For(strategy));
+  EPSIM_ASSIGN_OR_RETURN(proto::Plan plan,
+                         BuildPlan({in.trace, in.model, placements, strategy, in.cluster,
+                                    layer_profiles}));
+  plan.set_topology(in.topology.name());
+  for (const auto& [key, value] : DescribeInputs(in)) (*plan.mutable_inputs())[key] = value;
+  (*plan.mutable_inputs())["placement"] = placements.name();
+  (*plan.mutable_inputs())["dispatch"] = strategy.name();
+  (*plan.mutable_inputs())["hosts"] = std::to_string(in.cluster.num_nodes);
+  if (!profiles->description().empty())
+    (*plan.mutable_inputs())["profiles"] = profiles->description();
+  return plan;
+}
+
+std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in) {
+  return {{"trace", in.trace_label},
+          {"model", in.model.name()},
+          {"topology", in.topology.name()},
+          {"ep", std::to_string(in.ep)}};
+}
+
+dispatch::ClusterMap ClusterOf(const proto::Topology& topology, uint32_t num_ranks) {
+  dispatch::ClusterMap m;
+  m.node_of_rank = placement::HostOfRank(&topology, num_ranks);
+  m.num_nodes = m.node_of_rank.empty()
+                    ? 1
+                    : *std::max_element(m.node_of_rank.begin(), m.node_of_rank.end()) + 1;
+  return m;
+}
+
+}  // namespace epsim::plan
