@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# End-to-end tests of epsim-hw under mpirun (host backend). Usage:
+#   epsim_hw_test.sh BUILD_DIR CASE
+# Each case runs a real MPI job (oversubscribed: more ranks than cores is
+# fine for correctness) and asserts its exit code and output.
+set -uo pipefail
+build="$1"; case_name="$2"
+hw="$build/epsim-hw"; epsim="$build/epsim"
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+# Root in CI, no terminal: Open MPI needs both of these to run as root.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mpi=(mpirun --oversubscribe --bind-to none -np)
+fail() { echo "FAIL: $*"; exit 1; }
+
+case "$case_name" in
+  check-*)  # check-<strategy>: 4 ranks, tiny-moe, 2,048 tokens, verified
+    strategy="${case_name#check-}"
+    extra=()
+    [ "$strategy" = hierarchical ] && extra=(--ranks-per-host 2)
+    "${mpi[@]}" 4 "$hw" run --model tiny-moe --tokens 2048 --dispatch "$strategy" "${extra[@]}" \
+      --check -w 1 -n 2 --json "$tmp/m.json" > "$tmp/out" 2> "$tmp/err"
+    rc=$?
+    cat "$tmp/out" "$tmp/err"
+    [ $rc -eq 0 ] || fail "exit $rc"
+    grep -q "# check: 0 of 2097152 elements wrong (#wrong 0)" "$tmp/out" || fail "no #wrong 0 line"
+    grep -q '"source": "measured"' "$tmp/m.json" || fail "report is not a measured report"
+    ;;
+  plan-file)  # a plan made by epsim runs unchanged
+    "$epsim" plan --model tiny-moe --tokens 512 --ep 2 --dispatch dedup -o "$tmp/p.plan" || fail "epsim plan"
+    "${mpi[@]}" 2 "$hw" run --plan "$tmp/p.plan" --check -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 0 ] || fail "exit $rc"
+    grep -q "#wrong 0" "$tmp/out" || fail "no #wrong 0"
+    grep -q "plan: $tmp/p.plan" "$tmp/out" || fail "header does not name the plan"
+    ;;
+  too-few-ranks)  # a plan for 2 ranks on 1 process: exit 2, clear message
+    "$epsim" plan --model tiny-moe --tokens 256 --ep 2 -o "$tmp/p.plan" || fail "epsim plan"
+    "${mpi[@]}" 1 "$hw" run --plan "$tmp/p.plan" -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 2 ] || fail "exit $rc, want 2"
+    grep -q "plan is for 2 ranks but 1 were launched" "$tmp/out" || fail "message"
+    ;;
+  bad-plan)  # a truncated plan file: exit 2 naming the file
+    "$epsim" plan --model tiny-moe --tokens 256 --ep 2 -o "$tmp/p.plan" || fail "epsim plan"
+    head -c 100 "$tmp/p.plan" > "$tmp/cut.plan"
+    "${mpi[@]}" 2 "$hw" run --plan "$tmp/cut.plan" -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 2 ] || fail "exit $rc, want 2"
+    grep -q "cut.plan" "$tmp/out" || fail "message does not name the file"
+    ;;
+  hung-rank)  # rank 1 stops itself (SIGSTOP): the others stop within the timeout
+    start=$(date +%s)
+    timeout 120 "${mpi[@]}" 4 "$hw" run --model tiny-moe --tokens 512 --inject-hang 1 \
+      --timeout 3 -w 1 -n 1 > "$tmp/out" 2>&1
+    rc=$?; elapsed=$(( $(date +%s) - start ))
+    cat "$tmp/out"
+    [ $rc -ne 0 ] || fail "a hung rank went unnoticed (exit 0)"
+    [ $rc -ne 124 ] || fail "the job hung until the test's own timeout"
+    grep -q "no data from rank(s) 1" "$tmp/out" || fail "the error does not name rank 1"
+    [ $elapsed -lt 60 ] || fail "took ${elapsed} s for a 3 s timeout"
+    echo "stopped after ${elapsed} s, exit $rc"
+    ;;
+  no-cuda)  # --backend cuda without a GPU (or without CUDA): exit 2, clear message
+    "${mpi[@]}" 1 "$hw" run --model tiny-moe --tokens 64 --ep 1 --backend cuda -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
+      echo "a GPU is visible: skipping"; exit 0
+    fi
+    [ $rc -eq 2 ] || fail "exit $rc, want 2"
+    grep -Eq "no CUDA device|built without CUDA" "$tmp/out" || fail "message"
+    ;;
+  *) fail "unknown case $case_name" ;;
+esac
+echo "PASS: $case_name"
