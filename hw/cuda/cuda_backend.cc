@@ -125,6 +125,7 @@ Result<int> CheckCudaDevice(const std::string& where) {
 }
 
 int DeviceOfRank(uint32_t rank, int device_count) {
+  EPSIM_CHECK(device_count > 0);
   long local = static_cast<long>(rank);
   if (const char* env = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK")) {
     char* end = nullptr;

@@ -91,7 +91,9 @@ Status CudaCompute::GatherRows(const Buffer& src, DType src_t, const Buffer& idx
   const auto it = indices_.find(idx.ptr);
   if (it == indices_.end()) return Fail("GatherRows: idx is not a handle from UploadIndex");
   const std::vector<uint32_t>& prefix_max = it->second.prefix_max;
-  if (n > prefix_max.size()) return Fail("GatherRows: " + N(n) + " rows, index of " + N(prefix_max.size()));
+  if (n > prefix_max.size()) {
+    return Fail("GatherRows: " + N(n) + " rows, index of " + N(prefix_max.size()));
+  }
   if (n == 0 || hidden == 0) return Status::Ok();
   if (prefix_max[n - 1] >= RowsIn(src, hidden, src_t)) {
     return Fail("GatherRows: source row " + N(prefix_max[n - 1]) + " >= the source's " +

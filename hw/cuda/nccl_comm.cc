@@ -22,6 +22,13 @@ std::vector<uint32_t> PeersWithRows(const std::vector<uint64_t>& rows, uint32_t 
   return peers;
 }
 
+// "<message>; <detail>", same code (NcclError makes only these two).
+Status Append(const Status& status, const std::string& detail) {
+  std::string msg = status.message() + "; " + detail;
+  if (status.code() == Status::Code::kPeerFailure) return Status::PeerFailure(std::move(msg));
+  return Status::Internal(std::move(msg));
+}
+
 }  // namespace
 
 std::string FormatRanks(const std::vector<uint32_t>& ranks) {
@@ -54,11 +61,12 @@ Result<std::unique_ptr<NcclComm>> NcclComm::Create(MpiComm* mpi, std::string whe
   const ncclResult_t r = ncclCommInitRankConfig(&comm->comm_, static_cast<int>(comm->num_ranks_),
                                                 id, static_cast<int>(comm->rank_), &config);
   if (r != ncclSuccess && r != ncclInProgress) {
-    return comm->AbortWith(NcclError(r, "ncclCommInitRankConfig(&comm, num_ranks, id, rank, &config)",
+    return comm->AbortWith(NcclError(r, "ncclCommInitRankConfig(&comm, n, id, rank, &config)",
                                      __FILE__, __LINE__, comm->where_));
   }
   EPSIM_RETURN_IF_ERROR(comm->Wait(nullptr, deadline_s, "NCCL communicator init", [] {
-    return std::string("every rank must reach ncclCommInitRankConfig; NCCL cannot tell which did not");
+    return std::string("every rank must reach ncclCommInitRankConfig; NCCL cannot tell which "
+                       "did not");
   }));
   return comm;
 }
@@ -91,16 +99,19 @@ Status NcclComm::Wait(const cudaStream_t* stream, double deadline_s, const char*
     ncclResult_t state = ncclSuccess;
     const ncclResult_t r = ncclCommGetAsyncError(comm_, &state);
     if (r != ncclSuccess) {
-      return AbortWith(NcclError(r, "ncclCommGetAsyncError(comm, &state)", __FILE__, __LINE__, where_));
+      return AbortWith(
+          NcclError(r, "ncclCommGetAsyncError(comm, &state)", __FILE__, __LINE__, where_));
     }
     if (state != ncclSuccess && state != ncclInProgress) {
-      return AbortWith(NcclError(state, what, __FILE__, __LINE__, where_ + " (" + peers() + ")"));
+      return AbortWith(Append(NcclError(state, what, __FILE__, __LINE__, where_), peers()));
     }
     if (state == ncclSuccess) {
       if (stream == nullptr) return Status::Ok();
       const cudaError_t q = cudaStreamQuery(*stream);
       if (q == cudaSuccess) return Status::Ok();
-      if (q != cudaErrorNotReady) return CudaError(q, "cudaStreamQuery(stream)", __FILE__, __LINE__, where_);
+      if (q != cudaErrorNotReady) {
+        return CudaError(q, "cudaStreamQuery(stream)", __FILE__, __LINE__, where_);
+      }
     }
     if (Backend::NowS() > deadline_s) {
       return AbortWith(Status::PeerFailure(where_ + ": " + what +

@@ -126,7 +126,8 @@ TEST_F(CudaComputeGpuTest, GatherRowsConvertsFp32ToBf16AndBack) {
   ASSERT_TRUE(compute_->GatherRows(s, DType::kF32, *i, 3, hidden, *mid, DType::kBF16).ok());
   Result<Buffer> identity = compute_->UploadIndex(std::vector<uint32_t>{0, 1, 2});
   ASSERT_TRUE(identity.ok());
-  ASSERT_TRUE(compute_->GatherRows(*mid, DType::kBF16, *identity, 3, hidden, *out, DType::kF32).ok());
+  ASSERT_TRUE(
+      compute_->GatherRows(*mid, DType::kBF16, *identity, 3, hidden, *out, DType::kF32).ok());
   const std::vector<float> got = DownloadFloats(*out, 3 * hidden);
   for (size_t r = 0; r < 3; ++r)
     for (size_t h = 0; h < hidden; ++h)
