@@ -71,6 +71,17 @@ void WriteKeyValues(std::ostream& out, const char* title,
   for (const auto& [key, value] : pairs) out << fmt::format("#   {}: {}\n", key, value);
 }
 
+// A measured run is a median over passes: say over how many, their range
+// and, nccl-tests style, how many output elements were wrong (0 when none).
+void WriteMeasuredLines(std::ostream& out, const proto::Report& r) {
+  if (r.source() != "measured") return;
+  out << fmt::format("#     source: measured, median of {} timed passes after {} warm-up passes;"
+                     " pass time {:.2f} .. {:.2f} us\n",
+                     r.iterations(), r.warmup(), ToUs(r.total_time_min_s()),
+                     ToUs(r.total_time_max_s()));
+  if (r.checked()) out << fmt::format("#     #wrong: {}\n", r.wrong());
+}
+
 void WriteHeader(std::ostream& out, const RunInfo& info,
                  const std::vector<proto::Report>& reports) {
   out << fmt::format("# epsim {} {}\n#\n", kEpsimVersion, info.command);
@@ -81,6 +92,7 @@ void WriteHeader(std::ostream& out, const RunInfo& info,
     out << fmt::format("#   {}: {}, model {}, topology {}, {} ranks\n", ReportName(r),
                        r.source().empty() ? "simulated" : r.source(), r.model(), r.topology(),
                        r.num_ranks());
+    WriteMeasuredLines(out, r);
   }
   out << "#\n# algbw = bytes sent by the most-loaded rank / dispatch time (GB = 1e9 B);"
          " other = all phases but dispatch, expert, combine\n#\n";

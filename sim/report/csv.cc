@@ -14,7 +14,8 @@ namespace epsim::report {
 namespace {
 
 constexpr char kCsvHeader[] =
-    "strategy,placement,layer,phase,bytes,rows,time_us,start_us,end_us,max_rank\n";
+    "strategy,placement,layer,phase,bytes,rows,time_us,start_us,end_us,max_rank,busy_max_us,"
+    "busy_mean_us\n";
 
 // RFC 4180 quoting, only where needed (names are normally plain words).
 std::string CsvField(const std::string& text) {
@@ -31,10 +32,11 @@ std::string Prefix(const proto::Report& report) {
 void AppendPhases(const proto::Report& report, std::string* out) {
   const std::string prefix = Prefix(report);
   for (const proto::PhaseTiming& phase : report.phases()) {
-    *out += prefix + fmt::format("{},{},{},{},{:.4f},{:.4f},{:.4f},{}\n", phase.layer(),
-                                 PhaseName(phase.kind()), phase.bytes(), phase.rows(),
-                                 ToUs(PhaseTime(phase)), ToUs(phase.start_s()),
-                                 ToUs(phase.end_s()), phase.max_rank());
+    *out += prefix + fmt::format("{},{},{},{},{:.4f},{:.4f},{:.4f},{},{:.4f},{:.4f}\n",
+                                 phase.layer(), PhaseName(phase.kind()), phase.bytes(),
+                                 phase.rows(), ToUs(PhaseTime(phase)), ToUs(phase.start_s()),
+                                 ToUs(phase.end_s()), phase.max_rank(), ToUs(phase.busy_max_s()),
+                                 ToUs(phase.busy_mean_s()));
   }
 }
 
@@ -42,12 +44,14 @@ void AppendTotals(const proto::Report& report, std::string* out) {
   const std::string prefix = Prefix(report);
   uint64_t bytes = 0, rows = 0;
   for (const KindTotal& total : TotalsByKind(report)) {
-    *out += prefix + fmt::format("all,{},{},{},{:.4f},,,\n", PhaseName(total.kind), total.bytes,
-                                 total.rows, ToUs(total.time_s));
+    *out += prefix + fmt::format("all,{},{},{},{:.4f},,,,{:.4f},{:.4f}\n", PhaseName(total.kind),
+                                 total.bytes, total.rows, ToUs(total.time_s),
+                                 ToUs(total.busy_max_s), ToUs(total.busy_mean_s));
     bytes += total.bytes;
     rows += total.rows;
   }
-  *out += prefix + fmt::format("all,total,{},{},{:.4f},,,\n", bytes, rows,
+  // Busy times of different phases overlap in time, so the total row has none.
+  *out += prefix + fmt::format("all,total,{},{},{:.4f},,,,,\n", bytes, rows,
                                ToUs(report.total_time_s()));
 }
 

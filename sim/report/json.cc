@@ -27,10 +27,20 @@ Json Run(const proto::Report& report) {
   Json settings = Json::object();
   std::map<std::string, std::string> sorted(report.settings().begin(), report.settings().end());
   for (const auto& [key, value] : sorted) settings[key] = value;
-  return Json{{"strategy", report.strategy()},   {"placement", report.placement()},
-              {"source", report.source()},       {"model", report.model()},
-              {"topology", report.topology()},   {"num_ranks", report.num_ranks()},
-              {"total_time_us", ToUs(report.total_time_s())}, {"settings", settings}};
+  return Json{{"strategy", report.strategy()},
+              {"placement", report.placement()},
+              {"source", report.source()},
+              {"model", report.model()},
+              {"topology", report.topology()},
+              {"num_ranks", report.num_ranks()},
+              {"total_time_us", ToUs(report.total_time_s())},
+              {"total_time_min_us", ToUs(report.total_time_min_s())},
+              {"total_time_max_us", ToUs(report.total_time_max_s())},
+              {"iterations", report.iterations()},
+              {"warmup", report.warmup()},
+              {"checked", report.checked()},
+              {"wrong", report.wrong()},
+              {"settings", settings}};
 }
 
 Json Context(const RunInfo& info, const std::vector<proto::Report>& reports) {
@@ -48,7 +58,9 @@ Json Record(const proto::Report& report, const proto::PhaseTiming& phase) {
               {"layer", phase.layer()},              {"phase", PhaseName(phase.kind())},
               {"bytes", phase.bytes()},              {"rows", phase.rows()},
               {"time_us", ToUs(PhaseTime(phase))},   {"start_us", ToUs(phase.start_s())},
-              {"end_us", ToUs(phase.end_s())},       {"max_rank", phase.max_rank()}};
+              {"end_us", ToUs(phase.end_s())},       {"max_rank", phase.max_rank()},
+              {"busy_max_us", ToUs(phase.busy_max_s())},
+              {"busy_mean_us", ToUs(phase.busy_mean_s())}};
 }
 
 Json Total(const proto::Report& report, const std::string& phase, uint64_t bytes,
@@ -58,11 +70,15 @@ Json Total(const proto::Report& report, const std::string& phase, uint64_t bytes
               {"rows", rows},                  {"time_us", ToUs(time_s)}};
 }
 
-// Per phase kind summed over layers, then "total" with the report's time.
+// Per phase kind summed over layers, then "total" with the report's time
+// (and no busy times: those of different phases overlap).
 void AppendTotals(const proto::Report& report, Json* totals) {
   uint64_t bytes = 0, rows = 0;
   for (const KindTotal& t : TotalsByKind(report)) {
-    totals->push_back(Total(report, PhaseName(t.kind), t.bytes, t.rows, t.time_s));
+    Json total = Total(report, PhaseName(t.kind), t.bytes, t.rows, t.time_s);
+    total["busy_max_us"] = ToUs(t.busy_max_s);
+    total["busy_mean_us"] = ToUs(t.busy_mean_s);
+    totals->push_back(std::move(total));
     bytes += t.bytes;
     rows += t.rows;
   }

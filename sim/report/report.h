@@ -5,11 +5,21 @@
 // from the start of the pass. Output formats, google/benchmark style:
 //
 //   console  nccl-tests-like table: '#' header lines (version, inputs,
-//            settings), then one row per (report, layer) and one total row
-//            per report, then a '#' summary of totals and speedups.
+//            settings, one line per run; for a measured run also the number
+//            of timed and warm-up passes, the range of the pass time and,
+//            when outputs were checked, "#wrong: N"), then one row per
+//            (report, layer) and one total row per report, then a '#'
+//            summary of totals and speedups. The busy times are in csv and
+//            json only.
 //   csv      one record per (report, phase) in schedule order, then totals;
 //            see SimulationCsv for the columns.
-//   json     {"context": {...}, "records": [...], "totals": [...]}.
+//   json     {"context": {...}, "records": [...], "totals": [...]}: records
+//            and totals have the csv columns as keys (a totals entry only
+//            those it fills); context.runs[] has per report strategy,
+//            placement, source, model, topology, num_ranks, total_time_us,
+//            total_time_min_us, total_time_max_us, iterations, warmup,
+//            checked, wrong and settings. Read back by ReadReportJson
+//            (json_input.h).
 //
 // Metrics (all SI: 1 GB = 1e9 B, 1 us = 1e-6 s):
 //   time     phase time = end - start: latest end over ranks minus earliest
@@ -21,6 +31,24 @@
 //            links carried.
 //   layer    latest end minus earliest start over the layer's phases (phases
 //            may overlap, so the phase columns need not add up to it).
+//   busy_max_us, busy_mean_us
+//            per-rank busy time of a phase: each rank's end - start of its
+//            op in the phase, then the max and the mean over ranks
+//            (PhaseTiming.busy_max_s, busy_mean_s). A phase's span (time)
+//            also counts the skew between ranks (one starts late, another
+//            ends early); busy does not, which is why executors are
+//            compared on busy (epsim diff). Measured: each rank's median
+//            over the timed passes.
+//   total_time_us
+//            the pass time: latest end of any phase. Measured: the median
+//            over timed passes of each pass's time; total_time_min_us and
+//            total_time_max_us are its range (equal for simulated runs).
+//   iterations, warmup
+//            timed passes and untimed passes before them (simulated: 1, 0).
+//   checked, wrong
+//            whether a measured run verified its outputs against the
+//            reference (epsim-hw --check), and how many elements were
+//            outside tolerance (nccl-tests' #wrong).
 #ifndef EPSIM_SIM_REPORT_REPORT_H_
 #define EPSIM_SIM_REPORT_REPORT_H_
 
@@ -53,11 +81,13 @@ void WriteSimulation(std::ostream& out, Format format, const RunInfo& info,
                      const std::vector<proto::Report>& reports);
 
 // The csv format as a string (for --csv files). Columns:
-//   strategy,placement,layer,phase,bytes,rows,time_us,start_us,end_us,max_rank
+//   strategy,placement,layer,phase,bytes,rows,time_us,start_us,end_us,max_rank,
+//   busy_max_us,busy_mean_us
 // One record per (report, phase) in schedule order, time_us = end - start.
 // Then per report: one record per phase kind present, layer "all", with bytes,
-// rows and time_us summed over layers (start_us, end_us, max_rank empty), and
-// one record with layer "all", phase "total", time_us = total_time_s.
+// rows, time_us, busy_max_us and busy_mean_us summed over layers (start_us,
+// end_us, max_rank empty), and one record with layer "all", phase "total",
+// time_us = total_time_s (busy columns empty: phases overlap in time).
 std::string SimulationCsv(const std::vector<proto::Report>& reports);
 
 // Writes a Chrome trace event file (chrome://tracing, ui.perfetto.dev)

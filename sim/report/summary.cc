@@ -102,6 +102,8 @@ std::vector<KindTotal> TotalsByKind(const proto::Report& report) {
     total.bytes += phase.bytes();
     total.rows += phase.rows();
     total.time_s += PhaseTime(phase);
+    total.busy_max_s += phase.busy_max_s();
+    total.busy_mean_s += phase.busy_mean_s();
   }
   std::vector<KindTotal> out;
   for (const auto& [kind, total] : by_kind) out.push_back(total);

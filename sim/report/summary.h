@@ -34,6 +34,8 @@ struct KindTotal {
   uint64_t bytes = 0;
   uint64_t rows = 0;
   double time_s = 0;
+  double busy_max_s = 0;   // sum over layers of PhaseTiming.busy_max_s
+  double busy_mean_s = 0;  // sum over layers of PhaseTiming.busy_mean_s
 };
 
 // PhaseTiming time: end - start.

@@ -21,6 +21,8 @@ void AddPhase(proto::Report* report, uint32_t layer, proto::PhaseKind kind, doub
   phase->set_bytes(sent0 + sent1);
   phase->set_rows((sent0 + sent1) / 1000);
   phase->set_max_rank(sent1 > sent0 ? 1 : 0);
+  phase->set_busy_max_s((end_us - start_us - 2) * kUs);
+  phase->set_busy_mean_s((end_us - start_us - 4) * kUs);
   const uint64_t sent[2] = {sent0, sent1};
   for (uint32_t rank = 0; rank < 2; ++rank) {
     proto::OpTiming* op = report->add_ops();
@@ -43,6 +45,9 @@ proto::Report MakeTwoLayerReport(const std::string& strategy) {
   report.set_placement("contiguous");
   report.set_num_ranks(2);
   report.set_total_time_s(130 * kUs);
+  report.set_total_time_min_s(130 * kUs);
+  report.set_total_time_max_s(130 * kUs);
+  report.set_iterations(1);
   AddPhase(&report, 0, proto::ATTENTION, 0, 10, 0, 0);
   AddPhase(&report, 0, proto::DISPATCH, 10, 30, 1000, 3000);
   AddPhase(&report, 0, proto::EXPERT, 30, 45, 0, 0);

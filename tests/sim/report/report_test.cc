@@ -62,20 +62,21 @@ TEST(ReportFormatTest, NamesEveryPhaseKind) {
 
 TEST(ReportCsvTest, WritesExactRecordsThenTotals) {
   const std::string expected =
-      "strategy,placement,layer,phase,bytes,rows,time_us,start_us,end_us,max_rank\n"
-      "classical,contiguous,0,attention,0,0,10.0000,0.0000,10.0000,0\n"
-      "classical,contiguous,0,dispatch,4000,4,20.0000,10.0000,30.0000,1\n"
-      "classical,contiguous,0,expert,0,0,15.0000,30.0000,45.0000,0\n"
-      "classical,contiguous,0,combine,4000,4,20.0000,45.0000,65.0000,0\n"
-      "classical,contiguous,1,attention,0,0,10.0000,65.0000,75.0000,0\n"
-      "classical,contiguous,1,dispatch,8000,8,20.0000,75.0000,95.0000,1\n"
-      "classical,contiguous,1,expert,0,0,15.0000,95.0000,110.0000,0\n"
-      "classical,contiguous,1,combine,6000,6,20.0000,110.0000,130.0000,0\n"
-      "classical,contiguous,all,attention,0,0,20.0000,,,\n"
-      "classical,contiguous,all,dispatch,12000,12,40.0000,,,\n"
-      "classical,contiguous,all,expert,0,0,30.0000,,,\n"
-      "classical,contiguous,all,combine,10000,10,40.0000,,,\n"
-      "classical,contiguous,all,total,22000,22,130.0000,,,\n";
+      "strategy,placement,layer,phase,bytes,rows,time_us,start_us,end_us,max_rank,busy_max_us,"
+      "busy_mean_us\n"
+      "classical,contiguous,0,attention,0,0,10.0000,0.0000,10.0000,0,8.0000,6.0000\n"
+      "classical,contiguous,0,dispatch,4000,4,20.0000,10.0000,30.0000,1,18.0000,16.0000\n"
+      "classical,contiguous,0,expert,0,0,15.0000,30.0000,45.0000,0,13.0000,11.0000\n"
+      "classical,contiguous,0,combine,4000,4,20.0000,45.0000,65.0000,0,18.0000,16.0000\n"
+      "classical,contiguous,1,attention,0,0,10.0000,65.0000,75.0000,0,8.0000,6.0000\n"
+      "classical,contiguous,1,dispatch,8000,8,20.0000,75.0000,95.0000,1,18.0000,16.0000\n"
+      "classical,contiguous,1,expert,0,0,15.0000,95.0000,110.0000,0,13.0000,11.0000\n"
+      "classical,contiguous,1,combine,6000,6,20.0000,110.0000,130.0000,0,18.0000,16.0000\n"
+      "classical,contiguous,all,attention,0,0,20.0000,,,,16.0000,12.0000\n"
+      "classical,contiguous,all,dispatch,12000,12,40.0000,,,,36.0000,32.0000\n"
+      "classical,contiguous,all,expert,0,0,30.0000,,,,26.0000,22.0000\n"
+      "classical,contiguous,all,combine,10000,10,40.0000,,,,36.0000,32.0000\n"
+      "classical,contiguous,all,total,22000,22,130.0000,,,,,\n";
   const std::vector<proto::Report> reports = {MakeTwoLayerReport("classical")};
   EXPECT_EQ(SimulationCsv(reports), expected);
   EXPECT_EQ(Write(Format::kCsv, reports), expected);
@@ -107,12 +108,61 @@ TEST(ReportJsonTest, FieldsParseBackToTheReportNumbers) {
     EXPECT_DOUBLE_EQ(record["end_us"].get<double>(), phase.end_s() * 1e6);
     EXPECT_NEAR(record["time_us"].get<double>(), (phase.end_s() - phase.start_s()) * 1e6, 1e-9);
     EXPECT_EQ(record["max_rank"].get<uint32_t>(), phase.max_rank());
+    EXPECT_DOUBLE_EQ(record["busy_max_us"].get<double>(), phase.busy_max_s() * 1e6);
+    EXPECT_DOUBLE_EQ(record["busy_mean_us"].get<double>(), phase.busy_mean_s() * 1e6);
   }
+  EXPECT_NEAR(doc["totals"][1]["busy_max_us"].get<double>(), 36.0, 1e-9);  // dispatch
+  EXPECT_NEAR(doc["totals"][1]["busy_mean_us"].get<double>(), 32.0, 1e-9);
+  EXPECT_FALSE(doc["totals"].back().contains("busy_max_us"));
   const nlohmann::json& total = doc["totals"].back();
   EXPECT_EQ(total["phase"], "total");
   EXPECT_EQ(total["bytes"].get<uint64_t>(), 22000u);
   EXPECT_NEAR(total["time_us"].get<double>(), 130.0, 1e-9);
   EXPECT_EQ(doc["totals"].size(), 5u);  // 4 phase kinds + total
+}
+
+TEST(ReportJsonTest, RunsCarryPassCountsRangeAndCheck) {
+  proto::Report report = MakeTwoLayerReport("classical");
+  report.set_source("measured");
+  report.set_iterations(20);
+  report.set_warmup(5);
+  report.set_total_time_min_s(120e-6);
+  report.set_total_time_max_s(150e-6);
+  report.set_checked(true);
+  report.set_wrong(3);
+  const nlohmann::json doc = nlohmann::json::parse(Write(Format::kJson, {report}));
+  const nlohmann::json& run = doc["context"]["runs"][0];
+  EXPECT_EQ(run["source"], "measured");
+  EXPECT_EQ(run["iterations"].get<uint32_t>(), 20u);
+  EXPECT_EQ(run["warmup"].get<uint32_t>(), 5u);
+  EXPECT_NEAR(run["total_time_us"].get<double>(), 130.0, 1e-9);
+  EXPECT_NEAR(run["total_time_min_us"].get<double>(), 120.0, 1e-9);
+  EXPECT_NEAR(run["total_time_max_us"].get<double>(), 150.0, 1e-9);
+  EXPECT_EQ(run["checked"], true);
+  EXPECT_EQ(run["wrong"].get<uint64_t>(), 3u);
+}
+
+TEST(ReportConsoleTest, MeasuredRunSaysPassesRangeAndWrong) {
+  proto::Report report = MakeTwoLayerReport("classical");
+  report.set_source("measured");
+  report.set_iterations(20);
+  report.set_warmup(5);
+  report.set_total_time_min_s(120e-6);
+  report.set_total_time_max_s(150.5e-6);
+  report.set_checked(true);
+  const std::string text = Write(Format::kConsole, {report});
+  EXPECT_NE(text.find("#   classical / contiguous: measured, model olmoe-1b-7b, topology tiny, "
+                      "2 ranks\n#     source: measured, median of 20 timed passes after 5 "
+                      "warm-up passes; pass time 120.00 .. 150.50 us\n#     #wrong: 0\n"),
+            std::string::npos) << text;
+  report.set_checked(false);
+  EXPECT_EQ(Write(Format::kConsole, {report}).find("#wrong"), std::string::npos);
+}
+
+TEST(ReportConsoleTest, SimulatedRunHasNoPassLines) {
+  const std::string text = Write(Format::kConsole, {MakeTwoLayerReport("classical")});
+  EXPECT_EQ(text.find("timed passes"), std::string::npos);
+  EXPECT_EQ(text.find("#wrong"), std::string::npos);
 }
 
 TEST(ReportConsoleTest, HeaderNamesVersionInputsAndColumns) {
