@@ -10,7 +10,9 @@ int main(int argc, char** argv) {
                "measure them; launch with mpirun, one process per rank"};
   app.require_subcommand(1);
   const std::vector<std::pair<std::string, epsim::hw::cli::Command>> commands = {
-      {"run", epsim::hw::cli::AddRunCommand(app)}};
+      {"run", epsim::hw::cli::AddRunCommand(app)},
+      {"bench", epsim::hw::cli::AddBenchCommand(app)},
+      {"topo", epsim::hw::cli::AddTopoCommand(app)}};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -95,7 +95,7 @@ Result<RunInputs> LoadRunInputs(const RunFlags& flags) {
   EPSIM_ASSIGN_OR_RETURN(in.topology,
                          topology::LoadTopology(ResolveDataFile("topologies", flags.topology)));
   EPSIM_ASSIGN_OR_RETURN(in.model, LoadModelFor(flags));
-  const uint32_t num_gpus = static_cast<uint32_t>(topology::GpuNames(in.topology).size());
+  const uint32_t num_gpus = static_cast<uint32_t>(topology::RankNames(in.topology).size());
   in.ep = flags.ep == 0 ? num_gpus : flags.ep;
   if (in.ep > num_gpus)
     return Status::Usage(fmt::format("--ep {} but topology {} has {} GPUs", in.ep,

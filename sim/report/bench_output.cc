@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/report/version.h"
+#include <algorithm>
 
 namespace epsim::report {
 namespace {
@@ -40,7 +41,7 @@ void WriteConsole(std::ostream& out, const RunInfo& info, const BenchTable& tabl
   for (const BenchRow& r : table.rows) {
     out << fmt::format("  {:>10}  {:>12}  {:>6}  {:>6}  {:>6}  {:>10.2f}  {:>8.2f}  {:>8.2f}  {:>6}",
                        r.bytes, r.count, table.type, "none", -1, r.time_s * 1e6, r.algbw_gbps,
-                       r.busbw_gbps, "N/A");
+                       r.busbw_gbps, r.wrong < 0 ? std::string("N/A") : std::to_string(r.wrong));
     if (table.show_max_rank) out << fmt::format("  {:>11}", r.max_rank_bytes);
     out << "\n";
   }
@@ -59,7 +60,7 @@ void WriteJson(std::ostream& out, const RunInfo& info, const BenchTable& table) 
   nlohmann::ordered_json doc;
   doc["context"]["epsim_version"] = kEpsimVersion;
   doc["context"]["command"] = info.command;
-  doc["context"]["source"] = "simulated";
+  doc["context"]["source"] = table.source;
   for (const auto& [key, value] : info.inputs) doc["context"]["inputs"][key] = value;
   for (const auto& [key, value] : info.settings) doc["context"]["settings"][key] = value;
   doc["results"] = nlohmann::ordered_json::array();
@@ -72,13 +73,56 @@ void WriteJson(std::ostream& out, const RunInfo& info, const BenchTable& table) 
                               {"time_us", r.time_s * 1e6},
                               {"algbw_gbps", r.algbw_gbps},
                               {"busbw_gbps", r.busbw_gbps},
-                              {"max_rank_bytes", r.max_rank_bytes}});
+                              {"max_rank_bytes", r.max_rank_bytes},
+                              {"wrong", r.wrong}});
   }
   doc["avg_busbw_gbps"] = AvgBusBw(table);
   out << doc.dump(2) << "\n";
 }
 
+void WriteGemmConsole(std::ostream& out, const RunInfo& info, const std::vector<GemmRow>& rows,
+                      double best) {
+  WriteConsoleHeader(out, info);
+  out << fmt::format("# {:>8}  {:>12}  {:>10}  {:>10}  {:>6}\n", "tokens", "time(us)", "GFLOP",
+                     "GFLOP/s", "eff");
+  for (const GemmRow& r : rows) {
+    const double rate = r.time_s > 0 ? r.flops / r.time_s / 1e9 : 0;
+    out << fmt::format("  {:>8}  {:>12.2f}  {:>10.4f}  {:>10.2f}  {:>6.3f}\n", r.tokens,
+                       r.time_s * 1e6, r.flops / 1e9, rate, best > 0 ? rate / best : 0);
+  }
+  out << "# eff = GFLOP/s / the sweep's best GFLOP/s\n";
+}
+
 }  // namespace
+
+void WriteGemmSweep(std::ostream& out, Format format, const RunInfo& info,
+                    const std::vector<GemmRow>& rows) {
+  double best = 0;
+  for (const GemmRow& r : rows)
+    if (r.time_s > 0) best = std::max(best, r.flops / r.time_s / 1e9);
+  if (format == Format::kConsole) return WriteGemmConsole(out, info, rows, best);
+  if (format == Format::kCsv) {
+    out << "tokens,time_us,gflop,gflops,efficiency\n";
+    for (const GemmRow& r : rows) {
+      const double rate = r.time_s > 0 ? r.flops / r.time_s / 1e9 : 0;
+      out << fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f}\n", r.tokens, r.time_s * 1e6,
+                         r.flops / 1e9, rate, best > 0 ? rate / best : 0);
+    }
+    return;
+  }
+  nlohmann::ordered_json doc;
+  doc["context"]["epsim_version"] = kEpsimVersion;
+  doc["context"]["command"] = info.command;
+  doc["context"]["source"] = "measured";
+  for (const auto& [key, value] : info.inputs) doc["context"]["inputs"][key] = value;
+  for (const auto& [key, value] : info.settings) doc["context"]["settings"][key] = value;
+  doc["results"] = nlohmann::ordered_json::array();
+  for (const GemmRow& r : rows)
+    doc["results"].push_back({{"tokens", r.tokens}, {"time_us", r.time_s * 1e6},
+                              {"gflop", r.flops / 1e9},
+                              {"gflops", r.time_s > 0 ? r.flops / r.time_s / 1e9 : 0.0}});
+  out << doc.dump(2) << "\n";
+}
 
 void WriteBench(std::ostream& out, Format format, const RunInfo& info, const BenchTable& table) {
   switch (format) {

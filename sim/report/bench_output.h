@@ -32,15 +32,29 @@ struct BenchRow {
   double algbw_gbps = 0;
   double busbw_gbps = 0;
   uint64_t max_rank_bytes = 0;  // most bytes one rank sends or receives over links
+  int64_t wrong = -1;           // measured with -c: wrong elements; -1 = not checked ("N/A")
 };
 
 struct BenchTable {
+  std::string source = "simulated";  // or "measured" (epsim-hw bench)
   std::string type = "float";
   bool show_max_rank = false;   // alltoallv: add the maxrank(B) column
   std::vector<BenchRow> rows;
 };
 
 void WriteBench(std::ostream& out, Format format, const RunInfo& info, const BenchTable& table);
+
+// A GEMM sweep (epsim-hw bench gemm): one SwiGLU expert FFN per row over
+// `tokens` rows (tokens per expert). Columns: tokens, time(us) per FFN
+// (median over passes), GFLOP (6 tokens hidden width / 1e9), achieved
+// GFLOP/s, and the efficiency against the fastest row of the sweep.
+struct GemmRow {
+  uint64_t tokens = 0;
+  double time_s = 0;
+  double flops = 0;
+};
+void WriteGemmSweep(std::ostream& out, Format format, const RunInfo& info,
+                    const std::vector<GemmRow>& rows);
 
 }  // namespace epsim::report
 

@@ -1,0 +1,210 @@
+// epsim-hw topo: the machine it runs on as a topology file `epsim simulate`
+// reads. Host backend: every rank is a PROCESS node joined to its host's CPU
+// node by a MEMORY link, with figures measured here while every rank runs:
+//   gpu.peak_flops        one rank's SGEMM rate (512^3, median of passes)
+//   gpu.mem_bw_gb_per_s   one rank's copy rate (read + write bytes / time)
+//   gpu.launch_us         the time of a 1 x 1 x 1 GEMM (per-kernel cost)
+//   cpu.memory_gb_per_s   the sum of the ranks' copy rates (host memory)
+//   link bw_gb_per_s      MPI bandwidth of ranks 0 and 1 exchanging 16 MiB
+//   nccl "mpi" protocol   base latency = an 8-byte exchange; efficiency 1
+// Efficiencies are 1: the peaks are the measured rates themselves.
+#include <algorithm>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+#include <thread>
+
+#include <fmt/format.h>
+#include <google/protobuf/text_format.h>
+
+#include "hw/cli/commands.h"
+#include "sim/base/file_util.h"
+#include "sim/proto/topology.pb.h"
+#include "sim/topology/topology.h"
+
+namespace epsim::hw::cli {
+namespace {
+
+struct TopoOptions {
+  BackendFlags backend;
+  std::string output;
+  std::string name = "measured-host";
+  uint32_t passes = 5;
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Seconds per call of `op`, median over `passes` (each of `reps` calls).
+template <typename Op>
+Result<double> TimeOp(Backend* b, uint32_t passes, uint32_t reps, Op op) {
+  std::vector<double> t;
+  for (uint32_t p = 0; p < passes; ++p) {
+    EPSIM_RETURN_IF_ERROR(b->MarkPassStart(2));
+    EPSIM_RETURN_IF_ERROR(b->Mark(0));
+    for (uint32_t i = 0; i < reps; ++i) EPSIM_RETURN_IF_ERROR(op());
+    EPSIM_RETURN_IF_ERROR(b->Mark(1));
+    EPSIM_ASSIGN_OR_RETURN(Marks m, b->ReadMarks());
+    t.push_back((m[1] - m[0]) / reps);
+  }
+  return Median(t);
+}
+
+struct Figures {
+  double gemm_flops = 0, copy_gbps = 0, launch_us = 0;
+  double mpi_latency_us = 0, mpi_gbps = 0, host_memory_gbps = 0;
+};
+
+Result<Figures> Measure(Backend* b, const TopoOptions& opt) {
+  Figures f;
+  const size_t g = 512;
+  EPSIM_ASSIGN_OR_RETURN(Buffer a, b->Alloc(g * g * 4));
+  EPSIM_ASSIGN_OR_RETURN(Buffer bb, b->Alloc(g * g * 4));
+  EPSIM_ASSIGN_OR_RETURN(Buffer c, b->Alloc(g * g * 4));
+  EPSIM_ASSIGN_OR_RETURN(double gemm_s, TimeOp(b, opt.passes, 4, [&] { return b->Gemm(g, g, g, a, bb, c); }));
+  f.gemm_flops = 2.0 * g * g * g / gemm_s;
+  EPSIM_ASSIGN_OR_RETURN(double tiny_s, TimeOp(b, opt.passes, 100, [&] { return b->Gemm(1, 1, 1, a, bb, c); }));
+  f.launch_us = tiny_s * 1e6;
+  const size_t rows = 16384, hidden = 1024;
+  std::vector<uint32_t> identity(rows);
+  std::iota(identity.begin(), identity.end(), 0u);
+  EPSIM_ASSIGN_OR_RETURN(Buffer idx, b->UploadIndex(identity));
+  EPSIM_ASSIGN_OR_RETURN(Buffer src, b->Alloc(rows * hidden * 4));
+  EPSIM_ASSIGN_OR_RETURN(Buffer dst, b->Alloc(rows * hidden * 4));
+  EPSIM_ASSIGN_OR_RETURN(double copy_s, TimeOp(b, opt.passes, 1, [&] {
+    return b->GatherRows(src, DType::kF32, idx, rows, hidden, dst, DType::kF32);
+  }));
+  f.copy_gbps = 2.0 * rows * hidden * 4 / copy_s / 1e9;
+  // MPI: ranks 0 and 1 exchange; the others pass through with nothing to do.
+  const uint32_t n = b->num_ranks(), r = b->rank();
+  auto pair_time = [&](uint64_t elems) -> Result<double> {
+    AllToAllSpec s;
+    s.send_rows.assign(n, 0);
+    s.recv_rows.assign(n, 0);
+    if (r < 2) s.send_rows[1 - r] = s.recv_rows[1 - r] = elems;
+    s.send_offset.assign(n, 0);
+    s.recv_offset.assign(n, 0);
+    EPSIM_RETURN_IF_ERROR(b->Barrier(Backend::NowS() + opt.backend.timeout_s));
+    return TimeOp(b, opt.passes, 10, [&] {
+      return b->AllToAllV(src, dst, s, 4, Backend::NowS() + opt.backend.timeout_s);
+    });
+  };
+  EPSIM_ASSIGN_OR_RETURN(double small_s, pair_time(2));
+  EPSIM_ASSIGN_OR_RETURN(double big_s, pair_time(4 << 20));
+  f.mpi_latency_us = small_s * 1e6;
+  f.mpi_gbps = (16.0 * 1024 * 1024) / std::max(big_s - small_s, 1e-9) / 1e9;
+  // Agree on figures: rank 0's MPI pair, medians of the per-rank rates.
+  EPSIM_ASSIGN_OR_RETURN(auto all, b->GatherToRoot({f.gemm_flops, f.copy_gbps, f.launch_us,
+                                                    f.mpi_latency_us, f.mpi_gbps},
+                                                   Backend::NowS() + opt.backend.timeout_s));
+  if (r == 0) {
+    std::vector<double> gemm, copy, launch;
+    for (const auto& v : all) {
+      gemm.push_back(v[0]);
+      copy.push_back(v[1]);
+      launch.push_back(v[2]);
+      f.host_memory_gbps += v[1];
+    }
+    f.gemm_flops = Median(gemm);
+    f.copy_gbps = Median(copy);
+    f.launch_us = Median(launch);
+  }
+  return f;
+}
+
+proto::Topology TopologyOf(const TopoOptions& opt, const Figures& f, uint32_t n) {
+  proto::Topology t;
+  t.set_name(opt.name);
+  t.set_description(fmt::format("{} CPU processes (epsim-hw host backend ranks) on one host, "
+                                "figures measured by epsim-hw topo",
+                                n));
+  proto::GpuSpec* g = t.mutable_gpu();
+  g->set_name("one CPU process (measured: FP32 SGEMM rate, copy bandwidth)");
+  g->set_peak_flops(f.gemm_flops);
+  g->set_mem_bw_gb_per_s(f.copy_gbps);
+  g->set_compute_efficiency(1);
+  g->set_memory_efficiency(1);
+  g->set_launch_us(f.launch_us);
+  proto::Node* cpu = t.add_nodes();
+  cpu->set_name("cpu0");
+  cpu->set_kind(proto::CPU);
+  cpu->set_memory_gb_per_s(f.host_memory_gbps);
+  for (uint32_t r = 0; r < n; ++r) {
+    proto::Node* p = t.add_nodes();
+    p->set_name(fmt::format("proc{}", r));
+    p->set_kind(proto::PROCESS);
+    proto::Link* l = t.add_links();
+    l->set_name(fmt::format("proc{}-cpu0", r));
+    l->set_a(p->name());
+    l->set_b("cpu0");
+    l->set_kind(proto::MEMORY);
+    l->set_bw_gb_per_s(f.mpi_gbps);
+    l->set_latency_us(0);
+    l->set_source("measured: MPI exchange of 16 MiB between ranks 0 and 1");
+  }
+  proto::NcclProtocol* mpi = t.mutable_nccl()->add_protocols();
+  mpi->set_name("mpi");
+  mpi->set_base_latency_us(f.mpi_latency_us);
+  mpi->set_payload_efficiency(1);
+  t.mutable_nccl()->set_max_peers_in_flight(0);  // MPI_Isend to every peer at once
+  return t;
+}
+
+Status Run(const TopoOptions& opt, MpiComm* mpi) {
+  if (opt.backend.backend != "host")
+    return Status::Usage("epsim-hw topo measures host-backend ranks only so far; for GPUs use "
+                         "`nvidia-smi topo -m` and the files in topologies/");
+  if (mpi->size() < 2) return Status::Usage("epsim-hw topo needs at least 2 ranks (mpirun -np)");
+  std::vector<std::string> hosts;
+  EPSIM_ASSIGN_OR_RETURN(auto host_of_rank,
+                         mpi->HostOfRank(&hosts, Backend::NowS() + opt.backend.timeout_s));
+  if (hosts.size() > 1)
+    return Status::Usage(fmt::format("ranks run on {} hosts; epsim-hw topo describes one host "
+                                     "so far (run it on each host)",
+                                     hosts.size()));
+  EPSIM_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, MakeBackend(opt.backend, mpi));
+  EPSIM_ASSIGN_OR_RETURN(Figures f, Measure(backend.get(), opt));
+  if (mpi->rank() != 0) return Status::Ok();
+  const proto::Topology t = TopologyOf(opt, f, mpi->size());
+  EPSIM_RETURN_IF_ERROR(topology::ValidateTopology(t));
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(t, &text);
+  const std::time_t now = std::time(nullptr);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  const std::string header = fmt::format(
+      "# proto-file: sim/proto/topology.proto\n# proto-message: epsim.proto.Topology\n#\n"
+      "# Written by `epsim-hw topo` on host {} at {}, {} ranks ({} cores).\n"
+      "# Every figure is measured there while all ranks run (see hw/cli/topo_command.cc):\n"
+      "#   SGEMM {:.2f} GFLOP/s per rank, copy {:.2f} GB/s per rank, {:.2f} GB/s host memory,\n"
+      "#   MPI 8 B exchange {:.2f} us, 16 MiB at {:.2f} GB/s, {:.2f} us per kernel call.\n",
+      mpi->host(), date, mpi->size(), std::thread::hardware_concurrency(), f.gemm_flops / 1e9,
+      f.copy_gbps, f.host_memory_gbps, f.mpi_latency_us, f.mpi_gbps, f.launch_us);
+  if (opt.output.empty()) {
+    std::cout << header << text;
+    return Status::Ok();
+  }
+  EPSIM_RETURN_IF_ERROR(WriteFileAtomically(opt.output, header + text));
+  std::cerr << "epsim-hw: wrote " << opt.output << "\n";
+  return Status::Ok();
+}
+
+}  // namespace
+
+Command AddTopoCommand(CLI::App& app) {
+  auto opt = std::make_shared<TopoOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "topo", "Measure this machine's ranks and write them as a topology file for epsim");
+  AddBackendFlags(cmd, &opt->backend);
+  cmd->add_option("-o,--output", opt->output, "Topology file to write (default: stdout)");
+  cmd->add_option("--name", opt->name, "Topology name")->capture_default_str();
+  cmd->add_option("--passes", opt->passes, "Timed passes per figure (median)")
+      ->check(CLI::Range(1u, 1000u))
+      ->capture_default_str();
+  return [opt](MpiComm* mpi) { return Run(*opt, mpi); };
+}
+
+}  // namespace epsim::hw::cli
