@@ -9,7 +9,8 @@ cd "$(dirname "$0")"
 PACKAGES=(g++ cmake make pkg-config
           libsimgrid-dev libprotobuf-dev protobuf-compiler libboost-graph-dev
           libgtest-dev libcli11-dev libfmt-dev nlohmann-json3-dev libsimdjson-dev
-          python3 python3-matplotlib python3-protobuf)
+          python3 python3-matplotlib python3-protobuf
+          openmpi-bin libopenmpi-dev libopenblas-dev)
 
 install_missing() {
   local missing=()

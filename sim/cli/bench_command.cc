@@ -26,7 +26,10 @@ struct BenchOptions {
   std::string max_bytes = "32M";
   uint64_t step_factor = 1;
   std::string step_bytes = "1M";
-  uint32_t ranks = 0;  // 0: every rank of the topology (or the matrix's size)
+  // nccl-tests' launch shape: --np processes (mpirun -np) of -g GPUs each;
+  // ranks = np x g. g = 0: every rank of the topology (or the matrix's size).
+  uint32_t ranks = 0;  // -g
+  uint32_t processes = 1;  // --np
   std::string matrix;
   uint64_t seed = 1;
   std::string format = "console";
@@ -44,15 +47,19 @@ struct BenchPlan {
 Result<BenchPlan> MakePlan(const BenchOptions& opt, uint32_t num_ranks, const char* noun) {
   BenchPlan p;
   EPSIM_ASSIGN_OR_RETURN(p.op, plan::ParseBenchOp(opt.op));
-  p.num_ranks = opt.ranks == 0 ? num_ranks : opt.ranks;
+  const uint32_t asked = opt.ranks * opt.processes;
+  if (opt.ranks == 0 && opt.processes != 1)
+    return Status::Usage("--np needs -g (GPUs per process): ranks = np x g");
+  p.num_ranks = asked == 0 ? num_ranks : asked;
   if (!opt.matrix.empty()) {
     if (p.op != plan::BenchOp::kAllToAllv) return Status::Usage("--matrix is for alltoallv only");
     EPSIM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(opt.matrix));
     uint32_t n = 0;
     auto matrix = plan::ParseMatrixText(text, &n);
     if (!matrix.ok()) return matrix.status().WithContext(opt.matrix);
-    if (opt.ranks != 0 && opt.ranks != n)
-      return Status::Usage(fmt::format("-g {} but {} is {} x {}", opt.ranks, opt.matrix, n, n));
+    if (asked != 0 && asked != n)
+      return Status::Usage(fmt::format("--np {} x -g {} = {} ranks but {} is {} x {}",
+                                       opt.processes, opt.ranks, asked, opt.matrix, n, n));
     p.num_ranks = n;
     p.matrix = std::move(*matrix);
     p.matrix_label = opt.matrix + ", scaled so the mean bytes per rank = size";
@@ -160,7 +167,12 @@ Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_ar
   cmd->add_option("-i,--stepbytes", opt->step_bytes, "Else add this to the size")
       ->capture_default_str();
   cmd->add_option("-g,--ngpus", opt->ranks,
-                  "Ranks (GPUs or processes 0..g-1 of the topology); 0 = all, or the --matrix size")
+                  "GPUs per process, as in nccl-tests; ranks = --np x -g are ranks 0.. of the "
+                  "topology; 0 = all ranks, or the --matrix size")
+      ->capture_default_str();
+  cmd->add_option("--np", opt->processes,
+                  "Processes, as mpirun -np would launch nccl-tests (ranks = np x g)")
+      ->check(CLI::Range(1u, 1u << 20))
       ->capture_default_str();
   cmd->add_option("--matrix", opt->matrix,
                   "alltoallv: rank x rank byte matrix file (as `epsim trace matrix` writes); "

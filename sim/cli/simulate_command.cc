@@ -68,6 +68,7 @@ Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid
   CLI::App* cmd = app.add_subcommand(
       "simulate", "Simulate one forward pass (prefill) under each dispatch strategy");
   AddRunFlags(cmd, &opt->run);
+  AddLayoutFlag(cmd, &opt->run);
   AddNetworkFlags(cmd, &opt->network);
   cmd->add_option("--dispatch", opt->dispatch, "Comma-separated dispatch strategies")
       ->capture_default_str();

@@ -51,7 +51,6 @@ const char* RankNoun(proto::NodeKind kind, bool plural = false);
 
 // Deprecated: RankNames. Kept only until its last callers (sim/cli/inputs.cc,
 // sim/plan/job.cc) move to RankNames.
-inline std::vector<std::string> GpuNames(const proto::Topology& topo) { return RankNames(topo); }
 
 }  // namespace epsim::topology
 
