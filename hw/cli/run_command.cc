@@ -30,6 +30,7 @@ struct RunCommandOptions {
   bool check = false;
   uint64_t data_seed = 1;
   int inject_hang = -1;
+  int inject_wrong = -1;
   std::string format = "console";
   std::string json, csv;
 };
@@ -104,6 +105,7 @@ Status Run(const RunCommandOptions& opt, MpiComm* mpi) {
   ro.timeout_s = opt.backend.timeout_s;
   ro.seed = opt.data_seed;
   ro.inject_hang_rank = opt.inject_hang;
+  ro.inject_wrong_rank = opt.inject_wrong;
   hw::Runner runner(plan, backend.get(), ro);
   EPSIM_RETURN_IF_ERROR(runner.Setup());
   EPSIM_ASSIGN_OR_RETURN(RunResult result, runner.Run());
@@ -149,6 +151,8 @@ Command AddRunCommand(CLI::App& app) {
   cmd->add_option("--csv", opt->csv, "Also write the CSV records to this file");
   cmd->add_option("--inject-hang", opt->inject_hang,
                   "Testing: this rank stops itself (SIGSTOP) at its first timed dispatch");
+  cmd->add_option("--inject-wrong", opt->inject_wrong,
+                  "Testing: this rank corrupts one output element before --check");
   return [opt](MpiComm* mpi) { return Run(*opt, mpi); };
 }
 

@@ -356,6 +356,7 @@ Status Runner::RunPhase(const proto::Phase& phase, uint32_t index, bool check, R
 Status Runner::VerifyLayer(const LayerLayout& l, RunResult* result) {
   std::vector<float> out(l.num_tokens * hidden_);
   EPSIM_RETURN_IF_ERROR(backend_->Download(out.data(), buf_->out, out.size() * 4));
+  if (options_.inject_wrong_rank == static_cast<int>(rank_) && !out.empty()) out[0] += 1.0f;
   const proto::LayerRoutes& routes = plan_.layers(layout_of_layer_[l.layer]);
   const LayerCheck c =
       CheckLayerOutputs(plan_.model(), routes, SeededData(options_.seed), l.first_token,

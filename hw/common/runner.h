@@ -40,6 +40,9 @@ struct RunOptions {
   // Testing hook (--inject-hang R): rank R stops itself (SIGSTOP) when it
   // reaches its first dispatch of the first timed pass.
   int inject_hang_rank = -1;
+  // Testing hook (--inject-wrong R): rank R adds 1 to its first output
+  // element before the check, which must then report it.
+  int inject_wrong_rank = -1;
 };
 
 // What one rank measured, and on rank 0 the whole job's view.

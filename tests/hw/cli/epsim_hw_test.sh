@@ -60,6 +60,13 @@ case "$case_name" in
     [ $elapsed -lt 60 ] || fail "took ${elapsed} s for a 3 s timeout"
     echo "stopped after ${elapsed} s, exit $rc"
     ;;
+  wrong-output)  # a corrupted element on rank 2: #wrong per layer, exit 3
+    "${mpi[@]}" 4 "$hw" run --model tiny-moe --tokens 512 --inject-wrong 2 --check -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 3 ] || fail "exit $rc, want 3"
+    grep -q "#wrong 4)" "$tmp/out" || fail "want #wrong 4 (one element in each of 4 layers)"
+    grep -q "rank 2 device cpu: first wrong element: layer 0 token 256 element 0" "$tmp/out" || fail "where"
+    ;;
   no-cuda)  # --backend cuda without a GPU (or without CUDA): exit 2, clear message
     "${mpi[@]}" 1 "$hw" run --model tiny-moe --tokens 64 --ep 1 --backend cuda -w 0 -n 1 > "$tmp/out" 2>&1
     rc=$?; cat "$tmp/out"
