@@ -62,6 +62,15 @@ std::string RankList(const std::vector<uint32_t>& ranks) {
 
 }  // namespace
 
+// Every MPI call that can fail is checked; the message names the call and
+// this process (MPI_ERRORS_RETURN is set at Init).
+#define EPSIM_MPI_CHECK(call, name)                                                   \
+  do {                                                                               \
+    const int _rc = (call);                                                          \
+    if (_rc != MPI_SUCCESS)                                                          \
+      return Status::PeerFailure(fmt::format("{}: {}: {}", Where(), name, MpiError(_rc))); \
+  } while (0)
+
 Result<std::unique_ptr<MpiComm>> MpiComm::Init(int* argc, char*** argv) {
   int initialized = 0;
   MPI_Initialized(&initialized);
@@ -109,13 +118,13 @@ Status MpiComm::Barrier(double deadline_s) {
   for (uint32_t p = 0; p < size_; ++p) {
     if (p == rank_) continue;
     reqs.emplace_back();
-    MPI_Irecv(&in[p], 1, MPI_BYTE, static_cast<int>(p), kBarrierTag, MPI_COMM_WORLD, &reqs.back());
+    EPSIM_MPI_CHECK(MPI_Irecv(&in[p], 1, MPI_BYTE, static_cast<int>(p), kBarrierTag, MPI_COMM_WORLD, &reqs.back()), "MPI_Irecv");
     peers.push_back(p);
   }
   for (uint32_t p = 0; p < size_; ++p) {
     if (p == rank_) continue;
     reqs.emplace_back();
-    MPI_Isend(&token, 1, MPI_BYTE, static_cast<int>(p), kBarrierTag, MPI_COMM_WORLD, &reqs.back());
+    EPSIM_MPI_CHECK(MPI_Isend(&token, 1, MPI_BYTE, static_cast<int>(p), kBarrierTag, MPI_COMM_WORLD, &reqs.back()), "MPI_Isend");
   }
   std::vector<size_t> pending;
   Status st = WaitAll(&reqs, deadline_s, &pending);
@@ -146,14 +155,14 @@ Result<std::vector<std::vector<double>>> MpiComm::GatherToRoot(const std::vector
   const int n = static_cast<int>(values.size());
   if (rank_ != 0) {
     reqs.emplace_back();
-    MPI_Isend(values.data(), n, MPI_DOUBLE, 0, kGatherTag, MPI_COMM_WORLD, &reqs.back());
+    EPSIM_MPI_CHECK(MPI_Isend(values.data(), n, MPI_DOUBLE, 0, kGatherTag, MPI_COMM_WORLD, &reqs.back()), "MPI_Isend");
   } else {
     out.assign(size_, std::vector<double>(values.size()));
     out[0] = values;
     for (uint32_t p = 1; p < size_; ++p) {
       reqs.emplace_back();
-      MPI_Irecv(out[p].data(), n, MPI_DOUBLE, static_cast<int>(p), kGatherTag, MPI_COMM_WORLD,
-                &reqs.back());
+      EPSIM_MPI_CHECK(MPI_Irecv(out[p].data(), n, MPI_DOUBLE, static_cast<int>(p), kGatherTag, MPI_COMM_WORLD,
+                &reqs.back()), "MPI_Irecv");
     }
   }
   std::vector<size_t> pending;
@@ -173,12 +182,12 @@ Status MpiComm::Broadcast(std::span<uint8_t> bytes, double deadline_s) {
   if (rank_ == 0) {
     for (uint32_t p = 1; p < size_; ++p) {
       reqs.emplace_back();
-      MPI_Isend(bytes.data(), n, MPI_BYTE, static_cast<int>(p), kBcastTag, MPI_COMM_WORLD,
-                &reqs.back());
+      EPSIM_MPI_CHECK(MPI_Isend(bytes.data(), n, MPI_BYTE, static_cast<int>(p), kBcastTag, MPI_COMM_WORLD,
+                &reqs.back()), "MPI_Isend");
     }
   } else {
     reqs.emplace_back();
-    MPI_Irecv(bytes.data(), n, MPI_BYTE, 0, kBcastTag, MPI_COMM_WORLD, &reqs.back());
+    EPSIM_MPI_CHECK(MPI_Irecv(bytes.data(), n, MPI_BYTE, 0, kBcastTag, MPI_COMM_WORLD, &reqs.back()), "MPI_Irecv");
   }
   std::vector<size_t> pending;
   Status st = WaitAll(&reqs, deadline_s, &pending);
@@ -232,8 +241,8 @@ Status MpiComm::AllToAllV(const uint8_t* send, std::span<const uint64_t> send_by
       return Status::BadInput(fmt::format("{}: {}: {} bytes from rank {} exceed MPI's int count",
                                           Where(), what, recv_bytes[p], p));
     reqs.emplace_back();
-    MPI_Irecv(recv + recv_offset[p], static_cast<int>(recv_bytes[p]), MPI_BYTE,
-              static_cast<int>(p), kAllToAllTag, MPI_COMM_WORLD, &reqs.back());
+    EPSIM_MPI_CHECK(MPI_Irecv(recv + recv_offset[p], static_cast<int>(recv_bytes[p]), MPI_BYTE,
+              static_cast<int>(p), kAllToAllTag, MPI_COMM_WORLD, &reqs.back()), "MPI_Irecv");
     recv_peer.push_back(p);
   }
   const size_t num_recvs = reqs.size();
@@ -245,8 +254,8 @@ Status MpiComm::AllToAllV(const uint8_t* send, std::span<const uint64_t> send_by
       return Status::BadInput(fmt::format("{}: {}: {} bytes to rank {} exceed MPI's int count",
                                           Where(), what, send_bytes[p], p));
     reqs.emplace_back();
-    MPI_Isend(send + send_offset[p], static_cast<int>(send_bytes[p]), MPI_BYTE,
-              static_cast<int>(p), kAllToAllTag, MPI_COMM_WORLD, &reqs.back());
+    EPSIM_MPI_CHECK(MPI_Isend(send + send_offset[p], static_cast<int>(send_bytes[p]), MPI_BYTE,
+              static_cast<int>(p), kAllToAllTag, MPI_COMM_WORLD, &reqs.back()), "MPI_Isend");
     send_peer.push_back(p);
   }
   if (send_bytes[rank_] > 0)
