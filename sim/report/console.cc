@@ -10,13 +10,14 @@
 
 #include "sim/report/formats.h"
 #include "sim/report/summary.h"
+#include "sim/report/table.h"
 #include "sim/report/version.h"
 
 namespace epsim::report {
 
 namespace {
 
-using Row = std::vector<std::string>;
+using Row = TableRow;
 
 const Row& ColumnNames() {
   static const Row kColumns = {"strategy",    "placement",  "layer",      "dispatch(B)",
@@ -47,21 +48,6 @@ void AppendReportRows(const proto::Report& report, std::vector<Row>* rows) {
   const std::vector<LayerSummary> layers = SummarizeLayers(report);
   for (const LayerSummary& s : layers) rows->push_back(TableRow(report, std::to_string(s.layer), s));
   rows->push_back(TableRow(report, "total", SummarizeTotal(report, layers)));
-}
-
-std::vector<size_t> ColumnWidths(const std::vector<Row>& rows) {
-  std::vector<size_t> widths;
-  for (const std::string& name : ColumnNames()) widths.push_back(name.size());
-  for (const Row& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  return widths;
-}
-
-// `lead` is "#" for the column-name line and " " for data rows, so both align.
-std::string FormatRow(const char* lead, const Row& row, const std::vector<size_t>& widths) {
-  std::string line = lead;
-  for (size_t i = 0; i < row.size(); ++i) line += fmt::format("  {:>{}}", row[i], widths[i]);
-  return line + "\n";
 }
 
 void WriteKeyValues(std::ostream& out, const char* title,
@@ -120,9 +106,7 @@ void WriteConsole(std::ostream& out, const RunInfo& info,
   WriteHeader(out, info, reports);
   std::vector<Row> rows;
   for (const proto::Report& report : reports) AppendReportRows(report, &rows);
-  const std::vector<size_t> widths = ColumnWidths(rows);
-  out << FormatRow("#", ColumnNames(), widths);
-  for (const Row& row : rows) out << FormatRow(" ", row, widths);
+  out << FormatTable(ColumnNames(), rows);
   WriteSummary(out, reports);
 }
 

@@ -8,6 +8,7 @@
 
 #include "sim/report/report.h"
 #include "sim/report/summary.h"
+#include "sim/report/table.h"
 
 namespace epsim::report {
 
@@ -16,14 +17,6 @@ namespace {
 constexpr char kCsvHeader[] =
     "strategy,placement,layer,phase,bytes,rows,time_us,start_us,end_us,max_rank,busy_max_us,"
     "busy_mean_us\n";
-
-// RFC 4180 quoting, only where needed (names are normally plain words).
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += (c == '"') ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
 
 std::string Prefix(const proto::Report& report) {
   return CsvField(report.strategy()) + "," + CsvField(report.placement()) + ",";
