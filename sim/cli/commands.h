@@ -25,6 +25,7 @@ Runner AddPlanCommand(CLI::App& app);
 Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
 Runner AddSynthCommand(CLI::App& app);
 Runner AddCompareCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
+Runner AddDiffCommand(CLI::App& app);
 Runner AddTraceCommand(CLI::App& app);
 Runner AddTopoCommand(CLI::App& app);
 Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
       {"plan", epsim::cli::AddPlanCommand(app)},
       {"simulate", epsim::cli::AddSimulateCommand(app, &simgrid_args)},
       {"compare", epsim::cli::AddCompareCommand(app, &simgrid_args)},
+      {"diff", epsim::cli::AddDiffCommand(app)},
       {"bench", epsim::cli::AddBenchCommand(app, &simgrid_args)}};
   try {
     app.parse(argc, argv);
