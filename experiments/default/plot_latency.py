@@ -29,6 +29,8 @@ import matplotlib.pyplot as plt  # noqa: E402 (backend must be chosen first)
 
 COLUMNS = ["strategy", "placement", "layer", "phase", "bytes", "rows",
            "time_us", "start_us", "end_us", "max_rank"]
+# Since the busy-time columns: the same, then per-rank busy max and mean.
+BUSY_COLUMNS = COLUMNS + ["busy_max_us", "busy_mean_us"]
 STACK = ["dispatch", "expert", "combine", "other"]
 COLORS = {"dispatch": "#4c72b0", "expert": "#55a868",
           "combine": "#dd8452", "other": "#8c8c8c"}
@@ -42,11 +44,11 @@ def stack_key(phase):
     return phase if phase in ("dispatch", "expert", "combine") else "other"
 
 
-def parse_record(row, lineno, runs, totals):
+def parse_record(row, lineno, columns, runs, totals):
     """Adds one record to runs[run][layer][stack] or totals[run] (us)."""
-    if len(row) != len(COLUMNS):
-        raise CsvError(f"line {lineno}: {len(row)} fields, expected {len(COLUMNS)}")
-    rec = dict(zip(COLUMNS, row))
+    if len(row) != len(columns):
+        raise CsvError(f"line {lineno}: {len(row)} fields, expected {len(columns)}")
+    rec = dict(zip(columns, row))
     run = f"{rec['strategy']} / {rec['placement']}"
     try:
         time_us = float(rec["time_us"])
@@ -69,10 +71,11 @@ def read_results(path):
     with open(path, newline="") as f:
         reader = csv.reader(f)
         header = next(reader, None)
-        if header != COLUMNS:
-            raise CsvError(f"line 1: header is not {','.join(COLUMNS)}")
+        if header not in (COLUMNS, BUSY_COLUMNS):
+            raise CsvError(f"line 1: header is not {','.join(BUSY_COLUMNS)} "
+                           f"(or the same without the busy columns)")
         for row in reader:
-            parse_record(row, reader.line_num, runs, totals)
+            parse_record(row, reader.line_num, header, runs, totals)
     if not runs:
         raise CsvError("no per-layer records")
     return runs, totals
