@@ -8,7 +8,12 @@
 //   link bw_gb_per_s      MPI bandwidth of ranks 0 and 1 exchanging 16 MiB
 //   nccl "mpi" protocol   base latency = an 8-byte exchange; efficiency 1
 // Efficiencies are 1: the peaks are the measured rates themselves.
+// CUDA backend: nothing is measured; rank 0 reads its host's `nvidia-smi
+// topo -m` and writes the topology sim/topology/smi_topo.h builds from it.
+#include <sys/wait.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -19,8 +24,10 @@
 #include <google/protobuf/text_format.h>
 
 #include "hw/cli/commands.h"
+#include "sim/base/data_paths.h"
 #include "sim/base/file_util.h"
 #include "sim/proto/topology.pb.h"
+#include "sim/topology/smi_topo.h"
 #include "sim/topology/topology.h"
 
 namespace epsim::hw::cli {
@@ -153,10 +160,83 @@ proto::Topology TopologyOf(const TopoOptions& opt, const Figures& f, uint32_t n)
   return t;
 }
 
+// The output of `command` (stderr folded in); NotFound when it cannot run
+// or fails, naming it and the first line it printed.
+Result<std::string> RunTool(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return Status::NotFound(fmt::format("cannot run `{}`", command));
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+  const int status = pclose(pipe);
+  if (status == 0) return out;
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return Status::NotFound(fmt::format(
+      "`{}` failed ({}): {}; epsim-hw topo --backend cuda needs NVIDIA's driver tools", command,
+      code == 127 ? "nvidia-smi is not on PATH" : fmt::format("exit {}", code),
+      out.substr(0, out.find('\n'))));
+}
+
+// No shipped topology knows the GPU: its datasheet figures are left to the
+// user rather than guessed. The graph is built and checked with stand-in
+// figures of 1, then written with every figure 0 (unknown), which every
+// epsim command rejects (gpu.peak_flops 0 must be > 0) until someone fills
+// them in: a made-up figure would be used silently.
+proto::GpuSpec StandInSpec(const std::string& model, bool unknown) {
+  proto::GpuSpec g;
+  g.set_name(model);
+  if (unknown) return g;
+  g.set_peak_flops(1);
+  g.set_mem_bw_gb_per_s(1);
+  g.set_compute_efficiency(1);
+  g.set_memory_efficiency(1);
+  return g;
+}
+
+Status RunCuda(const TopoOptions& opt, MpiComm* mpi) {
+  if (mpi->rank() != 0) return Status::Ok();  // one matrix: rank 0's host
+  EPSIM_ASSIGN_OR_RETURN(std::string text, RunTool("nvidia-smi topo -m"));
+  text = "$ nvidia-smi topo -m\n" + text;
+  // Which pairs may use P2P (GeForce: none); optional, as older drivers lack it.
+  if (Result<std::string> p2p = RunTool("nvidia-smi topo -p2p w"); p2p.ok())
+    text += "\n$ nvidia-smi topo -p2p w\n" + *p2p;
+  EPSIM_ASSIGN_OR_RETURN(topology::SmiMatrix m,
+                         topology::ParseSmiTopo(text, "nvidia-smi on " + mpi->host()));
+  EPSIM_ASSIGN_OR_RETURN(std::string names,
+                         RunTool("nvidia-smi --query-gpu=name --format=csv,noheader"));
+  m.gpu_model = names.substr(0, names.find('\n'));
+  topology::SmiOptions so;
+  so.name = opt.name == TopoOptions().name ? "smi-" + mpi->host() : opt.name;
+  std::string from;
+  Result<proto::GpuSpec> shipped =
+      topology::FindGpuSpec(DataDir() + "/topologies", m.gpu_model, &from);
+  so.gpu = shipped.ok() ? *shipped : StandInSpec(m.gpu_model, false);
+  std::vector<std::string> notes;
+  EPSIM_ASSIGN_OR_RETURN(proto::Topology t, topology::TopologyFromSmi(m, so, &notes));
+  if (!shipped.ok()) {
+    *t.mutable_gpu() = StandInSpec(m.gpu_model, true);
+    t.set_description(t.description() + "; GPU figures unknown (0): fill in the gpu block");
+    notes.push_back(fmt::format("no topology in topologies/ has a '{}': every gpu figure is 0 "
+                                "(unknown); epsim rejects the file until the gpu block holds "
+                                "the datasheet figures and efficiencies", m.gpu_model));
+  }
+  std::string body;
+  google::protobuf::TextFormat::PrintToString(t, &body);
+  const std::string header = topology::SmiTopologyHeader(
+      m, t, notes, fmt::format("Written by `epsim-hw topo --backend cuda` on host {}; GPU spec {}.",
+                               mpi->host(), shipped.ok() ? "from " + from : "unknown"));
+  for (const std::string& note : notes) std::cerr << "epsim-hw: note: " << note << "\n";
+  if (opt.output.empty()) {
+    std::cout << header << body;
+    return Status::Ok();
+  }
+  EPSIM_RETURN_IF_ERROR(WriteFileAtomically(opt.output, header + body));
+  std::cerr << "epsim-hw: wrote " << opt.output << "\n";
+  return Status::Ok();
+}
+
 Status Run(const TopoOptions& opt, MpiComm* mpi) {
-  if (opt.backend.backend != "host")
-    return Status::Usage("epsim-hw topo measures host-backend ranks only so far; for GPUs use "
-                         "`nvidia-smi topo -m` and the files in topologies/");
+  if (opt.backend.backend == "cuda") return RunCuda(opt, mpi);
   if (mpi->size() < 2) return Status::Usage("epsim-hw topo needs at least 2 ranks (mpirun -np)");
   std::vector<std::string> hosts;
   EPSIM_ASSIGN_OR_RETURN(auto host_of_rank,
