@@ -32,6 +32,7 @@ Replay::Replay(const Platform& platform, const proto::GpuSpec& gpu,
       max_inflight_(max_inflight),
       granularity_(granularity),
       ops_(schedule.phases_size(), std::vector<Op>(schedule.num_ranks())),
+      arrived_s_(schedule.phases_size(), std::vector<double>(schedule.num_ranks(), 0.0)),
       mailboxes_(schedule.phases_size()) {}
 
 void Replay::Start() {
@@ -196,12 +197,21 @@ void Replay::SendAll(uint32_t rank, uint32_t phase) {
                    [&](uint32_t a, uint32_t b) { return latency_s[a] < latency_s[b]; });
   double posted_s = ops_[phase][rank].start_s;
   std::vector<sg4::CommPtr> sends;
+  std::vector<uint32_t> to;
   for (uint32_t dst : dsts) {
     if (latency_s[dst] > 0) sg4::this_actor::sleep_until(posted_s + latency_s[dst]);
     sends.push_back(mailboxes_[phase][dst]->put_async(
         &kPayload, platform_.transports.WireBytes(SendBytes(phase, rank, dst))));
+    to.push_back(dst);
   }
-  sg4::Comm::wait_all(sends);
+  // One at a time, so each destination learns when its data arrived.
+  while (!sends.empty()) {
+    const ssize_t i = sg4::Comm::wait_any(sends);
+    double& arrived = arrived_s_[phase][to[i]];
+    arrived = std::max(arrived, sg4::Engine::get_clock());
+    sends.erase(sends.begin() + i);
+    to.erase(to.begin() + i);
+  }
   ops_[phase][rank].end_s = sg4::Engine::get_clock();
 }
 
@@ -233,6 +243,8 @@ void Replay::SendSlot(uint32_t rank, uint32_t phase) {
     const double latency_s = LatencyS(rank, dst, bytes);
     if (latency_s > 0) sg4::this_actor::sleep_for(latency_s);
     mailboxes_[phase][dst]->put(&kPayload, platform_.transports.WireBytes(bytes));
+    double& arrived = arrived_s_[phase][dst];
+    arrived = std::max(arrived, sg4::Engine::get_clock());
   }
   if (--op.live_slots == 0) {
     op.end_s = sg4::Engine::get_clock();
@@ -247,7 +259,7 @@ proto::Report Replay::Collect(const std::string& topology_name) const {
       const Op& op = ops_[p][rank];
       const size_t i = times.Index(p, rank);
       times.start_s[i] = op.start_s - start_s_;
-      times.end_s[i] = op.end_s - start_s_;
+      times.end_s[i] = std::max(op.end_s, arrived_s_[p][rank]) - start_s_;
       times.bytes[i] = op.bytes;
     }
   }

@@ -35,6 +35,9 @@
 // (receive buffers are posted ahead, as in NCCL); the receiver collects
 // it when a phase depends on it, and drains the rest at its end.
 //
+// A rank's all-to-all op starts when the rank issues it and ends when its
+// own transfers have arrived and every transfer into it has arrived (what a
+// measured rank waits for), so per-rank busy times compare with epsim-hw's.
 // Times are SimGrid clock seconds; Collect() reports them relative to the
 // clock when Start() was called.
 #ifndef EPSIM_SIM_ENGINE_REPLAY_H_
@@ -119,6 +122,10 @@ class Replay {
   double start_s_ = 0;
   std::vector<PhaseTask> phase_tasks_;                              // [phase], kPhase only
   std::vector<std::vector<Op>> ops_;                                // [phase][rank]
+  // Per-pair replay: when the last transfer into each rank arrived, so a
+  // rank's all-to-all op ends when it has sent and received everything, as
+  // a measured rank's does.
+  std::vector<std::vector<double>> arrived_s_;                      // [phase][dst]
   std::vector<std::vector<simgrid::s4u::Mailbox*>> mailboxes_;     // [phase][dst]
 };
 
