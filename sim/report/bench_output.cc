@@ -17,19 +17,26 @@ double AvgBusBw(const BenchTable& table) {
   return sum / table.rows.size();
 }
 
-void WriteConsoleHeader(std::ostream& out, const RunInfo& info) {
-  out << fmt::format("# epsim {} {} (simulated)\n#\n", kEpsimVersion, info.command);
+void WriteConsoleHeader(std::ostream& out, const RunInfo& info,
+                        const std::string& source = "simulated", bool bandwidth = true) {
+  out << fmt::format("# epsim {} {} ({})\n#\n", kEpsimVersion, info.command, source);
   for (const auto* group : {&info.inputs, &info.settings}) {
     out << (group == &info.inputs ? "# Inputs:\n" : "# Settings:\n");
     for (const auto& [key, value] : *group) out << fmt::format("#   {}: {}\n", key, value);
   }
+  if (!bandwidth) {
+    out << "#\n";
+    return;
+  }
   out << "#\n# algbw = size / time, busbw = algbw x (n-1)/n for all-to-all(v), = algbw for "
-         "sendrecv (GB = 1e9 B)\n# Out-of-place columns only: a simulated in-place run takes "
-         "the same time\n#\n";
+         "sendrecv (GB = 1e9 B)\n";
+  out << (source == "simulated"
+              ? "# Out-of-place columns only: a simulated in-place run takes the same time\n#\n"
+              : "# Out-of-place columns only (time: mean over -n iterations, max over ranks)\n#\n");
 }
 
 void WriteConsole(std::ostream& out, const RunInfo& info, const BenchTable& table) {
-  WriteConsoleHeader(out, info);
+  WriteConsoleHeader(out, info, table.source);
   const char* max_head = table.show_max_rank ? "      maxrank" : "";
   const char* max_unit = table.show_max_rank ? "          (B)" : "";
   out << fmt::format("#                                                  out-of-place\n");
@@ -82,7 +89,7 @@ void WriteJson(std::ostream& out, const RunInfo& info, const BenchTable& table) 
 
 void WriteGemmConsole(std::ostream& out, const RunInfo& info, const std::vector<GemmRow>& rows,
                       double best) {
-  WriteConsoleHeader(out, info);
+  WriteConsoleHeader(out, info, "measured", false);
   out << fmt::format("# {:>8}  {:>12}  {:>10}  {:>10}  {:>6}\n", "tokens", "time(us)", "GFLOP",
                      "GFLOP/s", "eff");
   for (const GemmRow& r : rows) {
