@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "hw/common/backend.h"
+#include "sim/exec/pairwise.h"
 
 namespace epsim::hw {
 namespace {
@@ -235,7 +236,7 @@ Status MpiComm::AllToAllV(const uint8_t* send, std::span<const uint64_t> send_by
   // Receives first, then sends in pairwise order (r + k) mod n, as NCCL's
   // all_to_all does, so no rank is everyone's first destination.
   for (uint32_t k = 1; k < size_; ++k) {
-    const uint32_t p = (rank_ + size_ - k) % size_;
+    const uint32_t p = exec::PairwiseRecvPeer(rank_, k, size_);
     if (recv_bytes[p] == 0) continue;
     if (recv_bytes[p] > static_cast<uint64_t>(INT32_MAX))
       return Status::BadInput(fmt::format("{}: {}: {} bytes from rank {} exceed MPI's int count",
@@ -248,7 +249,7 @@ Status MpiComm::AllToAllV(const uint8_t* send, std::span<const uint64_t> send_by
   const size_t num_recvs = reqs.size();
   std::vector<uint32_t> send_peer;
   for (uint32_t k = 1; k < size_; ++k) {
-    const uint32_t p = (rank_ + k) % size_;
+    const uint32_t p = exec::PairwiseSendPeer(rank_, k, size_);
     if (send_bytes[p] == 0) continue;
     if (send_bytes[p] > static_cast<uint64_t>(INT32_MAX))
       return Status::BadInput(fmt::format("{}: {}: {} bytes to rank {} exceed MPI's int count",

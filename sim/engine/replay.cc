@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "sim/topology/roofline.h"
+#include "sim/exec/pairwise.h"
 #include "sim/exec/schedule_check.h"
 
 namespace epsim::engine {
@@ -220,7 +221,7 @@ void Replay::SendAll(uint32_t rank, uint32_t phase) {
 void Replay::SendWindowed(uint32_t rank, uint32_t phase) {
   Op& op = ops_[phase][rank];
   for (uint32_t k = 1; k < num_ranks_; ++k) {
-    uint32_t dst = (rank + k) % num_ranks_;
+    uint32_t dst = exec::PairwiseSendPeer(rank, k, num_ranks_);
     if (SendBytes(phase, rank, dst) > 0) op.dsts.push_back(dst);
   }
   if (SendBytes(phase, rank, rank) > 0) op.dsts.push_back(rank);  // self last (round n)

@@ -67,6 +67,24 @@ case "$case_name" in
     grep -q "#wrong 4)" "$tmp/out" || fail "want #wrong 4 (one element in each of 4 layers)"
     grep -q "rank 2 device cpu: first wrong element: layer 0 token 256 element 0" "$tmp/out" || fail "where"
     ;;
+  topo-simulate)  # the measured machine is a topology epsim checks and simulates on
+    "${mpi[@]}" 2 "$hw" topo -o "$tmp/host.textproto" --passes 2 > "$tmp/out" 2>&1 || { cat "$tmp/out"; fail "topo"; }
+    grep -q "kind: PROCESS" "$tmp/host.textproto" || fail "no PROCESS ranks"
+    grep -q "Written by .epsim-hw topo" "$tmp/host.textproto" || fail "no header"
+    "$epsim" topo check "$tmp/host.textproto" || fail "topo check"
+    "$epsim" simulate --topology "$tmp/host.textproto" --model tiny-moe --tokens 256 --dispatch dedup \
+      > "$tmp/sim" 2>&1 || { cat "$tmp/sim"; fail "simulate on the measured topology"; }
+    grep -q "topology: measured-host" "$tmp/sim" || fail "simulate does not name the topology"
+    ;;
+  bench)  # measured microbenchmarks: nccl-tests columns, #wrong 0 with -c
+    "${mpi[@]}" 3 "$hw" bench alltoallv -b 4K -e 64K -f 4 -n 3 -w 1 -c > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 0 ] || fail "exit $rc"
+    [ "$(grep -cE '^ +[0-9]+ +[0-9]+ +float +none +-1 .* 0 +[0-9]+$' "$tmp/out")" -eq 3 ] || fail "want 3 rows with #wrong 0"
+    grep -q "(measured)" "$tmp/out" || fail "header does not say measured"
+    "${mpi[@]}" 1 "$hw" bench gemm --model tiny-moe -b 1 -e 16 -f 4 -n 2 -w 1 > "$tmp/g" 2>&1 || { cat "$tmp/g"; fail "gemm"; }
+    [ "$(grep -cE '^ +(1|4|16) +[0-9.]+ ' "$tmp/g")" -eq 3 ] || { cat "$tmp/g"; fail "want rows for 1, 4, 16 tokens"; }
+    ;;
   no-cuda)  # --backend cuda without a GPU (or without CUDA): exit 2, clear message
     "${mpi[@]}" 1 "$hw" run --model tiny-moe --tokens 64 --ep 1 --backend cuda -w 0 -n 1 > "$tmp/out" 2>&1
     rc=$?; cat "$tmp/out"
