@@ -100,9 +100,29 @@ Status Runner::Setup() {
   EPSIM_ASSIGN_OR_RETURN(layouts_, BuildLayouts(plan_, rank_));
   layout_of_layer_.assign(plan_.model().num_layers(), -1);
   for (size_t i = 0; i < layouts_.size(); ++i)
-    if (layouts_[i].layer < layout_of_layer_.size()) layout_of_layer_[layouts_[i].layer] = static_cast<int>(i);
-
+    if (layouts_[i].layer < layout_of_layer_.size())
+      layout_of_layer_[layouts_[i].layer] = static_cast<int>(i);
+  for (const LayerLayout& l : layouts_)
+    if (l.first_token != layouts_[0].first_token)
+      return Status::BadInput(fmt::format("layer {} splits its tokens differently from layer {} "
+                                          "(rank {} starts at token {} vs {}); epsim-hw needs "
+                                          "the same token count in every layer",
+                                          l.layer, layouts_[0].layer, rank_, l.first_token,
+                                          layouts_[0].first_token));
   buf_ = std::make_unique<Buffers>();
+  EPSIM_RETURN_IF_ERROR(AllocateBuffers());
+  EPSIM_RETURN_IF_ERROR(UploadInputsAndWeights());
+  return UploadLayouts();
+}
+
+Status Runner::Alloc(Buffer* out, size_t bytes) {
+  EPSIM_ASSIGN_OR_RETURN(*out, backend_->Alloc(std::max<size_t>(bytes, 64)));
+  return Status::Ok();
+}
+
+// Row buffers sized for the largest layer; stand-in operands for the
+// largest compute kernel of this rank.
+Status Runner::AllocateBuffers() {
   Buffers& b = *buf_;
   const size_t h = hidden_, f32 = 4;
   const size_t wd = DTypeBytes(wire_dispatch_), wc = DTypeBytes(wire_combine_);
@@ -119,10 +139,8 @@ Status Runner::Setup() {
     gather_send = std::max(gather_send, l.gather.SendTotal());
     pool = std::max(pool, l.gather_pool_rows);
   }
-  // Stand-ins: GEMM operands and FFN widths over every compute kernel.
   size_t ga = 1, gb = 1, gc = 1, ffn_scratch = 2 * expert_rows * plan_.model().moe_intermediate();
-  const DType cd = backend_->compute_dtype();
-  for (const proto::Phase& p : s.phases()) {
+  for (const proto::Phase& p : plan_.schedule().phases()) {
     if (exec::IsAllToAll(p) || p.work_size() <= static_cast<int>(rank_)) continue;
     for (const proto::Kernel& k : p.work(rank_).kernels()) {
       const GemmShape g = StandInShape(k);
@@ -133,45 +151,31 @@ Status Runner::Setup() {
         ffn_scratch = std::max<size_t>(ffn_scratch, 2 * k.rows() * k.width());
     }
   }
-  auto alloc = [&](Buffer* out, size_t bytes) -> Status {
-    EPSIM_ASSIGN_OR_RETURN(*out, backend_->Alloc(std::max<size_t>(bytes, 64)));
-    return Status::Ok();
-  };
-  EPSIM_RETURN_IF_ERROR(alloc(&b.x, tokens * h * f32));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.out, tokens * h * f32));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.standin_y, tokens * h * f32));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.dispatch_send, disp_send * h * wd));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.arrivals, arrivals * h * wd));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.forward_send, fwd_send * h * wd));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.expert_in, expert_rows * h * f32));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.ycat, ycat * h * f32));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.scratch, ffn_scratch * f32));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.combine_send, comb_send * h * wc));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.gather_send, gather_send * h * wc));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.gather_pool, pool * h * wc));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.combine_recv, disp_send * h * wc));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.gemm_a, ga * DTypeBytes(cd)));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.gemm_b, gb * DTypeBytes(cd)));
-  EPSIM_RETURN_IF_ERROR(alloc(&b.gemm_c, gc * DTypeBytes(cd)));
+  const size_t cd = DTypeBytes(backend_->compute_dtype());
+  const std::pair<Buffer*, size_t> sizes[] = {
+      {&b.x, tokens * h * f32},         {&b.out, tokens * h * f32},
+      {&b.standin_y, tokens * h * f32}, {&b.dispatch_send, disp_send * h * wd},
+      {&b.arrivals, arrivals * h * wd}, {&b.forward_send, fwd_send * h * wd},
+      {&b.expert_in, expert_rows * h * f32}, {&b.ycat, ycat * h * f32},
+      {&b.scratch, ffn_scratch * f32},  {&b.combine_send, comb_send * h * wc},
+      {&b.gather_send, gather_send * h * wc}, {&b.gather_pool, pool * h * wc},
+      {&b.combine_recv, disp_send * h * wc},  {&b.gemm_a, ga * cd},
+      {&b.gemm_b, gb * cd},             {&b.gemm_c, gc * cd}};
+  for (const auto& [buffer, bytes] : sizes) EPSIM_RETURN_IF_ERROR(Alloc(buffer, bytes));
+  return Status::Ok();
+}
 
-  // Inputs: this rank's tokens (the same block in every layer: the
-  // TokenSplit of the first layer; layers with other token counts use
-  // their own first_token, so rows are made per layer block when they
-  // differ).
+// This rank's tokens (the same block in every layer), the weights of every
+// expert it computes and of the stand-in FFNs.
+Status Runner::UploadInputsAndWeights() {
+  Buffers& b = *buf_;
   const SeededData data(options_.seed);
-  std::vector<float> x(tokens * h);
+  uint64_t tokens = 0;
+  for (const LayerLayout& l : layouts_) tokens = std::max(tokens, l.num_tokens);
+  std::vector<float> x(tokens * hidden_);
   const uint64_t first = layouts_.empty() ? 0 : layouts_[0].first_token;
-  for (uint64_t t = 0; t < tokens; ++t) data.TokenRow(first + t, hidden_, &x[t * h]);
-  EPSIM_RETURN_IF_ERROR(backend_->Upload(b.x, x.data(), x.size() * f32));
-  for (const LayerLayout& l : layouts_)
-    if (l.first_token != first)
-      return Status::BadInput(fmt::format("layer {} splits its tokens differently from layer {} "
-                                          "(rank {} starts at token {} vs {}); epsim-hw needs "
-                                          "the same token count in every layer",
-                                          l.layer, layouts_[0].layer, rank_, l.first_token,
-                                          first));
-
-  // Weights of every expert this rank computes, and of the stand-in FFNs.
+  for (uint64_t t = 0; t < tokens; ++t) data.TokenRow(first + t, hidden_, &x[t * hidden_]);
+  EPSIM_RETURN_IF_ERROR(backend_->Upload(b.x, x.data(), x.size() * 4));
   auto upload_ffn = [&](uint32_t id, uint32_t width) -> Status {
     if (b.ffn.count(id)) return Status::Ok();
     const FfnWeights w = data.Ffn(id, hidden_, width);
@@ -181,13 +185,17 @@ Status Runner::Setup() {
   for (const LayerLayout& l : layouts_)
     for (const LayerLayout::Expert& e : l.experts)
       EPSIM_RETURN_IF_ERROR(upload_ffn(e.expert, plan_.model().moe_intermediate()));
-  for (const proto::Phase& p : s.phases()) {
+  for (const proto::Phase& p : plan_.schedule().phases()) {
     if (p.kind() != proto::SHARED_EXPERT && p.kind() != proto::DENSE_FFN) continue;
     const uint32_t id = p.kind() == proto::SHARED_EXPERT ? kSharedFfnId : kDenseFfnId;
     for (const proto::Kernel& k : p.work(rank_).kernels())
       EPSIM_RETURN_IF_ERROR(upload_ffn(id, static_cast<uint32_t>(k.width())));
   }
-  // Index lists and reduce specs, once.
+  return Status::Ok();
+}
+
+// Index lists and reduce specs of every layer, once.
+Status Runner::UploadLayouts() {
   for (const LayerLayout& l : layouts_) {
     Buffers::Layer lb;
     EPSIM_ASSIGN_OR_RETURN(lb.permute, backend_->UploadIndex(l.permute));
@@ -199,7 +207,7 @@ Status Runner::Setup() {
     for (int w = 0; w < kNumReduces; ++w) {
       EPSIM_ASSIGN_OR_RETURN(lb.reduce[w], backend_->UploadReduce(SpecOf(l, w)));
     }
-    b.layers.push_back(std::move(lb));
+    buf_->layers.push_back(std::move(lb));
   }
   return Status::Ok();
 }
@@ -263,50 +271,62 @@ Status Runner::RunMoeCompute(const proto::Phase& phase, const LayerLayout& l, si
       if (l.permute.empty()) return Status::Ok();
       return backend_->GatherRows(b.x, DType::kF32, lb.permute, l.permute.size(), hidden_,
                                   b.dispatch_send, wire_dispatch_);
-    case proto::EXPERT: {
-      // The schedule's expert kernels must be the layout's experts.
-      const proto::RankWork& work = phase.work(rank_);
-      size_t next = 0;
-      for (int i = 0; i < work.expert_ids_size(); ++i) {
-        if (work.tokens_per_expert(i) == 0) continue;
-        if (next >= l.experts.size() || l.experts[next].expert != work.expert_ids(i) ||
-            l.experts[next].rows.size() != work.tokens_per_expert(i))
-          return Status::BadInput(fmt::format(
-              "layer {} rank {}: the schedule's expert {} has {} tokens but the routes give "
-              "this rank {}; the plan is inconsistent",
-              l.layer, rank_, work.expert_ids(i), work.tokens_per_expert(i),
-              next < l.experts.size() && l.experts[next].expert == work.expert_ids(i)
-                  ? l.experts[next].rows.size() : 0));
-        ++next;
-      }
-      if (next != l.experts.size())
-        return Status::BadInput(fmt::format("layer {} rank {}: routes send rows to {} experts, "
-                                            "the schedule lists {}; the plan is inconsistent",
-                                            l.layer, rank_, l.experts.size(), next));
-      size_t ycat_row = 0;
-      const size_t row_f32 = size_t{hidden_} * 4;
-      for (size_t e = 0; e < l.experts.size(); ++e) {
-        const size_t n = l.experts[e].rows.size();
-        EPSIM_RETURN_IF_ERROR(backend_->GatherRows(b.arrivals, wire_dispatch_, lb.expert_rows[e],
-                                                   n, hidden_, b.expert_in, DType::kF32));
-        Buffer y = b.ycat;
-        y.ptr = static_cast<uint8_t*>(b.ycat.ptr) + ycat_row * row_f32;
-        y.bytes = b.ycat.bytes - ycat_row * row_f32;
-        EPSIM_RETURN_IF_ERROR(backend_->SwigluFfn(b.ffn.at(l.experts[e].expert), b.expert_in, n,
-                                                  b.scratch, y));
-        ycat_row += n;
-      }
-      EPSIM_RETURN_IF_ERROR(Reduce(li, kCombinePack, b.ycat, DType::kF32, b.combine_send,
-                                   wire_combine_));
-      EPSIM_RETURN_IF_ERROR(Reduce(li, kGatherPack, b.ycat, DType::kF32, b.gather_send,
-                                   wire_combine_));
-      return Reduce(li, kRelayOwn, b.ycat, DType::kF32, b.gather_pool, wire_combine_);
-    }
+    case proto::EXPERT:
+      EPSIM_RETURN_IF_ERROR(CheckExperts(phase, l));
+      return RunExperts(l, li);
     case proto::UNPERMUTE_REDUCE:
       return Reduce(li, kUnpermute, b.combine_recv, wire_combine_, b.out, DType::kF32);
     default:
       return RunCompute(phase);
   }
+}
+
+// The schedule's expert kernels on this rank must be the layout's experts
+// with the same token counts: the routes and the schedule are one plan.
+Status Runner::CheckExperts(const proto::Phase& phase, const LayerLayout& l) const {
+  const proto::RankWork& work = phase.work(rank_);
+  size_t next = 0;
+  for (int i = 0; i < work.expert_ids_size(); ++i) {
+    if (work.tokens_per_expert(i) == 0) continue;
+    const bool same = next < l.experts.size() && l.experts[next].expert == work.expert_ids(i);
+    if (!same || l.experts[next].rows.size() != work.tokens_per_expert(i))
+      return Status::BadInput(fmt::format(
+          "layer {} rank {}: the schedule's expert {} has {} tokens but the routes give this "
+          "rank {}; the plan is inconsistent",
+          l.layer, rank_, work.expert_ids(i), work.tokens_per_expert(i),
+          same ? l.experts[next].rows.size() : 0));
+    ++next;
+  }
+  if (next != l.experts.size())
+    return Status::BadInput(fmt::format("layer {} rank {}: routes send rows to {} experts, the "
+                                        "schedule lists {}; the plan is inconsistent",
+                                        l.layer, rank_, l.experts.size(), next));
+  return Status::Ok();
+}
+
+// Each local expert's FFN on its gathered rows, outputs back to back in
+// ycat; then the packs of the rows going back (stage-1 reduce included).
+Status Runner::RunExperts(const LayerLayout& l, size_t li) {
+  Buffers& b = *buf_;
+  size_t ycat_row = 0;
+  const size_t row_f32 = size_t{hidden_} * 4;
+  for (size_t e = 0; e < l.experts.size(); ++e) {
+    const size_t n = l.experts[e].rows.size();
+    EPSIM_RETURN_IF_ERROR(backend_->GatherRows(b.arrivals, wire_dispatch_,
+                                               b.layers[li].expert_rows[e], n, hidden_,
+                                               b.expert_in, DType::kF32));
+    Buffer y = b.ycat;
+    y.ptr = static_cast<uint8_t*>(b.ycat.ptr) + ycat_row * row_f32;
+    y.bytes = b.ycat.bytes - ycat_row * row_f32;
+    EPSIM_RETURN_IF_ERROR(
+        backend_->SwigluFfn(b.ffn.at(l.experts[e].expert), b.expert_in, n, b.scratch, y));
+    ycat_row += n;
+  }
+  EPSIM_RETURN_IF_ERROR(Reduce(li, kCombinePack, b.ycat, DType::kF32, b.combine_send,
+                               wire_combine_));
+  EPSIM_RETURN_IF_ERROR(Reduce(li, kGatherPack, b.ycat, DType::kF32, b.gather_send,
+                               wire_combine_));
+  return Reduce(li, kRelayOwn, b.ycat, DType::kF32, b.gather_pool, wire_combine_);
 }
 
 Status Runner::RunAllToAll(const proto::Phase& phase, uint32_t index, const LayerLayout& l,
@@ -389,10 +409,16 @@ Result<RunResult> Runner::Run() {
     hang_armed_ = i == options_.warmup;
     EPSIM_RETURN_IF_ERROR(RunPass(i >= options_.warmup, false, &result));
   }
-  // Per op: median start and busy time, busy range; per pass: the end.
+  EPSIM_RETURN_IF_ERROR(GatherTimes(&result));
+  if (options_.check) EPSIM_RETURN_IF_ERROR(CheckPass(&result));
+  return result;
+}
+
+// This rank's timings, per op the median start and busy time and the busy
+// range, then each pass's end: [phase][start, end, busy_min, busy_max], ends.
+std::vector<double> Runner::Summary() const {
   const uint32_t num_phases = plan_.schedule().phases_size();
-  const size_t n_it = buf_->timed_marks.size();
-  std::vector<double> mine;  // [phase][start, end, busy_min, busy_max], then pass ends
+  std::vector<double> mine;
   for (uint32_t p = 0; p < num_phases; ++p) {
     std::vector<double> starts, busy;
     for (const Marks& m : buf_->timed_marks) {
@@ -400,48 +426,58 @@ Result<RunResult> Runner::Run() {
       busy.push_back(m[2 * p + 1] - m[2 * p]);
     }
     const double start = Median(starts), b = Median(busy);
+    const bool any = !busy.empty();
     mine.insert(mine.end(), {start, start + b,
-                             n_it ? *std::min_element(busy.begin(), busy.end()) : 0.0,
-                             n_it ? *std::max_element(busy.begin(), busy.end()) : 0.0});
+                             any ? *std::min_element(busy.begin(), busy.end()) : 0.0,
+                             any ? *std::max_element(busy.begin(), busy.end()) : 0.0});
   }
   for (const Marks& m : buf_->timed_marks) mine.push_back(num_phases ? m[2 * num_phases - 1] : 0);
-  EPSIM_ASSIGN_OR_RETURN(auto all, backend_->GatherToRoot(mine, Deadline()));
-  if (rank_ == 0) {
-    result.times = exec::OpTimes(num_phases, d_);
-    exec::OpTimes& t = result.times;
-    t.busy_min_s.assign(t.start_s.size(), 0);
-    t.busy_max_s.assign(t.start_s.size(), 0);
-    for (uint32_t r = 0; r < d_; ++r) {
-      for (uint32_t p = 0; p < num_phases; ++p) {
-        const size_t i = t.Index(p, r);
-        t.start_s[i] = all[r][4 * p];
-        t.end_s[i] = all[r][4 * p + 1];
-        t.busy_min_s[i] = all[r][4 * p + 2];
-        t.busy_max_s[i] = all[r][4 * p + 3];
-        const proto::Phase& phase = plan_.schedule().phases(p);
-        if (exec::IsAllToAll(phase))
-          for (uint32_t q = 0; q < d_; ++q) t.bytes[i] += phase.send_bytes(r * d_ + q);
-      }
+  return mine;
+}
+
+// Rank 0 gets every rank's summary: op times, bytes from the schedule, and
+// each pass's time (latest end over ranks).
+Status Runner::GatherTimes(RunResult* result) {
+  EPSIM_ASSIGN_OR_RETURN(auto all, backend_->GatherToRoot(Summary(), Deadline()));
+  if (rank_ != 0) return Status::Ok();
+  const uint32_t num_phases = plan_.schedule().phases_size();
+  const size_t n_it = buf_->timed_marks.size();
+  exec::OpTimes& t = result->times = exec::OpTimes(num_phases, d_);
+  t.busy_min_s.assign(t.start_s.size(), 0);
+  t.busy_max_s.assign(t.start_s.size(), 0);
+  for (uint32_t r = 0; r < d_; ++r) {
+    for (uint32_t p = 0; p < num_phases; ++p) {
+      const size_t i = t.Index(p, r);
+      t.start_s[i] = all[r][4 * p];
+      t.end_s[i] = all[r][4 * p + 1];
+      t.busy_min_s[i] = all[r][4 * p + 2];
+      t.busy_max_s[i] = all[r][4 * p + 3];
+      const proto::Phase& phase = plan_.schedule().phases(p);
+      if (exec::IsAllToAll(phase))
+        for (uint32_t q = 0; q < d_; ++q) t.bytes[i] += phase.send_bytes(r * d_ + q);
     }
-    result.pass_s.assign(n_it, 0);
-    for (size_t it = 0; it < n_it; ++it)
-      for (uint32_t r = 0; r < d_; ++r)
-        result.pass_s[it] = std::max(result.pass_s[it], all[r][4 * num_phases + it]);
   }
-  if (options_.check) {
-    RunResult local;
-    EPSIM_RETURN_IF_ERROR(RunPass(false, true, &local));
-    EPSIM_ASSIGN_OR_RETURN(std::vector<double> sums,
-                           backend_->AllReduceSum({static_cast<double>(local.wrong),
-                                                   static_cast<double>(local.checked)},
-                                                  Deadline()));
-    EPSIM_ASSIGN_OR_RETURN(auto ratios, backend_->GatherToRoot({local.max_error}, Deadline()));
-    result.wrong = static_cast<uint64_t>(sums[0]);
-    result.checked = static_cast<uint64_t>(sums[1]);
-    for (const auto& r : ratios) result.max_error = std::max(result.max_error, r[0]);
-    result.first_wrong = local.first_wrong;
-  }
-  return result;
+  result->pass_s.assign(n_it, 0);
+  for (size_t it = 0; it < n_it; ++it)
+    for (uint32_t r = 0; r < d_; ++r)
+      result->pass_s[it] = std::max(result->pass_s[it], all[r][4 * num_phases + it]);
+  return Status::Ok();
+}
+
+// One untimed pass verifying every layer; counts summed over ranks.
+Status Runner::CheckPass(RunResult* result) {
+  RunResult local;
+  EPSIM_RETURN_IF_ERROR(RunPass(false, true, &local));
+  EPSIM_ASSIGN_OR_RETURN(std::vector<double> sums,
+                         backend_->AllReduceSum({static_cast<double>(local.wrong),
+                                                 static_cast<double>(local.checked)},
+                                                Deadline()));
+  EPSIM_ASSIGN_OR_RETURN(auto ratios, backend_->GatherToRoot({local.max_error}, Deadline()));
+  result->wrong = static_cast<uint64_t>(sums[0]);
+  result->checked = static_cast<uint64_t>(sums[1]);
+  for (const auto& r : ratios) result->max_error = std::max(result->max_error, r[0]);
+  result->first_wrong = local.first_wrong;
+  return Status::Ok();
 }
 
 }  // namespace epsim::hw

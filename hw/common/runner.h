@@ -70,6 +70,15 @@ class Runner {
 
  private:
   struct Buffers;
+  Status Alloc(Buffer* out, size_t bytes);
+  Status AllocateBuffers();
+  Status UploadInputsAndWeights();
+  Status UploadLayouts();
+  Status CheckExperts(const proto::Phase& phase, const LayerLayout& layout) const;
+  Status RunExperts(const LayerLayout& layout, size_t li);
+  std::vector<double> Summary() const;
+  Status GatherTimes(RunResult* result);
+  Status CheckPass(RunResult* result);
   Status RunPass(bool timed, bool check, RunResult* result);
   Status RunPhase(const proto::Phase& phase, uint32_t index, bool check, RunResult* result);
   Status RunCompute(const proto::Phase& phase);

@@ -227,7 +227,9 @@ TEST(RunnerTest, FakeClockTimingsReachTheMeasuredReport) {
     }
     // Dispatch: rank 0 sends 1 row and receives 2, rank 1 the reverse, 16 B
     // a row (H = 8 BF16): 48 B at 1 GB/s on each rank.
-    if (p.kind() == proto::DISPATCH) EXPECT_NEAR(p.busy_max_s(), 48 / 1e9, 1e-18);
+    if (p.kind() == proto::DISPATCH) {
+      EXPECT_NEAR(p.busy_max_s(), 48 / 1e9, 1e-18);
+    }
   }
   EXPECT_GT(report.total_time_s(), 0);
   EXPECT_EQ(report.total_time_min_s(), report.total_time_max_s());
