@@ -12,7 +12,7 @@
 //       load max/mean and CV (and co-activation) on the layers that have data.
 //   synth_fidelity time PARAMS.json TOKENS     time GenerateModelTrace.
 //
-// Sequence lift and top-1 share are defined in sim/trace/synth_fit.h, the
+// Sequence lift and top-1 share are defined in sim/synth/fit.h, the
 // rest in sim/trace/trace_stats.h and sim/plan/routing_stats.h.
 #include <chrono>
 #include <ctime>
@@ -26,9 +26,9 @@
 
 #include "sim/plan/routing_stats.h"
 #include "sim/trace/reader.h"
-#include "sim/trace/synth.h"
-#include "sim/trace/synth_fit.h"
-#include "sim/trace/synth_model.h"
+#include "sim/synth/uniform.h"
+#include "sim/synth/fit.h"
+#include "sim/synth/model.h"
 #include "sim/trace/trace_stats.h"
 #include "sim/trace/writer.h"
 
@@ -56,12 +56,12 @@ Row Measure(const trace::Trace& t, const trace::TraceStats* real, const std::str
     r.cv += trace::CoefficientOfVariation(s.layers[i].load) / s.layers.size();
     if (real != nullptr) r.coact_corr += trace::OffDiagonalCorrelation(real->layers[i].coact, s.layers[i].coact) / s.layers.size();
     if (s.layers[i].affinity.n > 0) r.affinity += trace::AffinityConcentration(s.layers[i].affinity), ++n_aff;
-    const double lift = trace::SequenceLift(t.layers[i], seq_len);
+    const double lift = synth::SequenceLift(t.layers[i], seq_len);
     if (lift > 0) r.lift += lift, ++n_lift;
   }
   r.affinity = n_aff > 0 ? r.affinity / n_aff : 0;
   r.lift = n_lift > 0 ? r.lift / n_lift : 0;
-  r.top1 = trace::TopOneShare(t);
+  r.top1 = synth::TopOneShare(t);
   if (!tmp.empty() && trace::WriteTrace(tmp, t).ok()) {
     r.ct4 = MeanCt(tmp, 4);
     r.ct8 = MeanCt(tmp, 8);
@@ -80,13 +80,13 @@ void Print(const std::string& name, const std::string& what, uint64_t tokens, co
 int FitTrace(const std::string& path, uint64_t seq_len) {
   auto real = trace::ReadTrace(path);
   if (!real.ok()) return std::cerr << real.status().ToString() << "\n", 2;
-  auto targets = trace::TargetsFromTrace(*real, seq_len);
+  auto targets = synth::TargetsFromTrace(*real, seq_len);
   if (!targets.ok()) return std::cerr << targets.status().ToString() << "\n", 2;
   targets->source = std::filesystem::path(path).filename().string();
-  trace::FitOptions fit;
+  synth::FitOptions fit;
   fit.sequence_strength = 0;  // as `epsim synth --like`: no sequence ids, no sequence structure
   const auto t0 = std::chrono::steady_clock::now();
-  auto model = trace::FitRoutingModel(*targets, fit);
+  auto model = synth::FitRoutingModel(*targets, fit);
   if (!model.ok()) return std::cerr << model.status().ToString() << "\n", 2;
   const double fit_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string name = std::filesystem::path(path).stem().string();
@@ -95,26 +95,26 @@ int FitTrace(const std::string& path, uint64_t seq_len) {
   Print(name, "real", targets->num_tokens, Measure(*real, &real_stats, tmp, seq_len), true);
   const uint64_t tps = targets->tokens_per_sequence > 0 ? targets->tokens_per_sequence : 2048;
   for (uint64_t scale : {1, 10}) {
-    trace::GenerateOptions g{targets->num_tokens * scale, tps, 0, 42};
-    auto synth = trace::GenerateModelTrace(*model, g);
+    synth::GenerateOptions g{targets->num_tokens * scale, tps, 0, 42};
+    auto synth = synth::GenerateModelTrace(*model, g);
     if (!synth.ok()) return std::cerr << synth.status().ToString() << "\n", 2;
     Print(name, fmt::format("fitted {}x", scale), g.num_tokens, Measure(*synth, &real_stats, tmp, tps), true);
   }
-  trace::UniformTraceOptions u;
+  synth::UniformTraceOptions u;
   u.num_experts = targets->num_experts;
   u.num_topk = targets->num_topk;
   for (const auto& l : real->layers) u.layers.push_back(l.layer);
   u.num_tokens = targets->num_tokens;
   u.tokens_per_sequence = tps;
   u.seed = 42;
-  auto uniform = trace::GenerateUniformTrace(u);
+  auto uniform = synth::GenerateUniformTrace(u);
   Print(name, "uniform 1x", u.num_tokens, Measure(*uniform, &real_stats, tmp, tps), true);
   std::cerr << fmt::format("{}: fit took {:.2f} s\n", name, fit_s);
   return 0;
 }
 
 int FitAggregate(char** argv) {
-  trace::TargetFiles files;
+  synth::TargetFiles files;
   files.load_path = std::string(argv[0]) == "-" ? "" : argv[0];
   files.load_key = std::string(argv[1]) == "-" ? "" : argv[1];
   files.coact_path = std::string(argv[2]) == "-" ? "" : argv[2];
@@ -122,17 +122,17 @@ int FitAggregate(char** argv) {
   const uint64_t tokens = std::stoull(argv[6]);
   std::vector<uint32_t> layers;
   for (uint32_t l = 0; l < num_layers; ++l) layers.push_back(l);
-  auto targets = trace::TargetsFromFiles(files, "aggregate", e, k, layers);
+  auto targets = synth::TargetsFromFiles(files, "aggregate", e, k, layers);
   if (!targets.ok()) return std::cerr << targets.status().ToString() << "\n", 2;
   // The recipe of models/olmoe-1b-7b.routing.json (README): strengths the
   // aggregates cannot tell, borrowed from the FLAME-MoE fit.
-  trace::FitOptions fit;
+  synth::FitOptions fit;
   fit.sequence_strength = 0.35;
   fit.carry_strength = 2.0;
   fit.score_sharpness = 0.18;
-  auto model = trace::FitRoutingModel(*targets, fit);
+  auto model = synth::FitRoutingModel(*targets, fit);
   if (!model.ok()) return std::cerr << model.status().ToString() << "\n", 2;
-  auto synth = trace::GenerateModelTrace(*model, trace::GenerateOptions{tokens, 2048, 0, 42});
+  auto synth = synth::GenerateModelTrace(*model, synth::GenerateOptions{tokens, 2048, 0, 42});
   const trace::TraceStats s = trace::ComputeTraceStats(*synth);
   for (size_t i = 0; i < layers.size(); ++i) {
     const auto& t = targets->layers[i];
@@ -154,14 +154,14 @@ int FitAggregate(char** argv) {
 }
 
 int Time(const std::string& params, uint64_t tokens) {
-  auto model = trace::LoadRoutingModel(params);
+  auto model = synth::LoadRoutingModel(params);
   if (!model.ok()) return std::cerr << model.status().ToString() << "\n", 2;
   // Process CPU time as well as wall time: the machine may be shared.
   double best_wall = 1e9, best_cpu = 1e9;
   for (int rep = 0; rep < 5; ++rep) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::clock_t c0 = std::clock();
-    auto t = trace::GenerateModelTrace(*model, trace::GenerateOptions{tokens, 2048, 0, 1});
+    auto t = synth::GenerateModelTrace(*model, synth::GenerateOptions{tokens, 2048, 0, 1});
     best_cpu = std::min(best_cpu, double(std::clock() - c0) / CLOCKS_PER_SEC);
     best_wall = std::min(best_wall, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }

@@ -1,5 +1,5 @@
 // epsim synth: write a synthetic routing trace, uniform or from the
-// structured model of sim/trace/synth_model.h, with its parameters given by
+// structured model of sim/synth/model.h, with its parameters given by
 // hand, fitted to a real trace (--like) or to aggregate statistics (--load,
 // --coact), or read from a saved model (--params, --routing fitted).
 #include <iostream>
@@ -10,9 +10,9 @@
 #include "sim/base/data_paths.h"
 #include "sim/plan/model.h"
 #include "sim/trace/reader.h"
-#include "sim/trace/synth.h"
-#include "sim/trace/synth_fit.h"
-#include "sim/trace/synth_model.h"
+#include "sim/synth/uniform.h"
+#include "sim/synth/fit.h"
+#include "sim/synth/model.h"
 #include "sim/trace/writer.h"
 
 namespace epsim::cli {
@@ -31,8 +31,8 @@ struct SynthOptions {
   std::vector<uint32_t> layers;
   std::string like, load, load_key, coact, coact_key = "base", params, save_params;
   uint64_t like_sequence_length = 0;
-  trace::StructuredModelOptions hand;  // model/experts/layers filled from --model
-  trace::FitOptions fit;
+  synth::StructuredModelOptions hand;  // model/experts/layers filled from --model
+  synth::FitOptions fit;
 };
 
 struct Shape {
@@ -49,43 +49,43 @@ Result<Shape> ModelShape(const SynthOptions& opt) {
   return s;
 }
 
-Result<trace::RoutingModel> FitLike(SynthOptions* opt) {
+Result<synth::RoutingModel> FitLike(SynthOptions* opt) {
   if (!opt->layers.empty()) return Status::Usage("--layers cannot be used with --like (the real trace's layers are fitted)");
   EPSIM_ASSIGN_OR_RETURN(trace::Trace real, trace::ReadTrace(opt->like));
-  EPSIM_ASSIGN_OR_RETURN(trace::FitTargets targets, trace::TargetsFromTrace(real, opt->like_sequence_length));
+  EPSIM_ASSIGN_OR_RETURN(synth::FitTargets targets, synth::TargetsFromTrace(real, opt->like_sequence_length));
   targets.source = opt->like;
   // No sequence ids in the real trace: no evidence of sequence structure, so
   // none is added unless asked for.
   if (!opt->sequence_strength_given) opt->fit.sequence_strength = 0;
   if (!opt->tokens_given) opt->tokens = targets.num_tokens;
   if (targets.tokens_per_sequence > 0) opt->tokens_per_sequence = targets.tokens_per_sequence;
-  auto fitted = trace::FitRoutingModel(targets, opt->fit);
+  auto fitted = synth::FitRoutingModel(targets, opt->fit);
   if (!fitted.ok()) return fitted.status().WithContext(opt->like);
   return fitted;
 }
 
-Result<trace::RoutingModel> MakeModel(SynthOptions* opt) {
-  if (!opt->params.empty()) return trace::LoadRoutingModel(opt->params);
+Result<synth::RoutingModel> MakeModel(SynthOptions* opt) {
+  if (!opt->params.empty()) return synth::LoadRoutingModel(opt->params);
   if (!opt->like.empty()) return FitLike(opt);
   EPSIM_ASSIGN_OR_RETURN(Shape shape, ModelShape(*opt));
   if (opt->routing == "fitted")
-    return trace::LoadRoutingModel(DataDir() + "/models/" + shape.name + ".routing.json");
+    return synth::LoadRoutingModel(DataDir() + "/models/" + shape.name + ".routing.json");
   if (!opt->load.empty() || !opt->coact.empty()) {
-    trace::TargetFiles files{opt->load, opt->load_key, opt->coact, opt->coact_key, opt->fit.seed};
-    EPSIM_ASSIGN_OR_RETURN(trace::FitTargets targets,
-                           trace::TargetsFromFiles(files, shape.name, shape.num_experts, shape.num_topk, shape.layers));
-    return trace::FitRoutingModel(targets, opt->fit);
+    synth::TargetFiles files{opt->load, opt->load_key, opt->coact, opt->coact_key, opt->fit.seed};
+    EPSIM_ASSIGN_OR_RETURN(synth::FitTargets targets,
+                           synth::TargetsFromFiles(files, shape.name, shape.num_experts, shape.num_topk, shape.layers));
+    return synth::FitRoutingModel(targets, opt->fit);
   }
   opt->hand.model = shape.name;
   opt->hand.num_experts = shape.num_experts;
   opt->hand.num_topk = shape.num_topk;
   opt->hand.layers = shape.layers;
-  return trace::BuildStructuredModel(opt->hand);
+  return synth::BuildStructuredModel(opt->hand);
 }
 
 Result<trace::Trace> Uniform(const SynthOptions& opt) {
   EPSIM_ASSIGN_OR_RETURN(Shape shape, ModelShape(opt));
-  trace::UniformTraceOptions synth;
+  synth::UniformTraceOptions synth;
   synth.model = shape.name;
   synth.num_experts = shape.num_experts;
   synth.num_topk = shape.num_topk;
@@ -93,7 +93,7 @@ Result<trace::Trace> Uniform(const SynthOptions& opt) {
   synth.num_tokens = opt.tokens;
   synth.tokens_per_sequence = opt.tokens_per_sequence;
   synth.seed = opt.seed;
-  return trace::GenerateUniformTrace(synth);
+  return synth::GenerateUniformTrace(synth);
 }
 
 bool Structured(const SynthOptions& opt) {
@@ -111,14 +111,14 @@ Status Run(SynthOptions opt) {
                              opt.output, trace.layers.size(), opt.tokens, opt.seed);
     return Status::Ok();
   }
-  EPSIM_ASSIGN_OR_RETURN(trace::RoutingModel model, MakeModel(&opt));
+  EPSIM_ASSIGN_OR_RETURN(synth::RoutingModel model, MakeModel(&opt));
   if (!opt.save_params.empty()) {
-    EPSIM_RETURN_IF_ERROR(trace::SaveRoutingModel(model, opt.save_params));
+    EPSIM_RETURN_IF_ERROR(synth::SaveRoutingModel(model, opt.save_params));
     std::cerr << fmt::format("epsim: wrote {}: {} layers, {}\n", opt.save_params, model.layers.size(), model.description);
   }
   if (opt.output.empty()) return Status::Ok();
-  trace::GenerateOptions g{opt.tokens, opt.tokens_per_sequence, opt.candidates, opt.seed};
-  EPSIM_ASSIGN_OR_RETURN(trace::Trace trace, trace::GenerateModelTrace(model, g));
+  synth::GenerateOptions g{opt.tokens, opt.tokens_per_sequence, opt.candidates, opt.seed};
+  EPSIM_ASSIGN_OR_RETURN(trace::Trace trace, synth::GenerateModelTrace(model, g));
   EPSIM_RETURN_IF_ERROR(trace::WriteTrace(opt.output, trace));
   std::cerr << fmt::format("epsim: wrote {}: {} layers x {} tokens, structured routing ({}), seed {}\n",
                            opt.output, trace.layers.size(), opt.tokens, model.description, opt.seed);
@@ -127,7 +127,7 @@ Status Run(SynthOptions opt) {
 
 // Returns the --sequence-strength option, to tell whether it was given.
 CLI::Option* AddModelFlags(CLI::App* cmd, SynthOptions* opt) {
-  trace::StructuredModelOptions& h = opt->hand;
+  synth::StructuredModelOptions& h = opt->hand;
   cmd->add_option("--skew", h.popularity_skew, "Structured: std dev of log expert popularity")->capture_default_str();
   cmd->add_option("--groups", h.num_groups, "Structured: co-activation groups per layer")->capture_default_str();
   cmd->add_option("--group-strength", h.group_strength, "Structured: log boost of a token's group")->capture_default_str();

@@ -16,8 +16,8 @@
 #include "sim/plan/schedule_builder.h"
 #include "sim/topology/topology.h"
 #include "sim/trace/reader.h"
-#include "sim/trace/synth.h"
-#include "sim/trace/synth_model.h"
+#include "sim/synth/uniform.h"
+#include "sim/synth/model.h"
 
 namespace epsim::plan {
 namespace {
@@ -43,13 +43,13 @@ Result<trace::Trace> GenerateFor(const RunFlags& flags, const proto::Model& mode
   const uint32_t candidates = std::min(model.num_experts(), 2 * model.num_topk());
   const std::string fitted = DataDir() + "/models/" + model.name() + ".routing.json";
   if (std::filesystem::exists(fitted)) {
-    EPSIM_ASSIGN_OR_RETURN(trace::RoutingModel routing, trace::LoadRoutingModel(fitted));
+    EPSIM_ASSIGN_OR_RETURN(synth::RoutingModel routing, synth::LoadRoutingModel(fitted));
     *label = fmt::format("synthetic, routing fitted to real statistics (models/{}.routing.json), "
                          "{} tokens, seed {}",
                          model.name(), flags.tokens, flags.seed);
-    return trace::GenerateModelTrace(routing, {flags.tokens, 2048, candidates, flags.seed});
+    return synth::GenerateModelTrace(routing, {flags.tokens, 2048, candidates, flags.seed});
   }
-  trace::UniformTraceOptions synth;
+  synth::UniformTraceOptions synth;
   synth.model = model.name();
   synth.num_experts = model.num_experts();
   synth.num_topk = model.num_topk();
@@ -57,7 +57,7 @@ Result<trace::Trace> GenerateFor(const RunFlags& flags, const proto::Model& mode
   synth.num_tokens = flags.tokens;
   synth.seed = flags.seed;
   *label = fmt::format("synthetic uniform routing, {} tokens, seed {}", flags.tokens, flags.seed);
-  return trace::GenerateUniformTrace(synth);
+  return synth::GenerateUniformTrace(synth);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 #include "sim/plan/model.h"
 #include "sim/base/file_util.h"
 #include "sim/plan/plan_file.h"
-#include "sim/trace/synth.h"
+#include "sim/synth/uniform.h"
 #include "tests/hw/common/fake_backend.h"
 
 namespace epsim::hw {
@@ -156,14 +156,14 @@ TEST(RunnerTest, HandCaseOutputsMatchTheReference) {
 
 TEST(RunnerTest, EveryStrategyVerifiesAndMovesTheSchedulesBytes) {
   // 4 ranks on 2 hosts, 16 experts, top-4, 2 layers of 256 uniform tokens.
-  trace::UniformTraceOptions opt;
+  synth::UniformTraceOptions opt;
   opt.model = "test-moe";
   opt.num_experts = 16;
   opt.num_topk = 4;
   opt.layers = {0, 1};
   opt.num_tokens = 256;
   opt.seed = 7;
-  auto trace = trace::GenerateUniformTrace(opt);
+  auto trace = synth::GenerateUniformTrace(opt);
   ASSERT_TRUE(trace.ok());
   const proto::Model model = SmallModel(32, 16, 4, 16, 2);
   const dispatch::ClusterMap cluster{{0, 0, 1, 1}, 2};

@@ -12,7 +12,7 @@
 #include "sim/dispatch/strategies.h"
 #include "sim/dispatch/token_split.h"
 #include "sim/plan/layer_traffic.h"
-#include "sim/trace/synth.h"
+#include "sim/synth/uniform.h"
 #include "tests/sim/dispatch/dispatch_test_util.h"
 
 namespace epsim::dispatch {
@@ -31,14 +31,14 @@ struct Case {
 // random tokens with 16 candidates; contiguous and replicated placements;
 // 2 nodes x 4 GPUs and 4 nodes x 2 GPUs.
 std::vector<Case> Cases() {
-  trace::UniformTraceOptions o;
+  synth::UniformTraceOptions o;
   o.num_experts = kExperts;
   o.num_topk = kTopk;
   o.layers = {0};
   o.num_tokens = 2048;
   o.tokens_per_sequence = 256;
   o.seed = 5;
-  auto uniform = trace::GenerateUniformTrace(o);
+  auto uniform = synth::GenerateUniformTrace(o);
   EXPECT_TRUE(uniform.ok());
   std::mt19937_64 rng(9);
   const trace::LayerRouting candidates = testing::RandomLayer(rng, 2048, kExperts, kTopk, 16);

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "sim/trace/synth.h"
+#include "sim/synth/uniform.h"
 #include "tests/sim/plan/plan_test_util.h"
 
 namespace epsim::plan {
@@ -56,11 +56,11 @@ TEST(LayerTrafficTest, CausalContextFollowsSequencePositions) {
 // strategies feed every expert the same tokens (only the rows differ).
 TEST(LayerTrafficTest, DedupNeverMovesMoreRowsThanClassical) {
   for (uint32_t ranks : {2u, 4u, 8u, 16u}) {
-    trace::UniformTraceOptions o;
+    synth::UniformTraceOptions o;
     o.layers = {0, 1};
     o.num_tokens = 1000 + ranks;  // uneven split
     o.seed = ranks;
-    auto trace = trace::GenerateUniformTrace(o);
+    auto trace = synth::GenerateUniformTrace(o);
     const placement::Placement p = *placement::Contiguous(64, ranks);
     for (const trace::LayerRouting& layer : trace->layers) {
       LayerTraffic c = Count(layer, p, *dispatch::MakeClassical());

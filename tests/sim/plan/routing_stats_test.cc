@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "sim/trace/synth.h"
+#include "sim/synth/uniform.h"
 #include "sim/trace/writer.h"
 #include "tests/sim/plan/plan_test_util.h"
 
@@ -63,11 +63,11 @@ TEST(RoutingStatsTest, HandTraceLoadCollaborationAffinityAndTraffic) {
 // E[C_T] = D (1 - C(E - E/D, k) / C(E, k)) for uniform routing: OLMoE (64
 // experts, top-8) gives 3.659 on 4 devices and 5.43 on 8 (dispatch.md).
 TEST(RoutingStatsTest, UniformSyntheticTraceMatchesClosedFormExpectedCt) {
-  trace::UniformTraceOptions o;
+  synth::UniformTraceOptions o;
   o.model = "olmoe-1b-7b";
   o.layers = {0, 1, 2, 3};
   o.num_tokens = 8192;
-  auto trace = trace::GenerateUniformTrace(o);
+  auto trace = synth::GenerateUniformTrace(o);
   ASSERT_TRUE(trace.ok());
   const std::string path = TempPath("uniform");
   ASSERT_TRUE(trace::WriteTrace(path, *trace).ok());

@@ -1,4 +1,4 @@
-// Fitting a structured routing model (synth_model.h) to real routing: to a
+// Fitting a structured routing model (model.h) to real routing: to a
 // recorded trace (`epsim synth --like`), or to aggregate statistics alone
 // (`--load` per-expert counts, `--coact` co-activation matrices).
 //
@@ -20,18 +20,18 @@
 // simulation: generate fit_tokens tokens, measure, and correct popularity and
 // topic boosts multiplicatively and the three strengths by damped steps
 // towards their targets, `iterations` times. The fit is deterministic.
-#ifndef EPSIM_SIM_TRACE_SYNTH_FIT_H_
-#define EPSIM_SIM_TRACE_SYNTH_FIT_H_
+#ifndef EPSIM_SIM_SYNTH_FIT_H_
+#define EPSIM_SIM_SYNTH_FIT_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "sim/base/status.h"
-#include "sim/trace/synth_model.h"
+#include "sim/synth/model.h"
 #include "sim/trace/trace.h"
 
-namespace epsim::trace {
+namespace epsim::synth {
 
 struct LayerFitTargets {
   uint32_t layer = 0;
@@ -72,14 +72,14 @@ Result<RoutingModel> FitRoutingModel(const FitTargets& targets, const FitOptions
 // the mean over all pairs of distinct tokens. 1 without sequence structure;
 // < 0 when undefined (fewer than two sequences with two tokens).
 // `tokens_per_sequence` > 0 overrides the ids: runs of that many tokens.
-double SequenceLift(const LayerRouting& layer, uint64_t tokens_per_sequence = 0);
+double SequenceLift(const trace::LayerRouting& layer, uint64_t tokens_per_sequence = 0);
 
 // Mean over tokens of the first score / the sum of the top-k scores.
-double TopOneShare(const Trace& trace);
+double TopOneShare(const trace::Trace& trace);
 
 // Targets measured on a trace. `tokens_per_sequence` > 0 groups tokens into
 // sequences of that length when the trace's sequence ids are all equal.
-Result<FitTargets> TargetsFromTrace(const Trace& trace, uint64_t tokens_per_sequence = 0);
+Result<FitTargets> TargetsFromTrace(const trace::Trace& trace, uint64_t tokens_per_sequence = 0);
 
 // Aggregate targets from JSON files, for the layers `layers`:
 //   load file:  {"layers": [ids], "load": [[count per expert] per layer]}, or
@@ -102,6 +102,6 @@ Result<FitTargets> TargetsFromFiles(const TargetFiles& files, const std::string&
                                     uint32_t num_experts, uint32_t num_topk,
                                     const std::vector<uint32_t>& layers);
 
-}  // namespace epsim::trace
+}  // namespace epsim::synth
 
-#endif  // EPSIM_SIM_TRACE_SYNTH_FIT_H_
+#endif  // EPSIM_SIM_SYNTH_FIT_H_

@@ -1,19 +1,19 @@
-// Random numbers for the trace generators (synth.cc, synth_model.cc).
+// Random numbers for the trace generators (uniform.cc, model.cc).
 //
 // The stream is std::mt19937_64, whose output the C++ standard fixes; every
 // transform to uniform, exponential or normal variates is ours, because the
 // std:: distributions are implementation-defined. A seed therefore gives the
 // same trace with any standard library. FastLog is a polynomial (no libm), so
 // its result is the same bit pattern on every IEEE-754 machine.
-#ifndef EPSIM_SIM_TRACE_SYNTH_RANDOM_H_
-#define EPSIM_SIM_TRACE_SYNTH_RANDOM_H_
+#ifndef EPSIM_SIM_SYNTH_RANDOM_H_
+#define EPSIM_SIM_SYNTH_RANDOM_H_
 
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <random>
 
-namespace epsim::trace {
+namespace epsim::synth {
 
 class UniformSource {
  public:
@@ -70,6 +70,6 @@ inline float FastExp(float x) {
   return p * std::bit_cast<float>(scale);
 }
 
-}  // namespace epsim::trace
+}  // namespace epsim::synth
 
-#endif  // EPSIM_SIM_TRACE_SYNTH_RANDOM_H_
+#endif  // EPSIM_SIM_SYNTH_RANDOM_H_

@@ -1,4 +1,4 @@
-#include "sim/trace/synth.h"
+#include "sim/synth/uniform.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "sim/trace/synth_random.h"
+#include "sim/synth/random.h"
 
-namespace epsim::trace {
+namespace epsim::synth {
 
 // Declared in synth_random.h; shared by both generators.
 double InverseNormalCdf(double p) {
@@ -71,13 +71,13 @@ void DrawToken(UniformSource* rng, uint32_t num_experts, uint32_t k, uint32_t* i
 
 }  // namespace
 
-Result<Trace> GenerateUniformTrace(const UniformTraceOptions& o) {
+Result<trace::Trace> GenerateUniformTrace(const UniformTraceOptions& o) {
   if (o.num_experts == 0 || o.num_topk == 0 || o.num_topk > o.num_experts)
     return Status::Usage(fmt::format("synthetic trace: top-{} of {} experts is impossible",
                                      o.num_topk, o.num_experts));
   if (o.num_tokens == 0 || o.tokens_per_sequence == 0 || o.layers.empty())
     return Status::Usage("synthetic trace: needs tokens, sequence length and layers > 0");
-  Trace trace;
+  trace::Trace trace;
   proto::TraceHeader& h = trace.header;
   h.set_version(1);
   h.set_model(o.model);
@@ -96,7 +96,7 @@ Result<Trace> GenerateUniformTrace(const UniformTraceOptions& o) {
     proto::LayerInfo* info = h.add_layers();
     info->set_layer(layer);
     info->set_num_tokens(o.num_tokens);
-    LayerRouting& routing = trace.layers.emplace_back();
+    trace::LayerRouting& routing = trace.layers.emplace_back();
     routing.layer = layer;
     routing.num_topk = routing.num_candidates = o.num_topk;
     for (uint64_t t = 0; t < o.num_tokens; ++t) {
@@ -107,4 +107,4 @@ Result<Trace> GenerateUniformTrace(const UniformTraceOptions& o) {
   return trace;
 }
 
-}  // namespace epsim::trace
+}  // namespace epsim::synth

@@ -31,8 +31,8 @@
 // (synth_random.h), so a (model, seed) pair gives the same trace anywhere.
 // The model itself is plain data, saved and loaded as JSON
 // (the format is described at the top of synth_model_json.cc).
-#ifndef EPSIM_SIM_TRACE_SYNTH_MODEL_H_
-#define EPSIM_SIM_TRACE_SYNTH_MODEL_H_
+#ifndef EPSIM_SIM_SYNTH_MODEL_H_
+#define EPSIM_SIM_SYNTH_MODEL_H_
 
 #include <cstdint>
 #include <string>
@@ -41,7 +41,7 @@
 #include "sim/base/status.h"
 #include "sim/trace/trace.h"
 
-namespace epsim::trace {
+namespace epsim::synth {
 
 // One MoE layer of the model. Weights are relative (any positive scale).
 struct LayerRoutingModel {
@@ -101,12 +101,12 @@ struct GenerateOptions {
   uint64_t seed = 1;
 };
 
-Result<Trace> GenerateModelTrace(const RoutingModel& model, const GenerateOptions& options);
+Result<trace::Trace> GenerateModelTrace(const RoutingModel& model, const GenerateOptions& options);
 
 // JSON form of a model (synth_model_json.cc). Errors name the file.
 Status SaveRoutingModel(const RoutingModel& model, const std::string& path);
 Result<RoutingModel> LoadRoutingModel(const std::string& path);
 
-}  // namespace epsim::trace
+}  // namespace epsim::synth
 
-#endif  // EPSIM_SIM_TRACE_SYNTH_MODEL_H_
+#endif  // EPSIM_SIM_SYNTH_MODEL_H_

@@ -15,7 +15,7 @@
 //
 // "groups" is the compact form of M = (max id + 1) equally likely topics,
 // topic g multiplying the weight of its experts by exp(strength). Meanings of
-// the fields are in synth_model.h. Numbers are written to 6 significant
+// the fields are in model.h. Numbers are written to 6 significant
 // digits: the files are small and diff well, and generation is still
 // deterministic for the file as written.
 #include <algorithm>
@@ -27,9 +27,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "sim/trace/synth_model.h"
+#include "sim/synth/model.h"
 
-namespace epsim::trace {
+namespace epsim::synth {
 namespace {
 
 using nlohmann::json;
@@ -168,4 +168,4 @@ Result<RoutingModel> LoadRoutingModel(const std::string& path) {
   return m;
 }
 
-}  // namespace epsim::trace
+}  // namespace epsim::synth

@@ -1,4 +1,4 @@
-#include "sim/trace/synth.h"
+#include "sim/synth/uniform.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,8 +6,9 @@
 
 #include <gtest/gtest.h>
 
-namespace epsim::trace {
+namespace epsim::synth {
 namespace {
+
 
 TEST(SynthTest, SameSeedSameTraceOtherSeedOtherTrace) {
   UniformTraceOptions o;
@@ -73,4 +74,4 @@ TEST(SynthTest, RejectsImpossibleShapes) {
 }
 
 }  // namespace
-}  // namespace epsim::trace
+}  // namespace epsim::synth

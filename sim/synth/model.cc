@@ -1,4 +1,4 @@
-#include "sim/trace/synth_model.h"
+#include "sim/synth/model.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "sim/trace/synth_random.h"
+#include "sim/synth/random.h"
 
-namespace epsim::trace {
+namespace epsim::synth {
 namespace {
 
 Status CheckLayer(const LayerRoutingModel& l, uint32_t num_experts, bool first) {
@@ -79,7 +79,7 @@ class LayerDrawer {
         t_(MakeTables(l, e_)), seq_(e_, 1.f), carry_(e_, 1.f), u_(e_ + 1), r_(e_),
         idx_(c_), val_(c_), w_(c_), topic_w_(t_.num_topics) {}
 
-  void Draw(LayerRouting* out, const LayerRouting* prev) {
+  void Draw(trace::LayerRouting* out, const trace::LayerRouting* prev) {
     for (uint64_t t = 0; t < o_.num_tokens; ++t) {
       const uint64_t s = t / o_.tokens_per_sequence;
       if (t % o_.tokens_per_sequence == 0) NewSequence();
@@ -240,14 +240,14 @@ Result<RoutingModel> BuildStructuredModel(const StructuredModelOptions& o) {
   return m;
 }
 
-Result<Trace> GenerateModelTrace(const RoutingModel& m, const GenerateOptions& o) {
+Result<trace::Trace> GenerateModelTrace(const RoutingModel& m, const GenerateOptions& o) {
   EPSIM_RETURN_IF_ERROR(ValidateRoutingModel(m));
   const uint32_t c = o.num_candidates == 0 ? m.num_topk : o.num_candidates;
   if (c < m.num_topk || c > m.num_experts)
     return Status::Usage(fmt::format("synthetic trace: {} candidates, need {}..{}", c, m.num_topk, m.num_experts));
   if (o.num_tokens == 0 || o.tokens_per_sequence == 0)
     return Status::Usage("synthetic trace: needs tokens and sequence length > 0");
-  Trace trace;
+  trace::Trace trace;
   proto::TraceHeader& h = trace.header;
   h.set_version(1);
   h.set_model(m.model);
@@ -264,7 +264,7 @@ Result<Trace> GenerateModelTrace(const RoutingModel& m, const GenerateOptions& o
     proto::LayerInfo* info = h.add_layers();
     info->set_layer(m.layers[i].layer);
     info->set_num_tokens(o.num_tokens);
-    LayerRouting& routing = trace.layers.emplace_back();
+    trace::LayerRouting& routing = trace.layers.emplace_back();
     routing.layer = m.layers[i].layer;
     routing.num_topk = m.num_topk;
     routing.num_candidates = c;
@@ -278,4 +278,4 @@ Result<Trace> GenerateModelTrace(const RoutingModel& m, const GenerateOptions& o
   return trace;
 }
 
-}  // namespace epsim::trace
+}  // namespace epsim::synth

@@ -1,4 +1,4 @@
-#include "sim/trace/synth_fit.h"
+#include "sim/synth/fit.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 
 #include "sim/trace/trace_stats.h"
 
-namespace epsim::trace {
+namespace epsim::synth {
 namespace {
 
 // Weight of an expert picked with probability q (Poisson approximation of
@@ -74,8 +74,8 @@ std::vector<uint32_t> Successors(const std::vector<double>& affinity, uint32_t e
   return succ;
 }
 
-CountMatrix ToCounts(const std::vector<double>& m, uint32_t e) {
-  CountMatrix c;
+trace::CountMatrix ToCounts(const std::vector<double>& m, uint32_t e) {
+  trace::CountMatrix c;
   c.Resize(e);
   for (size_t i = 0; i < m.size(); ++i) c.values[i] = static_cast<uint64_t>(std::llround(m[i]));
   return c;
@@ -105,7 +105,7 @@ class Fitter {
     g.tokens_per_sequence = std::min<uint64_t>(t_.tokens_per_sequence > 0 ? t_.tokens_per_sequence : 64, 64);
     for (int it = 0; it < o_.iterations; ++it) {
       g.seed = o_.seed + 7919 * (it + 1);
-      EPSIM_ASSIGN_OR_RETURN(Trace trace, GenerateModelTrace(m_, g));
+      EPSIM_ASSIGN_OR_RETURN(trace::Trace trace, GenerateModelTrace(m_, g));
       Update(trace, g.tokens_per_sequence, std::pow(0.8, it));
     }
     return m_;
@@ -146,7 +146,7 @@ class Fitter {
     l.carry_strength = o_.carry_strength;
     if (!prev.affinity.empty()) {
       l.successor = Successors(prev.affinity, e_);
-      goal.concentration = AffinityConcentration(ToCounts(prev.affinity, e_));
+      goal.concentration = trace::AffinityConcentration(ToCounts(prev.affinity, e_));
     } else {
       l.successor.resize(e_);
       std::iota(l.successor.begin(), l.successor.end(), 0);
@@ -161,18 +161,18 @@ class Fitter {
     return sum;
   }
 
-  void Update(const Trace& trace, uint64_t tokens_per_sequence, double decay) {
-    const TraceStats stats = ComputeTraceStats(trace);
+  void Update(const trace::Trace& trace, uint64_t tokens_per_sequence, double decay) {
+    const trace::TraceStats stats = trace::ComputeTraceStats(trace);
     const double n = static_cast<double>(o_.fit_tokens);
     for (size_t i = 0; i < m_.layers.size(); ++i) {
       LayerRoutingModel& l = m_.layers[i];
       const LayerGoal& goal = goals_[i];
-      const LayerRoutingStats& s = stats.layers[i];
+      const trace::LayerRoutingStats& s = stats.layers[i];
       for (uint32_t x = 0; x < e_; ++x)
         l.popularity[x] *= std::pow((goal.q[x] + 1 / n) / (s.load[x] / n + 1 / n), 0.8);
       if (!goal.pair.empty()) UpdatePairs(&l, goal, s, n);
       if (goal.concentration >= 0) {
-        const double got = AffinityConcentration(stats.layers[i - 1].affinity);
+        const double got = trace::AffinityConcentration(stats.layers[i - 1].affinity);
         const double err = (goal.concentration - got) / std::max(goal.concentration, 0.05);
         l.carry_strength = std::clamp(l.carry_strength + Step(err, 4, decay), 0.0, 8.0);
       }
@@ -189,7 +189,7 @@ class Fitter {
   }
 
   // Both anchors of a pair pull it; each gets half of the correction.
-  void UpdatePairs(LayerRoutingModel* l, const LayerGoal& goal, const LayerRoutingStats& s, double n) {
+  void UpdatePairs(LayerRoutingModel* l, const LayerGoal& goal, const trace::LayerRoutingStats& s, double n) {
     const double eps = 1.0 / std::max<double>(t_.num_tokens, 1000);
     for (uint32_t a = 0; a < e_; ++a)
       for (uint32_t x = 0; x < e_; ++x) {
@@ -210,7 +210,7 @@ class Fitter {
 
 }  // namespace
 
-double SequenceLift(const LayerRouting& layer, uint64_t tokens_per_sequence) {
+double SequenceLift(const trace::LayerRouting& layer, uint64_t tokens_per_sequence) {
   std::map<uint64_t, std::map<uint32_t, uint64_t>> per_seq;
   std::map<uint32_t, uint64_t> all;
   std::map<uint64_t, uint64_t> seq_tokens;
@@ -230,9 +230,9 @@ double SequenceLift(const LayerRouting& layer, uint64_t tokens_per_sequence) {
   return (within / within_pairs) / (overall / (n * (n - 1)));
 }
 
-double TopOneShare(const Trace& trace) {
+double TopOneShare(const trace::Trace& trace) {
   double sum = 0, n = 0;
-  for (const LayerRouting& l : trace.layers)
+  for (const trace::LayerRouting& l : trace.layers)
     for (size_t t = 0; t < l.num_tokens(); ++t) {
       double topk = 0;
       for (uint32_t i = 0; i < l.num_topk; ++i) topk += l.weights(t)[i];
@@ -241,7 +241,7 @@ double TopOneShare(const Trace& trace) {
   return n > 0 ? sum / n : -1;
 }
 
-Result<FitTargets> TargetsFromTrace(const Trace& trace, uint64_t tokens_per_sequence) {
+Result<FitTargets> TargetsFromTrace(const trace::Trace& trace, uint64_t tokens_per_sequence) {
   FitTargets t;
   t.model = trace.header.model();
   t.num_experts = trace.header.num_experts();
@@ -249,11 +249,11 @@ Result<FitTargets> TargetsFromTrace(const Trace& trace, uint64_t tokens_per_sequ
   if (trace.layers.empty()) return Status::BadInput("trace has no layers to fit");
   std::set<uint64_t> seqs(trace.layers[0].sequence_ids.begin(), trace.layers[0].sequence_ids.end());
   if (seqs.size() > 1) tokens_per_sequence = 0;  // the trace's own ids win
-  const TraceStats stats = ComputeTraceStats(trace);
+  const trace::TraceStats stats = trace::ComputeTraceStats(trace);
   bool normalized = true;
   for (size_t i = 0; i < trace.layers.size(); ++i) {
-    const LayerRouting& l = trace.layers[i];
-    const LayerRoutingStats& s = stats.layers[i];
+    const trace::LayerRouting& l = trace.layers[i];
+    const trace::LayerRoutingStats& s = stats.layers[i];
     LayerFitTargets& lt = t.layers.emplace_back();
     lt.layer = l.layer;
     lt.load.assign(s.load.begin(), s.load.end());
@@ -291,4 +291,4 @@ Result<RoutingModel> FitRoutingModel(const FitTargets& t, const FitOptions& o) {
   return Fitter(t, o).Run();
 }
 
-}  // namespace epsim::trace
+}  // namespace epsim::synth

@@ -1,27 +1,30 @@
-#include "sim/trace/synth_fit.h"
+#include "sim/synth/fit.h"
 
 #include <gtest/gtest.h>
 
-#include "sim/trace/synth_random.h"
+#include "sim/synth/random.h"
 #include "sim/trace/trace_stats.h"
 #include "tests/sim/trace/test_util.h"
 
-namespace epsim::trace {
+namespace epsim::synth {
 namespace {
+
+using trace::ReadBytes;
+using trace::ScopedTempDir;
 
 // A hand-made skewed trace, drawn without the model: expert e is picked with
 // weight (e + 1)^2 (top-2 of 8 by sequential draws without replacement), and
 // every token also takes expert e ^ 1 with its first pick half the time: a
 // known co-activation structure (pairs {0,1}, {2,3}, ...).
-Trace SkewedTrace(uint64_t tokens) {
-  Trace t;
+trace::Trace SkewedTrace(uint64_t tokens) {
+  trace::Trace t;
   t.header.set_version(1);
   t.header.set_num_experts(8);
   t.header.set_num_topk(2);
   t.header.set_num_candidates(2);
   t.header.set_num_layers(1);
   t.header.add_layers()->set_layer(0);
-  LayerRouting& l = t.layers.emplace_back();
+  trace::LayerRouting& l = t.layers.emplace_back();
   l.num_topk = l.num_candidates = 2;
   UniformSource rng(5);
   double total = 0;
@@ -44,8 +47,8 @@ Trace SkewedTrace(uint64_t tokens) {
 }
 
 TEST(SynthFitTest, FitRecoversLoadImbalanceAndCoactivation) {
-  const Trace real = SkewedTrace(20000);
-  const TraceStats real_stats = ComputeTraceStats(real);
+  const trace::Trace real = SkewedTrace(20000);
+  const trace::TraceStats real_stats = trace::ComputeTraceStats(real);
   auto targets = TargetsFromTrace(real);
   ASSERT_TRUE(targets.ok());
   EXPECT_TRUE(targets->normalize_topk);
@@ -54,12 +57,12 @@ TEST(SynthFitTest, FitRecoversLoadImbalanceAndCoactivation) {
   auto model = FitRoutingModel(*targets, fit);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   auto synth = GenerateModelTrace(*model, GenerateOptions{20000, 2048, 0, 9});
-  const TraceStats s = ComputeTraceStats(*synth);
-  const double real_imbalance = Imbalance(real_stats.layers[0].load);
+  const trace::TraceStats s = trace::ComputeTraceStats(*synth);
+  const double real_imbalance = trace::Imbalance(real_stats.layers[0].load);
   EXPECT_GT(real_imbalance, 1.5);
-  EXPECT_NEAR(Imbalance(s.layers[0].load), real_imbalance, 0.05 * real_imbalance);
-  EXPECT_NEAR(CoefficientOfVariation(s.layers[0].load), CoefficientOfVariation(real_stats.layers[0].load), 0.05);
-  EXPECT_GT(OffDiagonalCorrelation(real_stats.layers[0].coact, s.layers[0].coact), 0.9);
+  EXPECT_NEAR(trace::Imbalance(s.layers[0].load), real_imbalance, 0.05 * real_imbalance);
+  EXPECT_NEAR(trace::CoefficientOfVariation(s.layers[0].load), trace::CoefficientOfVariation(real_stats.layers[0].load), 0.05);
+  EXPECT_GT(trace::OffDiagonalCorrelation(real_stats.layers[0].coact, s.layers[0].coact), 0.9);
   EXPECT_NEAR(TopOneShare(*synth), 0.6, 0.03);
 }
 
@@ -76,9 +79,9 @@ TEST(SynthFitTest, LoadTargetsWithoutMatricesGiveTheirImbalance) {
   auto model = FitRoutingModel(t, fit);
   ASSERT_TRUE(model.ok());
   auto synth = GenerateModelTrace(*model, GenerateOptions{20000, 2048, 0, 4});
-  const TraceStats s = ComputeTraceStats(*synth);
-  EXPECT_NEAR(Imbalance(s.layers[0].load), 40 / 13.75, 0.12);
-  EXPECT_LT(Imbalance(s.layers[1].load), 1.1);
+  const trace::TraceStats s = trace::ComputeTraceStats(*synth);
+  EXPECT_NEAR(trace::Imbalance(s.layers[0].load), 40 / 13.75, 0.12);
+  EXPECT_LT(trace::Imbalance(s.layers[1].load), 1.1);
 }
 
 TEST(SynthFitTest, TargetFilesInBothShapes) {
@@ -134,10 +137,10 @@ TEST(SynthFitTest, BadTargetFilesAreBadInputNamingTheFile) {
 }
 
 TEST(SynthFitTest, SequenceLiftIsOneWithoutStructureAndUndefinedForOneSequence) {
-  const Trace t = SkewedTrace(4000);
+  const trace::Trace t = SkewedTrace(4000);
   EXPECT_LT(SequenceLift(t.layers[0]), 0);  // every token in sequence 0
   EXPECT_NEAR(SequenceLift(t.layers[0], 100), 1, 0.03);
 }
 
 }  // namespace
-}  // namespace epsim::trace
+}  // namespace epsim::synth

@@ -1,4 +1,4 @@
-// Aggregate fitting targets from JSON files (formats in synth_fit.h).
+// Aggregate fitting targets from JSON files (formats in fit.h).
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -8,10 +8,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "sim/trace/synth_fit.h"
-#include "sim/trace/synth_random.h"
+#include "sim/synth/fit.h"
+#include "sim/synth/random.h"
 
-namespace epsim::trace {
+namespace epsim::synth {
 namespace {
 
 using nlohmann::json;
@@ -159,4 +159,4 @@ Result<FitTargets> TargetsFromFiles(const TargetFiles& f, const std::string& mod
   return t;
 }
 
-}  // namespace epsim::trace
+}  // namespace epsim::synth

@@ -1,16 +1,19 @@
-#include "sim/trace/synth_model.h"
+#include "sim/synth/model.h"
 
 #include <algorithm>
 #include <set>
 
 #include <gtest/gtest.h>
 
-#include "sim/trace/synth_fit.h"
+#include "sim/synth/fit.h"
 #include "sim/trace/trace_stats.h"
 #include "tests/sim/trace/test_util.h"
 
-namespace epsim::trace {
+namespace epsim::synth {
 namespace {
+
+using trace::ReadBytes;
+using trace::ScopedTempDir;
 
 // A small structured model with every structure switched off; tests switch
 // one on at a time and compare.
@@ -27,7 +30,7 @@ StructuredModelOptions Plain() {
   return o;
 }
 
-Trace Draw(const StructuredModelOptions& o, uint64_t tokens = 8192, uint64_t seq = 64,
+trace::Trace Draw(const StructuredModelOptions& o, uint64_t tokens = 8192, uint64_t seq = 64,
            uint32_t candidates = 0, uint64_t seed = 1) {
   auto m = BuildStructuredModel(o);
   EXPECT_TRUE(m.ok()) << m.status().ToString();
@@ -39,7 +42,7 @@ Trace Draw(const StructuredModelOptions& o, uint64_t tokens = 8192, uint64_t seq
 TEST(SynthModelTest, SameSeedSameTraceOtherSeedOtherTrace) {
   StructuredModelOptions o = Plain();
   o.popularity_skew = 0.5, o.group_strength = 1, o.sequence_strength = 0.5, o.carry_strength = 1;
-  const Trace a = Draw(o, 512), b = Draw(o, 512), c = Draw(o, 512, 64, 0, 2);
+  const trace::Trace a = Draw(o, 512), b = Draw(o, 512), c = Draw(o, 512, 64, 0, 2);
   EXPECT_EQ(a.layers[1].topk_idx, b.layers[1].topk_idx);
   EXPECT_EQ(a.layers[1].topk_weights, b.layers[1].topk_weights);
   EXPECT_NE(a.layers[1].topk_idx, c.layers[1].topk_idx);
@@ -47,24 +50,24 @@ TEST(SynthModelTest, SameSeedSameTraceOtherSeedOtherTrace) {
 
 TEST(SynthModelTest, SkewRaisesImbalance) {
   StructuredModelOptions o = Plain();
-  const double flat = Imbalance(ComputeTraceStats(Draw(o)).layers[0].load);
+  const double flat = trace::Imbalance(trace::ComputeTraceStats(Draw(o)).layers[0].load);
   o.popularity_skew = 0.8;
-  const double skewed = Imbalance(ComputeTraceStats(Draw(o)).layers[0].load);
+  const double skewed = trace::Imbalance(trace::ComputeTraceStats(Draw(o)).layers[0].load);
   EXPECT_LT(flat, 1.15);
   EXPECT_GT(skewed, flat + 0.4);
 }
 
 // Share of co-activated pairs whose experts are in the same group of the
 // model's layer 0 (the group topics' boosted experts).
-double WithinGroupShare(const Trace& t, const RoutingModel& m) {
+double WithinGroupShare(const trace::Trace& t, const RoutingModel& m) {
   const LayerRoutingModel& l = m.layers[0];
   const uint32_t e = m.num_experts;
   std::vector<int> group(e);
   for (uint32_t z = 0; z < l.num_topics(); ++z)
     for (uint32_t x = 0; x < e; ++x)
       if (l.topic_boost[z * e + x] > 1) group[x] = static_cast<int>(z);
-  const TraceStats stats = ComputeTraceStats(t);
-  const CountMatrix& c = stats.layers[0].coact;
+  const trace::TraceStats stats = trace::ComputeTraceStats(t);
+  const trace::CountMatrix& c = stats.layers[0].coact;
   double within = 0, all = 0;
   for (uint32_t i = 0; i < e; ++i)
     for (uint32_t j = 0; j < e; ++j)
@@ -95,9 +98,9 @@ TEST(SynthModelTest, SequencePreferenceRaisesWithinSequenceSimilarity) {
 
 TEST(SynthModelTest, CarryRaisesAffinityConcentration) {
   StructuredModelOptions o = Plain();
-  const double none = AffinityConcentration(ComputeTraceStats(Draw(o)).layers[0].affinity);
+  const double none = trace::AffinityConcentration(trace::ComputeTraceStats(Draw(o)).layers[0].affinity);
   o.carry_strength = 3;
-  const double carried = AffinityConcentration(ComputeTraceStats(Draw(o)).layers[0].affinity);
+  const double carried = trace::AffinityConcentration(trace::ComputeTraceStats(Draw(o)).layers[0].affinity);
   EXPECT_LT(none, 0.06);
   EXPECT_GT(carried, none + 0.1);
 }
@@ -107,9 +110,9 @@ TEST(SynthModelTest, CandidateScoresDescendAndStayBelowTheSelected) {
   o.popularity_skew = 0.5, o.group_strength = 1, o.carry_strength = 1;
   for (double sharpness : {1.0, 0.3}) {
     o.score_sharpness = sharpness;
-    const Trace t = Draw(o, 2000, 64, /*candidates=*/10);
+    const trace::Trace t = Draw(o, 2000, 64, /*candidates=*/10);
     ASSERT_EQ(t.header.num_candidates(), 10u);
-    for (const LayerRouting& l : t.layers)
+    for (const trace::LayerRouting& l : t.layers)
       for (size_t x = 0; x < l.num_tokens(); ++x) {
         const uint32_t* idx = l.topk(x);
         const float* w = l.weights(x);
@@ -159,4 +162,4 @@ TEST(SynthModelTest, BadModelFileIsBadInputNamingTheFile) {
 }
 
 }  // namespace
-}  // namespace epsim::trace
+}  // namespace epsim::synth

@@ -8,8 +8,8 @@
 // Tokens form sequences of tokens_per_sequence in trace order. The random
 // stream is std::mt19937_64 (fixed by the C++ standard) with our own
 // transforms, so a seed gives the same trace with any standard library.
-#ifndef EPSIM_SIM_TRACE_SYNTH_H_
-#define EPSIM_SIM_TRACE_SYNTH_H_
+#ifndef EPSIM_SIM_SYNTH_UNIFORM_H_
+#define EPSIM_SIM_SYNTH_UNIFORM_H_
 
 #include <cstdint>
 #include <string>
@@ -18,7 +18,7 @@
 #include "sim/base/status.h"
 #include "sim/trace/trace.h"
 
-namespace epsim::trace {
+namespace epsim::synth {
 
 struct UniformTraceOptions {
   std::string model;              // name recorded in the header
@@ -30,8 +30,8 @@ struct UniformTraceOptions {
   uint64_t seed = 1;
 };
 
-Result<Trace> GenerateUniformTrace(const UniformTraceOptions& options);
+Result<trace::Trace> GenerateUniformTrace(const UniformTraceOptions& options);
 
-}  // namespace epsim::trace
+}  // namespace epsim::synth
 
-#endif  // EPSIM_SIM_TRACE_SYNTH_H_
+#endif  // EPSIM_SIM_SYNTH_UNIFORM_H_
