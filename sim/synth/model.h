@@ -28,9 +28,9 @@
 // pull of a towards e.
 //
 // Everything is seeded: std::mt19937_64 with our own transforms
-// (synth_random.h), so a (model, seed) pair gives the same trace anywhere.
+// (random.h), so a (model, seed) pair gives the same trace anywhere.
 // The model itself is plain data, saved and loaded as JSON
-// (the format is described at the top of synth_model_json.cc).
+// (the format is described at the top of model_json.cc).
 #ifndef EPSIM_SIM_SYNTH_MODEL_H_
 #define EPSIM_SIM_SYNTH_MODEL_H_
 
@@ -103,7 +103,7 @@ struct GenerateOptions {
 
 Result<trace::Trace> GenerateModelTrace(const RoutingModel& model, const GenerateOptions& options);
 
-// JSON form of a model (synth_model_json.cc). Errors name the file.
+// JSON form of a model (model_json.cc). Errors name the file.
 Status SaveRoutingModel(const RoutingModel& model, const std::string& path);
 Result<RoutingModel> LoadRoutingModel(const std::string& path);
 

@@ -10,7 +10,7 @@
 
 namespace epsim::synth {
 
-// Declared in synth_random.h; shared by both generators.
+// Declared in random.h; shared by both generators.
 double InverseNormalCdf(double p) {
   static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
                                  -2.759285104469687e+02, 1.383577518672690e+02,
