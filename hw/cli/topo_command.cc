@@ -135,12 +135,12 @@ proto::Topology TopologyOf(const TopoOptions& opt, const Figures& f, uint32_t n)
   g->set_compute_efficiency(1);
   g->set_memory_efficiency(1);
   g->set_launch_us(f.launch_us);
-  proto::Node* cpu = t.add_nodes();
+  proto::Component* cpu = t.add_nodes();
   cpu->set_name("cpu0");
   cpu->set_kind(proto::CPU);
   cpu->set_memory_gb_per_s(f.host_memory_gbps);
   for (uint32_t r = 0; r < n; ++r) {
-    proto::Node* p = t.add_nodes();
+    proto::Component* p = t.add_nodes();
     p->set_name(fmt::format("proc{}", r));
     p->set_kind(proto::PROCESS);
     proto::Link* l = t.add_links();

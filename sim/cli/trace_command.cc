@@ -56,7 +56,7 @@ Status Matrix(const TraceOptions& opt) {
     layer = &*it;
   }
   const placement::LayerPlacements placements(std::move(placement));
-  const dispatch::ClusterMap cluster = dispatch::ClusterMap::SingleNode(opt.ep);
+  const dispatch::ClusterMap cluster = dispatch::ClusterMap::SingleHost(opt.ep);
   const plan::PlanInputs in{trace, model, placements, *strategy, cluster};
   EPSIM_RETURN_IF_ERROR(plan::CheckCompatible(in));
   EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, plan::ContextFor(in, layer->layer));

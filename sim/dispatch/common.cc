@@ -6,10 +6,10 @@
 
 namespace epsim::dispatch {
 
-ClusterMap ClusterMap::SingleNode(uint32_t num_ranks) {
+ClusterMap ClusterMap::SingleHost(uint32_t num_ranks) {
   ClusterMap m;
-  m.node_of_rank.assign(num_ranks, 0);
-  m.num_nodes = 1;
+  m.host_of_rank.assign(num_ranks, 0);
+  m.num_hosts = 1;
   return m;
 }
 
@@ -26,7 +26,7 @@ uint32_t ChooseReplica(const placement::Placement& p, const ClusterMap& cluster,
   for (uint32_t r : preferred)
     if (usable(r)) return r;
   for (uint32_t r : ranks)
-    if (ok(r) && cluster.NodeOf(r) == cluster.NodeOf(src)) return r;
+    if (ok(r) && cluster.HostOf(r) == cluster.HostOf(src)) return r;
   for (uint32_t r : ranks)
     if (ok(r)) return r;
   EPSIM_CHECK(!"expert without a copy on an allowed rank");

@@ -26,14 +26,14 @@ namespace {
 // The `index`-th rank (modulo the node's size) of `node`, in rank order.
 uint32_t RankWithLocalIndex(const ClusterMap& cluster, uint32_t node, uint32_t index) {
   std::vector<uint32_t> ranks;
-  for (uint32_t r = 0; r < cluster.node_of_rank.size(); ++r)
-    if (cluster.NodeOf(r) == node) ranks.push_back(r);
+  for (uint32_t r = 0; r < cluster.host_of_rank.size(); ++r)
+    if (cluster.HostOf(r) == node) ranks.push_back(r);
   return ranks[index % ranks.size()];
 }
 
 uint32_t LocalIndex(const ClusterMap& cluster, uint32_t rank) {
   uint32_t index = 0;
-  for (uint32_t r = 0; r < rank; ++r) index += cluster.NodeOf(r) == cluster.NodeOf(rank);
+  for (uint32_t r = 0; r < rank; ++r) index += cluster.HostOf(r) == cluster.HostOf(rank);
   return index;
 }
 
@@ -45,10 +45,10 @@ class Hierarchical : public Strategy {
   void Route(const TokenView& token, uint32_t src, const RouteContext& ctx,
              RoutedToken* out) const override {
     GroupByDevice(token.topk(), token.scores.first(token.num_topk), src, ctx, out);
-    const uint32_t src_node = ctx.cluster.NodeOf(src);
+    const uint32_t src_node = ctx.cluster.HostOf(src);
     const uint32_t local = LocalIndex(ctx.cluster, src);
     for (DispatchRow& row : out->rows) {
-      const uint32_t node = ctx.cluster.NodeOf(row.rank);
+      const uint32_t node = ctx.cluster.HostOf(row.rank);
       row.relay = node == src_node ? row.rank : RankWithLocalIndex(ctx.cluster, node, local);
     }
   }

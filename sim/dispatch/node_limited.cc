@@ -34,7 +34,7 @@ class NodeLimited : public Strategy {
 
   void Route(const TokenView& token, uint32_t src, const RouteContext& ctx,
              RoutedToken* out) const override {
-    if (max_nodes_ >= ctx.cluster.num_nodes) {
+    if (max_nodes_ >= ctx.cluster.num_hosts) {
       GroupByDevice(token.topk(), token.scores.first(token.num_topk), src, ctx, out);
       return;
     }
@@ -47,18 +47,18 @@ class NodeLimited : public Strategy {
       weights.push_back(token.scores[i]);
     }
     RankMask allowed(ctx.placement.num_ranks(), 0);
-    for (uint32_t r = 0; r < allowed.size(); ++r) allowed[r] = chosen[ctx.cluster.NodeOf(r)];
+    for (uint32_t r = 0; r < allowed.size(); ++r) allowed[r] = chosen[ctx.cluster.HostOf(r)];
     GroupByDevice(experts, weights, src, ctx, out, &allowed);
   }
 
  private:
   static uint32_t NodeOfExpert(const RouteContext& ctx, uint32_t expert) {
-    return ctx.cluster.NodeOf(ctx.placement.RankOf(expert));
+    return ctx.cluster.HostOf(ctx.placement.RankOf(expert));
   }
 
   // chosen[node] != 0 for the M nodes with the highest best-two sums.
   std::vector<uint8_t> ChooseNodes(const TokenView& token, const RouteContext& ctx) const {
-    const uint32_t num_nodes = ctx.cluster.num_nodes;
+    const uint32_t num_nodes = ctx.cluster.num_hosts;
     std::vector<double> score(num_nodes, 0.0);
     std::vector<uint32_t> counted(num_nodes, 0);
     // Candidates come by descending score: a node's first two are its best.

@@ -31,13 +31,14 @@ struct TokenView {
   std::span<const uint32_t> topk() const { return candidates.first(num_topk); }
 };
 
-// Which machine (node) each rank sits in; one node for a single box.
+// Which machine (host) each rank sits in; one host for a single box.
+// (DeepSeek says "node" for a machine, as in node-limited routing.)
 struct ClusterMap {
-  std::vector<uint32_t> node_of_rank;  // [rank]
-  uint32_t num_nodes = 1;
+  std::vector<uint32_t> host_of_rank;  // [rank]
+  uint32_t num_hosts = 1;
 
-  static ClusterMap SingleNode(uint32_t num_ranks);
-  uint32_t NodeOf(uint32_t rank) const { return node_of_rank[rank]; }
+  static ClusterMap SingleHost(uint32_t num_ranks);
+  uint32_t HostOf(uint32_t rank) const { return host_of_rank[rank]; }
 };
 
 // What routing-changing strategies learn from a profiling trace, per layer.

@@ -16,7 +16,7 @@ Result<Platform> BuildPlatform(const proto::Topology& topo, proto::P2pPolicy pol
   Platform platform{{}, std::move(transports)};
   const topology::TransportTable& table = platform.transports;
   sg4::NetZone* zone = sg4::create_full_zone(topo.name().empty() ? "epsim" : topo.name());
-  for (const proto::Node& node : topo.nodes()) {
+  for (const proto::Component& node : topo.nodes()) {
     if (topology::IsRankNode(node))
       platform.ranks.push_back(zone->create_host(node.name(), kHostFlopsPerS));
   }

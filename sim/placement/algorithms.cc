@@ -21,7 +21,7 @@ struct Context {
   uint32_t num_experts = 0;
   std::optional<RankGroup> groups;          // with a topology
   std::vector<uint32_t> swap_class;         // [rank]: C_T search swaps within a class
-  std::vector<uint32_t> node_of_rank;       // [rank]: host, densely numbered
+  std::vector<uint32_t> host_of_rank;       // [rank]: host, densely numbered
 };
 
 // Ranks of one innermost group (whose children are single ranks) share a class.
@@ -110,7 +110,7 @@ Result<Placement> LayerPlacement(const Context& ctx, const trace::LayerRoutingSt
   if (name == "partition") return Placement::Make(name, ctx.spec.num_ranks, std::move(primary));
   return Placement::MakeReplicated(
       name, ctx.spec.num_ranks,
-      Replicate(primary, layer.load, ctx.node_of_rank, ctx.spec.replica_slots));
+      Replicate(primary, layer.load, ctx.host_of_rank, ctx.spec.replica_slots));
 }
 
 Status CheckSpec(const PlacementSpec& spec, const trace::TraceStats& profile) {

@@ -24,10 +24,10 @@ double CollabIntra(const trace::CountMatrix& coact, const Placement& p) {
 }
 
 double DeviceImbalance(const trace::LayerRoutingStats& layer, const Placement& p,
-                       const std::vector<uint32_t>& node_of_rank) {
+                       const std::vector<uint32_t>& host_of_rank) {
   ReplicaRanks ranks(p.num_experts());
   for (uint32_t e = 0; e < p.num_experts(); ++e) ranks[e] = p.RanksOf(e);
-  return trace::Imbalance(ExpectedRankLoad(ranks, layer.load, node_of_rank));
+  return trace::Imbalance(ExpectedRankLoad(ranks, layer.load, host_of_rank));
 }
 
 LayerTokens TokensOf(const trace::Trace* trace, uint32_t layer) {
@@ -54,7 +54,7 @@ std::vector<PlacementQuality> EvaluatePlacement(const LayerPlacements& placement
                                                 const trace::TraceStats& profile,
                                                 const trace::Trace* tokens,
                                                 const proto::Topology* topology) {
-  const std::vector<uint32_t> node_of_rank = HostOfRank(topology, placements.num_ranks());
+  const std::vector<uint32_t> host_of_rank = HostOfRank(topology, placements.num_ranks());
   std::vector<PlacementQuality> out;
   PlacementQuality mean;
   const double w = profile.layers.empty() ? 0 : 1.0 / profile.layers.size();
@@ -62,7 +62,7 @@ std::vector<PlacementQuality> EvaluatePlacement(const LayerPlacements& placement
     const Placement& p = placements.ForLayer(layer.layer);
     PlacementQuality q{layer.layer, CollabIntra(layer.coact, p),
                        MeanDevices(TokensOf(tokens, layer.layer), Primaries(p), p.num_ranks()),
-                       DeviceImbalance(layer, p, node_of_rank)};
+                       DeviceImbalance(layer, p, host_of_rank)};
     mean.collab_intra += w * q.collab_intra;
     mean.ct_mean += w * q.ct_mean;
     mean.device_imbalance += w * q.device_imbalance;

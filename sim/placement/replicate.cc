@@ -8,19 +8,19 @@ namespace {
 
 // The copy a token held on `src` uses (ChooseReplica without preference).
 uint32_t TargetOf(const std::vector<uint32_t>& copies, uint32_t src,
-                  const std::vector<uint32_t>& node_of_rank) {
+                  const std::vector<uint32_t>& host_of_rank) {
   for (uint32_t r : copies)
     if (r == src) return r;
   for (uint32_t r : copies)
-    if (node_of_rank[r] == node_of_rank[src]) return r;
+    if (host_of_rank[r] == host_of_rank[src]) return r;
   return copies[0];
 }
 
 // Adds (sign +1) or removes (-1) expert e's expected pairs.
 void AddExpert(const std::vector<uint32_t>& copies, uint64_t load,
-               const std::vector<uint32_t>& node_of_rank, int sign, std::vector<int64_t>* rank_load) {
-  for (uint32_t src = 0; src < node_of_rank.size(); ++src)
-    (*rank_load)[TargetOf(copies, src, node_of_rank)] += sign * static_cast<int64_t>(load);
+               const std::vector<uint32_t>& host_of_rank, int sign, std::vector<int64_t>* rank_load) {
+  for (uint32_t src = 0; src < host_of_rank.size(); ++src)
+    (*rank_load)[TargetOf(copies, src, host_of_rank)] += sign * static_cast<int64_t>(load);
 }
 
 // (max, sum of squares): what a copy is chosen to lower, in that order.
@@ -40,19 +40,19 @@ struct Candidate {
 
 std::vector<uint64_t> ExpectedRankLoad(const ReplicaRanks& ranks,
                                        const std::vector<uint64_t>& load,
-                                       const std::vector<uint32_t>& node_of_rank) {
-  std::vector<int64_t> signed_load(node_of_rank.size(), 0);
+                                       const std::vector<uint32_t>& host_of_rank) {
+  std::vector<int64_t> signed_load(host_of_rank.size(), 0);
   for (uint32_t e = 0; e < ranks.size(); ++e)
-    AddExpert(ranks[e], load[e], node_of_rank, +1, &signed_load);
+    AddExpert(ranks[e], load[e], host_of_rank, +1, &signed_load);
   return {signed_load.begin(), signed_load.end()};
 }
 
 ReplicaRanks Replicate(const std::vector<uint32_t>& primary, const std::vector<uint64_t>& load,
-                       const std::vector<uint32_t>& node_of_rank, uint32_t replica_slots) {
-  const uint32_t d = static_cast<uint32_t>(node_of_rank.size());
+                       const std::vector<uint32_t>& host_of_rank, uint32_t replica_slots) {
+  const uint32_t d = static_cast<uint32_t>(host_of_rank.size());
   ReplicaRanks ranks(primary.size());
   for (uint32_t e = 0; e < primary.size(); ++e) ranks[e] = {primary[e]};
-  const std::vector<uint64_t> start = ExpectedRankLoad(ranks, load, node_of_rank);
+  const std::vector<uint64_t> start = ExpectedRankLoad(ranks, load, host_of_rank);
   std::vector<int64_t> rank_load(start.begin(), start.end());
   std::vector<uint32_t> slots_left(d, replica_slots);
   while (true) {
@@ -65,8 +65,8 @@ ReplicaRanks Replicate(const std::vector<uint32_t>& primary, const std::vector<u
         if (slots_left[r] == 0 || std::count(ranks[e].begin(), ranks[e].end(), r)) continue;
         grown.back() = r;
         std::vector<int64_t> trial = rank_load;
-        AddExpert(ranks[e], load[e], node_of_rank, -1, &trial);
-        AddExpert(grown, load[e], node_of_rank, +1, &trial);
+        AddExpert(ranks[e], load[e], host_of_rank, -1, &trial);
+        AddExpert(grown, load[e], host_of_rank, +1, &trial);
         const auto spread = Spread(trial);
         if (spread >= current) continue;
         const bool better =
@@ -77,9 +77,9 @@ ReplicaRanks Replicate(const std::vector<uint32_t>& primary, const std::vector<u
       }
     }
     if (!best.valid) break;
-    AddExpert(ranks[best.expert], load[best.expert], node_of_rank, -1, &rank_load);
+    AddExpert(ranks[best.expert], load[best.expert], host_of_rank, -1, &rank_load);
     ranks[best.expert].push_back(best.rank);
-    AddExpert(ranks[best.expert], load[best.expert], node_of_rank, +1, &rank_load);
+    AddExpert(ranks[best.expert], load[best.expert], host_of_rank, +1, &rank_load);
     --slots_left[best.rank];
   }
   return ranks;

@@ -20,10 +20,10 @@ namespace epsim::placement {
 using ReplicaRanks = std::vector<std::vector<uint32_t>>;  // [expert] -> ranks, primary first
 
 // Expected expert-token pairs per rank, in units of 1/D token (exact
-// integers): `load[e]` tokens per expert, `node_of_rank[r]` the host of r.
+// integers): `load[e]` tokens per expert, `host_of_rank[r]` the host of r.
 std::vector<uint64_t> ExpectedRankLoad(const ReplicaRanks& ranks,
                                        const std::vector<uint64_t>& load,
-                                       const std::vector<uint32_t>& node_of_rank);
+                                       const std::vector<uint32_t>& host_of_rank);
 
 // Starting from one copy per expert at `primary[e]`, adds copies one at a
 // time, each the (expert, rank) that most lowers the expected maximum rank
@@ -31,7 +31,7 @@ std::vector<uint64_t> ExpectedRankLoad(const ReplicaRanks& ranks,
 // until every rank holds `replica_slots` extra copies or no copy is left to
 // add. Deterministic.
 ReplicaRanks Replicate(const std::vector<uint32_t>& primary, const std::vector<uint64_t>& load,
-                       const std::vector<uint32_t>& node_of_rank, uint32_t replica_slots);
+                       const std::vector<uint32_t>& host_of_rank, uint32_t replica_slots);
 
 }  // namespace epsim::placement
 

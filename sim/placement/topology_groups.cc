@@ -36,14 +36,14 @@ class TopologyGraph {
     }
   }
 
-  proto::NodeKind Kind(uint32_t v) const { return t_.nodes(v).kind(); }
+  proto::ComponentKind Kind(uint32_t v) const { return t_.nodes(v).kind(); }
   const std::vector<Edge>& Edges(uint32_t v) const { return adj_[v]; }
 
   // The nearest node of kind `target` from `start` by hop count, over links
   // of the given kinds, passing only through nodes of the given kinds;
   // kNone if unreachable. Ties go to the node listed first.
-  uint32_t Nearest(uint32_t start, proto::NodeKind target, std::vector<proto::LinkKind> links,
-                   std::vector<proto::NodeKind> through) const {
+  uint32_t Nearest(uint32_t start, proto::ComponentKind target, std::vector<proto::LinkKind> links,
+                   std::vector<proto::ComponentKind> through) const {
     std::vector<bool> seen(adj_.size(), false);
     std::deque<uint32_t> queue = {start};
     seen[start] = true;
@@ -178,7 +178,7 @@ std::vector<uint32_t> HostOfRank(const proto::Topology* topology, uint32_t num_r
   if (topology == nullptr) return out;
   std::map<uint32_t, uint32_t> dense;
   uint32_t r = 0;
-  for (const proto::Node& node : topology->nodes())
+  for (const proto::Component& node : topology->nodes())
     if (topology::IsRankNode(node) && r < num_ranks)
       out[r++] = dense.emplace(node.host(), static_cast<uint32_t>(dense.size())).first->second;
   return out;

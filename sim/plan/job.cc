@@ -111,8 +111,8 @@ Result<RunInputs> LoadRunInputs(const RunFlags& flags) {
     if (in.ep % flags.ranks_per_host != 0)
       return Status::Usage(fmt::format("--ranks-per-host {} does not divide --ep {}",
                                        flags.ranks_per_host, in.ep));
-    for (uint32_t r = 0; r < in.ep; ++r) in.cluster.node_of_rank[r] = r / flags.ranks_per_host;
-    in.cluster.num_nodes = in.ep / flags.ranks_per_host;
+    for (uint32_t r = 0; r < in.ep; ++r) in.cluster.host_of_rank[r] = r / flags.ranks_per_host;
+    in.cluster.num_hosts = in.ep / flags.ranks_per_host;
   }
   return in;
 }
@@ -144,7 +144,7 @@ Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlace
   for (const auto& [key, value] : DescribeInputs(in)) (*plan.mutable_inputs())[key] = value;
   (*plan.mutable_inputs())["placement"] = placements.name();
   (*plan.mutable_inputs())["dispatch"] = strategy.name();
-  (*plan.mutable_inputs())["hosts"] = std::to_string(in.cluster.num_nodes);
+  (*plan.mutable_inputs())["hosts"] = std::to_string(in.cluster.num_hosts);
   if (!profiles->description().empty())
     (*plan.mutable_inputs())["profiles"] = profiles->description();
   return plan;
@@ -159,10 +159,10 @@ std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs&
 
 dispatch::ClusterMap ClusterOf(const proto::Topology& topology, uint32_t num_ranks) {
   dispatch::ClusterMap m;
-  m.node_of_rank = placement::HostOfRank(&topology, num_ranks);
-  m.num_nodes = m.node_of_rank.empty()
+  m.host_of_rank = placement::HostOfRank(&topology, num_ranks);
+  m.num_hosts = m.host_of_rank.empty()
                     ? 1
-                    : *std::max_element(m.node_of_rank.begin(), m.node_of_rank.end()) + 1;
+                    : *std::max_element(m.host_of_rank.begin(), m.host_of_rank.end()) + 1;
   return m;
 }
 

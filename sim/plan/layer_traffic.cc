@@ -49,7 +49,7 @@ class Counter {
       }
     }
     out_->sum_devices += Distinct(routed, [](const auto& r) { return r.rank; });
-    out_->sum_nodes += Distinct(routed, [&](const auto& r) { return ctx_.cluster.NodeOf(r.rank); });
+    out_->sum_nodes += Distinct(routed, [&](const auto& r) { return ctx_.cluster.HostOf(r.rank); });
     AddRoutingChange(token, routed);
   }
 

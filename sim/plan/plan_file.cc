@@ -102,7 +102,7 @@ Result<proto::Plan> BuildPlan(const PlanInputs& in) {
     *plan.add_layers() = RouteLayer(layer, ctx, in.strategy);
   }
   for (uint32_t r = 0; r < in.placements.num_ranks(); ++r)
-    plan.add_host_of_rank(in.cluster.NodeOf(r));
+    plan.add_host_of_rank(in.cluster.HostOf(r));
   return plan;
 }
 

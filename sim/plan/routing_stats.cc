@@ -38,7 +38,7 @@ class TokenCounter {
  public:
   explicit TokenCounter(const placement::Placement& placement)
       : placement_(placement),
-        cluster_(dispatch::ClusterMap::SingleNode(placement.num_ranks())),
+        cluster_(dispatch::ClusterMap::SingleHost(placement.num_ranks())),
         ctx_{placement_, cluster_, nullptr},
         classical_(dispatch::MakeClassical()),
         dedup_(dispatch::MakeDedup()) {}

@@ -187,7 +187,7 @@ Status CheckCompatible(const PlanInputs& in) {
     return Status::BadInput(fmt::format("placement {} has {} experts but model {} has {}",
                                         in.placements.name(), in.placements.num_experts(),
                                         model.name(), model.num_experts()));
-  if (in.cluster.node_of_rank.size() < in.placements.num_ranks())
+  if (in.cluster.host_of_rank.size() < in.placements.num_ranks())
     return Status::Internal("cluster map covers fewer ranks than the placement");
   if (in.trace.layers.empty()) return Status::BadInput("trace has no layers");
   for (const trace::LayerRouting& layer : in.trace.layers) {

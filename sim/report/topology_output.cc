@@ -11,7 +11,7 @@ namespace epsim::report {
 
 namespace {
 
-std::string NodeKindName(proto::NodeKind kind) { return proto::NodeKind_Name(kind); }
+std::string ComponentKindName(proto::ComponentKind kind) { return proto::ComponentKind_Name(kind); }
 
 std::string LinkKindName(proto::LinkKind kind) { return proto::LinkKind_Name(kind); }
 
@@ -27,14 +27,14 @@ void WriteTopologyDevices(std::ostream& out, const std::string& path,
                      topo.gpu().name(), processes ? " (one core)" : "",
                      topo.gpu().peak_flops() / 1e12, topo.gpu().mem_bw_gb_per_s());
   std::map<int, int> counts;  // by NodeKind, in enum order
-  for (const proto::Node& node : topo.nodes()) ++counts[node.kind()];
+  for (const proto::Component& node : topo.nodes()) ++counts[node.kind()];
   out << "devices:";
   for (const auto& [kind, count] : counts)
-    out << fmt::format(" {} {}", count, NodeKindName(static_cast<proto::NodeKind>(kind)));
+    out << fmt::format(" {} {}", count, ComponentKindName(static_cast<proto::ComponentKind>(kind)));
   out << fmt::format(", {} links\n", topo.links_size());
   out << fmt::format("{:>5}  {:<16} {:>4}\n", "rank", rank_label, "host");
   int rank = 0;
-  for (const proto::Node& node : topo.nodes()) {
+  for (const proto::Component& node : topo.nodes()) {
     if (topology::IsRankNode(node))
       out << fmt::format("{:>5}  {:<16} {:>4}\n", rank++, node.name(), node.host());
   }

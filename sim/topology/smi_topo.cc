@@ -522,8 +522,8 @@ class SmiBuilder {
     const char* kind = dev.kind == SmiDevice::Kind::kGpu ? "gpu" : "nic";
     return prefix_ + fmt::format("{}{}", kind, dev.index);
   }
-  std::string AddInfra(const std::string& base, proto::NodeKind kind) {
-    proto::Node& node = (kind == proto::NVSWITCH ? nvswitches_ : infra_).emplace_back();
+  std::string AddInfra(const std::string& base, proto::ComponentKind kind) {
+    proto::Component& node = (kind == proto::NVSWITCH ? nvswitches_ : infra_).emplace_back();
     node.set_name(prefix_ + base);
     node.set_kind(kind);
     node.set_host(o_.host);
@@ -574,7 +574,7 @@ class SmiBuilder {
   const PcieFigures pcie_;
   std::vector<std::string>* notes_;
   const std::string prefix_, file_;
-  std::vector<proto::Node> nvswitches_, infra_;
+  std::vector<proto::Component> nvswitches_, infra_;
   std::vector<proto::Link> pcie_links_, cpu_links_, nvlinks_;
   int num_cpus_ = 0, num_rcs_ = 0, num_switches_ = 0;
 };
@@ -757,9 +757,9 @@ proto::Topology SmiBuilder::Assemble() const {
       num_switches_, nvlinks_.size(), nvswitches_.empty() ? "" : " through NVSwitch"));
   *t.mutable_gpu() = o_.gpu;
   for (const auto* nodes : {&nvswitches_, &infra_})
-    for (const proto::Node& node : *nodes) *t.add_nodes() = node;
+    for (const proto::Component& node : *nodes) *t.add_nodes() = node;
   for (int d = 0; d < int(m_.devices.size()); ++d) {
-    proto::Node* node = t.add_nodes();
+    proto::Component* node = t.add_nodes();
     node->set_name(DeviceNode(d));
     node->set_kind(m_.devices[d].kind == SmiDevice::Kind::kGpu ? proto::GPU : proto::NIC);
     node->set_host(o_.host);
@@ -875,7 +875,7 @@ class RelationFinder {
   }
 
  private:
-  proto::NodeKind Kind(int node) const { return topo_.nodes(node).kind(); }
+  proto::ComponentKind Kind(int node) const { return topo_.nodes(node).kind(); }
 
   // Bottleneck of a direct NVLink, or of NVLinks through one NVSwitch; 0: none.
   double NvlinkBw(int a, int b) const {
@@ -943,7 +943,7 @@ void DrawTree(const proto::Topology& topo, const std::string& node, int depth,
         link.a() == node ? &link.b() : link.b() == node ? &link.a() : nullptr;
     if (other == nullptr || seen->count(*other)) continue;
     auto it = std::find_if(topo.nodes().begin(), topo.nodes().end(),
-                           [&](const proto::Node& n) { return n.name() == *other; });
+                           [&](const proto::Component& n) { return n.name() == *other; });
     const bool leaf = it->kind() == proto::GPU || it->kind() == proto::NIC;
     (leaf ? leaves : inner).push_back(*other);
   }
@@ -979,7 +979,7 @@ SmiMatrix RelationsOf(const proto::Topology& topo, double nvlink_gb_per_s, uint3
   SmiMatrix m;
   m.file = topo.name();
   std::vector<int> nodes;
-  for (proto::NodeKind kind : {proto::GPU, proto::NIC}) {
+  for (proto::ComponentKind kind : {proto::GPU, proto::NIC}) {
     int index = 0;
     for (int i = 0; i < topo.nodes_size(); ++i) {
       if (topo.nodes(i).kind() != kind || topo.nodes(i).host() != host) continue;
@@ -1010,7 +1010,7 @@ std::string SmiTopologyHeader(const SmiMatrix& matrix, const proto::Topology& to
   out.push_back("");
   out.push_back("Host side as built (sim/topology/smi_topo.h gives the mapping):");
   std::set<std::string> seen;
-  for (const proto::Node& node : topo.nodes())
+  for (const proto::Component& node : topo.nodes())
     if (node.kind() == proto::CPU) DrawTree(topo, node.name(), 1, &seen, &out);
   for (const proto::Link& link : topo.links()) {
     if (link.kind() == proto::CPU_INTERCONNECT || link.kind() == proto::NVLINK)

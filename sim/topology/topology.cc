@@ -16,7 +16,7 @@ namespace {
 
 using NodeIndex = std::unordered_map<std::string, int>;
 
-std::string KindName(proto::NodeKind kind) { return proto::NodeKind_Name(kind); }
+std::string KindName(proto::ComponentKind kind) { return proto::ComponentKind_Name(kind); }
 
 Status CheckGpuSpec(const proto::GpuSpec& gpu) {
   if (!(gpu.peak_flops() > 0))
@@ -101,8 +101,8 @@ std::vector<bool> Reachable(const proto::Topology& topo, const NodeIndex& nodes,
 
 // Rank nodes of one kind: the first node of another kind than rank 0's.
 Status CheckOneRankKind(const proto::Topology& topo) {
-  const proto::Node* first = nullptr;
-  for (const proto::Node& node : topo.nodes()) {
+  const proto::Component* first = nullptr;
+  for (const proto::Component& node : topo.nodes()) {
     if (!IsRankNode(node)) continue;
     if (first == nullptr) first = &node;
     if (node.kind() != first->kind())
@@ -122,7 +122,7 @@ Status CheckProcessLinks(const proto::Topology& topo, const NodeIndex& nodes) {
     links_of[nodes.at(link.b())].push_back(&link);
   }
   for (int i = 0; i < topo.nodes_size(); ++i) {
-    const proto::Node& node = topo.nodes(i);
+    const proto::Component& node = topo.nodes(i);
     if (node.kind() != proto::PROCESS) continue;
     const std::string want = "a PROCESS node needs exactly one link, a MEMORY link to a CPU "
                              "node of its host";
@@ -130,7 +130,7 @@ Status CheckProcessLinks(const proto::Topology& topo, const NodeIndex& nodes) {
       return Status::BadInput(
           fmt::format("node '{}': {} links; {}", node.name(), links_of[i].size(), want));
     const proto::Link& link = *links_of[i][0];
-    const proto::Node& other = topo.nodes(nodes.at(link.a() == node.name() ? link.b() : link.a()));
+    const proto::Component& other = topo.nodes(nodes.at(link.a() == node.name() ? link.b() : link.a()));
     if (link.kind() != proto::MEMORY || other.kind() != proto::CPU || other.host() != node.host())
       return Status::BadInput(fmt::format("node '{}': link '{}' is {} to {} '{}' of host {}; {}",
                                           node.name(), link.name(),
@@ -175,26 +175,26 @@ Result<proto::Topology> LoadTopology(const std::string& path) {
   return topo;
 }
 
-bool IsRankNode(const proto::Node& node) {
+bool IsRankNode(const proto::Component& node) {
   return node.kind() == proto::GPU || node.kind() == proto::PROCESS;
 }
 
 std::vector<std::string> RankNames(const proto::Topology& topo) {
   std::vector<std::string> names;
-  for (const proto::Node& node : topo.nodes()) {
+  for (const proto::Component& node : topo.nodes()) {
     if (IsRankNode(node)) names.push_back(node.name());
   }
   return names;
 }
 
-proto::NodeKind RankKind(const proto::Topology& topo) {
-  for (const proto::Node& node : topo.nodes()) {
+proto::ComponentKind RankKind(const proto::Topology& topo) {
+  for (const proto::Component& node : topo.nodes()) {
     if (IsRankNode(node)) return node.kind();
   }
   return proto::GPU;
 }
 
-const char* RankNoun(proto::NodeKind kind, bool plural) {
+const char* RankNoun(proto::ComponentKind kind, bool plural) {
   if (kind == proto::PROCESS) return plural ? "processes" : "process";
   return plural ? "GPUs" : "GPU";
 }

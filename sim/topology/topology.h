@@ -37,17 +37,17 @@ Result<proto::Topology> LoadTopology(const std::string& path);
 Status ValidateTopology(const proto::Topology& topo);
 
 // True for the nodes that are ranks: GPU and PROCESS.
-bool IsRankNode(const proto::Node& node);
+bool IsRankNode(const proto::Component& node);
 
 // Names of the rank nodes in rank order (rank r = r-th rank node in the file).
 std::vector<std::string> RankNames(const proto::Topology& topo);
 
 // The kind of the topology's ranks: the first rank node's, GPU when there is
 // none (a valid topology has one kind only).
-proto::NodeKind RankKind(const proto::Topology& topo);
+proto::ComponentKind RankKind(const proto::Topology& topo);
 
 // How messages name a rank of `kind`: "GPU" / "GPUs", "process" / "processes".
-const char* RankNoun(proto::NodeKind kind, bool plural = false);
+const char* RankNoun(proto::ComponentKind kind, bool plural = false);
 
 // Deprecated: RankNames. Kept only until its last callers (sim/cli/inputs.cc,
 // sim/plan/job.cc) move to RankNames.

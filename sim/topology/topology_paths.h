@@ -66,7 +66,7 @@ struct Finding {
 
 struct CheckSummary {
   int num_ranks = 0;
-  proto::NodeKind rank_kind = proto::GPU;  // GPU or PROCESS (topology.h: RankKind)
+  proto::ComponentKind rank_kind = proto::GPU;  // GPU or PROCESS (topology.h: RankKind)
   int num_links = 0;
   int asymmetric_pairs = 0;  // unordered rank pairs routed over other links back
   std::vector<Finding> findings;  // errors and warnings, in the order found

@@ -43,7 +43,7 @@ proto::NcclProtocol Protocol(const char* name, uint64_t max_bytes, double base_u
   return p;
 }
 
-const char* KindName(proto::NodeKind kind) { return proto::NodeKind_Name(kind).c_str(); }
+const char* KindName(proto::ComponentKind kind) { return proto::ComponentKind_Name(kind).c_str(); }
 
 // What building the table needs to know about the topology, computed once.
 class Graph {
@@ -65,7 +65,7 @@ class Graph {
 
   const proto::Topology& topo() const { return topo_; }
   int num_ranks() const { return static_cast<int>(ranks_.size()); }
-  const proto::Node& rank(int r) const { return topo_.nodes(ranks_[r]); }
+  const proto::Component& rank(int r) const { return topo_.nodes(ranks_[r]); }
   int rank_node(int r) const { return ranks_[r]; }
   // Nearest CPU / NIC on the rank's host (fewest links, then file order), -1 for none.
   int home_cpu(int rank) const { return home_cpu_[rank]; }
@@ -150,7 +150,7 @@ void ChooseIntraHost(const Graph& g, int src, proto::P2pPolicy policy, PairRoute
     // NCCL's PCIe rule: which kinds of node does the route pass?
     int through = -1;  // the first CPU, else the first root complex
     for (int node : g.Intermediates(pair->hops)) {
-      const proto::NodeKind kind = topo.nodes(node).kind();
+      const proto::ComponentKind kind = topo.nodes(node).kind();
       if (kind == proto::CPU && (through < 0 || topo.nodes(through).kind() != proto::CPU))
         through = node;
       if (kind == proto::ROOT_COMPLEX && through < 0) through = node;
@@ -286,7 +286,7 @@ Status ValidateNccl(const proto::Topology& topo) {
   if (!(nccl.host_memory_gb_per_s() >= 0))
     return Status::BadInput(fmt::format("nccl.host_memory_gb_per_s {} must be >= 0",
                                         nccl.host_memory_gb_per_s()));
-  for (const proto::Node& node : topo.nodes()) {
+  for (const proto::Component& node : topo.nodes()) {
     if (node.kind() != proto::CPU &&
         (node.cpu_vendor() != proto::CPU_VENDOR_UNSPECIFIED || node.memory_gb_per_s() != 0))
       return Status::BadInput(fmt::format("node '{}': cpu_vendor and memory_gb_per_s belong on "

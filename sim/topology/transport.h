@@ -89,7 +89,7 @@ class TransportTable {
   static Result<TransportTable> Build(const proto::Topology& topo, proto::P2pPolicy policy);
 
   int num_ranks() const { return num_ranks_; }
-  proto::NodeKind rank_kind() const { return rank_kind_; }  // GPU or PROCESS
+  proto::ComponentKind rank_kind() const { return rank_kind_; }  // GPU or PROCESS
   proto::P2pPolicy policy() const { return policy_; }
   const proto::NcclModel& nccl() const { return nccl_; }
   // Ranks, not node indices. Undefined for src == dst.
@@ -116,7 +116,7 @@ class TransportTable {
   proto::NcclModel nccl_;
   proto::P2pPolicy policy_ = proto::P2P_AUTO;
   int num_ranks_ = 0;
-  proto::NodeKind rank_kind_ = proto::GPU;
+  proto::ComponentKind rank_kind_ = proto::GPU;
   std::vector<PairRoute> pairs_;
 };
 

@@ -95,7 +95,7 @@ Outcome RunPlan(const proto::Plan& plan, bool check, uint32_t iterations = 1) {
 
 TEST(LayoutTest, ClassicalHandCaseSendsOneRowPerExpert) {
   const proto::Plan plan = MakePlan(HandTrace(), SmallModel(8, 4, 2, 4, 1), "classical",
-                                    dispatch::ClusterMap::SingleNode(2), 2);
+                                    dispatch::ClusterMap::SingleHost(2), 2);
   auto r0 = BuildLayouts(plan, 0);
   auto r1 = BuildLayouts(plan, 1);
   ASSERT_TRUE(r0.ok() && r1.ok());
@@ -120,7 +120,7 @@ TEST(LayoutTest, ClassicalHandCaseSendsOneRowPerExpert) {
 
 TEST(LayoutTest, DedupHandCaseReducesOnTheDestination) {
   const proto::Plan plan = MakePlan(HandTrace(), SmallModel(8, 4, 2, 4, 1), "dedup",
-                                    dispatch::ClusterMap::SingleNode(2), 2);
+                                    dispatch::ClusterMap::SingleHost(2), 2);
   auto r0 = BuildLayouts(plan, 0);
   ASSERT_TRUE(r0.ok());
   const LayerLayout& a = (*r0)[0];
@@ -146,7 +146,7 @@ TEST(LayoutTest, DedupHandCaseReducesOnTheDestination) {
 TEST(RunnerTest, HandCaseOutputsMatchTheReference) {
   for (const char* spec : {"classical", "dedup"}) {
     const proto::Plan plan = MakePlan(HandTrace(), SmallModel(8, 4, 2, 4, 1), spec,
-                                      dispatch::ClusterMap::SingleNode(2), 2);
+                                      dispatch::ClusterMap::SingleHost(2), 2);
     const Outcome o = RunPlan(plan, true);
     for (const Status& s : o.status) ASSERT_TRUE(s.ok()) << spec << ": " << s.ToString();
     EXPECT_EQ(o.result.checked, 4u * 8u) << spec;
@@ -181,7 +181,7 @@ TEST(RunnerTest, EveryStrategyVerifiesAndMovesTheSchedulesBytes) {
 
 TEST(RunnerTest, MisSizedScheduleFailsLoudly) {
   proto::Plan plan = MakePlan(HandTrace(), SmallModel(8, 4, 2, 4, 1), "classical",
-                              dispatch::ClusterMap::SingleNode(2), 2);
+                              dispatch::ClusterMap::SingleHost(2), 2);
   for (proto::Phase& p : *plan.mutable_schedule()->mutable_phases())
     if (p.kind() == proto::DISPATCH) p.set_send_bytes(0 * 2 + 1, p.send_bytes(1) + 16);
   const Outcome o = RunPlan(plan, false);
@@ -197,7 +197,7 @@ TEST(RunnerTest, MisSizedScheduleFailsLoudly) {
 
 TEST(RunnerTest, PlanForMoreRanksThanLaunchedIsBadInput) {
   const proto::Plan plan = MakePlan(HandTrace(), SmallModel(8, 4, 2, 4, 1), "dedup",
-                                    dispatch::ClusterMap::SingleNode(2), 2);
+                                    dispatch::ClusterMap::SingleHost(2), 2);
   const std::vector<Status> st = RunRanks(1, [&](Backend* b) {
     Runner runner(plan, b, RunOptions{});
     return runner.Setup();
@@ -210,7 +210,7 @@ TEST(RunnerTest, FakeClockTimingsReachTheMeasuredReport) {
   // Classical hand case: rank 0 computes e0 on 3 rows and e1 on 2, rank 1
   // e2 on 2 and e3 on 1 (H = 8, F = 4): 6 n H F / 1e12 s each.
   const proto::Plan plan = MakePlan(HandTrace(), SmallModel(8, 4, 2, 4, 1), "classical",
-                                    dispatch::ClusterMap::SingleNode(2), 2);
+                                    dispatch::ClusterMap::SingleHost(2), 2);
   const Outcome o = RunPlan(plan, false, 3);
   for (const Status& s : o.status) ASSERT_TRUE(s.ok()) << s.ToString();
   RunOptions ro;
@@ -238,7 +238,7 @@ TEST(RunnerTest, FakeClockTimingsReachTheMeasuredReport) {
 TEST(VerifyTest, CountsAnElementOutsideTolerance) {
   const proto::Model model = SmallModel(8, 4, 2, 4, 1);
   const proto::Plan plan =
-      MakePlan(HandTrace(), model, "classical", dispatch::ClusterMap::SingleNode(2), 2);
+      MakePlan(HandTrace(), model, "classical", dispatch::ClusterMap::SingleHost(2), 2);
   const proto::LayerRoutes& routes = plan.layers(0);
   const SeededData data(1);
   // The definition, written out once more: token 0 = 0.6 FFN_0(x) + 0.3 FFN_2(x).
@@ -276,7 +276,7 @@ TEST(VerifyTest, CountsAnElementOutsideTolerance) {
 
 TEST(PlanFileTest, RoundTripsAndRejectsDamage) {
   const proto::Plan plan = MakePlan(HandTrace(), SmallModel(8, 4, 2, 4, 1), "dedup",
-                                    dispatch::ClusterMap::SingleNode(2), 2);
+                                    dispatch::ClusterMap::SingleHost(2), 2);
   const std::string path = ::testing::TempDir() + "/hand.plan";
   ASSERT_TRUE(plan::WritePlan(path, plan).ok());
   auto back = plan::ReadPlan(path);

@@ -36,8 +36,8 @@ inline ClusterMap TwoNodesTwoGpus() { return {{0, 0, 1, 1}, 2}; }
 // `num_nodes` nodes of equal size, ranks in node order.
 inline ClusterMap EvenNodes(uint32_t num_ranks, uint32_t num_nodes) {
   ClusterMap c;
-  c.num_nodes = num_nodes;
-  for (uint32_t r = 0; r < num_ranks; ++r) c.node_of_rank.push_back(r / (num_ranks / num_nodes));
+  c.num_hosts = num_nodes;
+  for (uint32_t r = 0; r < num_ranks; ++r) c.host_of_rank.push_back(r / (num_ranks / num_nodes));
   return c;
 }
 

@@ -59,7 +59,7 @@ TEST(NodeLimitedTest, AsManyNodesAsTheClusterLeavesRoutingUnchanged) {
                                   TwoNodesTwoGpus());
     EXPECT_EQ(out.experts, (Experts{6, 2, 4}));
   }
-  const ClusterMap one = ClusterMap::SingleNode(4);
+  const ClusterMap one = ClusterMap::SingleHost(4);
   const RoutedToken out = Route(*MakeNodeLimited(1), HandToken(), 0, EightExpertsFourRanks(), one);
   EXPECT_EQ(out.experts, (Experts{6, 2, 4}));
 }
@@ -114,9 +114,9 @@ std::map<uint32_t, float> RefNodeLimited(const Token& t, uint32_t m,
                                          const placement::Placement& p, const ClusterMap& c) {
   std::map<uint32_t, std::vector<float>> scores_on;  // node -> candidate scores
   for (size_t i = 0; i < t.candidates.size(); ++i)
-    scores_on[c.NodeOf(p.RankOf(t.candidates[i]))].push_back(t.scores[i]);
+    scores_on[c.HostOf(p.RankOf(t.candidates[i]))].push_back(t.scores[i]);
   std::vector<std::pair<double, uint32_t>> nodes;  // (-score, node)
-  for (uint32_t n = 0; n < c.num_nodes; ++n) {
+  for (uint32_t n = 0; n < c.num_hosts; ++n) {
     std::vector<float> s = scores_on[n];
     std::sort(s.rbegin(), s.rend());
     double sum = 0;
@@ -128,7 +128,7 @@ std::map<uint32_t, float> RefNodeLimited(const Token& t, uint32_t m,
   for (size_t i = 0; i < nodes.size() && i < m; ++i) chosen.insert(nodes[i].second);
   std::map<uint32_t, float> out;
   for (size_t i = 0; i < t.candidates.size() && out.size() < t.num_topk; ++i)
-    if (chosen.count(c.NodeOf(p.RankOf(t.candidates[i])))) out[t.candidates[i]] = t.scores[i];
+    if (chosen.count(c.HostOf(p.RankOf(t.candidates[i])))) out[t.candidates[i]] = t.scores[i];
   return out;
 }
 
@@ -148,17 +148,17 @@ TEST(NodeLimitedTest, MatchesSlowReferenceOnRandomTokens) {
         const auto& ranks = p.RanksOf(e);
         EXPECT_TRUE(std::count(ranks.begin(), ranks.end(), rank)) << e << " not on " << rank;
       }
-    EXPECT_LE(testing::DistinctOver(out, [&](const auto& r) { return cluster.NodeOf(r.rank); }), m);
+    EXPECT_LE(testing::DistinctOver(out, [&](const auto& r) { return cluster.HostOf(r.rank); }), m);
     if (::testing::Test::HasFailure()) break;
   }
 }
 
 uint32_t RefRelay(uint32_t src, uint32_t rank, const ClusterMap& c) {
-  if (c.NodeOf(rank) == c.NodeOf(src)) return rank;
+  if (c.HostOf(rank) == c.HostOf(src)) return rank;
   std::vector<uint32_t> src_node, dst_node;
-  for (uint32_t r = 0; r < c.node_of_rank.size(); ++r) {
-    if (c.NodeOf(r) == c.NodeOf(src)) src_node.push_back(r);
-    if (c.NodeOf(r) == c.NodeOf(rank)) dst_node.push_back(r);
+  for (uint32_t r = 0; r < c.host_of_rank.size(); ++r) {
+    if (c.HostOf(r) == c.HostOf(src)) src_node.push_back(r);
+    if (c.HostOf(r) == c.HostOf(rank)) dst_node.push_back(r);
   }
   const size_t local = std::find(src_node.begin(), src_node.end(), src) - src_node.begin();
   return dst_node[local % dst_node.size()];

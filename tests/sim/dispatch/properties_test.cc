@@ -60,13 +60,13 @@ const std::vector<std::string> kSpecs = {
 // that never change it, N_d = D, T = E - 1 (every candidate is a partner)
 // and M >= the number of nodes.
 bool KeepsRouting(const std::string& spec, const ClusterMap& cluster) {
-  if (spec.starts_with("node-limited:")) return std::stoul(spec.substr(13)) >= cluster.num_nodes;
+  if (spec.starts_with("node-limited:")) return std::stoul(spec.substr(13)) >= cluster.num_hosts;
   return spec == "classical" || spec == "dedup" || spec == "hierarchical" ||
          spec == "pruned:8:score" || spec == "pruned:8:similarity" || spec == "c2r:63";
 }
 
 void CheckToken(const std::string& spec, const Case& s, uint32_t src, const RoutedToken& r) {
-  auto node = [&](uint32_t rank) { return s.cluster.NodeOf(rank); };
+  auto node = [&](uint32_t rank) { return s.cluster.HostOf(rank); };
   const size_t devices = testing::DistinctOver(r, [](const DispatchRow& row) { return row.rank; });
   const size_t nodes =
       testing::DistinctOver(r, [&](const DispatchRow& row) { return node(row.rank); });
@@ -91,7 +91,7 @@ void CheckToken(const std::string& spec, const Case& s, uint32_t src, const Rout
 uint64_t RemoteNodes(const ClusterMap& cluster, uint32_t src, const RoutedToken& r) {
   std::set<uint32_t> nodes;
   for (const DispatchRow& row : r.rows)
-    if (cluster.NodeOf(row.rank) != cluster.NodeOf(src)) nodes.insert(cluster.NodeOf(row.rank));
+    if (cluster.HostOf(row.rank) != cluster.HostOf(src)) nodes.insert(cluster.HostOf(row.rank));
   return nodes.size();
 }
 
@@ -148,7 +148,7 @@ TEST(DispatchPropertiesTest, HoldOnGeneratedTraces) {
     uint64_t network = 0, dedup_network = 0;
     for (uint32_t a = 0; a < kRanks; ++a)
       for (uint32_t b = 0; b < kRanks; ++b) {
-        const bool cross = s.cluster.NodeOf(a) != s.cluster.NodeOf(b);
+        const bool cross = s.cluster.HostOf(a) != s.cluster.HostOf(b);
         if (!cross) continue;
         network += h.rows[a * kRanks + b];
         dedup_network += d.rows[a * kRanks + b];

@@ -18,7 +18,7 @@ RoutedToken RouteTopk(const Strategy& s, std::vector<uint32_t> topk, uint32_t sr
                       const placement::Placement& p) {
   static const float kScores[] = {0.5f, 0.4f, 0.3f, 0.2f, 0.1f, 0.09f, 0.08f, 0.07f};
   const std::vector<float> scores(kScores, kScores + topk.size());
-  const ClusterMap cluster = ClusterMap::SingleNode(p.num_ranks());
+  const ClusterMap cluster = ClusterMap::SingleHost(p.num_ranks());
   RoutedToken out;
   s.Route({topk, scores, static_cast<uint32_t>(topk.size())}, src, {p, cluster, nullptr}, &out);
   return out;

@@ -12,7 +12,7 @@ const placement::Placement kTwoRanks = *placement::Contiguous(4, 2);
 
 LayerTraffic Count(const trace::LayerRouting& layer, const placement::Placement& p,
                    const dispatch::Strategy& s) {
-  const dispatch::ClusterMap cluster = dispatch::ClusterMap::SingleNode(p.num_ranks());
+  const dispatch::ClusterMap cluster = dispatch::ClusterMap::SingleHost(p.num_ranks());
   return CountLayer(layer, {p, cluster, nullptr}, s);
 }
 

@@ -26,7 +26,7 @@ proto::Model HandModel(uint32_t dense_layers = 0) {
 }
 
 const placement::LayerPlacements kTwoRanks(*placement::Contiguous(4, 2));
-const dispatch::ClusterMap kOneNode = dispatch::ClusterMap::SingleNode(2);
+const dispatch::ClusterMap kOneNode = dispatch::ClusterMap::SingleHost(2);
 
 Result<proto::Schedule> Build(const trace::Trace& trace, const proto::Model& model,
                               const dispatch::Strategy& strategy) {

@@ -57,9 +57,9 @@ std::string ParseError(const std::string& text) {
   return m.ok() ? "" : m.status().message();
 }
 
-int Count(const proto::Topology& topo, proto::NodeKind kind) {
+int Count(const proto::Topology& topo, proto::ComponentKind kind) {
   int n = 0;
-  for (const proto::Node& node : topo.nodes()) n += node.kind() == kind;
+  for (const proto::Component& node : topo.nodes()) n += node.kind() == kind;
   return n;
 }
 
@@ -584,7 +584,7 @@ TEST(SmiTopoTest, HostIndexPrefixesNames) {
   SmiOptions o = Options();
   o.host = 1;
   const proto::Topology topo = Build(Parse(kGood), o);
-  for (const proto::Node& node : topo.nodes()) {
+  for (const proto::Component& node : topo.nodes()) {
     EXPECT_EQ(node.host(), 1u);
     EXPECT_EQ(node.name().rfind("n1-", 0), 0u) << node.name();
   }

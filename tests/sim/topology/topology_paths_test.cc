@@ -32,7 +32,7 @@ std::vector<std::string> PathNames(const proto::Topology& topo, const std::strin
 }
 
 // gpu0..gpu<n-1> on one node `hub` of `kind`, links of `bw` GB/s and 1 us.
-proto::Topology Hub(int n, proto::NodeKind kind, double bw) {
+proto::Topology Hub(int n, proto::ComponentKind kind, double bw) {
   proto::Topology topo = Star(n, bw, 1);
   topo.mutable_nodes(0)->set_kind(kind);
   for (proto::Link& link : *topo.mutable_links()) link.set_kind(proto::PCIE);

@@ -23,8 +23,8 @@ inline proto::GpuSpec UnitGpu() {
   return gpu;
 }
 
-inline void AddNode(proto::Topology* topo, const std::string& name, proto::NodeKind kind) {
-  proto::Node* node = topo->add_nodes();
+inline void AddNode(proto::Topology* topo, const std::string& name, proto::ComponentKind kind) {
+  proto::Component* node = topo->add_nodes();
   node->set_name(name);
   node->set_kind(kind);
 }

@@ -94,7 +94,7 @@ TEST(TransportTest, PcieSwitchBoxUsesP2p) {
 
 TEST(TransportTest, AmdHostAllowsP2pThroughTheCpu) {
   proto::Topology topo = Load("a6000-x8-2socket");
-  for (proto::Node& node : *topo.mutable_nodes()) {
+  for (proto::Component& node : *topo.mutable_nodes()) {
     if (node.kind() == proto::CPU) node.set_cpu_vendor(proto::AMD);
   }
   const TransportTable table = Build(topo);
