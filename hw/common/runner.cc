@@ -61,7 +61,9 @@ GemmShape StandInShape(const proto::Kernel& k) {
 }  // namespace
 
 struct Runner::Buffers {
-  Buffer x, out, dispatch_send, arrivals, forward_send, expert_in, ycat, scratch;
+  Buffer out, dispatch_send, arrivals, forward_send, expert_in, ycat, scratch;
+  Buffer standin_x;            // input of stand-in FFNs (values unused)
+  std::vector<Buffer> x;       // [layout] hidden states of this rank's tokens
   Buffer combine_send, gather_send, gather_pool, combine_recv;
   Buffer gemm_a, gemm_b, gemm_c, standin_y;
   std::map<uint32_t, Buffer> ffn;  // expert id or kSharedFfnId/kDenseFfnId -> weights
@@ -102,13 +104,6 @@ Status Runner::Setup() {
   for (size_t i = 0; i < layouts_.size(); ++i)
     if (layouts_[i].layer < layout_of_layer_.size())
       layout_of_layer_[layouts_[i].layer] = static_cast<int>(i);
-  for (const LayerLayout& l : layouts_)
-    if (l.first_token != layouts_[0].first_token)
-      return Status::BadInput(fmt::format("layer {} splits its tokens differently from layer {} "
-                                          "(rank {} starts at token {} vs {}); epsim-hw needs "
-                                          "the same token count in every layer",
-                                          l.layer, layouts_[0].layer, rank_, l.first_token,
-                                          layouts_[0].first_token));
   buf_ = std::make_unique<Buffers>();
   EPSIM_RETURN_IF_ERROR(AllocateBuffers());
   EPSIM_RETURN_IF_ERROR(UploadInputsAndWeights());
@@ -153,7 +148,7 @@ Status Runner::AllocateBuffers() {
   }
   const size_t cd = DTypeBytes(backend_->compute_dtype());
   const std::pair<Buffer*, size_t> sizes[] = {
-      {&b.x, tokens * h * f32},         {&b.out, tokens * h * f32},
+      {&b.standin_x, tokens * h * f32}, {&b.out, tokens * h * f32},
       {&b.standin_y, tokens * h * f32}, {&b.dispatch_send, disp_send * h * wd},
       {&b.arrivals, arrivals * h * wd}, {&b.forward_send, fwd_send * h * wd},
       {&b.expert_in, expert_rows * h * f32}, {&b.ycat, ycat * h * f32},
@@ -165,17 +160,24 @@ Status Runner::AllocateBuffers() {
   return Status::Ok();
 }
 
-// This rank's tokens (the same block in every layer), the weights of every
-// expert it computes and of the stand-in FFNs.
+// This rank's tokens of each layer (one buffer per distinct block: layers
+// of equal token counts share it), the weights of every expert it computes
+// and of the stand-in FFNs.
 Status Runner::UploadInputsAndWeights() {
   Buffers& b = *buf_;
   const SeededData data(options_.seed);
-  uint64_t tokens = 0;
-  for (const LayerLayout& l : layouts_) tokens = std::max(tokens, l.num_tokens);
-  std::vector<float> x(tokens * hidden_);
-  const uint64_t first = layouts_.empty() ? 0 : layouts_[0].first_token;
-  for (uint64_t t = 0; t < tokens; ++t) data.TokenRow(first + t, hidden_, &x[t * hidden_]);
-  EPSIM_RETURN_IF_ERROR(backend_->Upload(b.x, x.data(), x.size() * 4));
+  std::map<std::pair<uint64_t, uint64_t>, Buffer> blocks;  // (first, count) -> rows
+  for (const LayerLayout& l : layouts_) {
+    auto [it, fresh] = blocks.try_emplace({l.first_token, l.num_tokens});
+    if (fresh) {
+      std::vector<float> x(l.num_tokens * hidden_);
+      for (uint64_t t = 0; t < l.num_tokens; ++t)
+        data.TokenRow(l.first_token + t, hidden_, &x[t * hidden_]);
+      EPSIM_RETURN_IF_ERROR(Alloc(&it->second, x.size() * 4));
+      EPSIM_RETURN_IF_ERROR(backend_->Upload(it->second, x.data(), x.size() * 4));
+    }
+    b.x.push_back(it->second);
+  }
   auto upload_ffn = [&](uint32_t id, uint32_t width) -> Status {
     if (b.ffn.count(id)) return Status::Ok();
     const FfnWeights w = data.Ffn(id, hidden_, width);
@@ -252,7 +254,7 @@ Status Runner::RunCompute(const proto::Phase& phase) {
   for (const proto::Kernel& k : phase.work(rank_).kernels()) {
     if (k.op() == proto::SWIGLU_FFN && !k.has_expert() && k.rows() > 0) {
       const uint32_t id = phase.kind() == proto::SHARED_EXPERT ? kSharedFfnId : kDenseFfnId;
-      EPSIM_RETURN_IF_ERROR(backend_->SwigluFfn(b.ffn.at(id), b.x, k.rows(), b.scratch,
+      EPSIM_RETURN_IF_ERROR(backend_->SwigluFfn(b.ffn.at(id), b.standin_x, k.rows(), b.scratch,
                                                 b.standin_y));
       continue;
     }
@@ -269,7 +271,7 @@ Status Runner::RunMoeCompute(const proto::Phase& phase, const LayerLayout& l, si
     case proto::GATE_PERMUTE:
       EPSIM_RETURN_IF_ERROR(RunCompute(phase));  // the router GEMM stand-in
       if (l.permute.empty()) return Status::Ok();
-      return backend_->GatherRows(b.x, DType::kF32, lb.permute, l.permute.size(), hidden_,
+      return backend_->GatherRows(b.x[li], DType::kF32, lb.permute, l.permute.size(), hidden_,
                                   b.dispatch_send, wire_dispatch_);
     case proto::EXPERT:
       EPSIM_RETURN_IF_ERROR(CheckExperts(phase, l));

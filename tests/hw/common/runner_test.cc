@@ -179,6 +179,31 @@ TEST(RunnerTest, EveryStrategyVerifiesAndMovesTheSchedulesBytes) {
   }
 }
 
+TEST(RunnerTest, LayersWithDifferentTokenCountsVerify) {
+  // Real traces lack tokens in some layers (the Mixtral sample): each
+  // layer's block of tokens on a rank then starts elsewhere.
+  synth::UniformTraceOptions opt;
+  opt.model = "test-moe";
+  opt.num_experts = 16;
+  opt.num_topk = 4;
+  opt.layers = {0};
+  opt.num_tokens = 301;
+  auto a = synth::GenerateUniformTrace(opt);
+  opt.layers = {1};
+  opt.num_tokens = 258;
+  opt.seed = 2;
+  auto b = synth::GenerateUniformTrace(opt);
+  ASSERT_TRUE(a.ok() && b.ok());
+  trace::Trace trace = *a;
+  trace.layers.push_back(b->layers[0]);
+  const proto::Plan plan = MakePlan(trace, SmallModel(32, 16, 4, 16, 2), "dedup",
+                                    dispatch::ClusterMap::SingleHost(4), 4);
+  const Outcome o = RunPlan(plan, true);
+  for (const Status& st : o.status) ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(o.result.checked, (301u + 258u) * 32u);
+  EXPECT_EQ(o.result.wrong, 0u) << o.result.first_wrong;
+}
+
 TEST(RunnerTest, MisSizedScheduleFailsLoudly) {
   proto::Plan plan = MakePlan(HandTrace(), SmallModel(8, 4, 2, 4, 1), "classical",
                               dispatch::ClusterMap::SingleHost(2), 2);
