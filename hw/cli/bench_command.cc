@@ -50,18 +50,12 @@ proto::Schedule ScheduleFor(plan::BenchOp op, uint32_t n, uint64_t bytes,
 
 // Rows of 4-byte elements per peer for this rank.
 AllToAllSpec SpecOf(const proto::Phase& p, uint32_t n, uint32_t r) {
-  AllToAllSpec s;
+  std::vector<uint64_t> send, recv;
   for (uint32_t q = 0; q < n; ++q) {
-    s.send_rows.push_back(p.send_bytes(r * n + q) / plan::kBenchTypeBytes);
-    s.recv_rows.push_back(p.send_bytes(q * n + r) / plan::kBenchTypeBytes);
+    send.push_back(p.send_bytes(r * n + q) / plan::kBenchTypeBytes);
+    recv.push_back(p.send_bytes(q * n + r) / plan::kBenchTypeBytes);
   }
-  s.send_offset.assign(n, 0);
-  s.recv_offset.assign(n, 0);
-  for (uint32_t q = 1; q < n; ++q) {
-    s.send_offset[q] = s.send_offset[q - 1] + s.send_rows[q - 1];
-    s.recv_offset[q] = s.recv_offset[q - 1] + s.recv_rows[q - 1];
-  }
-  return s;
+  return AllToAllSpec::FromRows(std::move(send), std::move(recv));
 }
 
 // Element i sent from `src` to `dst`: distinct, exactly representable.
@@ -99,14 +93,10 @@ Result<report::BenchRow> MeasureSize(const BenchOptions& opt, Backend* b, plan::
   for (uint32_t i = 0; i < opt.warmup; ++i)
     EPSIM_RETURN_IF_ERROR(b->AllToAllV(send, recv, spec, 4, Backend::NowS() + timeout));
   EPSIM_RETURN_IF_ERROR(b->Barrier(Backend::NowS() + timeout));
-  EPSIM_RETURN_IF_ERROR(b->MarkPassStart(2));
-  EPSIM_RETURN_IF_ERROR(b->Mark(0));
-  for (uint32_t i = 0; i < opt.iters; ++i)
-    EPSIM_RETURN_IF_ERROR(b->AllToAllV(send, recv, spec, 4, Backend::NowS() + timeout));
-  EPSIM_RETURN_IF_ERROR(b->Mark(1));
-  EPSIM_ASSIGN_OR_RETURN(Marks marks, b->ReadMarks());
-  EPSIM_ASSIGN_OR_RETURN(auto all, b->GatherToRoot({(marks[1] - marks[0]) / opt.iters},
-                                                   Backend::NowS() + timeout));
+  EPSIM_ASSIGN_OR_RETURN(double per_call, TimePerCall(b, opt.iters, [&] {
+    return b->AllToAllV(send, recv, spec, 4, Backend::NowS() + timeout);
+  }));
+  EPSIM_ASSIGN_OR_RETURN(auto all, b->GatherToRoot({per_call}, Backend::NowS() + timeout));
   report::BenchRow row;
   row.bytes = bytes;
   row.count = bytes / plan::kBenchTypeBytes;
@@ -191,13 +181,10 @@ Status RunGemm(const BenchOptions& opt, Backend* b) {
   for (uint64_t n : sizes) {
     for (uint32_t i = 0; i < opt.warmup; ++i)
       EPSIM_RETURN_IF_ERROR(b->SwigluFfn(ffn, x, n, scratch, y));
-    EPSIM_RETURN_IF_ERROR(b->MarkPassStart(2));
-    EPSIM_RETURN_IF_ERROR(b->Mark(0));
-    for (uint32_t i = 0; i < opt.iters; ++i)
-      EPSIM_RETURN_IF_ERROR(b->SwigluFfn(ffn, x, n, scratch, y));
-    EPSIM_RETURN_IF_ERROR(b->Mark(1));
-    EPSIM_ASSIGN_OR_RETURN(Marks m, b->ReadMarks());
-    rows.push_back({n, (m[1] - m[0]) / opt.iters, 6.0 * n * h * f});
+    EPSIM_ASSIGN_OR_RETURN(double per_call, TimePerCall(b, opt.iters, [&] {
+      return b->SwigluFfn(ffn, x, n, scratch, y);
+    }));
+    rows.push_back({n, per_call, 6.0 * n * h * f});
   }
   EPSIM_ASSIGN_OR_RETURN(report::Format format, report::ParseFormat(opt.format));
   report::RunInfo info = InfoOf("gemm", b, opt);

@@ -40,22 +40,13 @@ struct TopoOptions {
   uint32_t passes = 5;
 };
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 // Seconds per call of `op`, median over `passes` (each of `reps` calls).
 template <typename Op>
 Result<double> TimeOp(Backend* b, uint32_t passes, uint32_t reps, Op op) {
   std::vector<double> t;
   for (uint32_t p = 0; p < passes; ++p) {
-    EPSIM_RETURN_IF_ERROR(b->MarkPassStart(2));
-    EPSIM_RETURN_IF_ERROR(b->Mark(0));
-    for (uint32_t i = 0; i < reps; ++i) EPSIM_RETURN_IF_ERROR(op());
-    EPSIM_RETURN_IF_ERROR(b->Mark(1));
-    EPSIM_ASSIGN_OR_RETURN(Marks m, b->ReadMarks());
-    t.push_back((m[1] - m[0]) / reps);
+    EPSIM_ASSIGN_OR_RETURN(double s, TimePerCall(b, reps, op));
+    t.push_back(s);
   }
   return Median(t);
 }
@@ -88,12 +79,9 @@ Result<Figures> Measure(Backend* b, const TopoOptions& opt) {
   // MPI: ranks 0 and 1 exchange; the others pass through with nothing to do.
   const uint32_t n = b->num_ranks(), r = b->rank();
   auto pair_time = [&](uint64_t elems) -> Result<double> {
-    AllToAllSpec s;
-    s.send_rows.assign(n, 0);
-    s.recv_rows.assign(n, 0);
-    if (r < 2) s.send_rows[1 - r] = s.recv_rows[1 - r] = elems;
-    s.send_offset.assign(n, 0);
-    s.recv_offset.assign(n, 0);
+    std::vector<uint64_t> rows(n, 0);
+    if (r < 2) rows[1 - r] = elems;
+    const AllToAllSpec s = AllToAllSpec::FromRows(rows, rows);
     EPSIM_RETURN_IF_ERROR(b->Barrier(Backend::NowS() + opt.backend.timeout_s));
     return TimeOp(b, opt.passes, 10, [&] {
       return b->AllToAllV(src, dst, s, 4, Backend::NowS() + opt.backend.timeout_s);

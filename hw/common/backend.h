@@ -52,9 +52,17 @@ struct ReduceSpec {
 struct AllToAllSpec {
   std::vector<uint64_t> send_rows, send_offset;  // [peer]
   std::vector<uint64_t> recv_rows, recv_offset;
+  // Segments back to back in peer order (offsets = prefix sums of rows).
+  static AllToAllSpec FromRows(std::vector<uint64_t> send_rows, std::vector<uint64_t> recv_rows);
+  // The same exchange in the other direction (combine of a dispatch).
+  AllToAllSpec Reversed() const { return FromRows(recv_rows, send_rows); }
   uint64_t SendTotal() const;
   uint64_t RecvTotal() const;
 };
+
+// The median of `v` (mean of the middle two for an even count; 0 when
+// empty): what measured figures report over passes.
+double Median(std::vector<double> v);
 
 // Seconds, measured on the backend's stream, from the last MarkPassStart().
 using Marks = std::vector<double>;
@@ -129,6 +137,19 @@ class Backend {
   // Host monotonic clock in seconds (deadlines).
   static double NowS();
 };
+
+// Seconds per call of `op` (a callable returning Status) over `reps` calls
+// back to back, timed on the backend's stream as one batch (nccl-tests'
+// way). Marks 0 and 1 of a fresh pass are used.
+template <typename Op>
+Result<double> TimePerCall(Backend* backend, uint32_t reps, Op op) {
+  EPSIM_RETURN_IF_ERROR(backend->MarkPassStart(2));
+  EPSIM_RETURN_IF_ERROR(backend->Mark(0));
+  for (uint32_t i = 0; i < reps; ++i) EPSIM_RETURN_IF_ERROR(op());
+  EPSIM_RETURN_IF_ERROR(backend->Mark(1));
+  EPSIM_ASSIGN_OR_RETURN(Marks m, backend->ReadMarks());
+  return (m[1] - m[0]) / reps;
+}
 
 }  // namespace epsim::hw
 

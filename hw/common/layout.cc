@@ -52,24 +52,6 @@ bool HasForwardPhase(const proto::Schedule& s, uint32_t layer) {
   return false;
 }
 
-void SetOffsets(AllToAllSpec* spec) {
-  const size_t n = spec->send_rows.size();
-  spec->send_offset.assign(n, 0);
-  spec->recv_offset.assign(n, 0);
-  for (size_t p = 1; p < n; ++p) {
-    spec->send_offset[p] = spec->send_offset[p - 1] + spec->send_rows[p - 1];
-    spec->recv_offset[p] = spec->recv_offset[p - 1] + spec->recv_rows[p - 1];
-  }
-}
-
-AllToAllSpec Reversed(const AllToAllSpec& s) {
-  AllToAllSpec r;
-  r.send_rows = s.recv_rows;
-  r.recv_rows = s.send_rows;
-  SetOffsets(&r);
-  return r;
-}
-
 // A row instance on its expert rank and the Ycat entries of its experts.
 struct Instance {
   uint32_t row = 0;      // index into the layer's row arrays
@@ -106,62 +88,56 @@ class Builder {
   }
 
   void BuildDispatch() {
-    AllToAllSpec& s = out_.dispatch;
-    s.send_rows.assign(d_, 0);
-    s.recv_rows.assign(d_, 0);
+    std::vector<uint64_t> send(d_, 0), recv(d_, 0);
     token_of_row_.assign(l_.row_rank_size(), 0);
     for (uint32_t t = 0; t < l_.num_tokens(); ++t)
       for (uint32_t i = l_.row_offsets(t); i < l_.row_offsets(t + 1); ++i) token_of_row_[i] = t;
     for (uint32_t dst = 0; dst < d_; ++dst) {
       for (const Copy& c : to_[dst]) {
         if (c.src == r_) {
-          ++s.send_rows[dst];
+          ++send[dst];
           out_.permute.push_back(c.token - static_cast<uint32_t>(out_.first_token));
           sent_.push_back(&c);
         }
       }
     }
-    for (const Copy& c : to_[r_]) ++s.recv_rows[c.src];
-    SetOffsets(&s);
-    out_.combine = Reversed(s);
+    for (const Copy& c : to_[r_]) ++recv[c.src];
+    out_.dispatch = AllToAllSpec::FromRows(std::move(send), std::move(recv));
+    out_.combine = out_.dispatch.Reversed();
   }
 
   void BuildForward() {
-    AllToAllSpec& s = out_.forward;
-    s.send_rows.assign(d_, 0);
-    s.recv_rows.assign(d_, 0);
-    const uint64_t first_forward = to_[r_].size();
+    std::vector<uint64_t> send(d_, 0), recv(d_, 0);
     // Sends: per destination q, our relayed copies' rows on q, in order.
-    std::vector<std::vector<uint32_t>> by_peer(d_);
+    // The gather receive rows mirror them: remember which copy and row.
+    std::vector<std::vector<std::pair<uint32_t, uint32_t>>> by_peer(d_);  // (copy, row)
     for (uint32_t j = 0; j < to_[r_].size(); ++j)
       for (uint32_t row : to_[r_][j].rows)
-        if (to_[r_][j].relayed && l_.row_rank(row) != r_) by_peer[l_.row_rank(row)].push_back(j);
+        if (to_[r_][j].relayed && l_.row_rank(row) != r_)
+          by_peer[l_.row_rank(row)].push_back({j, row});
     for (uint32_t q = 0; q < d_; ++q) {
-      s.send_rows[q] = by_peer[q].size();
-      out_.forward_src.insert(out_.forward_src.end(), by_peer[q].begin(), by_peer[q].end());
+      send[q] = by_peer[q].size();
+      for (const auto& copy_row : by_peer[q]) {
+        out_.forward_src.push_back(copy_row.first);
+        forwarded_.push_back(copy_row);
+      }
     }
-    // Gather receive rows mirror forward sends: remember which copy and row.
-    for (uint32_t q = 0; q < d_; ++q)
-      for (uint32_t j = 0; j < to_[r_].size(); ++j)
-        for (uint32_t row : to_[r_][j].rows)
-          if (to_[r_][j].relayed && l_.row_rank(row) == q && q != r_)
-            forwarded_.push_back({j, row});
     // Receives: from each relay q, its relayed copies' rows on us.
-    uint64_t arrival = first_forward;
+    uint64_t arrival = to_[r_].size();  // after the dispatch receive rows
     for (uint32_t q = 0; q < d_; ++q) {
       if (q == r_) continue;
       for (const Copy& c : to_[q]) {
         if (!c.relayed) continue;
         for (uint32_t row : c.rows) {
           if (l_.row_rank(row) != r_) continue;
-          ++s.recv_rows[q];
+          ++recv[q];
           instances_.push_back({row, static_cast<uint32_t>(arrival++), {}});
           kind_.push_back(Kind::kForwarded);
         }
       }
     }
-    SetOffsets(&s);
-    out_.gather = Reversed(s);
+    out_.forward = AllToAllSpec::FromRows(std::move(send), std::move(recv));
+    out_.gather = out_.forward.Reversed();
     out_.arrival_rows = arrival;
   }
 
@@ -268,18 +244,6 @@ class Builder {
 };
 
 }  // namespace
-
-uint64_t AllToAllSpec::SendTotal() const {
-  uint64_t n = 0;
-  for (uint64_t r : send_rows) n += r;
-  return n;
-}
-
-uint64_t AllToAllSpec::RecvTotal() const {
-  uint64_t n = 0;
-  for (uint64_t r : recv_rows) n += r;
-  return n;
-}
 
 Result<std::vector<LayerLayout>> BuildLayouts(const proto::Plan& plan, uint32_t rank) {
   if (rank >= plan.schedule().num_ranks())

@@ -35,13 +35,6 @@ Result<DType> WireType(uint32_t bytes, const char* what) {
                                       what, bytes));
 }
 
-// Median of `v` (copied).
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
-}
-
 // Stand-in GEMM shape [m x k] x [k x n] of a compute kernel the harness
 // does not model; n = 0 for kernels run for real.
 struct GemmShape {

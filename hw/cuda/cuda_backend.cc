@@ -99,7 +99,6 @@ std::vector<std::pair<std::string, std::string>> CudaBackend::Describe() const {
 }
 
 Status CheckOptions(const CudaOptions& options) {
-  if (options.serial_ranks) return Status::Usage("--serial-ranks is not implemented yet");
   if (options.gpus_per_process != 1) {
     return Status::Usage("-g " + std::to_string(options.gpus_per_process) +
                          ": multi-GPU per process is not supported yet; run one process per "

@@ -15,11 +15,10 @@
 //
 // Not supported yet (MakeCudaBackend returns Usage):
 //   * gpus_per_process != 1 (nccl-tests' -g): one process drives one GPU;
-//   * serial_ranks: on a machine with one GPU, NCCL refuses two ranks of one
-//     communicator on the same device. In this mode one process would run
-//     every rank's kernels on the one device in turn, with the all-to-alls
-//     as local copies; that needs the executor to drive several ranks, so
-//     the flag is accepted by the options but refused here for now.
+//   * several ranks on one GPU: NCCL refuses two ranks of one communicator
+//     on the same device, so a one-GPU machine runs one rank (--ep 1). A
+//     mode running every rank's kernels on the one device in turn would
+//     need the executor to drive several ranks; there is no such mode.
 #ifndef EPSIM_HW_CUDA_CUDA_BACKEND_H_
 #define EPSIM_HW_CUDA_CUDA_BACKEND_H_
 
@@ -35,7 +34,6 @@ namespace epsim::hw {
 
 struct CudaOptions {
   int gpus_per_process = 1;  // nccl-tests -g; only 1 for now
-  bool serial_ranks = false; // --serial-ranks; not implemented yet
   double timeout_s = 60;     // NCCL communicator set-up deadline
 };
 

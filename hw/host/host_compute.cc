@@ -26,14 +26,23 @@ struct Spec {
   ReduceSpec spec;
 };
 
-float Load(const void* p, DType t, size_t i) {
-  return t == DType::kF32 ? static_cast<const float*>(p)[i]
-                          : FromBf16(static_cast<const uint16_t*>(p)[i]);
-}
-
-void Store(void* p, DType t, size_t i, float v) {
-  if (t == DType::kF32) static_cast<float*>(p)[i] = v;
-  else static_cast<uint16_t*>(p)[i] = ToBf16(v);
+// `n` elements from `src` (row `src_row`) to `dst` (row `dst_row`), rows of
+// `n` elements, converted; the dtype branch stays out of the element loop.
+void ConvertRow(const void* src, DType src_t, size_t src_row, void* dst, DType dst_t,
+                size_t dst_row, size_t n) {
+  if (src_t == dst_t) {
+    const size_t b = n * DTypeBytes(src_t);
+    std::memcpy(static_cast<uint8_t*>(dst) + dst_row * b,
+                static_cast<const uint8_t*>(src) + src_row * b, b);
+  } else if (src_t == DType::kF32) {
+    const float* in = static_cast<const float*>(src) + src_row * n;
+    uint16_t* out = static_cast<uint16_t*>(dst) + dst_row * n;
+    for (size_t h = 0; h < n; ++h) out[h] = ToBf16(in[h]);
+  } else {
+    const uint16_t* in = static_cast<const uint16_t*>(src) + src_row * n;
+    float* out = static_cast<float*>(dst) + dst_row * n;
+    for (size_t h = 0; h < n; ++h) out[h] = FromBf16(in[h]);
+  }
 }
 
 }  // namespace
@@ -79,16 +88,7 @@ Status HostCompute::GatherRows(const Buffer& src, DType src_t, const Buffer& idx
                                size_t hidden, const Buffer& dst, DType dst_t) {
   const uint32_t* rows = static_cast<const uint32_t*>(idx.ptr);
   if (n * hidden * DTypeBytes(dst_t) > dst.bytes) return Status::Internal("gather overflows dst");
-  if (src_t == dst_t) {
-    const size_t row = hidden * DTypeBytes(src_t);
-    for (size_t i = 0; i < n; ++i)
-      std::memcpy(static_cast<uint8_t*>(dst.ptr) + i * row,
-                  static_cast<const uint8_t*>(src.ptr) + size_t{rows[i]} * row, row);
-    return Status::Ok();
-  }
-  for (size_t i = 0; i < n; ++i)
-    for (size_t h = 0; h < hidden; ++h)
-      Store(dst.ptr, dst_t, i * hidden + h, Load(src.ptr, src_t, size_t{rows[i]} * hidden + h));
+  for (size_t i = 0; i < n; ++i) ConvertRow(src.ptr, src_t, rows[i], dst.ptr, dst_t, i, hidden);
   return Status::Ok();
 }
 
@@ -114,8 +114,7 @@ Status HostCompute::WeightedReduce(const Buffer& in, DType in_t, const Buffer& s
         for (size_t h = 0; h < hidden; ++h) acc[h] += c * FromBf16(row[h]);
       }
     }
-    const size_t dst = size_t{s.out_rows[o]} * hidden;
-    for (size_t h = 0; h < hidden; ++h) Store(out.ptr, out_t, dst + h, acc[h]);
+    ConvertRow(acc.data(), DType::kF32, 0, out.ptr, out_t, s.out_rows[o], hidden);
   }
   return Status::Ok();
 }

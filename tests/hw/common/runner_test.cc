@@ -68,6 +68,20 @@ proto::Plan MakePlan(const trace::Trace& trace, const proto::Model& model, const
   return *plan;
 }
 
+// Uniformly routed layers of 16 experts, top-4 (the trace's model: test-moe).
+trace::Trace UniformTrace(std::vector<uint32_t> layers, uint64_t num_tokens, uint64_t seed) {
+  synth::UniformTraceOptions opt;
+  opt.model = "test-moe";
+  opt.num_experts = 16;
+  opt.num_topk = 4;
+  opt.layers = std::move(layers);
+  opt.num_tokens = num_tokens;
+  opt.seed = seed;
+  auto trace = synth::GenerateUniformTrace(opt);
+  EXPECT_TRUE(trace.ok()) << trace.status().ToString();
+  return trace.ok() ? *trace : trace::Trace{};
+}
+
 // Runs the plan on its ranks; returns rank 0's result and every status.
 struct Outcome {
   std::vector<Status> status;
@@ -156,20 +170,13 @@ TEST(RunnerTest, HandCaseOutputsMatchTheReference) {
 
 TEST(RunnerTest, EveryStrategyVerifiesAndMovesTheSchedulesBytes) {
   // 4 ranks on 2 hosts, 16 experts, top-4, 2 layers of 256 uniform tokens.
-  synth::UniformTraceOptions opt;
-  opt.model = "test-moe";
-  opt.num_experts = 16;
-  opt.num_topk = 4;
-  opt.layers = {0, 1};
-  opt.num_tokens = 256;
-  opt.seed = 7;
-  auto trace = synth::GenerateUniformTrace(opt);
-  ASSERT_TRUE(trace.ok());
+  const trace::Trace trace = UniformTrace({0, 1}, 256, 7);
+  ASSERT_EQ(trace.layers.size(), 2u);
   const proto::Model model = SmallModel(32, 16, 4, 16, 2);
   const dispatch::ClusterMap cluster{{0, 0, 1, 1}, 2};
   for (const char* spec : {"classical", "dedup", "pruned:2:score", "c2r:3", "node-limited:1",
                            "hierarchical"}) {
-    const proto::Plan plan = MakePlan(*trace, model, spec, cluster, 4);
+    const proto::Plan plan = MakePlan(trace, model, spec, cluster, 4);
     // The runner checks every all-to-all's per-peer bytes against the
     // schedule before the call: a run that ends ok moved exactly them.
     const Outcome o = RunPlan(plan, true);
@@ -182,20 +189,10 @@ TEST(RunnerTest, EveryStrategyVerifiesAndMovesTheSchedulesBytes) {
 TEST(RunnerTest, LayersWithDifferentTokenCountsVerify) {
   // Real traces lack tokens in some layers (the Mixtral sample): each
   // layer's block of tokens on a rank then starts elsewhere.
-  synth::UniformTraceOptions opt;
-  opt.model = "test-moe";
-  opt.num_experts = 16;
-  opt.num_topk = 4;
-  opt.layers = {0};
-  opt.num_tokens = 301;
-  auto a = synth::GenerateUniformTrace(opt);
-  opt.layers = {1};
-  opt.num_tokens = 258;
-  opt.seed = 2;
-  auto b = synth::GenerateUniformTrace(opt);
-  ASSERT_TRUE(a.ok() && b.ok());
-  trace::Trace trace = *a;
-  trace.layers.push_back(b->layers[0]);
+  trace::Trace trace = UniformTrace({0}, 301, 1);
+  const trace::Trace second = UniformTrace({1}, 258, 2);
+  ASSERT_TRUE(trace.layers.size() == 1 && second.layers.size() == 1);
+  trace.layers.push_back(second.layers[0]);
   const proto::Plan plan = MakePlan(trace, SmallModel(32, 16, 4, 16, 2), "dedup",
                                     dispatch::ClusterMap::SingleHost(4), 4);
   const Outcome o = RunPlan(plan, true);

@@ -48,15 +48,6 @@ TEST(CudaBackendTest, DeviceCountMatchesTheMachine) {
   }
 }
 
-TEST(CudaBackendTest, RefusesSerialRanks) {
-  CudaOptions options;
-  options.serial_ranks = true;
-  const auto backend = MakeCudaBackend(nullptr, options);
-  ASSERT_FALSE(backend.ok());
-  EXPECT_EQ(backend.status().code(), Status::Code::kUsage);
-  EXPECT_EQ(backend.status().message(), "--serial-ranks is not implemented yet");
-}
-
 TEST(CudaBackendTest, RefusesSeveralGpusPerProcess) {
   CudaOptions options;
   options.gpus_per_process = 2;
