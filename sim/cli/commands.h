@@ -26,6 +26,7 @@ Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid
 Runner AddSynthCommand(CLI::App& app);
 Runner AddCompareCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
 Runner AddDiffCommand(CLI::App& app);
+Runner AddCalibrateCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
 Runner AddTraceCommand(CLI::App& app);
 Runner AddTopoCommand(CLI::App& app);
 Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
       {"simulate", epsim::cli::AddSimulateCommand(app, &simgrid_args)},
       {"compare", epsim::cli::AddCompareCommand(app, &simgrid_args)},
       {"diff", epsim::cli::AddDiffCommand(app)},
+      {"calibrate", epsim::cli::AddCalibrateCommand(app, &simgrid_args)},
       {"bench", epsim::cli::AddBenchCommand(app, &simgrid_args)}};
   try {
     app.parse(argc, argv);

@@ -1,8 +1,11 @@
 #include "sim/plan/job.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
+#include <iomanip>
 #include <map>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -90,8 +93,79 @@ Result<const std::map<uint32_t, dispatch::LayerProfile>*> ProfileCache::For(
   return &profiles_;
 }
 
+std::string JobArgs(const JobSpec& job) {
+  const RunFlags& f = job.flags;
+  std::ostringstream out;
+  auto add = [&out](const char* flag, const std::string& value) {
+    if (out.tellp() > 0) out << ' ';
+    out << flag << ' ';
+    if (value.empty() || value.find_first_of(" \t\"\\") != std::string::npos)
+      out << std::quoted(value);
+    else
+      out << value;
+  };
+  if (!f.trace.empty()) add("--trace", f.trace);
+  if (!f.model.empty()) add("--model", f.model);
+  add("--tokens", std::to_string(f.tokens));
+  add("--seed", std::to_string(f.seed));
+  add("--ep", std::to_string(f.ep));
+  if (!f.profile.empty()) add("--profile", f.profile);
+  if (!f.similarity.empty()) add("--similarity", f.similarity);
+  if (f.ranks_per_host > 0) add("--ranks-per-host", std::to_string(f.ranks_per_host));
+  add("--dispatch", job.dispatch);
+  add("--placement", job.placement);
+  return out.str();
+}
+
+Result<JobSpec> ParseJobArgs(const std::string& text) {
+  JobSpec job;
+  job.flags.topology.clear();
+  std::istringstream in(text);
+  std::string flag;
+  auto number = [](const std::string& flag, const std::string& value) -> Result<uint64_t> {
+    uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || end != value.data() + value.size())
+      return Status::BadInput(fmt::format("job: {} '{}' is not a whole number", flag, value));
+    return v;
+  };
+  while (in >> flag) {
+    std::string value;
+    if (!(in >> std::quoted(value)))
+      return Status::BadInput(fmt::format("job: {} has no value", flag));
+    if (flag == "--trace") {
+      job.flags.trace = value;
+    } else if (flag == "--model") {
+      job.flags.model = value;
+    } else if (flag == "--profile") {
+      job.flags.profile = value;
+    } else if (flag == "--similarity") {
+      job.flags.similarity = value;
+    } else if (flag == "--dispatch") {
+      job.dispatch = value;
+    } else if (flag == "--placement") {
+      job.placement = value;
+    } else if (flag == "--tokens" || flag == "--seed" || flag == "--ep" ||
+               flag == "--ranks-per-host") {
+      EPSIM_ASSIGN_OR_RETURN(uint64_t v, number(flag, value));
+      if (flag == "--tokens") job.flags.tokens = v;
+      if (flag == "--seed") job.flags.seed = v;
+      if ((flag == "--ep" || flag == "--ranks-per-host") && v > UINT32_MAX)
+        return Status::BadInput(fmt::format("job: {} {} is out of range", flag, v));
+      if (flag == "--ep") job.flags.ep = static_cast<uint32_t>(v);
+      if (flag == "--ranks-per-host") job.flags.ranks_per_host = static_cast<uint32_t>(v);
+    } else {
+      return Status::BadInput(fmt::format("job: unknown flag '{}'", flag));
+    }
+  }
+  if (job.dispatch.empty() || job.placement.empty())
+    return Status::BadInput("job: --dispatch and --placement are required");
+  return job;
+}
+
 Result<RunInputs> LoadRunInputs(const RunFlags& flags) {
   RunInputs in;
+  in.flags = flags;
   EPSIM_ASSIGN_OR_RETURN(in.topology,
                          topology::LoadTopology(ResolveDataFile("topologies", flags.topology)));
   EPSIM_ASSIGN_OR_RETURN(in.model, LoadModelFor(flags));
@@ -145,15 +219,23 @@ Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlace
   (*plan.mutable_inputs())["placement"] = placements.name();
   (*plan.mutable_inputs())["dispatch"] = strategy.name();
   (*plan.mutable_inputs())["hosts"] = std::to_string(in.cluster.num_hosts);
+  JobSpec job{in.flags, strategy.name(), placements.name()};
+  job.flags.ep = in.ep;
+  (*plan.mutable_inputs())["job"] = JobArgs(job);
   if (!profiles->description().empty())
     (*plan.mutable_inputs())["profiles"] = profiles->description();
   return plan;
 }
 
 std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in) {
+  // The file as the user named it: a bare name is the project's data file.
+  const std::string& t = in.flags.topology;
+  const bool bare = !t.empty() && t.find('/') == std::string::npos &&
+                    t.find(".textproto") == std::string::npos;
   return {{"trace", in.trace_label},
           {"model", in.model.name()},
           {"topology", in.topology.name()},
+          {"topology file", bare ? "topologies/" + t + ".textproto" : t},
           {"ep", std::to_string(in.ep)}};
 }
 

@@ -41,9 +41,26 @@ struct RunFlags {
   uint32_t ranks_per_host = 0;
 };
 
+// A job as command-line flags, so a report can say exactly what it ran and
+// `epsim calibrate` can plan it again: `--model M --tokens N --seed S --ep E`
+// plus `--trace F`, `--profile F`, `--similarity F`, `--ranks-per-host R`
+// where set, then `--dispatch D --placement P`; values quoted as
+// std::quoted does when they hold spaces or quotes. The topology is left
+// out (the caller names it).
+struct JobSpec {
+  RunFlags flags;
+  std::string dispatch;
+  std::string placement;
+};
+std::string JobArgs(const JobSpec& job);
+// The inverse of JobArgs (strict: unknown flags, a flag without a value, a
+// value that is not a number where one is needed: BadInput naming it).
+Result<JobSpec> ParseJobArgs(const std::string& text);
+
 // Everything loaded and checked: the trace (read or generated), its model,
 // the topology, the EP size and the cluster map of its first `ep` ranks.
 struct RunInputs {
+  RunFlags flags;  // what was loaded
   proto::Topology topology;
   proto::Model model;
   trace::Trace trace;
@@ -84,12 +101,13 @@ Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlace
                                 const dispatch::Strategy& strategy, ProfileCache* profiles);
 
 // The same plan with the routes of every token (plan_file.h), its inputs
-// described and the topology named: what `epsim plan -o` writes and
-// `epsim-hw run` executes.
+// described (input "job": JobArgs, the flags that plan it again) and the
+// topology named: what `epsim plan -o` writes and `epsim-hw run` executes.
 Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlacements& placements,
                                 const dispatch::Strategy& strategy, ProfileCache* profiles);
 
-// The '# Inputs' lines of a run: trace, model, topology, ep.
+// The '# Inputs' lines of a run: trace, model, topology (its name and the
+// file as named: a bare name is topologies/<name>.textproto), ep.
 std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in);
 
 // Rank r is the r-th rank node of the topology; its node in the map is that

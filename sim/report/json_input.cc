@@ -218,6 +218,14 @@ Status ReadDocument(const Json& json, ReportFile* file) {
   EPSIM_ASSIGN_OR_RETURN(Object context, doc.Child("context"));
   EPSIM_ASSIGN_OR_RETURN(file->version, context.String("version"));
   EPSIM_ASSIGN_OR_RETURN(file->command, context.String("command"));
+  if (context.json().contains("inputs")) {
+    EPSIM_ASSIGN_OR_RETURN(Object inputs, context.Child("inputs"));
+    for (const auto& [key, value] : inputs.json().items()) {
+      if (!value.is_string())
+        return Bad(inputs.path() + "." + key, "expected a string, got " + Got(value));
+      file->inputs.emplace_back(key, value.get<std::string>());
+    }
+  }
   std::map<RunKey, size_t> index;
   EPSIM_RETURN_IF_ERROR(ReadRuns(context, file, &index));
   return ReadRecords(doc, index, file);

@@ -19,6 +19,7 @@
 #define EPSIM_SIM_REPORT_JSON_INPUT_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/base/status.h"
@@ -35,6 +36,8 @@ struct ReportFile {
   std::string path;     // as given; names the file in messages and headers
   std::string version;  // context.version of the writer
   std::string command;  // context.command, e.g. "simulate"
+  // context.inputs (optional; every value a string), in file order.
+  std::vector<std::pair<std::string, std::string>> inputs;
   std::vector<proto::Report> reports;
 };
 

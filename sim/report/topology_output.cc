@@ -4,8 +4,9 @@
 
 #include <map>
 
-#include "sim/topology/topology.h"
 #include "sim/report/version.h"
+#include "sim/topology/topology.h"
+#include "sim/topology/transport.h"
 
 namespace epsim::report {
 
@@ -26,6 +27,15 @@ void WriteTopologyDevices(std::ostream& out, const std::string& path,
   out << fmt::format("# {} {}{}: {:g} TFLOP/s peak, {:g} GB/s memory\n", rank_label,
                      topo.gpu().name(), processes ? " (one core)" : "",
                      topo.gpu().peak_flops() / 1e12, topo.gpu().mem_bw_gb_per_s());
+  const proto::GpuSpec& gpu = topo.gpu();
+  out << fmt::format(
+      "# compute model: GEMM efficiency {:g}{}, memory efficiency {:g}, launch {:g} us, "
+      "permute {:g} ns/row, reduce {:g} ns/row{}\n",
+      gpu.compute_efficiency(),
+      gpu.gemm_half_rows() > 0 ? fmt::format(" (half of it at {:g} rows)", gpu.gemm_half_rows())
+                               : std::string(" (any shape)"),
+      gpu.memory_efficiency(), gpu.launch_us(), gpu.permute_row_ns(), gpu.reduce_row_ns(),
+      processes ? "" : (topology::GpuHasPcieP2p(gpu) ? ", PCIe P2P" : ", no PCIe P2P"));
   std::map<int, int> counts;  // by NodeKind, in enum order
   for (const proto::Component& node : topo.nodes()) ++counts[node.kind()];
   out << "devices:";

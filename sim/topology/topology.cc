@@ -1,5 +1,7 @@
 #include "sim/topology/topology.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -33,6 +35,12 @@ Status CheckGpuSpec(const proto::GpuSpec& gpu) {
                                         gpu.memory_efficiency()));
   if (!(gpu.launch_us() >= 0))
     return Status::BadInput(fmt::format("gpu.launch_us {} must be >= 0", gpu.launch_us()));
+  for (auto [name, value] : {std::pair{"gemm_half_rows", gpu.gemm_half_rows()},
+                             std::pair{"permute_row_ns", gpu.permute_row_ns()},
+                             std::pair{"reduce_row_ns", gpu.reduce_row_ns()}}) {
+    if (!(value >= 0 && std::isfinite(value)))
+      return Status::BadInput(fmt::format("gpu.{} {} must be finite and >= 0", name, value));
+  }
   return Status::Ok();
 }
 

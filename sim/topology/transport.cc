@@ -1,5 +1,7 @@
 #include "sim/topology/transport.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -133,6 +135,18 @@ class Graph {
   std::unordered_map<uint32_t, std::vector<int>> host_nics_;
 };
 
+}  // namespace
+
+bool GpuHasPcieP2p(const proto::GpuSpec& gpu) {
+  if (gpu.pcie_p2p() == proto::PCIE_P2P_SUPPORTED) return true;
+  if (gpu.pcie_p2p() == proto::PCIE_P2P_UNSUPPORTED) return false;
+  std::string name = gpu.name();
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name.find("geforce") == std::string::npos && name.find("titan") == std::string::npos;
+}
+
+namespace {
+
 // Transport of a pair on one host, with why, from its P2P route (`pair.hops`).
 void ChooseIntraHost(const Graph& g, int src, proto::P2pPolicy policy, PairRoute* pair) {
   const proto::Topology& topo = g.topo();
@@ -146,6 +160,9 @@ void ChooseIntraHost(const Graph& g, int src, proto::P2pPolicy policy, PairRoute
     pair->why = "--p2p off";
   } else if (all_nvlink) {
     pair->why = "NVLink route";
+  } else if (!GpuHasPcieP2p(topo.gpu())) {
+    pair->transport = Transport::kShm;
+    pair->why = fmt::format("no PCIe P2P on '{}' (stock driver; gpu.pcie_p2p)", topo.gpu().name());
   } else {
     // NCCL's PCIe rule: which kinds of node does the route pass?
     int through = -1;  // the first CPU, else the first root complex

@@ -16,7 +16,9 @@
 //    rule, ../shared/reference/hardware.md): always over an all-NVLink
 //    route; over PCIe only where NCCL allows it, i.e. on Intel hosts only if
 //    the route passes no root complex and no CPU (PCIe switches only, NCCL
-//    path type PXB or better), on AMD hosts on any PCIe route.
+//    path type PXB or better), on AMD hosts on any PCIe route; never over
+//    PCIe for GPUs without PCIe P2P (GeForce with the stock driver:
+//    GpuHasPcieP2p).
 //  - SHM between GPUs: through host memory, NCCL's fallback. The route goes
 //    from the source GPU up to its home CPU (the nearest CPU node on its
 //    host), through that socket's memory, and from there to the destination
@@ -48,6 +50,11 @@ namespace epsim::topology {
 
 enum class Transport { kP2p, kShm, kNet };
 const char* TransportName(Transport t);  // "P2P", "SHM", "NET"
+
+// Whether GPUs of this model do PCIe peer-to-peer at all (GpuSpec.pcie_p2p;
+// unspecified: not for GeForce or TITAN names, NVIDIA's stock driver).
+// Under P2P_AUTO a PCIe pair of such GPUs uses SHM whatever the CPU vendor.
+bool GpuHasPcieP2p(const proto::GpuSpec& gpu);
 
 // Parses "auto", "on", "off" (the --p2p flag). BadInput otherwise.
 Result<proto::P2pPolicy> ParseP2pPolicy(const std::string& text);

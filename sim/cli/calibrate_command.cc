@@ -1,0 +1,110 @@
+// epsim calibrate: fit a topology's model parameters to measurements and
+// write the calibrated topology (sim/calibrate/calibration.h).
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "sim/base/data_paths.h"
+#include "sim/base/file_util.h"
+#include "sim/calibrate/calibration.h"
+#include "sim/calibrate/measurements.h"
+#include "sim/cli/commands.h"
+#include "sim/topology/topology.h"
+#include "sim/topology/transport.h"
+
+namespace epsim::cli {
+namespace {
+
+struct CalibrateCommandOptions {
+  std::string topology;
+  std::vector<std::string> inputs;
+  std::vector<std::string> holdout = {"sizes"};
+  std::vector<std::string> fit, fix;
+  std::string output, csv;
+  std::string p2p;
+  int max_iterations = 100;
+};
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Status Run(const CalibrateCommandOptions& opt, const std::vector<std::string>& simgrid_args) {
+  calibrate::CalibrateOptions options;
+  for (const std::string& h : opt.holdout) {
+    EPSIM_ASSIGN_OR_RETURN(calibrate::HoldoutRule rule, calibrate::ParseHoldout(h));
+    options.holdout.push_back(rule);
+    options.holdout_text += (options.holdout_text.empty() ? "" : ", ") + h;
+  }
+  options.fit = opt.fit;
+  options.fix = opt.fix;
+  options.max_iterations = opt.max_iterations;
+  options.sim.simgrid_args = simgrid_args;
+  if (!opt.p2p.empty()) {
+    EPSIM_ASSIGN_OR_RETURN(proto::P2pPolicy policy, topology::ParseP2pPolicy(opt.p2p));
+    options.sim.p2p = policy;
+  }
+  const std::string topology_path = ResolveDataFile("topologies", opt.topology);
+  EPSIM_ASSIGN_OR_RETURN(proto::Topology stock, topology::LoadTopology(topology_path));
+
+  calibrate::MeasurementSet set;
+  for (const std::string& input : opt.inputs) {
+    if (EndsWith(input, ".json")) {
+      EPSIM_RETURN_IF_ERROR(calibrate::AddMeasuredReport(input, opt.topology, &set));
+    } else {
+      return Status::Usage(fmt::format(
+          "{}: not a measured report (.json from epsim-hw run --json)", input));
+    }
+  }
+  EPSIM_ASSIGN_OR_RETURN(calibrate::Calibration result,
+                         calibrate::Calibrate(stock, opt.topology, set, options));
+  report::WriteCalibration(std::cout, result.view);
+  if (!opt.csv.empty()) {
+    std::ostringstream csv;
+    report::WriteCalibrationCsv(csv, result.view);
+    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(opt.csv, csv.str()));
+    std::cerr << "epsim: wrote " << opt.csv << "\n";
+  }
+  if (!opt.output.empty()) {
+    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(
+        opt.output, report::CalibratedTopologyText(result.view, result.calibrated)));
+    std::cerr << "epsim: wrote " << opt.output << "\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Runner AddCalibrateCommand(CLI::App& app, const std::vector<std::string>* simgrid_args) {
+  auto opt = std::make_shared<CalibrateCommandOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "calibrate", "Fit a topology's model parameters to measurements and write it calibrated");
+  cmd->add_option("--topology", opt->topology, "Topology to calibrate (name in topologies/ or file)")
+      ->required();
+  cmd->add_option("measurements", opt->inputs,
+                  "Measured reports (epsim-hw run --json), several at once")
+      ->required();
+  cmd->add_option("--holdout", opt->holdout,
+                  "Held-out measurements: sizes (every other size of each sweep), ranks=N, "
+                  "strategy=NAME or none; repeat to combine")
+      ->capture_default_str();
+  cmd->add_option("--fit", opt->fit, "Fit only these parameters (names as printed)")->delimiter(',');
+  cmd->add_option("--fix", opt->fix, "Keep these parameters at their stock values")->delimiter(',');
+  cmd->add_option("-o,--output", opt->output, "Calibrated topology file to write");
+  cmd->add_option("--csv", opt->csv, "Per-measurement errors as CSV (the plot's input)");
+  cmd->add_option("--p2p", opt->p2p, "Peer-to-peer policy: auto, on or off (default: the file's)");
+  cmd->add_option("--max-iterations", opt->max_iterations, "Solver iterations at most")
+      ->capture_default_str();
+  cmd->footer(
+      "Fits by bounded least squares on relative error (simulated - measured) / measured over\n"
+      "the training measurements; a parameter no training measurement responds to stays at its\n"
+      "stock value (\"not measured\"). Prints each parameter before and after with its standard\n"
+      "error, each measurement's error before and after, and MAPE / max |error| on the training\n"
+      "and held-out splits. The calibrated file is named <stock name>-calibrated and carries\n"
+      "its provenance (input SHA-256, parameters, errors) in comments.");
+  return [opt, simgrid_args]() { return Run(*opt, *simgrid_args); };
+}
+
+}  // namespace epsim::cli
