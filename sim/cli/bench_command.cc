@@ -1,6 +1,8 @@
-// epsim bench sendrecv|alltoall|alltoallv: nccl-tests-shaped microbenchmarks
-// on a simulated topology. Every size of the sweep becomes one schedule and
-// all of them are replayed in one Simulate() call (one SimGrid run).
+// epsim bench sendrecv|alltoall|alltoallv|allreduce|allgather|reducescatter:
+// nccl-tests-shaped microbenchmarks on a simulated topology (the collectives
+// as NCCL's ring, sim/plan/bench_schedule.h). Every size of the sweep
+// becomes one schedule and all of them are replayed in one Simulate() call
+// (one SimGrid run).
 #include <iostream>
 #include <memory>
 
@@ -31,6 +33,7 @@ struct BenchOptions {
   uint32_t ranks = 0;  // -g
   uint32_t processes = 1;  // --np
   std::string matrix;
+  std::string algo;  // collectives: "ring" (the only one modelled); empty = ring
   uint64_t seed = 1;
   std::string format = "console";
 };
@@ -51,6 +54,8 @@ Result<BenchPlan> MakePlan(const BenchOptions& opt, uint32_t num_ranks, const ch
   if (opt.ranks == 0 && opt.processes != 1)
     return Status::Usage("--np needs -g (GPUs per process): ranks = np x g");
   p.num_ranks = asked == 0 ? num_ranks : asked;
+  if (!opt.algo.empty() && !plan::IsRingCollective(p.op))
+    return Status::Usage("--algo is for allreduce, allgather and reducescatter");
   if (!opt.matrix.empty()) {
     if (p.op != plan::BenchOp::kAllToAllv) return Status::Usage("--matrix is for alltoallv only");
     EPSIM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(opt.matrix));
@@ -73,23 +78,57 @@ Result<BenchPlan> MakePlan(const BenchOptions& opt, uint32_t num_ranks, const ch
   return p;
 }
 
-// The schedule of one size, and the size nccl-tests would print for it.
+// The schedule of one size, and the size and count nccl-tests would print
+// for it.
 proto::Schedule ScheduleFor(const BenchPlan& p, uint64_t size, uint64_t seed,
-                            uint64_t* printed_size) {
+                            report::BenchRow* row) {
   const uint32_t n = p.num_ranks;
-  *printed_size = size;
+  row->bytes = size;
+  row->count = size / plan::kBenchTypeBytes;
+  if (plan::IsRingCollective(p.op)) {
+    const plan::CollectiveSize c = plan::RingCollectiveSize(p.op, n, size);
+    row->bytes = c.printed_bytes;
+    row->count = c.count;
+    return plan::RingSchedule(p.op, n, size);
+  }
   if (p.op == plan::BenchOp::kSendRecv) return plan::SendRecvSchedule(n, size);
   if (p.op == plan::BenchOp::kAllToAll) {
     proto::Schedule s = plan::AllToAllSchedule(n, size);
-    *printed_size = s.phases(0).send_bytes(1) * n;  // rounded to whole elements per pair
+    row->bytes = s.phases(0).send_bytes(1) * n;  // rounded to whole elements per pair
+    row->count = row->bytes / plan::kBenchTypeBytes;
     return s;
   }
   std::vector<uint64_t> m = p.matrix.empty() ? plan::SkewedMatrix(n, size, seed)
                                              : plan::ScaleMatrix(p.matrix, n, size);
   uint64_t total = 0;
   for (uint64_t b : m) total += b;  // before the diagonal is dropped: bytes per rank
-  *printed_size = total / n;
+  row->bytes = total / n;
+  row->count = row->bytes / plan::kBenchTypeBytes;
   return plan::AllToAllvSchedule(m, n);
+}
+
+// The console's metric line for the ring collectives: the busbw factor and
+// which buffer the size column is (nccl-tests' conventions).
+std::string MetricsOf(plan::BenchOp op) {
+  switch (op) {
+    case plan::BenchOp::kAllReduce:
+      return "algbw = size / time, busbw = algbw x 2(n-1)/n; size = the buffer each rank "
+             "reduces (GB = 1e9 B)";
+    case plan::BenchOp::kAllGather:
+      return "algbw = size / time, busbw = algbw x (n-1)/n; size = the output, n x count "
+             "elements per rank (GB = 1e9 B)";
+    case plan::BenchOp::kReduceScatter:
+      return "algbw = size / time, busbw = algbw x (n-1)/n; size = the input, n x count "
+             "elements per rank (GB = 1e9 B)";
+    default: return "";  // the report layer's all-to-all / sendrecv line
+  }
+}
+
+std::string AlgorithmOf(plan::BenchOp op, uint32_t n) {
+  return fmt::format(
+      "ring in rank order (r -> r+1 mod n), {} steps of size/{} per rank, each after the "
+      "rank's receive of the step before; reduction not charged; tree not modelled",
+      plan::RingSteps(op, n), n);
 }
 
 Result<plan::SizeSweep> SweepOf(const BenchOptions& opt) {
@@ -111,6 +150,8 @@ report::RunInfo InfoOf(const BenchOptions& opt, const proto::Topology& topo, con
                  {"sizes", fmt::format("-b {} -e {} -f {} -i {}", opt.min_bytes, opt.max_bytes,
                                        opt.step_factor, opt.step_bytes)},
                  {"type", "float (4 B)"}};
+  if (plan::IsRingCollective(p.op))
+    info.inputs.push_back({"algorithm", AlgorithmOf(p.op, p.num_ranks)});
   if (!p.matrix_label.empty()) info.inputs.push_back({"matrix", p.matrix_label});
   info.settings = settings;
   return info;
@@ -128,10 +169,11 @@ Status Run(const BenchOptions& opt, const std::vector<std::string>& simgrid_args
   std::vector<proto::Schedule> schedules;
   report::BenchTable table;
   table.show_max_rank = p.op == plan::BenchOp::kAllToAllv;
+  table.redop = plan::BenchRedOp(p.op);
+  table.metrics = MetricsOf(p.op);
   for (uint64_t size : sizes) {
     report::BenchRow row;
-    schedules.push_back(ScheduleFor(p, size, opt.seed, &row.bytes));
-    row.count = row.bytes / plan::kBenchTypeBytes;
+    schedules.push_back(ScheduleFor(p, size, opt.seed, &row));
     row.max_rank_bytes = plan::MaxRankBytes(schedules.back());
     table.rows.push_back(row);
   }
@@ -139,8 +181,9 @@ Status Run(const BenchOptions& opt, const std::vector<std::string>& simgrid_args
   EPSIM_ASSIGN_OR_RETURN(engine::SimResult result, engine::Simulate(topo, schedules, sim_options));
   for (size_t i = 0; i < table.rows.size(); ++i) {
     report::BenchRow& row = table.rows[i];
-    const proto::PhaseTiming& t = result.reports[i].phases(0);
-    row.time_s = t.end_s() - t.start_s();
+    // From the first step's start to the last arrival of any step.
+    const proto::Report& r = result.reports[i];
+    row.time_s = r.total_time_s() - r.phases(0).start_s();
     row.algbw_gbps = plan::AlgBwGbps(row.bytes, row.time_s);
     row.busbw_gbps = row.algbw_gbps * plan::BusBwFactor(p.op, p.num_ranks);
   }
@@ -153,10 +196,14 @@ Status Run(const BenchOptions& opt, const std::vector<std::string>& simgrid_args
 Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_args) {
   auto opt = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "bench", "Simulated nccl-tests-style microbenchmark: sendrecv, alltoall or alltoallv");
-  cmd->add_option("op", opt->op, "sendrecv, alltoall or alltoallv")
+      "bench",
+      "Simulated nccl-tests-style microbenchmark: sendrecv, alltoall, alltoallv, allreduce, "
+      "allgather or reducescatter");
+  cmd->add_option("op", opt->op,
+                  "sendrecv, alltoall, alltoallv, allreduce, allgather or reducescatter")
       ->required()
-      ->check(CLI::IsMember({"sendrecv", "alltoall", "alltoallv"}));
+      ->check(CLI::IsMember(
+          {"sendrecv", "alltoall", "alltoallv", "allreduce", "allgather", "reducescatter"}));
   cmd->add_option("--topology", opt->topology, "Topology name (topologies/) or file")
       ->capture_default_str();
   cmd->add_option("-b,--minbytes", opt->min_bytes, "Smallest size per rank (K/M/G = 2^10/20/30)")
@@ -177,15 +224,21 @@ Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_ar
   cmd->add_option("--matrix", opt->matrix,
                   "alltoallv: rank x rank byte matrix file (as `epsim trace matrix` writes); "
                   "default a seeded skewed matrix");
+  cmd->add_option("--algo", opt->algo,
+                  "allreduce, allgather, reducescatter: NCCL algorithm; only ring is modelled "
+                  "(default ring)")
+      ->check(CLI::IsMember({"ring"}));
   cmd->add_option("--seed", opt->seed, "Seed of the skewed alltoallv matrix")
       ->capture_default_str();
   cmd->add_option("--format", opt->format, "Output on stdout: console, csv or json")
       ->capture_default_str();
   AddNetworkFlags(cmd, &opt->network);
   cmd->footer(
-      "size = bytes per rank. algbw = size / time; busbw = algbw x (n-1)/n for alltoall(v),\n"
-      "algbw for sendrecv (nccl-tests' definitions, GB = 1e9 B). SimGrid flags (--cfg=...,\n"
-      "--log=...) pass through to the simulation engine.");
+      "size = bytes per rank (allgather: the output, reducescatter: the input, n x count).\n"
+      "algbw = size / time; busbw = algbw x 2(n-1)/n for allreduce, x (n-1)/n for alltoall(v),\n"
+      "allgather and reducescatter, = algbw for sendrecv (nccl-tests' definitions, GB = 1e9 B).\n"
+      "Collectives run NCCL's ring in rank order, one phase per step. SimGrid flags\n"
+      "(--cfg=..., --log=...) pass through to the simulation engine.");
   return [opt, simgrid_args]() { return Run(*opt, *simgrid_args); };
 }
 

@@ -15,19 +15,29 @@ namespace {
 
 uint64_t WholeElements(uint64_t bytes) { return bytes / kBenchTypeBytes * kBenchTypeBytes; }
 
-proto::Schedule OnePhase(BenchOp op, uint32_t n, std::vector<uint64_t> send_bytes) {
+proto::Schedule EmptyBench(BenchOp op, uint32_t n) {
   proto::Schedule s;
   s.set_model("bench");
   s.set_strategy(BenchOpName(op));
   s.set_placement("none");
   s.set_pass("bench");
   s.set_num_ranks(n);
-  proto::Phase* phase = s.add_phases();
-  phase->set_id(0);
+  return s;
+}
+
+proto::Phase* AddPhase(proto::Schedule* s, const std::vector<uint64_t>& send_bytes) {
+  proto::Phase* phase = s->add_phases();
+  phase->set_id(s->phases_size() - 1);
   phase->set_kind(proto::DISPATCH);
   phase->set_phase_class(proto::ALL_TO_ALL);
-  for (uint32_t r = 0; r < n; ++r) send_bytes[r * n + r] = 0;  // the self chunk stays local
   phase->mutable_send_bytes()->Assign(send_bytes.begin(), send_bytes.end());
+  return phase;
+}
+
+proto::Schedule OnePhase(BenchOp op, uint32_t n, std::vector<uint64_t> send_bytes) {
+  proto::Schedule s = EmptyBench(op, n);
+  for (uint32_t r = 0; r < n; ++r) send_bytes[r * n + r] = 0;  // the self chunk stays local
+  AddPhase(&s, send_bytes);
   return s;
 }
 
@@ -37,7 +47,11 @@ Result<BenchOp> ParseBenchOp(const std::string& name) {
   if (name == "sendrecv") return BenchOp::kSendRecv;
   if (name == "alltoall") return BenchOp::kAllToAll;
   if (name == "alltoallv") return BenchOp::kAllToAllv;
-  return Status::Usage("unknown benchmark '" + name + "' (sendrecv, alltoall, alltoallv)");
+  if (name == "allreduce") return BenchOp::kAllReduce;
+  if (name == "allgather") return BenchOp::kAllGather;
+  if (name == "reducescatter") return BenchOp::kReduceScatter;
+  return Status::Usage("unknown benchmark '" + name +
+                       "' (sendrecv, alltoall, alltoallv, allreduce, allgather, reducescatter)");
 }
 
 const char* BenchOpName(BenchOp op) {
@@ -45,8 +59,19 @@ const char* BenchOpName(BenchOp op) {
     case BenchOp::kSendRecv: return "sendrecv";
     case BenchOp::kAllToAll: return "alltoall";
     case BenchOp::kAllToAllv: return "alltoallv";
+    case BenchOp::kAllReduce: return "allreduce";
+    case BenchOp::kAllGather: return "allgather";
+    case BenchOp::kReduceScatter: return "reducescatter";
   }
   return "unknown";
+}
+
+bool IsRingCollective(BenchOp op) {
+  return op == BenchOp::kAllReduce || op == BenchOp::kAllGather || op == BenchOp::kReduceScatter;
+}
+
+const char* BenchRedOp(BenchOp op) {
+  return op == BenchOp::kAllReduce || op == BenchOp::kReduceScatter ? "sum" : "none";
 }
 
 Result<uint64_t> ParseSize(const std::string& text) {
@@ -88,7 +113,8 @@ Result<std::vector<uint64_t>> SweepSizes(const SizeSweep& sw) {
 
 double BusBwFactor(BenchOp op, uint32_t num_ranks) {
   if (op == BenchOp::kSendRecv || num_ranks == 0) return 1.0;
-  return static_cast<double>(num_ranks - 1) / num_ranks;
+  const double factor = static_cast<double>(num_ranks - 1) / num_ranks;
+  return op == BenchOp::kAllReduce ? 2 * factor : factor;
 }
 
 double AlgBwGbps(uint64_t bytes, double time_s) {
@@ -112,6 +138,44 @@ proto::Schedule AllToAllSchedule(uint32_t num_ranks, uint64_t bytes) {
 proto::Schedule AllToAllvSchedule(const std::vector<uint64_t>& matrix, uint32_t num_ranks) {
   EPSIM_CHECK(num_ranks >= 2 && matrix.size() == static_cast<size_t>(num_ranks) * num_ranks);
   return OnePhase(BenchOp::kAllToAllv, num_ranks, matrix);
+}
+
+CollectiveSize RingCollectiveSize(BenchOp op, uint32_t num_ranks, uint64_t bytes) {
+  EPSIM_CHECK(IsRingCollective(op) && num_ranks >= 2);
+  const uint64_t count = bytes / kBenchTypeBytes;
+  CollectiveSize size;
+  if (op == BenchOp::kAllReduce) {
+    size.count = count;
+    size.printed_bytes = count * kBenchTypeBytes;
+    size.chunk_bytes = (count + num_ranks - 1) / num_ranks * kBenchTypeBytes;
+    return size;
+  }
+  // nccl-tests trims the per-rank count to whole 16-byte units so that every
+  // rank's slice of the big buffer stays aligned.
+  constexpr uint64_t kAlignElements = 16 / kBenchTypeBytes;
+  size.count = count / num_ranks / kAlignElements * kAlignElements;
+  size.chunk_bytes = size.count * kBenchTypeBytes;
+  size.printed_bytes = size.chunk_bytes * num_ranks;
+  return size;
+}
+
+uint32_t RingSteps(BenchOp op, uint32_t num_ranks) {
+  EPSIM_CHECK(IsRingCollective(op) && num_ranks >= 2);
+  return op == BenchOp::kAllReduce ? 2 * (num_ranks - 1) : num_ranks - 1;
+}
+
+proto::Schedule RingSchedule(BenchOp op, uint32_t num_ranks, uint64_t bytes) {
+  const uint64_t chunk = RingCollectiveSize(op, num_ranks, bytes).chunk_bytes;
+  std::vector<uint64_t> cells(static_cast<size_t>(num_ranks) * num_ranks, 0);
+  for (uint32_t r = 0; r < num_ranks; ++r) cells[r * num_ranks + (r + 1) % num_ranks] = chunk;
+  proto::Schedule s = EmptyBench(op, num_ranks);
+  const uint32_t steps = RingSteps(op, num_ranks);
+  for (uint32_t step = 0; step < steps; ++step) {
+    proto::Phase* phase = AddPhase(&s, cells);
+    // A rank forwards in step s+1 what it received in step s.
+    if (step > 0) phase->add_depends_on(step - 1);
+  }
+  return s;
 }
 
 Result<std::vector<uint64_t>> ParseMatrixText(const std::string& text, uint32_t* num_ranks) {

@@ -1,9 +1,11 @@
 // Schedules for simulated communication microbenchmarks, shaped like
-// nccl-tests (sendrecv_perf, alltoall_perf) and traffic-matrix alltoallv.
+// nccl-tests (sendrecv_perf, alltoall_perf, all_reduce_perf,
+// all_gather_perf, reduce_scatter_perf) and traffic-matrix alltoallv.
 //
-// Each schedule is a single all-to-all phase (kind DISPATCH, no compute):
-// the engine replays it like any other plan, so a benchmark's time is that
-// phase's time (latest arrival minus start). Sizes follow nccl-tests:
+// sendrecv, alltoall and alltoallv are a single all-to-all phase (kind
+// DISPATCH, no compute): the engine replays it like any other plan, so a
+// benchmark's time is that phase's time (latest arrival minus start). Sizes
+// follow nccl-tests:
 //   size   bytes per rank (the send buffer of one rank), type float (4 B);
 //   count  size / 4 elements;
 //   sendrecv  each rank r sends `size` to (r+1) mod n and receives the same
@@ -12,9 +14,52 @@
 //             stays local (zero diagonal), so only (n-1)/n of size crosses
 //             links;
 //   alltoallv a [src][dst] byte matrix, diagonal stays local.
+//
+// allreduce, allgather and reducescatter are NCCL's ring algorithm, one
+// phase per ring step (RingSchedule). The ring is rank order, r -> (r+1)
+// mod n. A buffer of S bytes is cut into n chunks of C = S / n:
+//   reducescatter  n-1 steps; in each, every rank sends one chunk to the
+//                  next rank, which adds it to its own copy of that chunk
+//                  and forwards the sum in the next step;
+//   allgather      n-1 steps of the same shape, forwarding reduced chunks;
+//   allreduce      reduce-scatter then all-gather: 2(n-1) steps.
+// Step s+1 of a rank depends on step s (depends_on = {s}): by
+// schedule.proto's rule a rank sends in step s+1 once its own receive of
+// step s has arrived, and no earlier; there is no barrier across ranks
+// (the per-pair replay walks each rank on its own; the per-phase replay
+// starts a phase when every rank has issued it, which on a ring of
+// identical steps is the same time). Each step is a sendrecv-like phase,
+// so the engine charges it as any message: protocol latency + route
+// latency + C / efficiency / bandwidth, the protocol chosen by C. The
+// reduction arithmetic is not charged (NCCL fuses it into the copy, and
+// device memory is many times faster than the links). On a ring of
+// identical pairs that gives the closed form
+//   time = steps x (step latency + (C / efficiency) / bottleneck bw),
+// steps = 2(n-1) for allreduce, n-1 otherwise. Not modelled: NCCL's
+// channels (several rings at once: inside a host they share the same links,
+// but across hosts each leaves through its own NIC, so one rank-order ring,
+// which crosses each host boundary through one NIC, understates a
+// multi-NIC cluster), its pipelining of a step into slices, its own ring
+// order (from the topology search, often not rank order) and its tree
+// algorithm. NCCL's tuner also charges its base latency once per collective
+// and only a hop latency per step, where this model charges a whole message
+// latency per step.
+//
+// nccl-tests' sizes for these (its *GetCollByteCount, as of 2024-12):
+//   allreduce      count = size / 4 elements in and out; printed size =
+//                  count x 4. Each ring step moves ceil(count / n) elements
+//                  (the largest chunk: ranks step in lockstep).
+//   allgather      per-rank count = (size / 4 / n) rounded down to a
+//                  multiple of 4 elements (16 B); the printed size is the
+//                  output, n x per-rank bytes, and count the per-rank count.
+//   reducescatter  the same numbers; the printed size is the input.
+// nccl-tests never rejects a size: it rounds down like this (a size that
+// rounds to 0 runs an empty collective, printed as size 0, time 0 here).
+//
 // Metrics (GB = 1e9 B, as nccl-tests' PERFORMANCE.md):
-//   algbw = size / time;  busbw = algbw x BusBwFactor(op, n), where the
-//   factor is (n-1)/n for all-to-all(v) and 1 for sendrecv.
+//   algbw = size / time (the printed size);  busbw = algbw x
+//   BusBwFactor(op, n): (n-1)/n for all-to-all(v), all-gather and
+//   reduce-scatter, 2(n-1)/n for all-reduce, 1 for sendrecv.
 // Pure planning: no SimGrid here.
 #ifndef EPSIM_SIM_PLAN_BENCH_SCHEDULE_H_
 #define EPSIM_SIM_PLAN_BENCH_SCHEDULE_H_
@@ -28,14 +73,20 @@
 
 namespace epsim::plan {
 
-enum class BenchOp { kSendRecv, kAllToAll, kAllToAllv };
+enum class BenchOp { kSendRecv, kAllToAll, kAllToAllv, kAllReduce, kAllGather, kReduceScatter };
 
 // Bytes of one element of the benchmarks' type (float, as nccl-tests' default).
 inline constexpr uint64_t kBenchTypeBytes = 4;
 
-// "sendrecv" | "alltoall" | "alltoallv"; else Usage.
+// "sendrecv" | "alltoall" | "alltoallv" | "allreduce" | "allgather" |
+// "reducescatter"; else Usage.
 Result<BenchOp> ParseBenchOp(const std::string& name);
 const char* BenchOpName(BenchOp op);
+// allreduce, allgather, reducescatter: the ring collectives.
+bool IsRingCollective(BenchOp op);
+// The redop column nccl-tests prints with its default -o: "sum" for
+// allreduce and reducescatter, "none" for the others.
+const char* BenchRedOp(BenchOp op);
 
 // nccl-tests size syntax: a number with an optional K, M or G suffix (binary:
 // K = 1024, case-insensitive). "1G" -> 1073741824. Errors on anything else.
@@ -52,7 +103,8 @@ struct SizeSweep {
 // Usage error when min > max, min is 0, or the sweep would not advance.
 Result<std::vector<uint64_t>> SweepSizes(const SizeSweep& sweep);
 
-// (n-1)/n for all-to-all and all-to-allv, 1 for sendrecv.
+// nccl-tests' busbw factors: 2(n-1)/n for all-reduce; (n-1)/n for
+// all-to-all(v), all-gather and reduce-scatter; 1 for sendrecv.
 double BusBwFactor(BenchOp op, uint32_t num_ranks);
 // size / time in GB/s; 0 when time_s is not positive.
 double AlgBwGbps(uint64_t bytes, double time_s);
@@ -63,6 +115,24 @@ proto::Schedule SendRecvSchedule(uint32_t num_ranks, uint64_t bytes);
 proto::Schedule AllToAllSchedule(uint32_t num_ranks, uint64_t bytes);
 // `matrix` is n x n bytes, [src * n + dst]; the diagonal is dropped (local).
 proto::Schedule AllToAllvSchedule(const std::vector<uint64_t>& matrix, uint32_t num_ranks);
+
+// How nccl-tests sizes a ring collective for `-b/-e` size `bytes` on
+// `num_ranks` ranks (see the top of this file).
+struct CollectiveSize {
+  uint64_t printed_bytes = 0;  // the size column: the buffer nccl-tests prints
+  uint64_t count = 0;          // the count column (allgather/reducescatter: per rank)
+  uint64_t chunk_bytes = 0;    // what each rank sends in each ring step
+};
+CollectiveSize RingCollectiveSize(BenchOp op, uint32_t num_ranks, uint64_t bytes);
+
+// Ring steps: 2(n-1) for allreduce, n-1 for allgather and reducescatter.
+uint32_t RingSteps(BenchOp op, uint32_t num_ranks);
+
+// The ring schedule of a collective op (IsRingCollective) of nccl-tests
+// size `bytes`: RingSteps phases (model "bench", strategy the op's name),
+// phase s with cells r -> (r+1) mod n of chunk_bytes, depending on phase
+// s-1. num_ranks >= 2.
+proto::Schedule RingSchedule(BenchOp op, uint32_t num_ranks, uint64_t bytes);
 
 // A rank x rank byte matrix in the whitespace text `epsim trace matrix`
 // writes (one line per sending rank; blank lines and '#' lines ignored).

@@ -17,8 +17,13 @@ double AvgBusBw(const BenchTable& table) {
   return sum / table.rows.size();
 }
 
+constexpr const char* kAllToAllMetrics =
+    "algbw = size / time, busbw = algbw x (n-1)/n for all-to-all(v), = algbw for sendrecv "
+    "(GB = 1e9 B)";
+
 void WriteConsoleHeader(std::ostream& out, const RunInfo& info,
-                        const std::string& source = "simulated", bool bandwidth = true) {
+                        const std::string& source = "simulated", bool bandwidth = true,
+                        const std::string& metrics = kAllToAllMetrics) {
   out << fmt::format("# epsim {} {} ({})\n#\n", kEpsimVersion, info.command, source);
   for (const auto* group : {&info.inputs, &info.settings}) {
     out << (group == &info.inputs ? "# Inputs:\n" : "# Settings:\n");
@@ -28,15 +33,15 @@ void WriteConsoleHeader(std::ostream& out, const RunInfo& info,
     out << "#\n";
     return;
   }
-  out << "#\n# algbw = size / time, busbw = algbw x (n-1)/n for all-to-all(v), = algbw for "
-         "sendrecv (GB = 1e9 B)\n";
+  out << "#\n# " << metrics << "\n";
   out << (source == "simulated"
               ? "# Out-of-place columns only: a simulated in-place run takes the same time\n#\n"
               : "# Out-of-place columns only (time: mean over -n iterations, max over ranks)\n#\n");
 }
 
 void WriteConsole(std::ostream& out, const RunInfo& info, const BenchTable& table) {
-  WriteConsoleHeader(out, info, table.source);
+  WriteConsoleHeader(out, info, table.source, true,
+                     table.metrics.empty() ? kAllToAllMetrics : table.metrics);
   const char* max_head = table.show_max_rank ? "      maxrank" : "";
   const char* max_unit = table.show_max_rank ? "          (B)" : "";
   out << fmt::format("#                                                  out-of-place\n");
@@ -47,7 +52,7 @@ void WriteConsole(std::ostream& out, const RunInfo& info, const BenchTable& tabl
                      "(B)", "(elements)", "", "", "", "(us)", "(GB/s)", "(GB/s)", "", max_unit);
   for (const BenchRow& r : table.rows) {
     out << fmt::format("  {:>10}  {:>12}  {:>6}  {:>6}  {:>6}  {:>10.2f}  {:>8.2f}  {:>8.2f}  {:>6}",
-                       r.bytes, r.count, table.type, "none", -1, r.time_s * 1e6, r.algbw_gbps,
+                       r.bytes, r.count, table.type, table.redop, -1, r.time_s * 1e6, r.algbw_gbps,
                        r.busbw_gbps, r.wrong < 0 ? std::string("N/A") : std::to_string(r.wrong));
     if (table.show_max_rank) out << fmt::format("  {:>11}", r.max_rank_bytes);
     out << "\n";
@@ -59,8 +64,8 @@ void WriteConsole(std::ostream& out, const RunInfo& info, const BenchTable& tabl
 void WriteCsv(std::ostream& out, const BenchTable& table) {
   out << "size_bytes,count,type,redop,root,time_us,algbw_gbps,busbw_gbps,max_rank_bytes\n";
   for (const BenchRow& r : table.rows)
-    out << fmt::format("{},{},{},none,-1,{:.6f},{:.6f},{:.6f},{}\n", r.bytes, r.count, table.type,
-                       r.time_s * 1e6, r.algbw_gbps, r.busbw_gbps, r.max_rank_bytes);
+    out << fmt::format("{},{},{},{},-1,{:.6f},{:.6f},{:.6f},{}\n", r.bytes, r.count, table.type,
+                       table.redop, r.time_s * 1e6, r.algbw_gbps, r.busbw_gbps, r.max_rank_bytes);
 }
 
 void WriteJson(std::ostream& out, const RunInfo& info, const BenchTable& table) {
@@ -75,7 +80,7 @@ void WriteJson(std::ostream& out, const RunInfo& info, const BenchTable& table) 
     doc["results"].push_back({{"size_bytes", r.bytes},
                               {"count", r.count},
                               {"type", table.type},
-                              {"redop", "none"},
+                              {"redop", table.redop},
                               {"root", -1},
                               {"time_us", r.time_s * 1e6},
                               {"algbw_gbps", r.algbw_gbps},

@@ -5,8 +5,10 @@
 //   "# Avg bus bandwidth" line. Columns (nccl-tests' names and units):
 //     size(B)  count(elements)  type  redop  root  time(us)  algbw(GB/s)
 //     busbw(GB/s)  #wrong
-//   redop is "none" and root -1 (no reduction, no root), #wrong "N/A" (a
-//   simulation moves no data to verify). Only the out-of-place columns are
+//   redop is "sum" for allreduce and reducescatter (nccl-tests' default
+//   -o), else "none"; root -1 (no root); #wrong "N/A" (a simulation moves
+//   no data to verify). The '#' line above the columns defines algbw and
+//   busbw for the op (BenchTable::metrics). Only the out-of-place columns are
 //   printed: a simulated in-place run takes the same time. alltoallv adds
 //   maxrank(B), the most bytes a rank sends or receives over links.
 // csv: size_bytes,count,type,redop,root,time_us,algbw_gbps,busbw_gbps,
@@ -38,6 +40,10 @@ struct BenchRow {
 struct BenchTable {
   std::string source = "simulated";  // or "measured" (epsim-hw bench)
   std::string type = "float";
+  std::string redop = "none";   // nccl-tests' redop column: "sum" or "none"
+  // The console's metric line, e.g. "algbw = size / time, busbw = algbw x
+  // 2(n-1)/n ..."; empty: the all-to-all / sendrecv definitions.
+  std::string metrics;
   bool show_max_rank = false;   // alltoallv: add the maxrank(B) column
   std::vector<BenchRow> rows;
 };

@@ -92,6 +92,118 @@ TEST(BenchScheduleTest, BusBwFollowsNcclTests) {
   EXPECT_EQ(AlgBwGbps(100, 0), 0.0);
 }
 
+// ---- ring collectives ------------------------------------------------------
+
+TEST(BenchScheduleTest, ParsesTheCollectiveNames) {
+  EXPECT_EQ(*ParseBenchOp("allreduce"), BenchOp::kAllReduce);
+  EXPECT_EQ(*ParseBenchOp("allgather"), BenchOp::kAllGather);
+  EXPECT_EQ(*ParseBenchOp("reducescatter"), BenchOp::kReduceScatter);
+  EXPECT_FALSE(ParseBenchOp("all_reduce").ok());
+  for (BenchOp op : {BenchOp::kAllReduce, BenchOp::kAllGather, BenchOp::kReduceScatter}) {
+    EXPECT_EQ(*ParseBenchOp(BenchOpName(op)), op);
+    EXPECT_TRUE(IsRingCollective(op));
+  }
+  EXPECT_FALSE(IsRingCollective(BenchOp::kSendRecv));
+  EXPECT_FALSE(IsRingCollective(BenchOp::kAllToAll));
+}
+
+TEST(BenchScheduleTest, RedOpIsSumOnlyWhereNcclTestsReduces) {
+  EXPECT_STREQ(BenchRedOp(BenchOp::kAllReduce), "sum");
+  EXPECT_STREQ(BenchRedOp(BenchOp::kReduceScatter), "sum");
+  EXPECT_STREQ(BenchRedOp(BenchOp::kAllGather), "none");
+  EXPECT_STREQ(BenchRedOp(BenchOp::kAllToAll), "none");
+}
+
+TEST(BenchScheduleTest, CollectiveBusBwFactorsFollowNcclTests) {
+  EXPECT_DOUBLE_EQ(BusBwFactor(BenchOp::kAllReduce, 4), 1.5);    // 2 x 3/4
+  EXPECT_DOUBLE_EQ(BusBwFactor(BenchOp::kAllReduce, 8), 1.75);   // 2 x 7/8
+  EXPECT_DOUBLE_EQ(BusBwFactor(BenchOp::kAllReduce, 2), 1.0);
+  EXPECT_DOUBLE_EQ(BusBwFactor(BenchOp::kAllGather, 8), 0.875);
+  EXPECT_DOUBLE_EQ(BusBwFactor(BenchOp::kReduceScatter, 4), 0.75);
+}
+
+uint64_t RingCell(const proto::Schedule& s, int phase, uint32_t src, uint32_t dst) {
+  return s.phases(phase).send_bytes(src * s.num_ranks() + dst);
+}
+
+// Every step: each rank sends one chunk to the next rank of the ring, and
+// nothing else moves; step s+1 depends on step s only.
+void ExpectRing(const proto::Schedule& s, uint32_t n, int steps, uint64_t chunk) {
+  ASSERT_EQ(s.num_ranks(), n);
+  ASSERT_EQ(s.phases_size(), steps);
+  for (int p = 0; p < steps; ++p) {
+    const proto::Phase& phase = s.phases(p);
+    EXPECT_EQ(phase.id(), static_cast<uint32_t>(p));
+    EXPECT_EQ(phase.phase_class(), proto::ALL_TO_ALL);
+    ASSERT_EQ(phase.send_bytes_size(), static_cast<int>(n * n));
+    if (p == 0) {
+      EXPECT_EQ(phase.depends_on_size(), 0);
+    } else {
+      ASSERT_EQ(phase.depends_on_size(), 1);
+      EXPECT_EQ(phase.depends_on(0), static_cast<uint32_t>(p - 1));
+    }
+    for (uint32_t src = 0; src < n; ++src)
+      for (uint32_t dst = 0; dst < n; ++dst)
+        EXPECT_EQ(RingCell(s, p, src, dst), dst == (src + 1) % n ? chunk : 0u)
+            << "step " << p << " " << src << "->" << dst;
+  }
+}
+
+TEST(BenchScheduleTest, AllReduceRingIsTwoNMinusOneStepsOfOneChunk) {
+  const proto::Schedule s = RingSchedule(BenchOp::kAllReduce, 4, 1 << 20);
+  ExpectRing(s, 4, 6, 262144);
+  EXPECT_EQ(s.strategy(), "allreduce");
+  EXPECT_EQ(MaxRankBytes(s), 6u * 262144u);  // 2(n-1)/n of the buffer per rank
+  EXPECT_EQ(RingSteps(BenchOp::kAllReduce, 8), 14u);
+}
+
+TEST(BenchScheduleTest, AllGatherAndReduceScatterRingsAreNMinusOneSteps) {
+  ExpectRing(RingSchedule(BenchOp::kAllGather, 8, 8 << 20), 8, 7, 1 << 20);
+  ExpectRing(RingSchedule(BenchOp::kReduceScatter, 3, 3 * 4096), 3, 2, 4096);
+  EXPECT_EQ(RingSteps(BenchOp::kAllGather, 2), 1u);
+}
+
+// all_reduce_perf: count = size / 4, printed size = count x 4, no rounding
+// to the rank count; a step moves the largest chunk, ceil(count / n).
+TEST(BenchScheduleTest, AllReduceSizeIsTheWholeBufferInWholeFloats) {
+  CollectiveSize c = RingCollectiveSize(BenchOp::kAllReduce, 4, 1 << 20);
+  EXPECT_EQ(c.printed_bytes, 1u << 20);
+  EXPECT_EQ(c.count, 262144u);
+  EXPECT_EQ(c.chunk_bytes, 262144u);
+  c = RingCollectiveSize(BenchOp::kAllReduce, 4, 42);  // 10 floats (2 B dropped) over 4 ranks
+  EXPECT_EQ(c.printed_bytes, 40u);
+  EXPECT_EQ(c.count, 10u);
+  EXPECT_EQ(c.chunk_bytes, 12u);  // 3 floats
+  c = RingCollectiveSize(BenchOp::kAllReduce, 4, 8);  // fewer floats than ranks
+  EXPECT_EQ(c.printed_bytes, 8u);
+  EXPECT_EQ(c.chunk_bytes, 4u);
+  EXPECT_EQ(RingCollectiveSize(BenchOp::kAllReduce, 4, 3).printed_bytes, 0u);
+}
+
+// all_gather_perf / reduce_scatter_perf: per-rank count = size / 4 / n
+// rounded down to 4 floats (16 B); the printed size is n x that (the
+// all-gather's output, the reduce-scatter's input), count the per-rank one.
+TEST(BenchScheduleTest, AllGatherAndReduceScatterPrintTheWholeBufferAndTheRankCount) {
+  for (BenchOp op : {BenchOp::kAllGather, BenchOp::kReduceScatter}) {
+    CollectiveSize c = RingCollectiveSize(op, 4, 1 << 20);
+    EXPECT_EQ(c.printed_bytes, 1u << 20);
+    EXPECT_EQ(c.count, 65536u);
+    EXPECT_EQ(c.chunk_bytes, 262144u);
+    c = RingCollectiveSize(op, 3, 1000);  // 250 floats / 3 = 83 -> 80 per rank
+    EXPECT_EQ(c.count, 80u);
+    EXPECT_EQ(c.chunk_bytes, 320u);
+    EXPECT_EQ(c.printed_bytes, 960u);
+    c = RingCollectiveSize(op, 4, 32);  // 2 floats per rank -> 0
+    EXPECT_EQ(c.printed_bytes, 0u);
+    EXPECT_EQ(c.count, 0u);
+  }
+}
+
+TEST(BenchScheduleTest, RingScheduleUsesTheRoundedChunk) {
+  ExpectRing(RingSchedule(BenchOp::kAllGather, 3, 1000), 3, 2, 320);
+  ExpectRing(RingSchedule(BenchOp::kAllReduce, 4, 42), 4, 6, 12);
+}
+
 TEST(BenchScheduleTest, ParsesTheTraceMatrixText) {
   uint32_t n = 0;
   auto m = ParseMatrixText("0 10 20\n30 0 40\n\n50 60 0\n", &n);
