@@ -85,9 +85,9 @@ Result<FitResult> Fit(const FitProblem& problem) {
       if (covariance.GetCovarianceBlock(result.x.data(), result.x.data(), cov.data())) {
         const double s2 = 2 * result.final_cost / dof;
         for (size_t i = 0; i < p; ++i) {
-          const double v = cov[i * p + i] * s2;
           // A zero-variance direction is one SVD dropped: not determined.
-          if (v > 0 && std::isfinite(v)) result.sigma[i] = std::sqrt(v);
+          const double c = cov[i * p + i];
+          if (c > 0 && std::isfinite(c)) result.sigma[i] = std::sqrt(c * s2);
         }
       }
     }

@@ -46,5 +46,38 @@ TEST(RooflineTest, WorkSumsItsKernels) {
   EXPECT_NEAR(WorkTimeS(A6000Like(), work), 5e-6 + 1e9 / (768e9 * 0.8) + 5e-6, 1e-15);
 }
 
+TEST(RooflineTest, GemmEfficiencySaturatesWithRows) {
+  proto::GpuSpec gpu = A6000Like();
+  gpu.set_gemm_half_rows(32);
+  proto::Kernel k = MakeKernel(1e12, 0);
+  k.set_op(proto::SWIGLU_FFN);
+  k.set_rows(32);  // half of 0.6
+  EXPECT_DOUBLE_EQ(GemmEfficiency(gpu, k), 0.3);
+  EXPECT_NEAR(KernelTimeS(gpu, k), 1e12 / (154.8e12 * 0.3) + 5e-6, 1e-15);
+  k.set_rows(96);
+  EXPECT_DOUBLE_EQ(GemmEfficiency(gpu, k), 0.6 * 96 / 128);
+  // Not a GEMM: shape-independent.
+  k.set_op(proto::COPY_ROWS);
+  EXPECT_DOUBLE_EQ(GemmEfficiency(gpu, k), 0.6);
+  // Off by default.
+  k.set_op(proto::ROUTER);
+  EXPECT_DOUBLE_EQ(GemmEfficiency(A6000Like(), k), 0.6);
+}
+
+TEST(RooflineTest, RowCostsArePerRowOfPermuteAndReduce) {
+  proto::GpuSpec gpu = A6000Like();
+  gpu.set_permute_row_ns(200);
+  gpu.set_reduce_row_ns(300);
+  proto::Kernel k = MakeKernel(0, 0);
+  k.set_rows(1000);
+  k.set_op(proto::COPY_ROWS);
+  EXPECT_NEAR(KernelTimeS(gpu, k), 5e-6 + 1000 * 200e-9, 1e-15);
+  k.set_op(proto::WEIGHTED_REDUCE);
+  k.set_out_rows(250);  // charged per input row
+  EXPECT_NEAR(KernelTimeS(gpu, k), 5e-6 + 1000 * 300e-9, 1e-15);
+  k.set_op(proto::SWIGLU_FFN);
+  EXPECT_DOUBLE_EQ(RowCostS(gpu, k), 0);
+}
+
 }  // namespace
 }  // namespace epsim::topology

@@ -92,6 +92,31 @@ TEST(TransportTest, PcieSwitchBoxUsesP2p) {
   EXPECT_EQ(table.Pair(1, 2).hops.size(), 2u);
 }
 
+TEST(TransportTest, GeforceCardsHaveNoPcieP2pWhateverTheCpu) {
+  // A PCIe switch box (PXB: P2P for a professional card) and an AMD host.
+  for (const char* name : {"a6000-x4-pcie-switch", "a6000-x8-2socket"}) {
+    proto::Topology topo = Load(name);
+    for (proto::Component& node : *topo.mutable_nodes())
+      if (node.kind() == proto::CPU) node.set_cpu_vendor(proto::AMD);
+    topo.mutable_gpu()->set_name("NVIDIA GeForce RTX 4090");
+    const TransportTable stock = Build(topo);
+    EXPECT_EQ(stock.Count(Transport::kP2p), 0) << name;
+    EXPECT_NE(stock.Pair(0, 1).why.find("no PCIe P2P on 'NVIDIA GeForce RTX 4090'"),
+              std::string::npos) << stock.Pair(0, 1).why;
+    // A P2P-enabling driver is a setting of the topology.
+    topo.mutable_gpu()->set_pcie_p2p(proto::PCIE_P2P_SUPPORTED);
+    EXPECT_GT(Build(topo).Count(Transport::kP2p), 0) << name;
+    // And --p2p on still forces it.
+    topo.mutable_gpu()->set_pcie_p2p(proto::PCIE_P2P_UNSUPPORTED);
+    EXPECT_EQ(Build(topo, proto::P2P_ON).Count(Transport::kP2p), Build(topo, proto::P2P_ON).num_ranks() * (Build(topo, proto::P2P_ON).num_ranks() - 1)) << name;
+  }
+  proto::GpuSpec gpu;
+  gpu.set_name("NVIDIA TITAN RTX");
+  EXPECT_FALSE(GpuHasPcieP2p(gpu));
+  gpu.set_name("NVIDIA RTX A6000");
+  EXPECT_TRUE(GpuHasPcieP2p(gpu));
+}
+
 TEST(TransportTest, AmdHostAllowsP2pThroughTheCpu) {
   proto::Topology topo = Load("a6000-x8-2socket");
   for (proto::Component& node : *topo.mutable_nodes()) {
