@@ -153,6 +153,7 @@ Result<Calibration> Calibrate(const proto::Topology& stock, const std::string& t
   proto::Topology best = stock;
   Calibration out;
   report::CalibrationView& view = out.view;
+  view.notes = set.notes;
   if (free.empty()) {
     view.notes.push_back("no parameter changes any training measurement: nothing fitted");
     view.solver = "not run";

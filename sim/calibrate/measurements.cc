@@ -4,12 +4,15 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "sim/base/file_util.h"
 #include "sim/dispatch/strategy.h"
+#include "sim/measure/nccl_tests_log.h"
+#include "sim/plan/bench_schedule.h"
 #include "sim/plan/job.h"
 #include "sim/plan/plan_file.h"
 #include "sim/report/json_input.h"
@@ -115,7 +118,8 @@ Status AddMeasuredReport(const std::string& path, const std::string& topology,
   base.size = tokens;
   base.series = fmt::format("{} {} ranks", measured.strategy(), measured.num_ranks());
   const std::string where =
-      fmt::format("{}, {} ranks, {} tokens", measured.strategy(), measured.num_ranks(), tokens);
+      fmt::format("{}, {} rank{}, {} tokens", measured.strategy(), measured.num_ranks(),
+                  measured.num_ranks() == 1 ? "" : "s", tokens);
   std::map<int, double> busy;  // by phase kind, in enum order
   for (const proto::PhaseTiming& p : measured.phases()) busy[p.kind()] += p.busy_max_s();
   for (const auto& [kind, seconds] : busy) {
@@ -139,6 +143,81 @@ Status AddMeasuredReport(const std::string& path, const std::string& topology,
   pass.measured_s = measured.total_time_s();
   pass.fitted = false;
   set->observations.push_back(pass);
+  return Status::Ok();
+}
+
+Status AddNcclTestsLog(const std::string& path, const std::string& test, uint32_t max_ranks,
+                       int table_number, MeasurementSet* set) {
+  std::optional<measure::NcclTest> override_test;
+  if (!test.empty()) {
+    override_test = measure::NcclTestFromName(test);
+    if (!override_test)
+      return Status::Usage(fmt::format("--test '{}' is not an nccl-tests test", test));
+  }
+  EPSIM_ASSIGN_OR_RETURN(std::vector<measure::NcclTestsTable> tables,
+                         measure::ReadNcclTestsLogFile(path, override_test));
+  if (tables.empty()) return Status::BadInput(path + ": no nccl-tests table in it");
+  if (table_number > 0) {
+    if (static_cast<size_t>(table_number) > tables.size())
+      return Status::Usage(fmt::format("--table {}: {} has {} nccl-tests tables", table_number,
+                                       path, tables.size()));
+    tables = {tables[static_cast<size_t>(table_number) - 1]};
+  }
+  EPSIM_ASSIGN_OR_RETURN(std::string sha, Sha256OfFile(path));
+  set->files.push_back({path, sha});
+  for (const measure::NcclTestsTable& table : tables) {
+    const std::string name = measure::NcclTestName(table.test);
+    const int line = table.header_line > 0 ? table.header_line : table.columns_line;
+    std::optional<plan::BenchOp> op;
+    switch (table.test) {
+      case measure::NcclTest::kAllReduce: op = plan::BenchOp::kAllReduce; break;
+      case measure::NcclTest::kAllGather: op = plan::BenchOp::kAllGather; break;
+      case measure::NcclTest::kReduceScatter: op = plan::BenchOp::kReduceScatter; break;
+      case measure::NcclTest::kAllToAll: op = plan::BenchOp::kAllToAll; break;
+      case measure::NcclTest::kSendRecv: op = plan::BenchOp::kSendRecv; break;
+      default: break;
+    }
+    if (!op) {
+      set->notes.push_back(fmt::format("{}:{}: {} table not used: the model has no {} schedule",
+                                       path, line, name, name));
+      continue;
+    }
+    if (table.rows.empty()) {
+      set->notes.push_back(fmt::format("{}:{}: {} run failed (line {}): no rows", path, line, name,
+                                       table.failure_line));
+      continue;
+    }
+    if (table.num_ranks < 2) {
+      set->notes.push_back(fmt::format("{}:{}: {} on {} rank: nothing crosses a link", path, line,
+                                       name, table.num_ranks));
+      continue;
+    }
+    if (static_cast<uint32_t>(table.num_ranks) > max_ranks)
+      return Status::BadInput(fmt::format("{}:{}: the table has {} ranks, the topology {}", path,
+                                          line, table.num_ranks, max_ranks));
+    const auto n = static_cast<uint32_t>(table.num_ranks);
+    for (const measure::NcclTestsRow& row : table.rows) {
+      if (row.size_bytes == 0 || !(row.time_us[0] > 0)) continue;
+      proto::Schedule schedule = plan::IsRingCollective(*op)
+                                     ? plan::RingSchedule(*op, n, row.size_bytes)
+                                     : (*op == plan::BenchOp::kSendRecv
+                                            ? plan::SendRecvSchedule(n, row.size_bytes)
+                                            : plan::AllToAllSchedule(n, row.size_bytes));
+      Observation o;
+      o.file = path;
+      o.where = fmt::format("line {}, {} ranks, {} B", row.line, n, row.size_bytes);
+      o.kind = name;
+      o.schedule = set->schedules.size();
+      o.quantity = Quantity::kTotal;
+      o.measured_s = row.time_us[0] * 1e-6;
+      o.series = fmt::format("{}:{}", path, line);
+      o.size = row.size_bytes;
+      o.num_ranks = n;
+      o.strategy = name;
+      set->schedules.push_back(std::move(schedule));
+      set->observations.push_back(std::move(o));
+    }
+  }
   return Status::Ok();
 }
 

@@ -6,7 +6,13 @@
 //    input (the flags that planned it, plan::JobArgs) on the calibration's
 //    topology, and observations of the per-rank busy time of each phase
 //    kind summed over layers (busy_max) plus the pass time;
-//  - nccl-tests tables (added by AddNcclTestsLog).
+//  - nccl-tests logs (sim/measure/nccl_tests_log.h), every table in a file:
+//    each row's out-of-place time becomes one observation, predicted by the
+//    benchmark schedule `epsim bench` replays for it (sendrecv, alltoall,
+//    and ring all_reduce / all_gather / reduce_scatter); in-place columns
+//    are not used (the model has no in-place difference). Tests the model
+//    has no schedule for (broadcast, reduce, gather, scatter) are skipped
+//    and said so in `notes`.
 // No SimGrid here: the schedules are replayed by evaluate.h.
 #ifndef EPSIM_SIM_CALIBRATE_MEASUREMENTS_H_
 #define EPSIM_SIM_CALIBRATE_MEASUREMENTS_H_
@@ -54,6 +60,7 @@ struct MeasurementSet {
   std::vector<proto::Schedule> schedules;
   std::vector<Observation> observations;
   std::vector<InputFile> files;
+  std::vector<std::string> notes;  // what was read but not used, and why
 };
 
 // Adds every run of the measured report `path`. `topology` is the
@@ -63,6 +70,15 @@ struct MeasurementSet {
 // with the report.
 Status AddMeasuredReport(const std::string& path, const std::string& topology,
                          MeasurementSet* set);
+
+// Adds every table of the nccl-tests log `path` (`test`: the test name for
+// tables whose command the log lacks, as ParseNcclTestsLog takes it).
+// `max_ranks`: the calibration topology's rank count; a table of more
+// ranks is BadInput naming its line. `table` > 0: only the table-th table
+// of the file (1-based; a log of runs on different settings), Usage when
+// the file has fewer.
+Status AddNcclTestsLog(const std::string& path, const std::string& test, uint32_t max_ranks,
+                       int table, MeasurementSet* set);
 
 // The simulated value of `obs` from the report of its schedule.
 double SimulatedSeconds(const Observation& obs, const proto::Report& report);

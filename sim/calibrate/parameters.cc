@@ -172,6 +172,9 @@ std::vector<Parameter> ParametersOf(const proto::Topology& topo) {
                              1e6, 100, &G::permute_row_ns, &G::set_permute_row_ns));
   out.push_back(GpuParameter("reduce_row_ns", "ns", "cost per input row of the un-permute reduce",
                              0, 1e6, 100, &G::reduce_row_ns, &G::set_reduce_row_ns));
+  out.push_back(GpuParameter("ffn_row_ns", "ns",
+                             "cost per row of an expert FFN beyond its GEMMs (activation, dtype)",
+                             0, 1e6, 100, &G::ffn_row_ns, &G::set_ffn_row_ns));
   AddLinkParameters(topo, &out);
 
   bool any_cpu = false;

@@ -12,6 +12,7 @@
 //   gpu.memory_efficiency    GPU ranks: achieved / peak streaming
 //   gpu.permute_row_ns       per row gathered (COPY_ROWS)
 //   gpu.reduce_row_ns        per input row (WEIGHTED_REDUCE)
+//   gpu.ffn_row_ns           per row of an expert FFN beyond its GEMMs
 //   links.KIND.bw_gb_per_s   every link of KIND (PCIE, NVLINK, ...), when
 //                            they share one bandwidth; else
 //   links.KIND.bw_scale      a factor on each such link's file bandwidth

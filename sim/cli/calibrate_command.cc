@@ -24,6 +24,8 @@ struct CalibrateCommandOptions {
   std::vector<std::string> fit, fix;
   std::string output, csv;
   std::string p2p;
+  std::string test;
+  int table = 0;
   int max_iterations = 100;
 };
 
@@ -54,8 +56,9 @@ Status Run(const CalibrateCommandOptions& opt, const std::vector<std::string>& s
     if (EndsWith(input, ".json")) {
       EPSIM_RETURN_IF_ERROR(calibrate::AddMeasuredReport(input, opt.topology, &set));
     } else {
-      return Status::Usage(fmt::format(
-          "{}: not a measured report (.json from epsim-hw run --json)", input));
+      EPSIM_RETURN_IF_ERROR(calibrate::AddNcclTestsLog(
+          input, opt.test, static_cast<uint32_t>(topology::RankNames(stock).size()), opt.table,
+          &set));
     }
   }
   EPSIM_ASSIGN_OR_RETURN(calibrate::Calibration result,
@@ -84,16 +87,30 @@ Runner AddCalibrateCommand(CLI::App& app, const std::vector<std::string>* simgri
   cmd->add_option("--topology", opt->topology, "Topology to calibrate (name in topologies/ or file)")
       ->required();
   cmd->add_option("measurements", opt->inputs,
-                  "Measured reports (epsim-hw run --json), several at once")
+                  "Measured reports (.json from epsim-hw run --json) and nccl-tests logs (any "
+                  "other file: text as printed, several tables per file), several at once")
       ->required();
   cmd->add_option("--holdout", opt->holdout,
                   "Held-out measurements: sizes (every other size of each sweep), ranks=N, "
                   "strategy=NAME or none; repeat to combine")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->capture_default_str();
-  cmd->add_option("--fit", opt->fit, "Fit only these parameters (names as printed)")->delimiter(',');
-  cmd->add_option("--fix", opt->fix, "Keep these parameters at their stock values")->delimiter(',');
+  cmd->add_option("--fit", opt->fit, "Fit only these parameters (names as printed)")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--fix", opt->fix, "Keep these parameters at their stock values")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("-o,--output", opt->output, "Calibrated topology file to write");
   cmd->add_option("--csv", opt->csv, "Per-measurement errors as CSV (the plot's input)");
+  cmd->add_option("--test", opt->test,
+                  "nccl-tests test of log tables that do not name their binary (all_reduce, ...)");
+  cmd->add_option("--table", opt->table,
+                  "Use only the N-th nccl-tests table of each log (1-based; 0 = every table)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--p2p", opt->p2p, "Peer-to-peer policy: auto, on or off (default: the file's)");
   cmd->add_option("--max-iterations", opt->max_iterations, "Solver iterations at most")
       ->capture_default_str();

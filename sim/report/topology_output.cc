@@ -30,11 +30,12 @@ void WriteTopologyDevices(std::ostream& out, const std::string& path,
   const proto::GpuSpec& gpu = topo.gpu();
   out << fmt::format(
       "# compute model: GEMM efficiency {:g}{}, memory efficiency {:g}, launch {:g} us, "
-      "permute {:g} ns/row, reduce {:g} ns/row{}\n",
+      "permute {:g} ns/row, reduce {:g} ns/row, FFN {:g} ns/row{}\n",
       gpu.compute_efficiency(),
       gpu.gemm_half_rows() > 0 ? fmt::format(" (half of it at {:g} rows)", gpu.gemm_half_rows())
                                : std::string(" (any shape)"),
       gpu.memory_efficiency(), gpu.launch_us(), gpu.permute_row_ns(), gpu.reduce_row_ns(),
+      gpu.ffn_row_ns(),
       processes ? "" : (topology::GpuHasPcieP2p(gpu) ? ", PCIe P2P" : ", no PCIe P2P"));
   std::map<int, int> counts;  // by NodeKind, in enum order
   for (const proto::Component& node : topo.nodes()) ++counts[node.kind()];

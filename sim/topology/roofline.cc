@@ -20,6 +20,7 @@ double RowCostS(const proto::GpuSpec& gpu, const proto::Kernel& k) {
   const double rows = static_cast<double>(k.rows());
   if (k.op() == proto::COPY_ROWS) return rows * gpu.permute_row_ns() * 1e-9;
   if (k.op() == proto::WEIGHTED_REDUCE) return rows * gpu.reduce_row_ns() * 1e-9;
+  if (k.op() == proto::SWIGLU_FFN) return rows * gpu.ffn_row_ns() * 1e-9;
   return 0;
 }
 

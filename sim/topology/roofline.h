@@ -28,7 +28,8 @@ bool IsGemmKernel(const proto::Kernel& k);
 // rows / (rows + gemm_half_rows) for GEMM kernels when gemm_half_rows > 0.
 double GemmEfficiency(const proto::GpuSpec& gpu, const proto::Kernel& k);
 // Per-row seconds: rows * permute_row_ns for COPY_ROWS, rows *
-// reduce_row_ns for WEIGHTED_REDUCE (input rows), else 0.
+// reduce_row_ns for WEIGHTED_REDUCE (input rows), rows * ffn_row_ns for
+// SWIGLU_FFN, else 0.
 double RowCostS(const proto::GpuSpec& gpu, const proto::Kernel& k);
 // Seconds `k` takes on `gpu`. Requires a validated GpuSpec (ValidateTopology).
 double KernelTimeS(const proto::GpuSpec& gpu, const proto::Kernel& k);

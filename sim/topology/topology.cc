@@ -37,7 +37,8 @@ Status CheckGpuSpec(const proto::GpuSpec& gpu) {
     return Status::BadInput(fmt::format("gpu.launch_us {} must be >= 0", gpu.launch_us()));
   for (auto [name, value] : {std::pair{"gemm_half_rows", gpu.gemm_half_rows()},
                              std::pair{"permute_row_ns", gpu.permute_row_ns()},
-                             std::pair{"reduce_row_ns", gpu.reduce_row_ns()}}) {
+                             std::pair{"reduce_row_ns", gpu.reduce_row_ns()},
+                             std::pair{"ffn_row_ns", gpu.ffn_row_ns()}}) {
     if (!(value >= 0 && std::isfinite(value)))
       return Status::BadInput(fmt::format("gpu.{} {} must be finite and >= 0", name, value));
   }

@@ -77,6 +77,10 @@ TEST(RooflineTest, RowCostsArePerRowOfPermuteAndReduce) {
   EXPECT_NEAR(KernelTimeS(gpu, k), 5e-6 + 1000 * 300e-9, 1e-15);
   k.set_op(proto::SWIGLU_FFN);
   EXPECT_DOUBLE_EQ(RowCostS(gpu, k), 0);
+  gpu.set_ffn_row_ns(50);
+  EXPECT_NEAR(RowCostS(gpu, k), 1000 * 50e-9, 1e-18);
+  k.set_op(proto::ROUTER);
+  EXPECT_DOUBLE_EQ(RowCostS(gpu, k), 0);
 }
 
 }  // namespace
