@@ -93,8 +93,12 @@ Result<Calibration> Calibrate(const proto::Topology& stock, const std::string& t
                               const MeasurementSet& set, const CalibrateOptions& options) {
   if (set.observations.empty()) return Status::Usage("calibrate: no measurements");
   const std::vector<Parameter> params = ParametersOf(stock);
-  for (const std::string& name : options.fit) EPSIM_RETURN_IF_ERROR(FindParameter(params, name).status());
-  for (const std::string& name : options.fix) EPSIM_RETURN_IF_ERROR(FindParameter(params, name).status());
+  for (const std::vector<std::string>* names : {&options.fit, &options.fix}) {
+    for (const std::string& name : *names) {
+      Result<const Parameter*> p = FindParameter(params, name);
+      if (!p.ok()) return Status::Usage(p.status().message());  // a flag names it
+    }
+  }
 
   const std::vector<bool> held = HeldOut(set.observations, options.holdout);
   std::vector<size_t> training;  // observations the fit uses

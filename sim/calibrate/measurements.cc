@@ -182,6 +182,22 @@ Status AddNcclTestsLog(const std::string& path, const std::string& test, uint32_
                                        path, line, name, name));
       continue;
     }
+    // NCCL runs all-reduce on NVSwitch machines of the Hopper generation
+    // and later with NVLS (in-switch reduction): no ring or tree model
+    // describes it, so such a table is not fitted.
+    bool nvls_class = false;
+    for (const measure::NcclTestsRank& r : table.ranks)
+      nvls_class |= r.device_name.find("H100") != std::string::npos ||
+                    r.device_name.find("H200") != std::string::npos ||
+                    r.device_name.find("H800") != std::string::npos ||
+                    r.device_name.find("B200") != std::string::npos;
+    if (nvls_class && table.test == measure::NcclTest::kAllReduce && table.num_ranks >= 4) {
+      set->notes.push_back(fmt::format(
+          "{}:{}: all_reduce on {} ranks of {}: NCCL uses NVLS (in-switch reduction) there, out "
+          "of reach of the ring model: not fitted", path, line, table.num_ranks,
+          table.ranks.front().device_name));
+      continue;
+    }
     if (table.rows.empty()) {
       set->notes.push_back(fmt::format("{}:{}: {} run failed (line {}): no rows", path, line, name,
                                        table.failure_line));

@@ -12,7 +12,9 @@
 //    and ring all_reduce / all_gather / reduce_scatter); in-place columns
 //    are not used (the model has no in-place difference). Tests the model
 //    has no schedule for (broadcast, reduce, gather, scatter) are skipped
-//    and said so in `notes`.
+//    and said so in `notes`, as are all-reduce tables of 4 or more H100 /
+//    H200 / H800 / B200 GPUs, which NCCL runs with NVLS (in-switch
+//    reduction, out of reach of a ring or tree model).
 // No SimGrid here: the schedules are replayed by evaluate.h.
 #ifndef EPSIM_SIM_CALIBRATE_MEASUREMENTS_H_
 #define EPSIM_SIM_CALIBRATE_MEASUREMENTS_H_

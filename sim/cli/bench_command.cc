@@ -15,6 +15,7 @@
 #include "sim/engine/simulator.h"
 #include "sim/topology/topology.h"
 #include "sim/plan/bench_schedule.h"
+#include "sim/plan/job.h"
 #include "sim/report/bench_output.h"
 
 namespace epsim::cli {
@@ -145,6 +146,7 @@ report::RunInfo InfoOf(const BenchOptions& opt, const proto::Topology& topo, con
   report::RunInfo info;
   info.command = "bench " + opt.op;
   info.inputs = {{"topology", topo.name()},
+                 {"topology file", plan::TopologyFileLabel(opt.topology)},
                  {"ranks", fmt::format("{} (rank r = {} r of the topology)", p.num_ranks,
                                        topology::RankNoun(topology::RankKind(topo)))},
                  {"sizes", fmt::format("-b {} -e {} -f {} -i {}", opt.min_bytes, opt.max_bytes,

@@ -227,15 +227,17 @@ Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlace
   return plan;
 }
 
-std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in) {
-  // The file as the user named it: a bare name is the project's data file.
-  const std::string& t = in.flags.topology;
+std::string TopologyFileLabel(const std::string& t) {
   const bool bare = !t.empty() && t.find('/') == std::string::npos &&
                     t.find(".textproto") == std::string::npos;
+  return bare ? "topologies/" + t + ".textproto" : t;
+}
+
+std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in) {
   return {{"trace", in.trace_label},
           {"model", in.model.name()},
           {"topology", in.topology.name()},
-          {"topology file", bare ? "topologies/" + t + ".textproto" : t},
+          {"topology file", TopologyFileLabel(in.flags.topology)},
           {"ep", std::to_string(in.ep)}};
 }
 

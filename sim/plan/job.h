@@ -106,6 +106,11 @@ Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlace
 Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlacements& placements,
                                 const dispatch::Strategy& strategy, ProfileCache* profiles);
 
+// A --topology flag as reports name the file: as given, except a bare name,
+// which is the project's topologies/<name>.textproto (no absolute paths
+// of the machine in outputs).
+std::string TopologyFileLabel(const std::string& topology_flag);
+
 // The '# Inputs' lines of a run: trace, model, topology (its name and the
 // file as named: a bare name is topologies/<name>.textproto), ep.
 std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in);

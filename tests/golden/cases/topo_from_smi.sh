@@ -25,7 +25,8 @@ echo "# exit $?"
 cat 2080ti.textproto
 "$EPSIM" topo check 2080ti.textproto
 "$EPSIM" topo show 2080ti.textproto
-# NCCL's rule if the cards had P2P: through the switch (PIX).
+# NCCL's rule: GeForce cards have no PCIe P2P (stock driver), so SHM even
+# through the switch (PIX), as the log's NCCL lines say.
 "$EPSIM" topo show 2080ti.textproto --p2p auto | sed -n '/^path/,$p'
 # GPU1's row disagrees with GPU0's: exit 2 naming the line, nothing written.
 sed '88s/PIX/PXB/' "$log" >broken.txt
