@@ -64,9 +64,18 @@ void AddExpertWork(const proto::Model& m, const placement::Placement& placement,
     *k = SwigluKernel(m, "expert", tokens, m.moe_intermediate());
     k->set_expert(e);
   }
-  if (traffic.reduce_inputs_per_rank[rank] > 0)
+  // The outputs go back in the combine's send order: summed per token
+  // first (two-stage reduce), else copied row by row into the send buffer
+  // (what the harness's pack does on every backend).
+  if (traffic.reduce_inputs_per_rank[rank] > 0) {
     *work->add_kernels() = ReduceKernel(m, "stage1_reduce", traffic.reduce_inputs_per_rank[rank],
                                         traffic.reduce_outputs_per_rank[rank]);
+  } else {
+    uint64_t rows = 0;
+    for (uint32_t e : placement.ExpertsOn(rank))
+      rows += traffic.tokens_per_rank_expert[size_t{rank} * e_count + e];
+    if (rows > 0) *work->add_kernels() = CopyRowsKernel(m, "combine_pack", rows);
+  }
 }
 
 void AddAttention(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,

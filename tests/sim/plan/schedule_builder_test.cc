@@ -60,6 +60,20 @@ TEST(ScheduleBuilderTest, ExpertPhaseCarriesTokensPerExpertAndGemmFlops) {
   EXPECT_EQ(rank0.kernels(2).name(), "stage1_reduce");
 }
 
+TEST(ScheduleBuilderTest, ClassicalPacksEveryExpertOutputRowForTheCombine) {
+  auto s = Build(testing::HandTrace({1}), HandModel(), *dispatch::MakeClassical());
+  ASSERT_TRUE(s.ok());
+  const proto::RankWork& rank0 = s->phases(3).work(0);
+  uint64_t rows = 0;
+  for (uint64_t t : rank0.tokens_per_expert()) rows += t;
+  ASSERT_EQ(rank0.kernels_size(), 3);  // two experts, then the pack
+  const proto::Kernel& pack = rank0.kernels(2);
+  EXPECT_EQ(pack.name(), "combine_pack");
+  EXPECT_EQ(pack.op(), proto::COPY_ROWS);
+  EXPECT_EQ(pack.rows(), rows);
+  EXPECT_EQ(rows, 5u);
+}
+
 // The hand trace under dedup: C_T 5/4, rows 2/4 per token, 16 B rows,
 // device loads 5 and 3 (max/mean 1.25), nothing rerouted.
 TEST(ScheduleBuilderTest, RoutingSummaryOfTheHandTrace) {
