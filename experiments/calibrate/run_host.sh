@@ -34,16 +34,16 @@ pin=(--bind-to core)
 [ "$cores" -lt 2 ] && pin=(--oversubscribe --bind-to none)
 
 mpirun "${pin[@]}" -np 2 "$bin/epsim-hw" topo -o "$out/host.textproto"
-run() {  # ranks strategy tokens [mpirun flags...]
-  local np=$1 s=$2 t=$3; shift 3
+run() {  # ranks strategy tokens topology [mpirun flags...]
+  local np=$1 s=$2 t=$3 topo=$4; shift 4
   local name="${s//:/_}-r${np}-t${t}"
   mpirun "$@" -np "$np" "$bin/epsim-hw" run --model tiny-moe --tokens "$t" --seed 1 \
-    --topology "$out/host.textproto" --dispatch "$s" --check "${passes[@]}" \
+    --topology "$topo" --dispatch "$s" --check "${passes[@]}" \
     --json "$out/runs/$name.json" > "$out/runs/$name.txt"
 }
 for np in 1 2; do
   for s in "${strategies[@]}"; do
-    for t in "${tokens[@]}"; do run "$np" "$s" "$t" "${pin[@]}"; done
+    for t in "${tokens[@]}"; do run "$np" "$s" "$t" "$out/host.textproto" "${pin[@]}"; done
   done
 done
 holdout=(--holdout sizes)
@@ -57,7 +57,7 @@ holdout=(--holdout sizes)
 if [ "${#over_tokens[@]}" -gt 0 ]; then
   mpirun --oversubscribe --bind-to none -np 4 "$bin/epsim-hw" topo -o "$out/host4.textproto"
   for t in "${over_tokens[@]}"; do
-    run 4 dedup "$t" --oversubscribe --bind-to none
+    run 4 dedup "$t" "$out/host4.textproto" --oversubscribe --bind-to none
   done
   "$bin/epsim" calibrate --topology "$out/host4.textproto" --holdout ranks=4 \
     "$out"/runs/*.json -o "$out/host4.calibrated.textproto" --csv "$out/host4.csv" \

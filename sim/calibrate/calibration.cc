@@ -16,6 +16,12 @@
 namespace epsim::calibrate {
 namespace {
 
+// Two parameters whose effects on the training measurements (vectors of
+// relative changes) are this close in direction cannot be told apart by
+// them: bandwidth and payload efficiency on one route, two latencies that
+// every message pays. The later one stays at its stock value.
+constexpr double kSameEffectCosine = 0.995;
+
 // The simulated seconds of every observation on `topo`.
 Result<std::vector<double>> Predict(const proto::Topology& topo, const MeasurementSet& set,
                                     const engine::SimOptions& sim) {
@@ -112,6 +118,7 @@ Result<Calibration> Calibrate(const proto::Topology& stock, const std::string& t
   // Which parameters the training measurements respond to.
   std::vector<size_t> free;
   std::vector<std::vector<double>> responses;  // of each free parameter, unit length
+  std::vector<std::vector<double>> basis;      // orthonormal basis of their span
   std::vector<std::string> states(params.size(), "not measured");
   for (size_t j = 0; j < params.size(); ++j) {
     const Parameter& p = params[j];
@@ -134,22 +141,38 @@ Result<Calibration> Calibrate(const proto::Topology& stock, const std::string& t
       response.push_back(d);
     }
     if (!responds) continue;
-    // A parameter that moves the measurements exactly as one already free
-    // does cannot be told apart from it: it stays at its stock value.
+    // A parameter whose effect on the training measurements lies in the
+    // span of the free ones' (up to kSameEffectCosine) cannot be told apart
+    // from them: it stays at its stock value. Gram-Schmidt against an
+    // orthonormal basis of the free parameters' responses.
     double norm = 0;
     for (double d : response) norm += d * d;
     norm = std::sqrt(norm);
     for (double& d : response) d /= norm;
-    std::string same_as;
-    for (size_t k = 0; k < free.size() && same_as.empty(); ++k) {
+    std::vector<double> residual = response;
+    for (const std::vector<double>& q : basis) {
       double dot = 0;
-      for (size_t i = 0; i < response.size(); ++i) dot += response[i] * responses[k][i];
-      if (std::fabs(dot) > 0.9999) same_as = params[free[k]].name;
+      for (size_t i = 0; i < residual.size(); ++i) dot += residual[i] * q[i];
+      for (size_t i = 0; i < residual.size(); ++i) residual[i] -= dot * q[i];
     }
-    if (!same_as.empty()) {
-      states[j] = "same effect as " + same_as;
+    double left = 0;
+    for (double d : residual) left += d * d;
+    left = std::sqrt(left);
+    if (left < std::sqrt(1 - kSameEffectCosine * kSameEffectCosine)) {
+      // Name the free parameter whose effect is most alike.
+      size_t best = 0;
+      double best_dot = -1;
+      for (size_t k = 0; k < free.size(); ++k) {
+        double dot = 0;
+        for (size_t i = 0; i < response.size(); ++i) dot += response[i] * responses[k][i];
+        if (std::fabs(dot) > best_dot) best_dot = std::fabs(dot), best = k;
+      }
+      states[j] = (best_dot > kSameEffectCosine ? "same effect as " : "not separable from ") +
+                  params[free[best]].name + (best_dot > kSameEffectCosine ? "" : " and others");
       continue;
     }
+    for (double& d : residual) d /= left;
+    basis.push_back(std::move(residual));
     free.push_back(j);
     responses.push_back(std::move(response));
   }

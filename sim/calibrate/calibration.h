@@ -13,8 +13,13 @@
 //   none         nothing held out.
 // Which parameters are fitted: those a training measurement responds to
 // (a relative change of 1e-6 when the parameter moves by 10%), minus those
-// named by `fix`, or only those named by `fit`. The others stay at their
-// stock values and are reported as "not measured".
+// named by `fix`, or only those named by `fit`, and minus those whose
+// effect on the training measurements (the vector of relative changes) lies
+// within the span of the earlier free parameters' effects (cosine to the
+// span above 0.995): "same effect as" one of them, or "not separable from"
+// several (bandwidth and two protocols' payload efficiencies, say); the
+// order of ParametersOf decides which are fitted. The others stay at their stock
+// values and are reported as "not measured".
 #ifndef EPSIM_SIM_CALIBRATE_CALIBRATION_H_
 #define EPSIM_SIM_CALIBRATE_CALIBRATION_H_
 
