@@ -203,6 +203,29 @@ std::vector<Parameter> ParametersOf(const proto::Topology& topo) {
     out.push_back(std::move(mem));
   }
 
+  // The P2P forwarding cap only where a file sets one (0 means no cap).
+  double p2p_cap = 0;
+  for (const proto::Component& c : topo.nodes())
+    if (c.kind() == proto::CPU) p2p_cap = std::max(p2p_cap, c.p2p_gb_per_s());
+  if (p2p_cap > 0) {
+    Parameter cap;
+    cap.name = "cpu.p2p_gb_per_s";
+    cap.unit = "GB/s";
+    cap.meaning = "PCIe P2P through a CPU socket, per direction, shared (every CPU that sets it)";
+    cap.lower = p2p_cap * 0.01;
+    cap.upper = p2p_cap * 100;
+    cap.scale = p2p_cap;
+    cap.get = [](const proto::Topology& t) {
+      for (const proto::Component& c : t.nodes())
+        if (c.kind() == proto::CPU && c.p2p_gb_per_s() > 0) return c.p2p_gb_per_s();
+      return 0.0;
+    };
+    cap.set = [](proto::Topology* t, double v) {
+      for (proto::Component& c : *t->mutable_nodes())
+        if (c.kind() == proto::CPU && c.p2p_gb_per_s() > 0) c.set_p2p_gb_per_s(v);
+    };
+    out.push_back(std::move(cap));
+  }
   bool nvlink = false, network = false, pcie = false;
   for (const proto::Link& l : topo.links()) {
     nvlink |= l.kind() == proto::NVLINK;

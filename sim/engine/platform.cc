@@ -37,13 +37,22 @@ Result<Platform> BuildPlatform(const proto::Topology& topo, proto::P2pPolicy pol
     }
   }
   std::unordered_map<int, sg4::Link*> memory;  // CPU node -> its host-memory link
+  std::unordered_map<int, sg4::Link*> p2p;     // CPU node -> its P2P forwarding cap
   const int n = table.num_ranks();
   for (int s = 0; s < n; ++s) {
     for (int d = 0; d < n; ++d) {
       if (s == d) continue;
       std::vector<sg4::LinkInRoute> route;
       for (const topology::Hop& hop : table.Pair(s, d).hops) {
-        if (hop.link < 0) {
+        if (hop.p2p_cpu >= 0) {
+          sg4::Link*& fwd = p2p[hop.p2p_cpu];
+          if (fwd == nullptr)
+            fwd = zone->create_link(topo.nodes(hop.p2p_cpu).name() + "/p2p",
+                                    topo.nodes(hop.p2p_cpu).p2p_gb_per_s() * 1e9)
+                      ->set_sharing_policy(sg4::Link::SharingPolicy::SHARED)
+                      ->set_latency(0);
+          route.emplace_back(fwd);
+        } else if (hop.link < 0) {
           sg4::Link*& mem = memory[hop.memory_cpu];
           if (mem == nullptr)
             mem = zone->create_link(topo.nodes(hop.memory_cpu).name() + "/memory",

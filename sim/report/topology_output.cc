@@ -62,6 +62,13 @@ void WriteTopologyPath(std::ostream& out, const proto::Topology& topo,
   std::string at = ranks[from];
   for (size_t i = 0; i < pair.hops.size(); ++i) {
     const topology::Hop& hop = pair.hops[i];
+    if (hop.p2p_cpu >= 0) {
+      const std::string& cpu = topo.nodes(hop.p2p_cpu).name();
+      out << fmt::format("{:>4}  {:<20} {:<16} {:<30} {:>10g} {:>11g}\n", i + 1, cpu + "/p2p",
+                         "P2P_FORWARD", "P2P through " + cpu,
+                         topo.nodes(hop.p2p_cpu).p2p_gb_per_s(), 0.0);
+      continue;
+    }
     if (hop.link < 0) {
       const std::string& cpu = topo.nodes(hop.memory_cpu).name();
       out << fmt::format("{:>4}  {:<20} {:<16} {:<30} {:>10g} {:>11g}\n", i + 1, cpu + "/memory",

@@ -1,6 +1,7 @@
 #include "sim/topology/transport.h"
 
 #include <cctype>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -189,6 +190,22 @@ void ChooseIntraHost(const Graph& g, int src, proto::P2pPolicy policy, PairRoute
   pair->path_class = all_nvlink && pair->transport == Transport::kP2p
                          ? PairRoute::PathClass::kNvlink
                          : PairRoute::PathClass::kPcie;
+  if (pair->transport != Transport::kP2p || all_nvlink) return;
+  // P2P through root complexes or CPUs: each CPU's forwarding cap, where set
+  // (a route through a root complex only uses the source's home socket).
+  std::vector<int> cpus;
+  bool via_rc = false;
+  for (int node : g.Intermediates(pair->hops)) {
+    if (topo.nodes(node).kind() == proto::CPU) cpus.push_back(node);
+    via_rc |= topo.nodes(node).kind() == proto::ROOT_COMPLEX;
+  }
+  if (cpus.empty() && via_rc && g.home_cpu(src) >= 0) cpus.push_back(g.home_cpu(src));
+  for (int cpu : cpus) {
+    if (topo.nodes(cpu).p2p_gb_per_s() <= 0) continue;
+    Hop cap;
+    cap.p2p_cpu = cpu;
+    pair->hops.push_back(cap);
+  }
 }
 
 // SHM: up to the source's home CPU, through its memory, down to dst.
@@ -305,9 +322,13 @@ Status ValidateNccl(const proto::Topology& topo) {
                                         nccl.host_memory_gb_per_s()));
   for (const proto::Component& node : topo.nodes()) {
     if (node.kind() != proto::CPU &&
-        (node.cpu_vendor() != proto::CPU_VENDOR_UNSPECIFIED || node.memory_gb_per_s() != 0))
-      return Status::BadInput(fmt::format("node '{}': cpu_vendor and memory_gb_per_s belong on "
+        (node.cpu_vendor() != proto::CPU_VENDOR_UNSPECIFIED || node.memory_gb_per_s() != 0 ||
+         node.p2p_gb_per_s() != 0))
+      return Status::BadInput(fmt::format("node '{}': cpu_vendor, memory_gb_per_s and p2p_gb_per_s belong on "
                                           "CPU nodes, not {}", node.name(), KindName(node.kind())));
+    if (!(node.p2p_gb_per_s() >= 0 && std::isfinite(node.p2p_gb_per_s())))
+      return Status::BadInput(fmt::format("node '{}': p2p_gb_per_s {} must be finite and >= 0",
+                                          node.name(), node.p2p_gb_per_s()));
     if (!(node.memory_gb_per_s() >= 0))
       return Status::BadInput(fmt::format("node '{}': memory_gb_per_s {} must be >= 0",
                                           node.name(), node.memory_gb_per_s()));
@@ -351,7 +372,9 @@ void TransportTable::AddTotals(PairRoute* pair) const {
   pair->bottleneck_gb_per_s = std::numeric_limits<double>::infinity();
   for (const Hop& hop : pair->hops) {
     double bw;
-    if (hop.link < 0) {
+    if (hop.p2p_cpu >= 0) {
+      bw = topo_->nodes(hop.p2p_cpu).p2p_gb_per_s();
+    } else if (hop.link < 0) {
       bw = MemoryGbPerS(hop.memory_cpu) / 2;
     } else {
       const proto::Link& link = topo_->links(hop.link);

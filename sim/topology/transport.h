@@ -18,7 +18,9 @@
 //    the route passes no root complex and no CPU (PCIe switches only, NCCL
 //    path type PXB or better), on AMD hosts on any PCIe route; never over
 //    PCIe for GPUs without PCIe P2P (GeForce with the stock driver:
-//    GpuHasPcieP2p).
+//    GpuHasPcieP2p). A P2P route through a root complex or CPU also
+//    passes each CPU's P2P forwarding resource (Component.p2p_gb_per_s,
+//    when set: a shared resource of the socket, like its memory).
 //  - SHM between GPUs: through host memory, NCCL's fallback. The route goes
 //    from the source GPU up to its home CPU (the nearest CPU node on its
 //    host), through that socket's memory, and from there to the destination
@@ -71,9 +73,10 @@ Status ValidateNccl(const proto::Topology& topo);
 
 // One step of a route.
 struct Hop {
-  int link = -1;         // index into topo.links(); -1 for host memory
+  int link = -1;         // index into topo.links(); -1 for host memory or P2P forwarding
   bool forward = true;   // crossed from link.a() to link.b()
   int memory_cpu = -1;   // host memory: node index of the CPU whose memory
+  int p2p_cpu = -1;      // P2P forwarded through this CPU node (its p2p_gb_per_s)
 };
 
 struct PairRoute {

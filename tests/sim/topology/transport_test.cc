@@ -117,6 +117,42 @@ TEST(TransportTest, GeforceCardsHaveNoPcieP2pWhateverTheCpu) {
   EXPECT_TRUE(GpuHasPcieP2p(gpu));
 }
 
+TEST(TransportTest, P2pThroughACpuPaysItsForwardingCap) {
+  proto::Topology topo = Load("a6000-x8-2socket");
+  for (proto::Component& node : *topo.mutable_nodes()) {
+    if (node.kind() != proto::CPU) continue;
+    node.set_cpu_vendor(proto::AMD);
+    node.set_p2p_gb_per_s(node.name() == "cpu0" ? 10 : 7);
+  }
+  const TransportTable table = Build(topo);
+  // Across sockets: both sockets forward; the slower one is the bottleneck.
+  const PairRoute& across = table.Pair(0, 4);
+  ASSERT_EQ(across.transport, Transport::kP2p);
+  int caps = 0;
+  for (const Hop& hop : across.hops) caps += hop.p2p_cpu >= 0;
+  EXPECT_EQ(caps, 2);
+  EXPECT_DOUBLE_EQ(across.bottleneck_gb_per_s, 7);
+  // Inside socket 0 through its root complex: the home socket's cap.
+  const PairRoute& inside = table.Pair(0, 1);
+  ASSERT_EQ(inside.transport, Transport::kP2p);
+  ASSERT_EQ(inside.hops.back().p2p_cpu >= 0, true);
+  EXPECT_DOUBLE_EQ(inside.bottleneck_gb_per_s, 10);
+  // SHM pairs and switch-only P2P pairs have no cap.
+  EXPECT_EQ(Build(topo, proto::P2P_OFF).Pair(0, 4).bottleneck_gb_per_s,
+            Build(Load("a6000-x8-2socket"), proto::P2P_OFF).Pair(0, 4).bottleneck_gb_per_s);
+  // Not on other nodes, never negative.
+  proto::Topology bad = topo;
+  for (proto::Component& node : *bad.mutable_nodes())
+    if (node.kind() == proto::GPU) node.set_p2p_gb_per_s(5);
+  EXPECT_FALSE(ValidateNccl(bad).ok());
+  bad = topo;
+  for (proto::Component& node : *bad.mutable_nodes())
+    if (node.kind() == proto::CPU) node.set_p2p_gb_per_s(-1);
+  Status st = ValidateNccl(bad);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("p2p_gb_per_s -1 must be finite and >= 0"), std::string::npos);
+}
+
 TEST(TransportTest, AmdHostAllowsP2pThroughTheCpu) {
   proto::Topology topo = Load("a6000-x8-2socket");
   for (proto::Component& node : *topo.mutable_nodes()) {
@@ -365,7 +401,7 @@ TEST(TransportTest, RejectsImpossibleNcclBlocks) {
        "nccl.protocols[0] (x): extra_hop_memory_us -2 must be >= 0"},
       {"vendor on a GPU",
        [](proto::Topology* t) { t->mutable_nodes(1)->set_cpu_vendor(proto::AMD); },
-       "node 'gpu0': cpu_vendor and memory_gb_per_s belong on CPU nodes, not GPU"},
+       "node 'gpu0': cpu_vendor, memory_gb_per_s and p2p_gb_per_s belong on CPU nodes, not GPU"},
   };
   for (const BadNccl& c : cases) {
     proto::Topology topo = testing::Star(2, 10, 1);
