@@ -201,6 +201,16 @@ std::vector<Parameter> ParametersOf(const proto::Topology& topo) {
         if (c.kind() == proto::CPU) c.set_memory_gb_per_s(v);
     };
     out.push_back(std::move(mem));
+    Parameter shm;
+    shm.name = "nccl.shm_efficiency";
+    shm.unit = "";
+    shm.meaning = "share of its route's bandwidth a lone SHM transfer gets (staging copies)";
+    shm.lower = 1e-3;
+    shm.upper = 1;
+    shm.scale = 1;
+    shm.get = [](const proto::Topology& t) { return topology::EffectiveNccl(t).shm_efficiency(); };
+    shm.set = [](proto::Topology* t, double v) { t->mutable_nccl()->set_shm_efficiency(v); };
+    out.push_back(std::move(shm));
   }
 
   // The P2P forwarding cap only where a file sets one (0 means no cap).

@@ -19,6 +19,7 @@
 //   links.KIND.latency_us    every link of KIND
 //   cpu.memory_gb_per_s      every CPU socket's host memory (SHM)
 //   cpu.p2p_gb_per_s         PCIe P2P through a socket, where a file sets it
+//   nccl.shm_efficiency      what a lone SHM transfer gets of its route
 //   nccl.PROTO.base_latency_us, nccl.PROTO.payload_efficiency,
 //   nccl.PROTO.extra_hop_{nvlink,pcie,network,memory}_us   per protocol
 //                            (LL, Simple, ... as EffectiveNccl lists them)

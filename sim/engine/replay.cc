@@ -103,7 +103,7 @@ void Replay::RunPhaseTask(uint32_t phase) {
       const uint64_t b = SendBytes(phase, src, dst);
       if (b == 0) continue;
       any = true;
-      bytes[src * n + dst] = platform_.transports.WireBytes(b);
+      bytes[src * n + dst] = platform_.transports.WireBytes(src, dst, b);
       latency_s = std::max(latency_s, LatencyS(src, dst, b));
     }
   }
@@ -202,7 +202,7 @@ void Replay::SendAll(uint32_t rank, uint32_t phase) {
   for (uint32_t dst : dsts) {
     if (latency_s[dst] > 0) sg4::this_actor::sleep_until(posted_s + latency_s[dst]);
     sends.push_back(mailboxes_[phase][dst]->put_async(
-        &kPayload, platform_.transports.WireBytes(SendBytes(phase, rank, dst))));
+        &kPayload, platform_.transports.WireBytes(rank, dst, SendBytes(phase, rank, dst))));
     to.push_back(dst);
   }
   // One at a time, so each destination learns when its data arrived.
@@ -243,7 +243,7 @@ void Replay::SendSlot(uint32_t rank, uint32_t phase) {
     const uint64_t bytes = SendBytes(phase, rank, dst);
     const double latency_s = LatencyS(rank, dst, bytes);
     if (latency_s > 0) sg4::this_actor::sleep_for(latency_s);
-    mailboxes_[phase][dst]->put(&kPayload, platform_.transports.WireBytes(bytes));
+    mailboxes_[phase][dst]->put(&kPayload, platform_.transports.WireBytes(rank, dst, bytes));
     double& arrived = arrived_s_[phase][dst];
     arrived = std::max(arrived, sg4::Engine::get_clock());
   }

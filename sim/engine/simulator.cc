@@ -116,10 +116,13 @@ std::string ProtocolSummary(const proto::NcclModel& nccl) {
 }
 
 std::string TransportSummary(const topology::TransportTable& table) {
-  return fmt::format("--p2p {}: {} P2P, {} SHM, {} NET ordered {} pairs",
-                     topology::P2pPolicyName(table.policy()), table.Count(topology::Transport::kP2p),
-                     table.Count(topology::Transport::kShm), table.Count(topology::Transport::kNet),
-                     topology::RankNoun(table.rank_kind()));
+  std::string out = fmt::format(
+      "--p2p {}: {} P2P, {} SHM, {} NET ordered {} pairs", topology::P2pPolicyName(table.policy()),
+      table.Count(topology::Transport::kP2p), table.Count(topology::Transport::kShm),
+      table.Count(topology::Transport::kNet), topology::RankNoun(table.rank_kind()));
+  if (table.nccl().shm_efficiency() != 1)
+    out += fmt::format("; SHM transfers at {:g} of their route's bandwidth", table.nccl().shm_efficiency());
+  return out;
 }
 
 Settings CollectSettings(const std::vector<std::string>& args, const UserConfig& user_cfg,

@@ -288,6 +288,7 @@ proto::NcclModel EffectiveNccl(const proto::Topology& topo) {
   }
   if (!nccl.has_max_peers_in_flight()) nccl.set_max_peers_in_flight(kDefaultPeersInFlight);
   if (nccl.host_memory_gb_per_s() == 0) nccl.set_host_memory_gb_per_s(kDefaultHostMemoryGbPerS);
+  if (!nccl.has_shm_efficiency()) nccl.set_shm_efficiency(1);
   return nccl;
 }
 
@@ -317,6 +318,9 @@ Status ValidateNccl(const proto::Topology& topo) {
       return Status::BadInput(fmt::format("{} ({}): max_bytes {} must be > 0 and larger than the "
                                           "previous protocol's", where, p.name(), p.max_bytes()));
   }
+  if (nccl.has_shm_efficiency() && !(nccl.shm_efficiency() > 0 && nccl.shm_efficiency() <= 1))
+    return Status::BadInput(
+        fmt::format("nccl.shm_efficiency {} must be in (0, 1]", nccl.shm_efficiency()));
   if (!(nccl.host_memory_gb_per_s() >= 0))
     return Status::BadInput(fmt::format("nccl.host_memory_gb_per_s {} must be >= 0",
                                         nccl.host_memory_gb_per_s()));
@@ -408,13 +412,14 @@ double TransportTable::MessageLatencyUs(int src, int dst, uint64_t bytes) const 
   return p.base_latency_us() + extra * pair.extra_hops + pair.link_latency_us;
 }
 
-double TransportTable::WireBytes(uint64_t bytes) const {
-  return static_cast<double>(bytes) / ProtocolFor(bytes).payload_efficiency();
+double TransportTable::WireBytes(int src, int dst, uint64_t bytes) const {
+  const double shm = Pair(src, dst).transport == Transport::kShm ? nccl_.shm_efficiency() : 1.0;
+  return static_cast<double>(bytes) / ProtocolFor(bytes).payload_efficiency() / shm;
 }
 
 double TransportTable::LoneMessageUs(int src, int dst, uint64_t bytes) const {
   return MessageLatencyUs(src, dst, bytes) +
-         WireBytes(bytes) / (Pair(src, dst).bottleneck_gb_per_s * 1e3);
+         WireBytes(src, dst, bytes) / (Pair(src, dst).bottleneck_gb_per_s * 1e3);
 }
 
 int TransportTable::Count(Transport t) const {

@@ -110,8 +110,9 @@ class TransportTable {
   const proto::NcclProtocol& ProtocolFor(uint64_t bytes) const;
   // Time before the first byte of a `bytes` message from src to dst moves.
   double MessageLatencyUs(int src, int dst, uint64_t bytes) const;
-  // Bytes the links carry for a `bytes` message: bytes / payload_efficiency.
-  double WireBytes(uint64_t bytes) const;
+  // Bytes the links carry for a `bytes` message from src to dst: bytes /
+  // payload_efficiency, and / shm_efficiency for an SHM pair.
+  double WireBytes(int src, int dst, uint64_t bytes) const;
   // Closed form of a lone message: latency + wire bytes / bottleneck.
   double LoneMessageUs(int src, int dst, uint64_t bytes) const;
 

@@ -63,8 +63,8 @@ TEST(TransportTest, ProtocolByMessageSize) {
   EXPECT_EQ(table.ProtocolFor(8).name(), "LL");
   EXPECT_EQ(table.ProtocolFor(16384).name(), "LL");
   EXPECT_EQ(table.ProtocolFor(16385).name(), "Simple");
-  EXPECT_DOUBLE_EQ(table.WireBytes(1000), 2000);
-  EXPECT_DOUBLE_EQ(table.WireBytes(1 << 20), 1 << 20);
+  EXPECT_DOUBLE_EQ(table.WireBytes(0, 1, 1000), 2000);
+  EXPECT_DOUBLE_EQ(table.WireBytes(0, 1, 1 << 20), 1 << 20);
   EXPECT_NEAR(table.MessageLatencyUs(0, 1, 8), 6.6 + 0.6, 1e-12);
   EXPECT_NEAR(table.MessageLatencyUs(0, 1, 1 << 20), 8.4 + 2.8 + 0.6, 1e-12);
 }
@@ -115,6 +115,26 @@ TEST(TransportTest, GeforceCardsHaveNoPcieP2pWhateverTheCpu) {
   EXPECT_FALSE(GpuHasPcieP2p(gpu));
   gpu.set_name("NVIDIA RTX A6000");
   EXPECT_TRUE(GpuHasPcieP2p(gpu));
+}
+
+TEST(TransportTest, ShmEfficiencyScalesOnlyShmPairs) {
+  proto::Topology topo = Load("a6000-x4-pcie-gen4");
+  EXPECT_DOUBLE_EQ(EffectiveNccl(topo).shm_efficiency(), 1);
+  topo.mutable_nccl()->set_shm_efficiency(0.5);
+  const TransportTable shm = Build(topo);
+  ASSERT_EQ(shm.Pair(0, 1).transport, Transport::kShm);
+  EXPECT_DOUBLE_EQ(shm.WireBytes(0, 1, 1 << 20), 2.0 * (1 << 20));
+  const TransportTable p2p = Build(topo, proto::P2P_ON);
+  EXPECT_DOUBLE_EQ(p2p.WireBytes(0, 1, 1 << 20), 1 << 20);
+  const TransportTable stock = Build(Load("a6000-x4-pcie-gen4"));
+  EXPECT_NEAR(shm.LoneMessageUs(0, 1, 1 << 20) - stock.LoneMessageUs(0, 1, 1 << 20),
+              (1 << 20) / (stock.Pair(0, 1).bottleneck_gb_per_s * 1e3), 1e-9);
+  for (double bad : {0.0, 1.5, -0.1}) {
+    topo.mutable_nccl()->set_shm_efficiency(bad);
+    Status st = ValidateNccl(topo);
+    ASSERT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.message().find("nccl.shm_efficiency"), std::string::npos);
+  }
 }
 
 TEST(TransportTest, P2pThroughACpuPaysItsForwardingCap) {
