@@ -128,7 +128,8 @@ std::string MetricsOf(plan::BenchOp op) {
 std::string AlgorithmOf(plan::BenchOp op, uint32_t n) {
   return fmt::format(
       "ring in rank order (r -> r+1 mod n), {} steps of size/{} per rank, each after the "
-      "rank's receive of the step before; reduction not charged; tree not modelled",
+      "rank's receive of the step before, the protocol's base latency once (steps "
+      "pipelined); reduction not charged; tree not modelled",
       plan::RingSteps(op, n), n);
 }
 

@@ -66,8 +66,9 @@ uint64_t Replay::SendBytes(uint32_t phase, uint32_t src, uint32_t dst) const {
   return schedule_.phases(phase).send_bytes(src * num_ranks_ + dst);
 }
 
-double Replay::LatencyS(uint32_t src, uint32_t dst, uint64_t bytes) const {
-  return platform_.transports.MessageLatencyUs(src, dst, bytes) * 1e-6;
+double Replay::LatencyS(uint32_t phase, uint32_t src, uint32_t dst, uint64_t bytes) const {
+  const bool with_base = !schedule_.phases(static_cast<int>(phase)).pipelined();
+  return platform_.transports.MessageLatencyUs(src, dst, bytes, with_base) * 1e-6;
 }
 
 void Replay::RunRank(uint32_t rank) {
@@ -104,7 +105,7 @@ void Replay::RunPhaseTask(uint32_t phase) {
       if (b == 0) continue;
       any = true;
       bytes[src * n + dst] = platform_.transports.WireBytes(src, dst, b);
-      latency_s = std::max(latency_s, LatencyS(src, dst, b));
+      latency_s = std::max(latency_s, LatencyS(phase, src, dst, b));
     }
   }
   if (any) {
@@ -192,7 +193,7 @@ void Replay::SendAll(uint32_t rank, uint32_t phase) {
     const uint64_t bytes = SendBytes(phase, rank, dst);
     if (bytes == 0) continue;
     dsts.push_back(dst);
-    latency_s[dst] = LatencyS(rank, dst, bytes);
+    latency_s[dst] = LatencyS(phase, rank, dst, bytes);
   }
   std::stable_sort(dsts.begin(), dsts.end(),
                    [&](uint32_t a, uint32_t b) { return latency_s[a] < latency_s[b]; });
@@ -241,7 +242,7 @@ void Replay::SendSlot(uint32_t rank, uint32_t phase) {
   while (op.next_dst < op.dsts.size()) {
     const uint32_t dst = op.dsts[op.next_dst++];
     const uint64_t bytes = SendBytes(phase, rank, dst);
-    const double latency_s = LatencyS(rank, dst, bytes);
+    const double latency_s = LatencyS(phase, rank, dst, bytes);
     if (latency_s > 0) sg4::this_actor::sleep_for(latency_s);
     mailboxes_[phase][dst]->put(&kPayload, platform_.transports.WireBytes(rank, dst, bytes));
     double& arrived = arrived_s_[phase][dst];

@@ -110,7 +110,8 @@ class Replay {
   void RunPhaseTask(uint32_t phase);
   void WaitPhaseTask(uint32_t phase);
   uint64_t SendBytes(uint32_t phase, uint32_t src, uint32_t dst) const;
-  double LatencyS(uint32_t src, uint32_t dst, uint64_t bytes) const;
+  // A message's latency in phase `phase` (pipelined steps: no base latency).
+  double LatencyS(uint32_t phase, uint32_t src, uint32_t dst, uint64_t bytes) const;
 
   const Platform& platform_;
   const proto::GpuSpec& gpu_;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "sim/base/file_util.h"
+#include "sim/measure/epsim_bench_header.h"
 #include "sim/measure/log_text.h"
 #include "sim/measure/nccl_tests_command.h"
 #include "sim/measure/nccl_tests_table.h"
@@ -110,6 +111,7 @@ class LogReader {
   int Number(size_t i) const { return static_cast<int>(i) + 1; }
   Status ReadTable(size_t* i, NcclTestsTable* t, std::optional<NcclColumns>* columns);
   Status ReadPreamble(size_t* i, NcclTestsTable* t, std::string* failure, int* failure_line);
+  Status ReadEpsimHeader(size_t header, size_t columns, NcclTestsTable* t) const;
   void LookBack(size_t start, NcclTestsTable* t, std::optional<NcclCommand>* command,
                 std::string* program, int* program_line) const;
   Status ResolveTest(NcclTestsTable* t, const std::optional<NcclCommand>& command,
@@ -151,18 +153,26 @@ Status LogReader::ReadTable(size_t* i, NcclTestsTable* t, std::optional<NcclColu
   t->header_line = Number(start);
   std::string failure;
   int failure_line = 0;
-  if (IsNThreadLine(lines_[start])) {
-    EPSIM_RETURN_IF_ERROR(ParseNThread(lines_[start], Number(start), file_, t));
-    ++*i;
-    EPSIM_RETURN_IF_ERROR(ReadPreamble(i, t, &failure, &failure_line));
-  }
   std::optional<NcclCommand> command;
-  std::string program;
-  int program_line = 0;
-  LookBack(start, t, &command, &program, &program_line);
-  EPSIM_RETURN_IF_ERROR(ResolveTest(t, command, program, program_line));
-  EPSIM_RETURN_IF_ERROR(CheckRanks(t, command));
-  if (command && t->num_threads > 0) EPSIM_RETURN_IF_ERROR(CheckOptions(*t, *command));
+  // A column line below an `# epsim ... bench` block: epsim's own table.
+  const std::optional<size_t> epsim = IsNThreadLine(lines_[start])
+                                          ? std::nullopt
+                                          : internal::FindEpsimBenchHeader(lines_, start);
+  if (epsim) {
+    EPSIM_RETURN_IF_ERROR(ReadEpsimHeader(*epsim, start, t));
+  } else {
+    if (IsNThreadLine(lines_[start])) {
+      EPSIM_RETURN_IF_ERROR(ParseNThread(lines_[start], Number(start), file_, t));
+      ++*i;
+      EPSIM_RETURN_IF_ERROR(ReadPreamble(i, t, &failure, &failure_line));
+    }
+    std::string program;
+    int program_line = 0;
+    LookBack(start, t, &command, &program, &program_line);
+    EPSIM_RETURN_IF_ERROR(ResolveTest(t, command, program, program_line));
+    EPSIM_RETURN_IF_ERROR(CheckRanks(t, command));
+    if (command && t->num_threads > 0) EPSIM_RETURN_IF_ERROR(CheckOptions(*t, *command));
+  }
   if (*i >= lines_.size() || !internal::IsColumnNamesLine(lines_[*i])) {
     // The run printed its header and died before its column names.
     if (failure.empty())
@@ -175,10 +185,11 @@ Status LogReader::ReadTable(size_t* i, NcclTestsTable* t, std::optional<NcclColu
   }
   t->columns_line = Number(*i);
   const std::string units = *i + 1 < lines_.size() ? lines_[*i + 1] : "";
-  EPSIM_ASSIGN_OR_RETURN(NcclColumns c,
-                         internal::ParseColumns(lines_[*i], units, file_, t->columns_line));
+  EPSIM_ASSIGN_OR_RETURN(NcclColumns c, internal::ParseColumns(lines_[*i], units, file_,
+                                                               t->columns_line, epsim.has_value()));
   t->columns = c.names;
   t->cpu_time = c.cpu_time;
+  t->in_place = c.in_place;
   *i += 2;
   const bool run_cycles = command && command->options.count('N') && command->options.at('N') != "1";
   EPSIM_RETURN_IF_ERROR(ReadRows(i, c, run_cycles, t));
@@ -203,6 +214,27 @@ Status LogReader::ReadPreamble(size_t* i, NcclTestsTable* t, std::string* failur
       *failure_line = Number(*i);
     }
   }
+  return Status::Ok();
+}
+
+Status LogReader::ReadEpsimHeader(size_t header, size_t columns, NcclTestsTable* t) const {
+  EPSIM_ASSIGN_OR_RETURN(const internal::EpsimBenchHeader h,
+                         internal::ParseEpsimBenchHeader(lines_, header, columns, file_));
+  if (override_ && *override_ != h.test)
+    return BadLine(file_, h.line,
+                   fmt::format("the log runs epsim bench {} ({}) but the test given is {}", h.op,
+                               NcclTestName(h.test), NcclTestName(*override_)));
+  t->header_line = h.line;
+  t->test = h.test;
+  t->epsim_source = h.source;
+  t->epsim_version = h.version;
+  t->num_ranks = h.num_ranks;
+  t->warmup_iters = h.warmup_iters;
+  t->iters = h.iters;
+  t->min_bytes = h.min_bytes;
+  t->max_bytes = h.max_bytes;
+  t->step = h.step;
+  t->step_is_factor = h.step_is_factor;
   return Status::Ok();
 }
 
@@ -376,6 +408,11 @@ Status LogReader::ReadRows(size_t* i, const NcclColumns& columns, bool run_cycle
     if (!IsRowCandidate(tokens)) break;  // the log moved on
     EPSIM_ASSIGN_OR_RETURN(internal::PrintedRow row,
                            internal::ParseRow(tokens, columns, file_, Number(*i)));
+    const char* redop = internal::EpsimBenchRedop(t->test);
+    if (!t->epsim_source.empty() && row.row.redop != redop)
+      return BadLine(file_, Number(*i),
+                     fmt::format("redop '{}' where epsim bench {} prints '{}'", row.row.redop,
+                                 NcclTestName(t->test), redop));
     EPSIM_RETURN_IF_ERROR(checker.Add(row));
     t->rows.push_back(std::move(row.row));
   }

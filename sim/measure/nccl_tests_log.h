@@ -83,6 +83,43 @@
 //    "Collective test starting" line) when no test is given, or one the
 //    log contradicts.
 // Lines outside tables (NCCL INFO, prompts, other programs) are skipped.
+//
+// epsim's own tables. `epsim-hw bench OP` (measured on real hardware, host
+// or cuda backend) and `epsim bench OP` (simulated) print the same figures
+// in nccl-tests' columns (sim/report/bench_output.cc), below a '#' block:
+//
+//   # epsim 0.1.0 epsim-hw bench alltoall (measured)     <- or: bench OP (simulated)
+//   #
+//   # Inputs:
+//   #   ranks: 2                                         <- "ranks: 4 (rank r = GPU r ...)"
+//   #   iterations: 5 warm-up, 20 timed                  <- epsim-hw bench
+//   #   sizes: -b 1K -e 16M -f 4 -i 1M                   <- epsim bench
+//   # Settings:
+//   #   ...
+//   #
+//   # algbw = size / time, busbw = ...
+//   # Out-of-place columns only ...
+//   #
+//   #                     out-of-place
+//   #  size  count  type  redop  root  time  algbw  busbw  #wrong
+//   #   (B) (elements)                 (us) (GB/s) (GB/s)
+//       1024    256  float  none    -1  2.82   0.36   0.18       0
+//   ...
+//   # Out of bounds values : 0 OK
+//   # Avg bus bandwidth    : 5.1068                      <- "%.4f"
+//
+// A column-name line is read as epsim's when the '#' lines right above it
+// hold a `# epsim ` line. Then the test comes from that line's op
+// (sendrecv, alltoall, allreduce, allgather, reducescatter; alltoallv is
+// refused, as nccl-tests' alltoallv is), the ranks from the `ranks:` input
+// (required), -b -e -f -i and the iterations from their inputs when
+// printed, and the columns must be exactly those nine: out-of-place only
+// (nccl-tests always prints both halves, so a table with one half is
+// refused anywhere else). The checks above hold, with epsim's conventions
+// where they differ: alltoall's count is a rank's whole buffer (size =
+// count x type bytes; alltoall_perf prints one peer's share), the redop
+// is "sum" for allreduce and reducescatter and "none" otherwise, and the
+// average is printed with %.4f.
 #ifndef EPSIM_SIM_MEASURE_NCCL_TESTS_LOG_H_
 #define EPSIM_SIM_MEASURE_NCCL_TESTS_LOG_H_
 
@@ -142,7 +179,10 @@ struct NcclTestsIterStats {
   double cv_pct = 0;  // coefficient of variation, percent
 };
 
-// One row: one size. [0] out-of-place, [1] in-place.
+// One row: one size. [0] out-of-place, [1] in-place. In a table without
+// in-place columns (NcclTestsTable::in_place false: epsim's) the [1]
+// figures are absent: time_us, algbw_gbps, busbw_gbps and max_error NaN,
+// wrong -1, iter nullopt.
 struct NcclTestsRow {
   uint64_t size_bytes = 0;        // the larger of a rank's send and receive buffers
   uint64_t count = 0;             // elements passed to NCCL
@@ -174,7 +214,8 @@ struct NcclTestsRank {
 
 struct NcclTestsTable {
   std::string file;
-  // The `# nThread` line; the column-name line when the table has none.
+  // The `# nThread` line, or an epsim table's `# epsim` line; the
+  // column-name line when the table has neither.
   int header_line = 0;
   int columns_line = 0;  // the `#  size  count ...` line
   NcclTest test = NcclTest::kAllReduce;
@@ -184,8 +225,15 @@ struct NcclTestsTable {
   std::string command;
   int command_line = 0;
   std::string nccl_tests_version;  // "2.17.6" from `# nccl-tests version`; empty before 2025-10
+  // An epsim table (the `# epsim VERSION ... bench OP (SOURCE)` line, which
+  // is then header_line): "measured" (epsim-hw bench) or "simulated"
+  // (epsim bench), and the version ("0.1.0"). Both empty for nccl-tests.
+  std::string epsim_source;
+  std::string epsim_version;
 
-  // From the `# nThread` line; zeros when the table has none.
+  // From the `# nThread` line; zeros when the table has none. An epsim
+  // table: -b -e -f -i from its `sizes:` input (epsim bench), the
+  // iterations from `iterations:` (epsim-hw bench), zeros when not printed.
   int num_threads = 0;                    // nThread (-t)
   int gpus_per_thread = 0;                // nGpus (-g)
   uint64_t min_bytes = 0, max_bytes = 0;  // -b, -e as given
@@ -196,7 +244,8 @@ struct NcclTestsTable {
   int agg_iters = 1;
 
   // Ranks: from the Rank lines, else nThread x nGpus x processes from the
-  // command (num_ranks_from_command); 0 when unknown.
+  // command (num_ranks_from_command); 0 when unknown. An epsim table: its
+  // `ranks: N` input.
   int num_ranks = 0;
   bool num_ranks_from_command = false;
   int num_processes = 0;  // from the Pids, else from the command (mpirun -np); 0 unknown
@@ -204,6 +253,9 @@ struct NcclTestsTable {
 
   std::vector<std::string> columns;  // the column names as printed
   bool cpu_time = false;             // `cputime` columns (-C 1)
+  // The rows have in-place figures ([1]): every nccl-tests table; false for
+  // an epsim table (out-of-place columns only).
+  bool in_place = true;
   bool legacy_algbw = false;         // all_gather / reduce_scatter before 2020-06 (see above)
   std::vector<NcclTestsRow> rows;
 

@@ -53,7 +53,7 @@ Status ReadHalf(const std::vector<std::string>& names, size_t* at, NcclColumns* 
 std::vector<std::pair<std::string, std::string>> ExpectedUnits(const NcclColumns& c) {
   std::vector<std::pair<std::string, std::string>> units = {{"(B)", "size"},
                                                             {"(elements)", "count"}};
-  for (int half = 0; half < 2; ++half) {
+  for (int half = 0; half < c.halves(); ++half) {
     const std::string name = std::string(kHalfName[half]) + " ";
     const std::string time = c.cpu_time ? "cputime" : "time";
     units.push_back({"(us)", name + time});
@@ -73,6 +73,7 @@ std::vector<std::pair<std::string, std::string>> ExpectedUnits(const NcclColumns
 
 Status CheckUnits(const std::string& units_line, const NcclColumns& c, const std::string& file) {
   const int line = c.line + 1;
+  const char* printer = c.epsim ? "epsim bench" : "nccl-tests";
   std::vector<std::string> got = Tokens(units_line);
   if (got.empty() || got[0] != "#")
     return BadLine(file, line,
@@ -89,9 +90,9 @@ Status CheckUnits(const std::string& units_line, const NcclColumns& c, const std
     if (k >= want.size())
       return BadLine(file, line, fmt::format("units line has '{}' after the last column", got[k]));
     return BadLine(file, line,
-                   fmt::format("unit '{}' where nccl-tests prints '{}' for {} "
+                   fmt::format("unit '{}' where {} prints '{}' for {} "
                                "(a column in other units?)",
-                               got[k], want[k].first, want[k].second));
+                               got[k], printer, want[k].first, want[k].second));
   }
   return Status::Ok();
 }
@@ -166,7 +167,7 @@ std::string Range(double lo, double hi) {
 
 size_t NcclColumns::num_tokens() const {
   const size_t half = 4 + (iter_stats ? 4 : 0);
-  return 3 + has_redop + has_root + 2 * half + (timestamp ? 2 : 0);
+  return 3 + has_redop + has_root + halves() * half + (timestamp ? 2 : 0);
 }
 
 bool IsColumnNamesLine(const std::string& line) {
@@ -175,11 +176,29 @@ bool IsColumnNamesLine(const std::string& line) {
 }
 
 Result<NcclColumns> ParseColumns(const std::string& names_line, const std::string& units_line,
-                                 const std::string& file, int line) {
+                                 const std::string& file, int line, bool epsim) {
   NcclColumns c;
   c.line = line;
   c.names = Tokens(names_line);
   c.names.erase(c.names.begin());  // the '#'
+  if (epsim) {
+    // sim/report/bench_output.cc: one layout, out-of-place only.
+    const std::vector<std::string> epsim_columns = {"size",  "count", "type",  "redop", "root",
+                                                    "time",  "algbw", "busbw", "#wrong"};
+    if (c.names != epsim_columns) {
+      std::string got;
+      for (const std::string& name : c.names) got += (got.empty() ? "" : " ") + name;
+      return BadLine(file, line,
+                     fmt::format("columns '{}' below an epsim bench header, which prints "
+                                 "'size count type redop root time algbw busbw #wrong'",
+                                 got));
+    }
+    c.epsim = true;
+    c.in_place = false;
+    c.has_redop = c.has_root = true;
+    EPSIM_RETURN_IF_ERROR(CheckUnits(units_line, c, file));
+    return c;
+  }
   const std::vector<std::string> lead = {"size", "count", "type"};
   for (size_t k = 0; k < lead.size(); ++k)
     if (k >= c.names.size() || c.names[k] != lead[k])
@@ -190,8 +209,14 @@ Result<NcclColumns> ParseColumns(const std::string& names_line, const std::strin
   size_t at = lead.size();
   if (at < c.names.size() && c.names[at] == "redop") c.has_redop = ++at > 0;
   if (at < c.names.size() && c.names[at] == "root") c.has_root = ++at > 0;
-  for (int half = 0; half < 2; ++half)
+  for (int half = 0; half < 2; ++half) {
+    if (half == 1 && at == c.names.size())
+      return BadLine(file, line,
+                     "no in-place columns: nccl-tests prints the out-of-place and the in-place "
+                     "half (only an epsim bench table, below its `# epsim` header, has "
+                     "out-of-place columns only)");
     EPSIM_RETURN_IF_ERROR(ReadHalf(c.names, &at, &c, half, file));
+  }
   if (at < c.names.size() && c.names[at] == "timestamp") c.timestamp = ++at > 0;
   if (at < c.names.size())
     return BadLine(file, line,
@@ -235,8 +260,12 @@ Result<PrintedRow> ParseRow(const std::vector<std::string>& tokens, const NcclCo
       return BadLine(file, line, fmt::format("root '{}' is not a rank or -1", tokens[at - 1]));
     row.root = *root;
   }
-  for (int half = 0; half < 2; ++half)
+  for (int half = 0; half < c.halves(); ++half)
     EPSIM_RETURN_IF_ERROR(ReadHalfFigures(tokens, &at, c, half, &out, file, line));
+  if (!c.in_place) {
+    row.time_us[1] = row.algbw_gbps[1] = row.busbw_gbps[1] = NAN;
+    row.wrong[1] = -1;
+  }
   if (c.timestamp) {
     static const std::regex kDate("[0-9]{4}-[0-9]{2}-[0-9]{2}"),
         kTime("[0-9]{2}:[0-9]{2}:[0-9]{2}");
@@ -255,6 +284,8 @@ NcclRowChecker::NcclRowChecker(std::string file, NcclTest test, int num_ranks,
       test_(test),
       num_ranks_(num_ranks),
       cpu_time_(columns.cpu_time),
+      epsim_(columns.epsim),
+      halves_(columns.halves()),
       max_bytes_(max_bytes),
       run_cycles_(run_cycles),
       conventions_(kCurrent) {
@@ -262,19 +293,27 @@ NcclRowChecker::NcclRowChecker(std::string file, NcclTest test, int num_ranks,
   if (columns.error_column && gather_like && num_ranks > 0) conventions_ |= kLegacy;
 }
 
+std::string NcclRowChecker::TestLabel() const {
+  return epsim_ ? "epsim bench " + NcclTestName(test_) : NcclTestName(test_) + "_perf";
+}
+
 Status NcclRowChecker::CheckSize(const NcclTestsRow& row) const {
-  const bool per_rank = SizeCountRatio(test_, 2) != 1;
+  // epsim's alltoall prints a rank's whole buffer as count (size / type),
+  // where alltoall_perf prints one peer's share.
+  const bool whole = epsim_ && test_ == NcclTest::kAllToAll;
+  const bool per_rank = !whole && SizeCountRatio(test_, 2) != 1;
   if (per_rank && num_ranks_ == 0) return Status::Ok();  // the ratio is the unknown rank count
   const uint64_t bytes = static_cast<uint64_t>(*NcclTypeBytes(row.type));
-  const uint64_t ratio = static_cast<uint64_t>(SizeCountRatio(test_, num_ranks_));
+  const uint64_t ratio = whole ? 1 : static_cast<uint64_t>(SizeCountRatio(test_, num_ranks_));
   const bool overflow = row.count > std::numeric_limits<uint64_t>::max() / (bytes * ratio);
   if (!overflow && row.count * bytes * ratio == row.size_bytes) return Status::Ok();
   return BadLine(
       file_, row.line,
-      fmt::format("size {} B is not count {} x {} B ({}){} as {}_perf prints it "
+      fmt::format("size {} B is not count {} x {} B ({}){} as {} prints it "
                   "(the log of another test?)",
                   row.size_bytes, row.count, bytes, row.type,
-                  per_rank ? fmt::format(" x {} ranks", num_ranks_) : "", NcclTestName(test_)));
+                  per_rank ? fmt::format(" x {} ranks", num_ranks_) : "",
+                  TestLabel()));
 }
 
 Status NcclRowChecker::CheckOrder(const NcclTestsRow& row) {
@@ -342,15 +381,15 @@ Status NcclRowChecker::CheckBandwidth(const PrintedRow& row, int half) {
                                Range(lo, hi)));
   const double factor = legacy ? 1.0 : BusBwFactor(test_, std::max(n, 1));
   return BadLine(file_, row.row.line,
-                 fmt::format("{} busbw {} GB/s disagrees with algbw {} GB/s x {:.6g} ({}_perf, "
+                 fmt::format("{} busbw {} GB/s disagrees with algbw {} GB/s x {:.6g} ({}, "
                              "{} ranks) (another test, or another rank count?)",
-                             name, b.text, a.text, factor, NcclTestName(test_), n));
+                             name, b.text, a.text, factor, TestLabel(), n));
 }
 
 Status NcclRowChecker::Add(const PrintedRow& row) {
   EPSIM_RETURN_IF_ERROR(CheckSize(row.row));
   EPSIM_RETURN_IF_ERROR(CheckOrder(row.row));
-  for (int half = 0; half < 2; ++half) {
+  for (int half = 0; half < halves_; ++half) {
     EPSIM_RETURN_IF_ERROR(CheckBandwidth(row, half));
     busbw_sum_ += row.busbw[half].value;
     busbw_half_step_sum_ += row.busbw[half].half_step;
@@ -365,8 +404,12 @@ Status NcclRowChecker::CheckAverage(const PrintedNumber& avg, int line) const {
   // nccl-tests prints the average with %g: six significant digits, with
   // trailing zeros dropped ("10.9" is 10.9000), so the text's own digits
   // understate its precision.
+  // epsim prints it with %.4f: the text's own digits are its precision.
   const double g_half_step =
-      avg.value == 0 ? 0 : 0.5 * std::pow(10.0, std::floor(std::log10(std::fabs(avg.value))) - 5);
+      epsim_ ? avg.half_step
+      : avg.value == 0
+          ? 0
+          : 0.5 * std::pow(10.0, std::floor(std::log10(std::fabs(avg.value))) - 5);
   const double allowed = busbw_half_step_sum_ / busbw_figures_ + g_half_step;
   if (Meet(mean - allowed, mean + allowed, avg.value, avg.value)) return Status::Ok();
   return BadLine(file_, line,

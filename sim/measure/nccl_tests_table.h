@@ -24,6 +24,11 @@ struct NcclColumns {
   bool error_column = false;  // `error` (before 2022) instead of `#wrong`
   bool iter_stats = false;    // i_min i_max i_p99 i_cv% in each half
   bool timestamp = false;     // trailing `timestamp`
+  // The in-place half is printed: every nccl-tests table; no epsim bench
+  // table (out-of-place columns only).
+  bool in_place = true;
+  bool epsim = false;  // an epsim bench table (the column names epsim prints, and only those)
+  int halves() const { return in_place ? 2 : 1; }
   // Tokens of one row.
   size_t num_tokens() const;
 };
@@ -32,9 +37,11 @@ struct NcclColumns {
 bool IsColumnNamesLine(const std::string& line);
 
 // The layout from the column-name line and the units line below it
-// (1-based line numbers for messages).
+// (1-based line numbers for messages). `epsim`: the table of an epsim
+// bench header, whose columns must be exactly those epsim prints (size
+// count type redop root time algbw busbw #wrong: out-of-place only).
 Result<NcclColumns> ParseColumns(const std::string& names_line, const std::string& units_line,
-                                 const std::string& file, int line);
+                                 const std::string& file, int line, bool epsim = false);
 
 // A row and the printed precision of its timing figures.
 struct PrintedRow {
@@ -47,7 +54,8 @@ struct PrintedRow {
 bool LooksLikeRow(const std::vector<std::string>& tokens, const NcclColumns& columns);
 
 // One data row: every field parsed and in range, nothing checked against
-// other fields yet.
+// other fields yet. Without in-place columns, the row's in-place figures
+// are NaN and its wrong[1] -1.
 Result<PrintedRow> ParseRow(const std::vector<std::string>& tokens, const NcclColumns& columns,
                             const std::string& file, int line);
 
@@ -57,7 +65,8 @@ Result<PrintedRow> ParseRow(const std::vector<std::string>& tokens, const NcclCo
 class NcclRowChecker {
  public:
   // `num_ranks` 0: unknown (checks that need it are skipped). `max_bytes`
-  // 0: unknown.
+  // 0: unknown. `columns.epsim`: epsim's conventions where they differ
+  // from nccl-tests' (alltoall's count, the average's format).
   NcclRowChecker(std::string file, NcclTest test, int num_ranks, const NcclColumns& columns,
                  uint64_t max_bytes, bool run_cycles);
 
@@ -69,6 +78,8 @@ class NcclRowChecker {
 
  private:
   enum : int { kCurrent = 1, kLegacy = 2 };
+  // "all_reduce_perf", or "epsim bench all_reduce", for messages.
+  std::string TestLabel() const;
   Status CheckSize(const NcclTestsRow& row) const;
   Status CheckOrder(const NcclTestsRow& row);
   Status CheckBandwidth(const PrintedRow& row, int half);
@@ -79,6 +90,8 @@ class NcclRowChecker {
   NcclTest test_;
   int num_ranks_;
   bool cpu_time_;
+  bool epsim_;
+  int halves_;
   uint64_t max_bytes_;
   bool run_cycles_;
   int conventions_;  // bit set of the conventions every row so far fits

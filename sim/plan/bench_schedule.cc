@@ -173,7 +173,11 @@ proto::Schedule RingSchedule(BenchOp op, uint32_t num_ranks, uint64_t bytes) {
   for (uint32_t step = 0; step < steps; ++step) {
     proto::Phase* phase = AddPhase(&s, cells);
     // A rank forwards in step s+1 what it received in step s.
-    if (step > 0) phase->add_depends_on(step - 1);
+    // NCCL pipelines the steps: one base latency, then a hop per step.
+    if (step > 0) {
+      phase->add_depends_on(step - 1);
+      phase->set_pipelined(true);
+    }
   }
   return s;
 }

@@ -29,21 +29,22 @@
 // (the per-pair replay walks each rank on its own; the per-phase replay
 // starts a phase when every rank has issued it, which on a ring of
 // identical steps is the same time). Each step is a sendrecv-like phase,
-// so the engine charges it as any message: protocol latency + route
-// latency + C / efficiency / bandwidth, the protocol chosen by C. The
+// so the engine charges it as any message: route latency (links and the
+// protocol's extra hops) + C / efficiency / bandwidth, the protocol chosen
+// by C, plus the protocol's base latency once, in the first step: the
+// later steps are pipelined (Phase.pipelined), as NCCL's tuner charges a
+// ring (base latency once per collective, a hop latency per step). The
 // reduction arithmetic is not charged (NCCL fuses it into the copy, and
 // device memory is many times faster than the links). On a ring of
 // identical pairs that gives the closed form
-//   time = steps x (step latency + (C / efficiency) / bottleneck bw),
+//   time = base latency + steps x (route latency + (C / efficiency) / bottleneck bw),
 // steps = 2(n-1) for allreduce, n-1 otherwise. Not modelled: NCCL's
 // channels (several rings at once: inside a host they share the same links,
 // but across hosts each leaves through its own NIC, so one rank-order ring,
 // which crosses each host boundary through one NIC, understates a
 // multi-NIC cluster), its pipelining of a step into slices, its own ring
 // order (from the topology search, often not rank order) and its tree
-// algorithm. NCCL's tuner also charges its base latency once per collective
-// and only a hop latency per step, where this model charges a whole message
-// latency per step.
+// algorithm.
 //
 // nccl-tests' sizes for these (its *GetCollByteCount, as of 2024-12):
 //   allreduce      count = size / 4 elements in and out; printed size =

@@ -402,14 +402,14 @@ const proto::NcclProtocol& TransportTable::ProtocolFor(uint64_t bytes) const {
   return nccl_.protocols(nccl_.protocols_size() - 1);
 }
 
-double TransportTable::MessageLatencyUs(int src, int dst, uint64_t bytes) const {
+double TransportTable::MessageLatencyUs(int src, int dst, uint64_t bytes, bool with_base) const {
   const PairRoute& pair = Pair(src, dst);
   const proto::NcclProtocol& p = ProtocolFor(bytes);
   double extra = p.extra_hop_pcie_us();
   if (pair.path_class == PairRoute::PathClass::kNvlink) extra = p.extra_hop_nvlink_us();
   if (pair.path_class == PairRoute::PathClass::kNetwork) extra = p.extra_hop_network_us();
   if (pair.path_class == PairRoute::PathClass::kMemory) extra = p.extra_hop_memory_us();
-  return p.base_latency_us() + extra * pair.extra_hops + pair.link_latency_us;
+  return (with_base ? p.base_latency_us() : 0.0) + extra * pair.extra_hops + pair.link_latency_us;
 }
 
 double TransportTable::WireBytes(int src, int dst, uint64_t bytes) const {

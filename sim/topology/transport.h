@@ -108,8 +108,11 @@ class TransportTable {
   double MemoryGbPerS(int cpu) const;
 
   const proto::NcclProtocol& ProtocolFor(uint64_t bytes) const;
-  // Time before the first byte of a `bytes` message from src to dst moves.
-  double MessageLatencyUs(int src, int dst, uint64_t bytes) const;
+  // Time before the first byte of a `bytes` message from src to dst moves:
+  // the protocol's base latency (unless `with_base` is false: a pipelined
+  // step, schedule.proto Phase.pipelined), its extra hops and the route's
+  // link latency.
+  double MessageLatencyUs(int src, int dst, uint64_t bytes, bool with_base = true) const;
   // Bytes the links carry for a `bytes` message from src to dst: bytes /
   // payload_efficiency, and / shm_efficiency for an SHM pair.
   double WireBytes(int src, int dst, uint64_t bytes) const;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -643,6 +644,303 @@ TEST(NcclTestsLogTest, RejectsUnknownColumns) {
                        "#       bytes        N      type   op     time   algbw   busbw  res     "
                        "time   algbw   busbw  res"),
               "bad.txt:2:", "no column names");  // the 2017 layout is no table
+}
+
+// ---------------------------------------------------------------------------
+// epsim's own tables: `epsim-hw bench OP` (measured) and `epsim bench OP`
+// (simulated), out-of-place columns only.
+
+std::string ProjectFile(const std::string& path) {
+  Result<std::string> text = ReadFileToString(std::string(EPSIM_SOURCE_DIR) + "/" + path);
+  EXPECT_TRUE(text.ok()) << text.status().ToString();
+  return text.ok() ? *text : "";
+}
+
+const char* kHostMeasured = "experiments/hw/vm-2core-2ranks/alltoall.measured.txt";
+const char* kHostSimulated = "experiments/hw/vm-2core-2ranks/alltoall.simulated.txt";
+
+TEST(NcclTestsLogTest, ReadsEpsimHwBenchMeasuredTable) {
+  // epsim-hw bench alltoall, host backend, 2 MPI ranks on the 2-core VM.
+  const std::vector<NcclTestsTable> tables = Parse(ProjectFile(kHostMeasured));
+  ASSERT_EQ(tables.size(), 1u);
+  const NcclTestsTable& t = tables[0];
+  EXPECT_EQ(t.test, NcclTest::kAllToAll);
+  EXPECT_EQ(t.epsim_source, "measured");
+  EXPECT_EQ(t.epsim_version, "0.1.0");
+  EXPECT_EQ(t.header_line, 1);  // the `# epsim` line
+  EXPECT_EQ(t.columns_line, 16);
+  EXPECT_EQ(t.num_ranks, 2);
+  EXPECT_FALSE(t.num_ranks_from_command);
+  EXPECT_TRUE(t.command.empty());
+  EXPECT_TRUE(t.ranks.empty());
+  EXPECT_EQ(t.warmup_iters, 5);
+  EXPECT_EQ(t.iters, 20);
+  EXPECT_EQ(t.max_bytes, 0u);  // epsim-hw prints no sizes input
+  EXPECT_FALSE(t.in_place);
+  EXPECT_EQ(t.columns.size(), 9u);
+  ASSERT_EQ(t.rows.size(), 8u);
+  for (size_t k = 0; k < t.rows.size(); ++k) {
+    const NcclTestsRow& r = t.rows[k];
+    EXPECT_EQ(r.size_bytes, uint64_t(1024) << (2 * k));
+    EXPECT_EQ(r.count, r.size_bytes / 4);  // epsim's alltoall: a rank's whole buffer
+    EXPECT_EQ(r.line, int(18 + k));
+    EXPECT_EQ(r.redop, "none");
+    EXPECT_EQ(r.wrong[0], 0);  // -c checked it
+    // No in-place half: absent, not zero.
+    EXPECT_TRUE(std::isnan(r.time_us[1]));
+    EXPECT_TRUE(std::isnan(r.algbw_gbps[1]));
+    EXPECT_TRUE(std::isnan(r.busbw_gbps[1]));
+    EXPECT_EQ(r.wrong[1], -1);
+    EXPECT_FALSE(r.iter[1].has_value());
+  }
+  EXPECT_DOUBLE_EQ(t.rows[0].time_us[0], 2.82);
+  EXPECT_DOUBLE_EQ(t.rows[3].algbw_gbps[0], 10.30);
+  EXPECT_DOUBLE_EQ(t.rows[6].busbw_gbps[0], 10.74);
+  EXPECT_DOUBLE_EQ(t.rows[7].time_us[0], 1468.78);
+  EXPECT_DOUBLE_EQ(*t.avg_busbw_gbps, 5.1068);
+  EXPECT_EQ(t.avg_busbw_line, 27);
+  EXPECT_EQ(t.out_of_bounds, 0);
+  // calibrate's --test alltoall agrees; another test is refused.
+  EXPECT_EQ(Parse(ProjectFile(kHostMeasured), "x", NcclTest::kAllToAll).size(), 1u);
+  ExpectError(ProjectFile(kHostMeasured), "bad.txt:1:",
+              "the log runs epsim bench alltoall (alltoall) but the test given is sendrecv",
+              NcclTest::kSendRecv);
+}
+
+TEST(NcclTestsLogTest, ReadsEpsimBenchSimulatedTable) {
+  const std::vector<NcclTestsTable> tables = Parse(ProjectFile(kHostSimulated));
+  ASSERT_EQ(tables.size(), 1u);
+  const NcclTestsTable& t = tables[0];
+  EXPECT_EQ(t.test, NcclTest::kAllToAll);
+  EXPECT_EQ(t.epsim_source, "simulated");
+  EXPECT_EQ(t.num_ranks, 2);  // "2 (rank r = process r of the topology)"
+  EXPECT_EQ(t.columns_line, 23);
+  EXPECT_EQ(t.min_bytes, 1024u);  // sizes: -b 1K -e 16M -f 4 -i 1M
+  EXPECT_EQ(t.max_bytes, 16777216u);
+  EXPECT_EQ(t.step, 4u);
+  EXPECT_TRUE(t.step_is_factor);
+  EXPECT_EQ(t.iters, 0);
+  EXPECT_FALSE(t.in_place);
+  ASSERT_EQ(t.rows.size(), 8u);
+  EXPECT_EQ(t.rows[0].size_bytes, 1024u);
+  EXPECT_EQ(t.rows[0].line, 25);
+  EXPECT_EQ(t.rows[7].size_bytes, 16777216u);
+  EXPECT_DOUBLE_EQ(t.rows[0].time_us[0], 0.96);
+  EXPECT_DOUBLE_EQ(t.rows[4].time_us[0], 40.89);
+  EXPECT_DOUBLE_EQ(t.rows[7].time_us[0], 2566.60);
+  EXPECT_EQ(t.rows[0].wrong[0], -1);  // N/A: a simulation moves no data
+  EXPECT_DOUBLE_EQ(*t.avg_busbw_gbps, 2.5582);
+  // Both in one log (measured, then simulated) stay two tables, and an
+  // nccl-tests table after them is read as nccl-tests'.
+  const std::vector<NcclTestsTable> both =
+      Parse(ProjectFile(kHostMeasured) + ProjectFile(kHostSimulated) + kGood);
+  ASSERT_EQ(both.size(), 3u);
+  EXPECT_EQ(both[0].epsim_source, "measured");
+  EXPECT_EQ(both[1].epsim_source, "simulated");
+  EXPECT_EQ(both[1].header_line, 29);
+  EXPECT_TRUE(both[2].epsim_source.empty());
+  EXPECT_TRUE(both[2].in_place);
+  EXPECT_EQ(both[2].num_ranks, 4);
+}
+
+// `epsim bench allreduce --topology a6000-x4-pcie-gen4 -b 1K -e 1M -f 32`,
+// as printed. Checked by hand: 1024 B / 18.79 us = 0.0545 GB/s, x 2(4-1)/4
+// = 0.0817; 32768 / 24.74 = 1.3245, 1.987; 1048576 / 175.10 = 5.9884,
+// 8.9826; the mean busbw of the printed figures 3.6833 (printed 3.6835,
+// from unrounded figures).
+const char* kEpsimAllReduce =
+    "# epsim 0.1.0 bench allreduce (simulated)\n"
+    "#\n"
+    "# Inputs:\n"
+    "#   topology: a6000-x4-pcie-gen4\n"
+    "#   topology file: topologies/a6000-x4-pcie-gen4.textproto\n"
+    "#   ranks: 4 (rank r = GPU r of the topology)\n"
+    "#   sizes: -b 1K -e 1M -f 32 -i 1M\n"
+    "#   type: float (4 B)\n"
+    "#   algorithm: ring in rank order (r -> r+1 mod n), 6 steps of size/4 per rank, each after "
+    "the rank's receive of the step before; reduction not charged; tree not modelled\n"
+    "# Settings:\n"
+    "#   simgrid_version: 3.32.0\n"
+    "#   host/model: ptask_L07\n"
+    "#   routing: fewest links per GPU pair (topo show), explicit routes\n"
+    "#   transport: --p2p auto: 0 P2P, 12 SHM, 0 NET ordered GPU pairs\n"
+    "#   protocols: LL up to 16384 B (base 6.6 us, efficiency 0.5, extra hop "
+    "nvlink/pcie/net/memory 0/0/0/0 us); Simple above (base 8.4 us, efficiency 1, extra hop "
+    "nvlink/pcie/net/memory 2.8/4.7/11.3/0 us)\n"
+    "#   sharing: max-min fair shares; SimGrid links have zero latency and each message waits its "
+    "latency (NCCL protocol + route) before it starts\n"
+    "#   compute: roofline per kernel; one stream per rank\n"
+    "#   granularity: pair\n"
+    "#   max_inflight: 8 per rank, pairwise order\n"
+    "#\n"
+    "# algbw = size / time, busbw = algbw x 2(n-1)/n; size = the buffer each rank reduces (GB = "
+    "1e9 B)\n"
+    "# Out-of-place columns only: a simulated in-place run takes the same time\n"
+    "#\n"
+    "#                                                  out-of-place\n"
+    "#       size         count    type   redop    root        time     algbw     busbw  #wrong\n"
+    "#        (B)    (elements)                                (us)    (GB/s)    (GB/s)        \n"
+    "        1024           256   float     sum      -1       18.79      0.05      0.08     N/A\n"
+    "       32768          8192   float     sum      -1       24.74      1.32      1.99     N/A\n"
+    "     1048576        262144   float     sum      -1      175.10      5.99      8.98     N/A\n"
+    "# Out of bounds values : 0 OK\n"
+    "# Avg bus bandwidth    : 3.6835\n"
+    "#\n";
+
+// kEpsimAllReduce with line `line` (1-based) replaced by `text`.
+std::string EpsimWithLine(int line, const std::string& text) {
+  std::vector<std::string> lines = Lines(kEpsimAllReduce);
+  lines[line - 1] = text;
+  return Join(lines);
+}
+
+TEST(NcclTestsLogTest, ReadsEpsimBenchAllReduce) {
+  const std::vector<NcclTestsTable> tables = Parse(kEpsimAllReduce);
+  ASSERT_EQ(tables.size(), 1u);
+  const NcclTestsTable& t = tables[0];
+  EXPECT_EQ(t.test, NcclTest::kAllReduce);
+  EXPECT_EQ(t.epsim_source, "simulated");
+  EXPECT_EQ(t.num_ranks, 4);
+  EXPECT_EQ(t.header_line, 1);
+  EXPECT_EQ(t.columns_line, 25);
+  EXPECT_EQ(t.max_bytes, 1048576u);
+  EXPECT_EQ(t.step, 32u);
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(t.rows[1].size_bytes, 32768u);
+  EXPECT_EQ(t.rows[1].count, 8192u);
+  EXPECT_EQ(t.rows[1].redop, "sum");
+  EXPECT_EQ(t.rows[1].line, 28);
+  EXPECT_DOUBLE_EQ(t.rows[1].time_us[0], 24.74);
+  EXPECT_DOUBLE_EQ(t.rows[2].busbw_gbps[0], 8.98);
+  EXPECT_TRUE(std::isnan(t.rows[2].time_us[1]));
+  EXPECT_DOUBLE_EQ(*t.avg_busbw_gbps, 3.6835);
+  // The ranks fix the factor: 2 ranks give busbw = algbw x 1.
+  ExpectError(EpsimWithLine(6, "#   ranks: 2 (rank r = GPU r of the topology)"), "bad.txt:27:",
+              "busbw 0.08 GB/s disagrees with algbw 0.05 GB/s x 1 (epsim bench all_reduce, 2 "
+              "ranks)");
+  // The figures are all_reduce's: reducescatter's count is per rank, x 4
+  // (and allgather's redop is none).
+  ExpectError(EpsimWithLine(1, "# epsim 0.1.0 bench reducescatter (simulated)"), "bad.txt:27:",
+              "size 1024 B is not count 256 x 4 B (float) x 4 ranks as epsim bench reduce_scatter");
+  ExpectError(EpsimWithLine(1, "# epsim 0.1.0 bench allgather (simulated)"), "bad.txt:27:",
+              "redop 'sum' where epsim bench all_gather prints 'none'");
+  ExpectError(kEpsimAllReduce, "bad.txt:1:",
+              "runs epsim bench allreduce (all_reduce) but the test given is all_gather",
+              NcclTest::kAllGather);
+  // The average, printed %.4f, holds to its four decimals plus the rows'.
+  ExpectError(EpsimWithLine(31, "# Avg bus bandwidth    : 3.6900"), "bad.txt:31:",
+              "Avg bus bandwidth 3.6900 GB/s is not the mean 3.68333 GB/s of the 3 busbw");
+}
+
+TEST(NcclTestsLogTest, ReadsEveryEpsimRingCollectiveAndSendRecv) {
+  // `epsim bench OP --topology a6000-x4-pcie-gen4 -b 8 -e 1M -f 4`, the
+  // rows of interest: allgather and reducescatter print the whole buffer
+  // as size and a rank's count (x 4 ranks); sizes that round to nothing
+  // print 0; sendrecv's busbw is its algbw.
+  const std::string columns =
+      "#                                                  out-of-place\n"
+      "#       size         count    type   redop    root        time     algbw     busbw  "
+      "#wrong\n"
+      "#        (B)    (elements)                                (us)    (GB/s)    (GB/s)\n";
+  auto table = [&](const std::string& op, const std::string& rows) {
+    return "# epsim 0.1.0 bench " + op +
+           " (simulated)\n#\n# Inputs:\n#   ranks: 4 (rank r = GPU r of the topology)\n"
+           "#   sizes: -b 8 -e 1M -f 4 -i 1M\n# Settings:\n#   granularity: pair\n#\n" +
+           columns + rows;
+  };
+  const std::string gather_rows =
+      "           0             0   float    none      -1        0.00      0.00      0.00     N/A\n"
+      "         128             8   float    none      -1       25.81      0.00      0.00     N/A\n"
+      "      524288         32768   float    none      -1       83.98      6.24      4.68     N/A\n";
+  std::string scatter_rows = gather_rows;
+  for (size_t at; (at = scatter_rows.find("none")) != std::string::npos;)
+    scatter_rows.replace(at, 4, " sum");
+  const std::string sendrecv_rows =
+      "        8192          2048   float    none      -1        9.62      0.85      0.85     N/A\n"
+      "      524288        131072   float    none      -1       52.57      9.97      9.97     N/A\n";
+  const std::vector<NcclTestsTable> tables =
+      Parse(table("allgather", gather_rows) + table("reducescatter", scatter_rows) +
+            table("sendrecv", sendrecv_rows));
+  ASSERT_EQ(tables.size(), 3u);
+  EXPECT_EQ(tables[0].test, NcclTest::kAllGather);
+  EXPECT_EQ(tables[1].test, NcclTest::kReduceScatter);
+  EXPECT_EQ(tables[2].test, NcclTest::kSendRecv);
+  EXPECT_EQ(tables[0].rows[2].count, 32768u);
+  EXPECT_EQ(tables[0].rows[0].size_bytes, 0u);
+  EXPECT_DOUBLE_EQ(tables[2].rows[1].time_us[0], 52.57);
+  // epsim prints redop sum for reducescatter and allreduce only.
+  ExpectError(table("allgather", scatter_rows), "bad.txt:12:",
+              "redop 'sum' where epsim bench all_gather prints 'none'");
+  // Sizes above -e, or decreasing.
+  ExpectError(table("sendrecv",
+                    sendrecv_rows +
+                        "     2097152        524288   float    none      -1      175.10     11.98 "
+                        "    11.98     N/A\n"),
+              "bad.txt:14:", "size 2097152 B is above maxBytes 1048576");
+  ExpectError(table("sendrecv", Lines(sendrecv_rows)[1] + "\n" + Lines(sendrecv_rows)[0] + "\n"),
+              "bad.txt:13:", "size 8192 B after 524288 B (line 12)");
+  // alltoall_perf's count (one peer's share) is not what epsim prints.
+  ExpectError(table("alltoall",
+                    "        8192           512   float    none      -1        9.37      0.87  "
+                    "    0.66     N/A\n"),
+              "bad.txt:12:", "size 8192 B is not count 512 x 4 B (float) as epsim bench alltoall");
+}
+
+TEST(NcclTestsLogTest, RejectsBrokenEpsimTables) {
+  // No ranks line (nothing else tells the rank count).
+  std::vector<std::string> lines = Lines(kEpsimAllReduce);
+  lines.erase(lines.begin() + 5);
+  ExpectError(Join(lines), "bad.txt:1:", "epsim bench header with no `#   ranks: N` input line");
+  ExpectError(EpsimWithLine(6, "#   ranks: four"), "bad.txt:6:", "ranks 'four' is not a rank count");
+  lines = Lines(kEpsimAllReduce);
+  lines.insert(lines.begin() + 6, "#   ranks: 4");
+  ExpectError(Join(lines), "bad.txt:7:", "a second ranks line (the first: line 6)");
+  // Ops this parser does not read, and headers epsim does not print.
+  ExpectError(EpsimWithLine(1, "# epsim 0.1.0 bench broadcast (simulated)"), "bad.txt:1:",
+              "'broadcast' is not an epsim bench op this parser reads");
+  ExpectError(EpsimWithLine(1, "# epsim 0.1.0 epsim-hw bench alltoallv (measured)"), "bad.txt:1:",
+              "alltoallv is not read (its bandwidth depends on a traffic matrix");
+  ExpectError(EpsimWithLine(1, "# epsim 0.1.0 epsim-hw bench allreduce (simulated)"),
+              "bad.txt:1:", "epsim-hw bench measures, epsim bench simulates");
+  ExpectError(EpsimWithLine(1, "# epsim 0.1.0 run classical (simulated)"), "bad.txt:1:",
+              "not as `epsim bench` or `epsim-hw bench` print it");
+  ExpectError(EpsimWithLine(7, "#   sizes: 1K to 1M"), "bad.txt:7:",
+              "sizes '1K to 1M' not as epsim bench prints them");
+  // A row with the wrong column count.
+  ExpectError(EpsimWithLine(28,
+                            "       32768          8192   float     sum      -1       24.74      "
+                            "1.32      1.99"),
+              "bad.txt:28:", "8 fields, the column names (line 25) give 9");
+  ExpectError(EpsimWithLine(28,
+                            "       32768          8192   float     sum      -1       24.74      "
+                            "1.32      1.99     N/A    24.74      1.32      1.99     N/A"),
+              "bad.txt:28:", "13 fields, the column names (line 25) give 9");
+  // Mixed units: the units line, or a time in ms under (us).
+  ExpectError(EpsimWithLine(26,
+                            "#        (B)    (elements)                                (ms)    "
+                            "(GB/s)    (GB/s)"),
+              "bad.txt:26:", "unit '(ms)' where epsim bench prints '(us)' for out-of-place time");
+  ExpectError(EpsimWithLine(26,
+                            "#        (B)    (elements)                                (us)    "
+                            "(GB/s)    (MB/s)"),
+              "bad.txt:26:", "unit '(MB/s)' where epsim bench prints '(GB/s)'");
+  ExpectError(EpsimWithLine(29,
+                            "     1048576        262144   float     sum      -1        0.18      "
+                            "5.99      8.98     N/A"),
+              "bad.txt:29:",
+              "out-of-place algbw 5.99 GB/s disagrees with size / time = 1048576 B / 0.18 us");
+  // Only epsim's nine columns below its header ...
+  ExpectError(
+      EpsimWithLine(25,
+                    "#       size         count    type   redop    root        time     algbw     "
+                    "busbw  #wrong     time     algbw     busbw  #wrong"),
+      "bad.txt:25:", "below an epsim bench header, which prints 'size count type redop root");
+  // ... and a table of one half nowhere else: nccl-tests prints both.
+  std::vector<std::string> bare = Lines(kEpsimAllReduce);
+  bare.erase(bare.begin(), bare.begin() + 24);
+  ExpectError(Join(bare), "bad.txt:1:", "no in-place columns", NcclTest::kAllReduce);
+  ExpectError("$ ./build/all_reduce_perf -b 1K -e 1M -f 32 -g 4\n" + Join(bare), "bad.txt:2:",
+              "no in-place columns");
 }
 
 // ---------------------------------------------------------------------------

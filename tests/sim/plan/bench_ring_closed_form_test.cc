@@ -1,9 +1,10 @@
 // Closed-form cases for the ring collectives of sim/plan/bench_schedule.h,
 // replayed by the engine on a uniform star (every GPU one full-duplex link
 // to a switch): ring pair r -> r+1 crosses two links, each direction of a
-// link carries one transfer per step, so every step of every rank takes
-//   base latency + 2 x link latency + chunk / efficiency / bw
-// and a collective takes RingSteps x that, to 1e-9 relative. Each TEST
+// link carries one transfer per step, so a collective takes one base
+// latency (its later steps are pipelined, Phase.pipelined) plus RingSteps x
+//   (2 x link latency + chunk / efficiency / bw)
+// to 1e-9 relative. Each TEST
 // runs in its own process (Simulate() may be called once per process).
 #include <gtest/gtest.h>
 
@@ -40,8 +41,12 @@ double SimulatedS(const proto::Topology& topo, const proto::Schedule& schedule,
   return r.total_time_s() - r.phases(0).start_s();
 }
 
+// One base latency for the collective (the steps after the first are
+// pipelined: Phase.pipelined), then per step the route's latency and the
+// chunk's transfer.
 double ClosedFormS(uint32_t steps, double base_us, double efficiency, uint64_t chunk_bytes) {
-  return steps * (base_us * 1e-6 + 2 * kLinkLatencyS + chunk_bytes / efficiency / kBwBytesPerS);
+  return base_us * 1e-6 +
+         steps * (2 * kLinkLatencyS + chunk_bytes / efficiency / kBwBytesPerS);
 }
 
 #define EXPECT_REL_1E9(got, want) EXPECT_NEAR((got), (want), 1e-9 * (want))
