@@ -14,6 +14,7 @@
 
 #include "hw/cli/commands.h"
 #include "hw/common/data.h"
+#include "sim/base/check.h"
 #include "sim/base/data_paths.h"
 #include "sim/base/file_util.h"
 #include "sim/plan/bench_schedule.h"
@@ -41,10 +42,13 @@ proto::Schedule ScheduleFor(plan::BenchOp op, uint32_t n, uint64_t bytes,
   switch (op) {
     case plan::BenchOp::kSendRecv: return plan::SendRecvSchedule(n, bytes);
     case plan::BenchOp::kAllToAll: return plan::AllToAllSchedule(n, bytes);
-    default:
+    case plan::BenchOp::kAllToAllv:
       return plan::AllToAllvSchedule(matrix.empty() ? plan::SkewedMatrix(n, bytes, 1)
                                                     : plan::ScaleMatrix(matrix, n, bytes),
                                      n);
+    default:
+      EPSIM_CHECK(!plan::IsRingCollective(op));  // refused by RunComm
+      return {};
   }
 }
 
@@ -129,6 +133,14 @@ report::RunInfo InfoOf(const std::string& what, Backend* b, const BenchOptions& 
 
 Status RunComm(const BenchOptions& opt, Backend* b) {
   EPSIM_ASSIGN_OR_RETURN(plan::BenchOp op, plan::ParseBenchOp(opt.op));
+  // The harness runs one all-to-all(v) per call; the ring collectives are
+  // epsim bench's model of NCCL, measured by nccl-tests' own binaries.
+  if (plan::IsRingCollective(op))
+    return Status::Usage(fmt::format(
+        "epsim-hw bench {}: not a harness benchmark (sendrecv, alltoall, alltoallv, gemm); "
+        "measure it with nccl-tests' {}_perf and give that log to epsim calibrate",
+        opt.op, op == plan::BenchOp::kAllReduce ? "all_reduce"
+                : op == plan::BenchOp::kAllGather ? "all_gather" : "reduce_scatter"));
   if (b->num_ranks() < 2) return Status::Usage("epsim-hw bench needs at least 2 ranks (mpirun -np)");
   plan::SizeSweep sweep;
   EPSIM_ASSIGN_OR_RETURN(sweep.min_bytes, plan::ParseSize(opt.min_bytes));

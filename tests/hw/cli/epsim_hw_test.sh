@@ -84,6 +84,18 @@ case "$case_name" in
     grep -q "(measured)" "$tmp/out" || fail "header does not say measured"
     "${mpi[@]}" 1 "$hw" bench gemm --model tiny-moe -b 1 -e 16 -f 4 -n 2 -w 1 > "$tmp/g" 2>&1 || { cat "$tmp/g"; fail "gemm"; }
     [ "$(grep -cE '^ +(1|4|16) +[0-9.]+ ' "$tmp/g")" -eq 3 ] || { cat "$tmp/g"; fail "want rows for 1, 4, 16 tokens"; }
+    # A measured bench table is a calibration input as printed.
+    "${mpi[@]}" 2 "$hw" topo -o "$tmp/host.textproto" --passes 2 > /dev/null 2>&1 || fail "topo"
+    "${mpi[@]}" 2 "$hw" bench alltoall -b 64K -e 4M -f 4 -n 3 -w 1 > "$tmp/a2a" 2>&1 || { cat "$tmp/a2a"; fail "alltoall"; }
+    "$epsim" calibrate --topology "$tmp/host.textproto" "$tmp/a2a" -o "$tmp/cal.textproto" > "$tmp/cal" 2>&1 \
+      || { cat "$tmp/cal"; fail "calibrate on the measured alltoall table"; }
+    grep -qE '^  (training|held out) +alltoall ' "$tmp/cal" || { cat "$tmp/cal"; fail "no alltoall measurements"; }
+    grep -q '^name: "measured-host-calibrated"' "$tmp/cal.textproto" || fail "calibrated name"
+    # Ring collectives are nccl-tests' to measure, not the harness's.
+    "${mpi[@]}" 2 "$hw" bench allreduce -b 64K -e 64K > "$tmp/ar" 2>&1
+    rc=$?; cat "$tmp/ar"
+    [ $rc -eq 1 ] || fail "bench allreduce: exit $rc, want 1"
+    grep -q "op: allreduce not in" "$tmp/ar" || fail "bench allreduce message"
     ;;
   no-cuda)  # --backend cuda without a GPU (or without CUDA): exit 2, clear message
     "${mpi[@]}" 1 "$hw" run --model tiny-moe --tokens 64 --ep 1 --backend cuda -w 0 -n 1 > "$tmp/out" 2>&1
