@@ -1,5 +1,7 @@
 #include "sim/base/string_util.h"
 
+#include <sstream>
+
 namespace epsim {
 
 Result<std::vector<std::string>> SplitCommaList(const std::string& list, const std::string& what) {
@@ -13,6 +15,13 @@ Result<std::vector<std::string>> SplitCommaList(const std::string& list, const s
     begin = end + 1;
   }
   return out;
+}
+
+std::vector<std::string> SplitWhitespace(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> tokens;
+  for (std::string t; in >> t;) tokens.push_back(t);
+  return tokens;
 }
 
 }  // namespace epsim

@@ -1,4 +1,4 @@
-// Small string helpers shared by the command-line layers.
+// Small string helpers shared by the command-line layers and the log parsers.
 #ifndef EPSIM_SIM_BASE_STRING_UTIL_H_
 #define EPSIM_SIM_BASE_STRING_UTIL_H_
 
@@ -12,6 +12,9 @@ namespace epsim {
 // Splits "a,b,c" at commas. An empty list or an empty item is a usage error
 // naming `what` ("dispatch list") and the list.
 Result<std::vector<std::string>> SplitCommaList(const std::string& list, const std::string& what);
+
+// The whitespace-separated tokens of `line` (spaces and tabs).
+std::vector<std::string> SplitWhitespace(const std::string& line);
 
 }  // namespace epsim
 

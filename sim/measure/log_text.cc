@@ -8,6 +8,8 @@
 #include <regex>
 #include <sstream>
 
+#include "sim/base/string_util.h"
+
 namespace epsim::measure {
 
 std::vector<std::string> SplitLines(const std::string& text) {
@@ -24,12 +26,7 @@ std::vector<std::string> SplitLines(const std::string& text) {
   return lines;
 }
 
-std::vector<std::string> Tokens(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> tokens;
-  for (std::string t; in >> t;) tokens.push_back(t);
-  return tokens;
-}
+std::vector<std::string> Tokens(const std::string& line) { return SplitWhitespace(line); }
 
 bool IsBlank(const std::string& line) {
   for (char c : line)

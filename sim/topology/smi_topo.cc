@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/base/string_util.h"
 #include "sim/base/file_util.h"
 #include "sim/topology/topology.h"
 #include "sim/topology/transport.h"
@@ -50,12 +51,7 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-std::vector<std::string> Tokens(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> tokens;
-  for (std::string t; in >> t;) tokens.push_back(t);
-  return tokens;
-}
+std::vector<std::string> Tokens(const std::string& line) { return SplitWhitespace(line); }
 
 std::string Join(const std::vector<std::string>& items, const char* sep) {
   std::string out;

@@ -9,23 +9,14 @@
 #include <vector>
 
 #include "sim/base/file_util.h"
+#include "tests/testing/shared_logs.h"
 
 namespace epsim::measure {
 namespace {
 
-const std::string kMeasurements = std::string(EPSIM_SHARED_DIR) + "/measurements";
-
-// The text of a shared log, or empty (and the test skips) when absent.
-std::string SharedLog(const std::string& name) {
-  Result<std::string> text = ReadFileToString(kMeasurements + "/" + name);
-  return text.ok() ? *text : "";
-}
-
-#define SKIP_WITHOUT_SHARED(text)                              \
-  if ((text).empty())                                          \
-  GTEST_SKIP() << kMeasurements                                \
-               << " is absent: this test reads the published " \
-                  "p2pBandwidthLatencyTest logs of the shared folder"
+#define SKIP_WITHOUT_SHARED(text) EPSIM_SKIP_WITHOUT_SHARED_LOG(text, "published p2pBandwidthLatencyTest logs")
+using ::epsim::testing::kMeasurements;
+using ::epsim::testing::SharedLog;
 
 std::vector<P2pRun> Parse(const std::string& text, const std::string& file = "test.txt") {
   Result<std::vector<P2pRun>> runs = ParseP2pBandwidthLatencyLog(text, file);

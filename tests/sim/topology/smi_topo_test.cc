@@ -14,22 +14,14 @@
 #include "sim/topology/topology.h"
 #include "sim/topology/transport.h"
 #include "tests/sim/topology/topology_test_util.h"
+#include "tests/testing/shared_logs.h"
 
 namespace epsim::topology {
 namespace {
 
-const std::string kMeasurements = std::string(EPSIM_SHARED_DIR) + "/measurements";
-
-// The text of a shared log, or empty (and the test skips) when absent.
-std::string SharedLog(const std::string& name) {
-  Result<std::string> text = ReadFileToString(kMeasurements + "/" + name);
-  return text.ok() ? *text : "";
-}
-
-#define SKIP_WITHOUT_SHARED(text)                                                           \
-  if ((text).empty())                                                                       \
-  GTEST_SKIP() << kMeasurements << " is absent: this test reads the published nvidia-smi " \
-                                   "logs of the shared folder beside the project"
+#define SKIP_WITHOUT_SHARED(text) EPSIM_SKIP_WITHOUT_SHARED_LOG(text, "published nvidia-smi logs")
+using ::epsim::testing::kMeasurements;
+using ::epsim::testing::SharedLog;
 
 SmiMatrix Parse(const std::string& text, const std::string& file = "test.txt") {
   Result<SmiMatrix> m = ParseSmiTopo(text, file);
