@@ -98,7 +98,28 @@ std::vector<bool> HeldOut(const std::vector<Observation>& obs,
 Result<Calibration> Calibrate(const proto::Topology& stock, const std::string& topology_file,
                               const MeasurementSet& set, const CalibrateOptions& options) {
   if (set.observations.empty()) return Status::Usage("calibrate: no measurements");
-  const std::vector<Parameter> params = ParametersOf(stock);
+  std::string ceiling_note;
+  std::vector<Parameter> params = ParametersOf(stock);
+  // p2pBandwidthLatencyTest's fastest copy bounds the PCIe links.
+  if (!set.pcie_ceilings.empty()) {
+    double best = 0;
+    for (const LinkCeiling& c : set.pcie_ceilings) best = std::max(best, c.gb_per_s);
+    double stock_max = 0;
+    for (const proto::Link& l : stock.links())
+      if (l.kind() == proto::PCIE) stock_max = std::max(stock_max, l.bw_gb_per_s());
+    for (Parameter& p : params) {
+      if (p.name == "links.PCIE.bw_gb_per_s") p.upper = std::min(p.upper, best);
+      if (p.name == "links.PCIE.bw_scale" && stock_max > 0)
+        p.upper = std::min(p.upper, best / stock_max);
+      if (p.name.rfind("links.PCIE.bw_", 0) == 0) {
+        p.lower = std::min(p.lower, p.upper);
+        ceiling_note = fmt::format(
+            "PCIe link bandwidth bounded by {:.4g} GB/s, the fastest one-way copy "
+            "p2pBandwidthLatencyTest measured ({} matrices; copy engines, not NCCL's transports)",
+            best, set.pcie_ceilings.size());
+      }
+    }
+  }
   for (const std::vector<std::string>* names : {&options.fit, &options.fix}) {
     for (const std::string& name : *names) {
       Result<const Parameter*> p = FindParameter(params, name);
@@ -181,6 +202,7 @@ Result<Calibration> Calibrate(const proto::Topology& stock, const std::string& t
   Calibration out;
   report::CalibrationView& view = out.view;
   view.notes = set.notes;
+  if (!ceiling_note.empty()) view.notes.push_back(ceiling_note);
   if (free.empty()) {
     view.notes.push_back("no parameter changes any training measurement: nothing fitted");
     view.solver = "not run";

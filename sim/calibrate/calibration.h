@@ -18,7 +18,9 @@
 // within the span of the earlier free parameters' effects (cosine to the
 // span above 0.995): "same effect as" one of them, or "not separable from"
 // several (bandwidth and two protocols' payload efficiencies, say); the
-// order of ParametersOf decides which are fitted. The others stay at their stock
+// order of ParametersOf decides which are fitted. PCIe bandwidth is kept at
+// or below the fastest copy of any p2pBandwidthLatencyTest matrix given
+// (MeasurementSet::pcie_ceilings), said in the notes. The others stay at their stock
 // values and are reported as "not measured".
 #ifndef EPSIM_SIM_CALIBRATE_CALIBRATION_H_
 #define EPSIM_SIM_CALIBRATE_CALIBRATION_H_

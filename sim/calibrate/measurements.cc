@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "sim/base/file_util.h"
 #include "sim/dispatch/strategy.h"
 #include "sim/measure/nccl_tests_log.h"
+#include "sim/measure/p2p_matrix.h"
 #include "sim/plan/bench_schedule.h"
 #include "sim/plan/job.h"
 #include "sim/plan/plan_file.h"
@@ -235,6 +237,49 @@ Status AddNcclTestsLog(const std::string& path, const std::string& test, uint32_
     }
   }
   return Status::Ok();
+}
+
+Status AddLogFile(const std::string& path, const std::string& test, uint32_t max_ranks,
+                  int table, MeasurementSet* set) {
+  EPSIM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  const bool has_matrices = text.find("P2P=") != std::string::npos &&
+                            text.find("Matrix") != std::string::npos;
+  if (has_matrices) {
+    EPSIM_ASSIGN_OR_RETURN(std::vector<measure::P2pRun> runs,
+                           measure::ParseP2pBandwidthLatencyLog(text, path));
+    for (const measure::P2pRun& run : runs) {
+      // Only direct peer copies bound a link: where peers cannot access
+      // each other, "P2P=Enabled" is host-staged too (two copies through
+      // host memory, slower than one link, and slower than NCCL's SHM).
+      const measure::P2pMatrix* access = nullptr;
+      for (const measure::P2pMatrix& m : run.matrices)
+        if (m.kind == measure::P2pMatrixKind::kConnectivity) access = &m;
+      for (const measure::P2pMatrix& m : run.matrices) {
+        if (m.kind != measure::P2pMatrixKind::kBandwidth || m.bidirectional || !m.p2p_enabled)
+          continue;
+        double best = 0;
+        for (int i = 0; i < m.num_devices; ++i)
+          for (int j = 0; j < m.num_devices; ++j)
+            if (i != j && (access == nullptr || access->At(i, j) > 0))
+              best = std::max(best, m.At(i, j));
+        if (best > 0) set->pcie_ceilings.push_back({fmt::format("{}:{}", path, m.title_line), best});
+      }
+      if (set->pcie_ceilings.empty())
+        set->notes.push_back(fmt::format(
+            "{}:{}: p2pBandwidthLatencyTest without direct peer access: no link ceiling from it",
+            path, run.line));
+    }
+  }
+  // A matrices-only log (no nccl-tests or epsim bench header or columns).
+  const bool has_tables = text.find("# nThread") != std::string::npos ||
+                          text.find("out-of-place") != std::string::npos ||
+                          text.find("#wrong") != std::string::npos;
+  if (has_matrices && !has_tables) {
+    EPSIM_ASSIGN_OR_RETURN(std::string sha, Sha256OfFile(path));
+    set->files.push_back({path, sha});
+    return Status::Ok();
+  }
+  return AddNcclTestsLog(path, test, max_ranks, table, set);
 }
 
 double SimulatedSeconds(const Observation& obs, const proto::Report& report) {

@@ -58,10 +58,20 @@ struct InputFile {
   std::string sha256;  // of its bytes, hex
 };
 
+// The fastest direct peer copy p2pBandwidthLatencyTest measured on a
+// machine: its copy-engine cudaMemcpyPeer transfers are not NCCL's
+// transports, so they only bound what a PCIe link can carry: calibration
+// keeps links.PCIE bandwidth at or below it.
+struct LinkCeiling {
+  std::string where;  // "file:line" of the matrix
+  double gb_per_s = 0;
+};
+
 struct MeasurementSet {
   std::vector<proto::Schedule> schedules;
   std::vector<Observation> observations;
   std::vector<InputFile> files;
+  std::vector<LinkCeiling> pcie_ceilings;
   std::vector<std::string> notes;  // what was read but not used, and why
 };
 
@@ -81,6 +91,15 @@ Status AddMeasuredReport(const std::string& path, const std::string& topology,
 // the file has fewer.
 Status AddNcclTestsLog(const std::string& path, const std::string& test, uint32_t max_ranks,
                        int table, MeasurementSet* set);
+
+// A text log as published: its nccl-tests tables (AddNcclTestsLog) and its
+// p2pBandwidthLatencyTest unidirectional P2P=Enabled bandwidth matrices,
+// if it has any (a "P2P=... Matrix" title), as a PCIe ceiling, over the
+// pairs its connectivity matrix says can access each other (host-staged
+// copies bound nothing). BadInput when it holds
+// neither, or either is malformed.
+Status AddLogFile(const std::string& path, const std::string& test, uint32_t max_ranks,
+                  int table, MeasurementSet* set);
 
 // The simulated value of `obs` from the report of its schedule.
 double SimulatedSeconds(const Observation& obs, const proto::Report& report);

@@ -56,7 +56,7 @@ Status Run(const CalibrateCommandOptions& opt, const std::vector<std::string>& s
     if (EndsWith(input, ".json")) {
       EPSIM_RETURN_IF_ERROR(calibrate::AddMeasuredReport(input, opt.topology, &set));
     } else {
-      EPSIM_RETURN_IF_ERROR(calibrate::AddNcclTestsLog(
+      EPSIM_RETURN_IF_ERROR(calibrate::AddLogFile(
           input, opt.test, static_cast<uint32_t>(topology::RankNames(stock).size()), opt.table,
           &set));
     }
@@ -87,8 +87,9 @@ Runner AddCalibrateCommand(CLI::App& app, const std::vector<std::string>* simgri
   cmd->add_option("--topology", opt->topology, "Topology to calibrate (name in topologies/ or file)")
       ->required();
   cmd->add_option("measurements", opt->inputs,
-                  "Measured reports (.json from epsim-hw run --json) and nccl-tests logs (any "
-                  "other file: text as printed, several tables per file), several at once")
+                  "Measured reports (.json from epsim-hw run --json); any other file is a log as "
+                  "printed: nccl-tests or epsim(-hw) bench tables, fitted, and "
+                  "p2pBandwidthLatencyTest matrices, a ceiling on PCIe bandwidth")
       ->required();
   cmd->add_option("--holdout", opt->holdout,
                   "Held-out measurements: sizes (every other size of each sweep), ranks=N, "
