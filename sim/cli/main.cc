@@ -1,10 +1,13 @@
 // epsim: what-if simulation of expert-parallel MoE dispatch.
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "sim/base/string_util.h"
 #include "sim/cli/commands.h"
+#include "sim/report/version.h"
 
 namespace {
 
@@ -44,6 +47,21 @@ int main(int argc, char** argv) {
       {"diff", epsim::cli::AddDiffCommand(app)},
       {"calibrate", epsim::cli::AddCalibrateCommand(app, &simgrid_args)},
       {"bench", epsim::cli::AddBenchCommand(app, &simgrid_args)}};
+  app.set_version_flag("--version", std::string("epsim ") + epsim::kEpsimVersion);
+  // A mistyped command: name the nearest one rather than CLI11's "not expected".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto& [name, run] : commands) names.push_back(name);
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      const std::string near = epsim::NearestName(argv[1], names);
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+      std::cerr << "epsim: unknown command '" << argv[1] << "'"
+                << (near.empty() ? "" : "; did you mean '" + near + "'?") << " (commands: " << list
+                << "; epsim --help)\n";
+      return 1;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

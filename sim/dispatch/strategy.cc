@@ -71,7 +71,11 @@ Result<std::unique_ptr<Strategy>> MakeStrategy(const std::string& spec) {
   const std::vector<std::string> parts = SplitColons(spec);
   if (parts[0] == "pruned") return MakePrunedSpec(spec, parts);
   if (parts[0] == "c2r" || parts[0] == "node-limited") return MakeOneCountSpec(spec, parts);
-  return Status::Usage("unknown dispatch strategy '" + spec + "' (known: " + kKnownForms + ")");
+  const std::string near = NearestName(
+      parts[0], {"classical", "dedup", "hierarchical", "pruned", "c2r", "node-limited"});
+  return Status::Usage("unknown dispatch strategy '" + spec + "'" +
+                       (near.empty() ? "" : "; did you mean '" + near + "'?") + " (known: " +
+                       kKnownForms + ")");
 }
 
 Result<std::vector<std::unique_ptr<Strategy>>> MakeStrategies(const std::string& list) {

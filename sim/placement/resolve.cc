@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/base/string_util.h"
 #include "sim/placement/algorithms.h"
 #include "sim/placement/placement_file.h"
 #include "sim/trace/reader.h"
@@ -32,7 +33,19 @@ bool ParseAlgorithm(const std::string& text, PlacementSpec* spec, Status* error)
 
 Result<LayerPlacements> FromFile(const std::string& path, uint32_t num_ranks,
                                  const trace::Trace& profile, const std::string& profile_name) {
-  EPSIM_ASSIGN_OR_RETURN(LayerPlacements p, ReadPlacementFile(path));
+  Result<LayerPlacements> read = ReadPlacementFile(path);
+  const bool looks_like_name = path.find('/') == std::string::npos &&
+                               path.find('.') == std::string::npos;
+  if (!read.ok() && read.status().code() == Status::Code::kNotFound && looks_like_name) {
+    // No such file and no path syntax: most likely a mistyped algorithm name.
+    const std::string near = NearestName(path.substr(0, path.find(':')), AlgorithmNames());
+    std::string names;
+    for (const std::string& n : AlgorithmNames()) names += (names.empty() ? "" : ", ") + n;
+    return Status::Usage(fmt::format(
+        "placement '{}' is neither an algorithm nor a placement file{} (algorithms: {})", path,
+        near.empty() ? "" : "; did you mean '" + near + "'?", names));
+  }
+  EPSIM_ASSIGN_OR_RETURN(LayerPlacements p, std::move(read));
   if (p.num_ranks() != num_ranks)
     return Status::BadInput(fmt::format("{}: placement for {} ranks, this run has {}", path,
                                         p.num_ranks(), num_ranks));

@@ -71,6 +71,25 @@ TEST(FileUtilTest, FileStem) {
   EXPECT_EQ(FileStem("plain"), "plain");
 }
 
+TEST(StringUtilTest, NearestNameSuggestsTyposOnly) {
+  const std::vector<std::string> names = {"simulate", "stats", "synth", "compare", "calibrate"};
+  EXPECT_EQ(NearestName("simulat", names), "simulate");   // a deletion
+  EXPECT_EQ(NearestName("simluate", names), "simulate");  // a swap
+  EXPECT_EQ(NearestName("comapre", names), "compare");
+  EXPECT_EQ(NearestName("stat", names), "stats");
+  EXPECT_EQ(NearestName("calibrat", names), "calibrate");
+  EXPECT_EQ(NearestName("frobnicate", names), "");  // not a typo of anything
+  EXPECT_EQ(NearestName("x", names), "");
+  EXPECT_EQ(NearestName("contigous", {"contiguous", "round-robin", "occult"}), "contiguous");
+  EXPECT_EQ(NearestName("dedupp", {"classical", "dedup", "hierarchical"}), "dedup");
+  EXPECT_EQ(NearestName("anything", {}), "");
+}
+
+TEST(StringUtilTest, SplitWhitespaceDropsSpacesAndTabs) {
+  EXPECT_EQ(SplitWhitespace("  a\tbb   c \n"), (std::vector<std::string>{"a", "bb", "c"}));
+  EXPECT_TRUE(SplitWhitespace(" \t ").empty());
+}
+
 TEST(StringUtilTest, SplitCommaListRejectsEmptyItems) {
   auto ok = SplitCommaList("classical,dedup", "dispatch list");
   ASSERT_TRUE(ok.ok());
