@@ -1,10 +1,12 @@
 // epsim: what-if simulation of expert-parallel MoE dispatch.
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "sim/base/data_paths.h"
 #include "sim/base/string_util.h"
 #include "sim/cli/commands.h"
 #include "sim/report/version.h"
@@ -24,6 +26,27 @@ std::vector<std::string> TakeSimGridArgs(int* argc, char** argv) {
   }
   *argc = out;
   return taken;
+}
+
+// The models and topologies --model and --topology find by name, for --help.
+std::string BuiltInData() {
+  std::string out = "Data files (" + epsim::DataDir() + "; EPSIM_DATA_DIR overrides):";
+  for (const char* kind : {"models", "topologies"}) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(epsim::DataDir() + "/" + kind, ec)) {
+      const std::string file = entry.path().filename().string();
+      const std::string ext = ".textproto";
+      if (file.size() > ext.size() && file.compare(file.size() - ext.size(), ext.size(), ext) == 0 &&
+          file.find(".routing.") == std::string::npos)
+        names.push_back(file.substr(0, file.size() - ext.size()));
+    }
+    std::sort(names.begin(), names.end());
+    out += std::string("\n  ") + kind + ":";
+    for (const std::string& n : names) out += " " + n;
+    if (names.empty()) out += " (none found)";
+  }
+  return out;
 }
 
 }  // namespace
@@ -48,6 +71,7 @@ int main(int argc, char** argv) {
       {"calibrate", epsim::cli::AddCalibrateCommand(app, &simgrid_args)},
       {"bench", epsim::cli::AddBenchCommand(app, &simgrid_args)}};
   app.set_version_flag("--version", std::string("epsim ") + epsim::kEpsimVersion);
+  app.footer(BuiltInData());
   // A mistyped command: name the nearest one rather than CLI11's "not expected".
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;
