@@ -69,10 +69,8 @@ uint64_t TokensOf(const proto::Schedule& s) {
   return tokens;
 }
 
-}  // namespace
-
-Result<std::string> Sha256OfFile(const std::string& path) {
-  EPSIM_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+// SHA-256 of `bytes` (the contents of `path`, which names it), lowercase hex.
+Result<std::string> Sha256Hex(const std::string& bytes, const std::string& path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
@@ -82,9 +80,17 @@ Result<std::string> Sha256OfFile(const std::string& path) {
   return hex;
 }
 
+}  // namespace
+
+Result<std::string> Sha256OfFile(const std::string& path) {
+  EPSIM_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  return Sha256Hex(bytes, path);
+}
+
 Status AddMeasuredReport(const std::string& path, const std::string& topology,
                          MeasurementSet* set) {
-  EPSIM_ASSIGN_OR_RETURN(report::ReportFile file, report::ReadReportJson(path));
+  EPSIM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  EPSIM_ASSIGN_OR_RETURN(report::ReportFile file, report::ParseReportJson(text, path));
   auto bad = [&path](const std::string& what) { return Status::BadInput(path + ": " + what); };
   if (file.reports.size() != 1)
     return bad(fmt::format("{} runs; a measured report of epsim-hw run has one",
@@ -106,7 +112,7 @@ Status AddMeasuredReport(const std::string& path, const std::string& topology,
                              i, report::PhaseName(measured.phases(i).kind()), i,
                              report::PhaseName(schedule->phases(i).kind())));
   }
-  EPSIM_ASSIGN_OR_RETURN(std::string sha, Sha256OfFile(path));
+  EPSIM_ASSIGN_OR_RETURN(std::string sha, Sha256Hex(text, path));
   set->files.push_back({path, sha});
 
   const size_t index = set->schedules.size();
@@ -148,8 +154,11 @@ Status AddMeasuredReport(const std::string& path, const std::string& topology,
   return Status::Ok();
 }
 
-Status AddNcclTestsLog(const std::string& path, const std::string& test, uint32_t max_ranks,
-                       int table_number, MeasurementSet* set) {
+namespace {
+
+// Every table of the nccl-tests (or epsim bench) log `text` of `path`.
+Status AddNcclTables(const std::string& text, const std::string& path, const std::string& test,
+                     uint32_t max_ranks, int table_number, MeasurementSet* set) {
   std::optional<measure::NcclTest> override_test;
   if (!test.empty()) {
     override_test = measure::NcclTestFromName(test);
@@ -157,7 +166,7 @@ Status AddNcclTestsLog(const std::string& path, const std::string& test, uint32_
       return Status::Usage(fmt::format("--test '{}' is not an nccl-tests test", test));
   }
   EPSIM_ASSIGN_OR_RETURN(std::vector<measure::NcclTestsTable> tables,
-                         measure::ReadNcclTestsLogFile(path, override_test));
+                         measure::ParseNcclTestsLog(text, path, override_test));
   if (tables.empty()) return Status::BadInput(path + ": no nccl-tests table in it");
   if (table_number > 0) {
     if (static_cast<size_t>(table_number) > tables.size())
@@ -165,8 +174,6 @@ Status AddNcclTestsLog(const std::string& path, const std::string& test, uint32_
                                        path, tables.size()));
     tables = {tables[static_cast<size_t>(table_number) - 1]};
   }
-  EPSIM_ASSIGN_OR_RETURN(std::string sha, Sha256OfFile(path));
-  set->files.push_back({path, sha});
   for (const measure::NcclTestsTable& table : tables) {
     const std::string name = measure::NcclTestName(table.test);
     const int line = table.header_line > 0 ? table.header_line : table.columns_line;
@@ -239,15 +246,19 @@ Status AddNcclTestsLog(const std::string& path, const std::string& test, uint32_
   return Status::Ok();
 }
 
+}  // namespace
+
 Status AddLogFile(const std::string& path, const std::string& test, uint32_t max_ranks,
                   int table, MeasurementSet* set) {
   EPSIM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  EPSIM_ASSIGN_OR_RETURN(std::string sha, Sha256Hex(text, path));
   const bool has_matrices = text.find("P2P=") != std::string::npos &&
                             text.find("Matrix") != std::string::npos;
   if (has_matrices) {
     EPSIM_ASSIGN_OR_RETURN(std::vector<measure::P2pRun> runs,
                            measure::ParseP2pBandwidthLatencyLog(text, path));
     for (const measure::P2pRun& run : runs) {
+      const size_t ceilings_before = set->pcie_ceilings.size();
       // Only direct peer copies bound a link: where peers cannot access
       // each other, "P2P=Enabled" is host-staged too (two copies through
       // host memory, slower than one link, and slower than NCCL's SHM).
@@ -264,7 +275,7 @@ Status AddLogFile(const std::string& path, const std::string& test, uint32_t max
               best = std::max(best, m.At(i, j));
         if (best > 0) set->pcie_ceilings.push_back({fmt::format("{}:{}", path, m.title_line), best});
       }
-      if (set->pcie_ceilings.empty())
+      if (set->pcie_ceilings.size() == ceilings_before)
         set->notes.push_back(fmt::format(
             "{}:{}: p2pBandwidthLatencyTest without direct peer access: no link ceiling from it",
             path, run.line));
@@ -274,12 +285,10 @@ Status AddLogFile(const std::string& path, const std::string& test, uint32_t max
   const bool has_tables = text.find("# nThread") != std::string::npos ||
                           text.find("out-of-place") != std::string::npos ||
                           text.find("#wrong") != std::string::npos;
-  if (has_matrices && !has_tables) {
-    EPSIM_ASSIGN_OR_RETURN(std::string sha, Sha256OfFile(path));
-    set->files.push_back({path, sha});
-    return Status::Ok();
-  }
-  return AddNcclTestsLog(path, test, max_ranks, table, set);
+  if (!has_matrices || has_tables)
+    EPSIM_RETURN_IF_ERROR(AddNcclTables(text, path, test, max_ranks, table, set));
+  set->files.push_back({path, sha});
+  return Status::Ok();
 }
 
 double SimulatedSeconds(const Observation& obs, const proto::Report& report) {

@@ -6,7 +6,7 @@
 //    input (the flags that planned it, plan::JobArgs) on the calibration's
 //    topology, and observations of the per-rank busy time of each phase
 //    kind summed over layers (busy_max) plus the pass time;
-//  - nccl-tests logs (sim/measure/nccl_tests_log.h), every table in a file:
+//  - nccl-tests logs (sim/measure/nccl_tests_log.h, AddLogFile), every table in a file:
 //    each row's out-of-place time becomes one observation, predicted by the
 //    benchmark schedule `epsim bench` replays for it (sendrecv, alltoall,
 //    and ring all_reduce / all_gather / reduce_scatter); in-place columns
@@ -83,21 +83,15 @@ struct MeasurementSet {
 Status AddMeasuredReport(const std::string& path, const std::string& topology,
                          MeasurementSet* set);
 
-// Adds every table of the nccl-tests log `path` (`test`: the test name for
-// tables whose command the log lacks, as ParseNcclTestsLog takes it).
-// `max_ranks`: the calibration topology's rank count; a table of more
-// ranks is BadInput naming its line. `table` > 0: only the table-th table
-// of the file (1-based; a log of runs on different settings), Usage when
-// the file has fewer.
-Status AddNcclTestsLog(const std::string& path, const std::string& test, uint32_t max_ranks,
-                       int table, MeasurementSet* set);
-
-// A text log as published: its nccl-tests tables (AddNcclTestsLog) and its
-// p2pBandwidthLatencyTest unidirectional P2P=Enabled bandwidth matrices,
-// if it has any (a "P2P=... Matrix" title), as a PCIe ceiling, over the
-// pairs its connectivity matrix says can access each other (host-staged
-// copies bound nothing). BadInput when it holds
-// neither, or either is malformed.
+// A text log as published, read once: every nccl-tests (or epsim bench)
+// table in it (`test`: the test name for tables whose command the log
+// lacks, as ParseNcclTestsLog takes it; `table` > 0: only the table-th
+// table, 1-based, Usage when the file has fewer; a table of more ranks than
+// `max_ranks`, the topology's, is BadInput naming its line), and its
+// p2pBandwidthLatencyTest unidirectional P2P=Enabled bandwidth matrices, if
+// it has any (a "P2P=... Matrix" title), as a PCIe ceiling over the pairs
+// its connectivity matrix says can access each other (host-staged copies
+// bound nothing). BadInput when it holds neither, or either is malformed.
 Status AddLogFile(const std::string& path, const std::string& test, uint32_t max_ranks,
                   int table, MeasurementSet* set);
 

@@ -72,6 +72,20 @@ Parameter GpuParameter(const char* name, const char* unit, const char* meaning, 
   return p;
 }
 
+// Reads the field of the first link of `kind` and writes it on every one.
+void EveryLinkOfKind(Parameter* p, proto::LinkKind kind, double (proto::Link::*getter)() const,
+                     void (proto::Link::*setter)(double)) {
+  p->get = [kind, getter](const proto::Topology& t) {
+    for (const proto::Link& l : t.links())
+      if (l.kind() == kind) return (l.*getter)();
+    return 0.0;
+  };
+  p->set = [kind, setter](proto::Topology* t, double v) {
+    for (proto::Link& l : *t->mutable_links())
+      if (l.kind() == kind) (l.*setter)(v);
+  };
+}
+
 void AddLinkParameters(const proto::Topology& topo, std::vector<Parameter>* out) {
   std::set<int> kinds;
   for (const proto::Link& l : topo.links()) kinds.insert(l.kind());
@@ -91,15 +105,7 @@ void AddLinkParameters(const proto::Topology& topo, std::vector<Parameter>* out)
       bw.lower = stock.front() * 0.01;
       bw.upper = stock.front() * 100;
       bw.scale = stock.front();
-      bw.get = [kind](const proto::Topology& t) {
-        for (const proto::Link& l : t.links())
-          if (l.kind() == kind) return l.bw_gb_per_s();
-        return 0.0;
-      };
-      bw.set = [kind](proto::Topology* t, double v) {
-        for (proto::Link& l : *t->mutable_links())
-          if (l.kind() == kind) l.set_bw_gb_per_s(v);
-      };
+      EveryLinkOfKind(&bw, kind, &proto::Link::bw_gb_per_s, &proto::Link::set_bw_gb_per_s);
     } else {
       bw.name = fmt::format("links.{}.bw_scale", kind_name);
       bw.unit = "";
@@ -126,15 +132,7 @@ void AddLinkParameters(const proto::Topology& topo, std::vector<Parameter>* out)
     lat.lower = 0;
     lat.upper = 1000;
     lat.scale = 1;
-    lat.get = [kind](const proto::Topology& t) {
-      for (const proto::Link& l : t.links())
-        if (l.kind() == kind) return l.latency_us();
-      return 0.0;
-    };
-    lat.set = [kind](proto::Topology* t, double v) {
-      for (proto::Link& l : *t->mutable_links())
-        if (l.kind() == kind) l.set_latency_us(v);
-    };
+    EveryLinkOfKind(&lat, kind, &proto::Link::latency_us, &proto::Link::set_latency_us);
     out->push_back(std::move(lat));
   }
 }

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
       {"calibrate", epsim::cli::AddCalibrateCommand(app, &simgrid_args)},
       {"bench", epsim::cli::AddBenchCommand(app, &simgrid_args)}};
   app.set_version_flag("--version", std::string("epsim ") + epsim::kEpsimVersion);
-  app.footer(BuiltInData());
+  app.footer(std::function<std::string()>(BuiltInData));  // listed only for --help
   // A mistyped command: name the nearest one rather than CLI11's "not expected".
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;
