@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
+
 #include "sim/report/version.h"
 
 namespace epsim::report {
@@ -14,6 +16,10 @@ void WriteTraceHeader(std::ostream& out, const std::string& path,
   fmt::print(out, "format version: {}\n", h.version());
   fmt::print(out, "num_experts:    {}\nnum_topk:       {}\nnum_candidates: {}\n",
              h.num_experts(), h.num_topk(), h.num_candidates());
+  fmt::print(out, "scores:         {}\n",
+             h.scores_absent() ? "absent (expert ids only; strategies that rank by score refuse)"
+                               : "router scores");
+  fmt::print(out, "forward steps:  {}\n", std::max<uint64_t>(h.num_steps(), 1));
   const proto::Provenance& p = h.provenance();
   fmt::print(out, "source:         {} ({})\n", p.source_format(),
              fmt::join(p.source_files(), ", "));
@@ -31,14 +37,18 @@ void WriteTraceRecord(std::ostream& out, const proto::TraceHeader& h,
                       const proto::LayerRecord& rec, uint64_t record_index,
                       uint32_t max_tokens) {
   const uint32_t k = h.num_topk(), c = h.num_candidates();
-  fmt::print(out, "record {}: layer {}, {} tokens\n", record_index, rec.layer(),
+  fmt::print(out, "record {}: layer {}, {}{} tokens\n", record_index, rec.layer(),
+             h.num_steps() > 1 ? fmt::format("step {}, ", rec.step()) : std::string(),
              rec.token_ids_size());
   const int shown = std::min<int>(rec.token_ids_size(), static_cast<int>(max_tokens));
   for (int t = 0; t < shown; ++t) {
     std::string row;
     for (uint32_t i = 0; i < c; ++i) {
       if (i == k) row += " |";
-      row += fmt::format(" {}:{:.4f}", rec.topk_idx(t * c + i), rec.topk_weights(t * c + i));
+      if (h.scores_absent())
+        row += fmt::format(" {}", rec.topk_idx(t * c + i));
+      else
+        row += fmt::format(" {}:{:.4f}", rec.topk_idx(t * c + i), rec.topk_weights(t * c + i));
     }
     fmt::print(out, "  token {:>8} seq {:>6} {}\n", rec.token_ids(t), rec.sequence_ids(t), row);
   }

@@ -1,26 +1,49 @@
-// Private helpers shared by the trace writer and reader: the format version
-// and the checks every token row must pass (FORMATS.md). Not part of the API.
+// Private helpers shared by the trace writer and reader: the format version,
+// record framing and checksums, and the checks every token row must pass
+// (FORMATS.md). Not part of the API.
 #ifndef EPSIM_SIM_TRACE_FORMAT_H_
 #define EPSIM_SIM_TRACE_FORMAT_H_
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "sim/base/status.h"
 #include "sim/proto/trace.pb.h"
 
 namespace epsim::trace {
 
-inline constexpr uint32_t kTraceVersion = 1;
+// Version written; readers accept kOldestTraceVersion..kTraceVersion.
+inline constexpr uint32_t kTraceVersion = 2;
+inline constexpr uint32_t kOldestTraceVersion = 1;
 
 // Largest message a reader accepts; a bigger length prefix means a corrupt
 // stream, not a real record (4096 tokens x 256 candidates is about 6 MB).
 inline constexpr uint64_t kMaxMessageBytes = uint64_t{1} << 30;
 
+// Version 2 ends every message with its checksum field: tag byte 0x7d
+// (field 15, fixed32) and the CRC-32 of the bytes before it, little endian.
+inline constexpr char kChecksumTag = 0x7d;
+inline constexpr size_t kChecksumBytes = 5;
+
+// zlib's CRC-32 (ISO-HDLC polynomial) of `bytes`.
+uint32_t Crc32(std::string_view bytes);
+// Appends the checksum field of `bytes` (a serialized message without one).
+void AppendChecksum(std::string* bytes);
+// Checks that `message` ends with a checksum field matching the bytes before
+// it; errors say "checksum missing" or "checksum mismatch (stored .., computed ..)".
+Status VerifyChecksum(std::string_view message);
+
+// Number of bytes of `value` as a base-128 varint.
+size_t VarintSize(uint64_t value);
+// Appends `value` as a base-128 varint.
+void AppendVarint(uint64_t value, std::string* out);
+
 // Checks one row of num_candidates ids and weights against `header`: ids
 // below num_experts, no id repeated among the first num_topk, finite
-// weights. Returns BadInput with a message such as
-// "expert 300 >= num_experts 256", without location (callers add it).
+// weights. `weights` may be null (a trace without scores). Returns BadInput
+// with a message such as "expert 300 >= num_experts 256", without location
+// (callers add it).
 Status CheckRow(const proto::TraceHeader& header, const uint32_t* idx, const float* weights);
 
 }  // namespace epsim::trace

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <algorithm>
 #include <map>
 
 #include "sim/trace/format.h"
@@ -35,10 +36,29 @@ ReadOutcome ReadFramed(std::istream& in, std::string* buffer) {
   ReadOutcome outcome = ReadVarint(in, &size);
   if (outcome != ReadOutcome::kMessage) return outcome;
   if (size > kMaxMessageBytes) return ReadOutcome::kTooLarge;
-  buffer->resize(size);
-  in.read(buffer->data(), static_cast<std::streamsize>(size));
-  if (static_cast<uint64_t>(in.gcount()) != size) return ReadOutcome::kTruncated;
+  // Grow with the bytes actually read: a corrupt length prefix must not
+  // allocate more than the file holds.
+  buffer->clear();
+  while (buffer->size() < size) {
+    const size_t have = buffer->size();
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(size - have, std::max<size_t>(have, 4096)));
+    buffer->resize(have + want);
+    in.read(buffer->data() + have, static_cast<std::streamsize>(want));
+    if (static_cast<size_t>(in.gcount()) != want) return ReadOutcome::kTruncated;
+  }
   return ReadOutcome::kMessage;
+}
+
+// An ids-only trace in memory: 1 / num_topk for the selected experts, 0 for
+// further candidates (reader.h).
+void FillUniformWeights(const proto::TraceHeader& header, proto::LayerRecord& record) {
+  const uint32_t c = header.num_candidates(), k = header.num_topk();
+  auto* w = record.mutable_topk_weights();
+  w->Resize(record.token_ids_size() * static_cast<int>(c), 0.0f);
+  const float uniform = 1.0f / static_cast<float>(k);
+  for (int t = 0; t < record.token_ids_size(); ++t)
+    for (uint32_t i = 0; i < k; ++i) w->Set(t * static_cast<int>(c) + static_cast<int>(i), uniform);
 }
 
 }  // namespace
@@ -52,10 +72,12 @@ class TraceReader::Impl {
   const proto::TraceHeader& header() const { return header_; }
 
  private:
-  // Reads message number record_ into `msg`; false at a clean end.
-  // Callers advance record_ once the message is accepted.
-  Result<bool> ReadMessage(google::protobuf::MessageLite* msg);
-  Status CheckRecord(const proto::LayerRecord& record);
+  // Reads message number record_ into buffer_ and, unless null, `msg`;
+  // false at a clean end. Checks
+  // the checksum of a version-2 message (`checksummed`). Callers advance
+  // record_ once the message is accepted.
+  Result<bool> ReadMessage(google::protobuf::MessageLite* msg, bool checksummed);
+  Status CheckRecord(proto::LayerRecord& record);
   Status CheckRows(const proto::LayerRecord& record);
   Status CheckCountsAtEnd() const;
   std::string Where() const { return fmt::format("{}: record {}", path_, record_); }
@@ -66,13 +88,22 @@ class TraceReader::Impl {
   proto::TraceHeader header_;
   uint64_t record_ = 0;  // number of the message being read; the header is 0
   std::map<uint32_t, uint64_t> seen_tokens_;  // by layer, only layers in the header
+  uint64_t step_ = 0;                         // step of the last record
 };
 
 Status TraceReader::Impl::Open() {
   in_.open(path_, std::ios::binary);
   if (!in_) return Status::NotFound(fmt::format("{}: cannot open: {}", path_, std::strerror(errno)));
-  EPSIM_ASSIGN_OR_RETURN(bool got, ReadMessage(&header_));
+  // The version is inside the header: a message ending in a valid checksum
+  // is a version-2 header; anything else must parse as version 1.
+  EPSIM_ASSIGN_OR_RETURN(bool got, ReadMessage(nullptr, /*checksummed=*/false));
   if (!got) return Status::BadInput(path_ + ": empty file (no trace header)");
+  const Status checksum = VerifyChecksum(buffer_);
+  if (!header_.ParseFromString(buffer_))
+    return Status::BadInput(path_ + ": record 0 (header): malformed message" +
+                            (checksum.ok() ? "" : " (" + checksum.message() + ")"));
+  if (header_.version() >= 2 && header_.version() <= kTraceVersion && !checksum.ok())
+    return checksum.WithContext(path_ + ": record 0 (header)");
   Status st = ValidateHeader(header_);
   if (!st.ok()) return st.WithContext(path_ + ": record 0 (header)");
   record_ = 1;
@@ -80,7 +111,8 @@ Status TraceReader::Impl::Open() {
   return Status::Ok();
 }
 
-Result<bool> TraceReader::Impl::ReadMessage(google::protobuf::MessageLite* msg) {
+Result<bool> TraceReader::Impl::ReadMessage(google::protobuf::MessageLite* msg,
+                                            bool checksummed) {
   switch (ReadFramed(in_, &buffer_)) {
     case ReadOutcome::kEnd:
       if (in_.bad()) return Status::IoError(Where() + ": read failed");
@@ -92,12 +124,17 @@ Result<bool> TraceReader::Impl::ReadMessage(google::protobuf::MessageLite* msg) 
     case ReadOutcome::kMessage:
       break;
   }
-  if (!msg->ParseFromString(buffer_)) return Status::BadInput(Where() + ": malformed message");
+  if (checksummed) {
+    Status st = VerifyChecksum(buffer_);
+    if (!st.ok()) return st.WithContext(Where());
+  }
+  if (msg != nullptr && !msg->ParseFromString(buffer_))
+    return Status::BadInput(Where() + ": malformed message");
   return true;
 }
 
 Result<bool> TraceReader::Impl::Next(proto::LayerRecord* record) {
-  EPSIM_ASSIGN_OR_RETURN(bool got, ReadMessage(record));
+  EPSIM_ASSIGN_OR_RETURN(bool got, ReadMessage(record, header_.version() >= 2));
   if (!got) {
     EPSIM_RETURN_IF_ERROR(CheckCountsAtEnd());
     return false;
@@ -107,21 +144,32 @@ Result<bool> TraceReader::Impl::Next(proto::LayerRecord* record) {
   return true;
 }
 
-Status TraceReader::Impl::CheckRecord(const proto::LayerRecord& record) {
+Status TraceReader::Impl::CheckRecord(proto::LayerRecord& record) {
   const uint32_t layer = record.layer();
   auto it = seen_tokens_.find(layer);
   const std::string where = fmt::format("{} (layer {})", Where(), layer);
   if (it == seen_tokens_.end()) return Status::BadInput(where + ": layer not listed in header");
+  if (record.step() < step_)
+    return Status::BadInput(
+        fmt::format("{}: step {} after step {} (steps must not go down)", where, record.step(),
+                    step_));
+  if (record.step() > 0 && record.step() >= header_.num_steps())
+    return Status::BadInput(fmt::format("{}: step {} but the header says {} step(s)", where,
+                                        record.step(), std::max<uint64_t>(header_.num_steps(), 1)));
   const size_t n = record.token_ids_size();
   const size_t cells = n * header_.num_candidates();
+  const size_t weights = header_.scores_absent() ? 0 : cells;
   if (static_cast<size_t>(record.sequence_ids_size()) != n ||
       static_cast<size_t>(record.topk_idx_size()) != cells ||
-      static_cast<size_t>(record.topk_weights_size()) != cells)
+      static_cast<size_t>(record.topk_weights_size()) != weights)
     return Status::BadInput(fmt::format(
         "{}: array lengths disagree: {} token_ids, {} sequence_ids, {} topk_idx, {} "
-        "topk_weights (num_candidates {})",
+        "topk_weights (num_candidates {}{})",
         where, n, record.sequence_ids_size(), record.topk_idx_size(),
-        record.topk_weights_size(), header_.num_candidates()));
+        record.topk_weights_size(), header_.num_candidates(),
+        header_.scores_absent() ? ", no scores" : ""));
+  step_ = record.step();
+  if (header_.scores_absent()) FillUniformWeights(header_, record);
   EPSIM_RETURN_IF_ERROR(CheckRows(record));
   it->second += n;
   return Status::Ok();
@@ -175,10 +223,12 @@ Result<Trace> ReadTrace(const std::string& path) {
     l.num_candidates = trace.header.num_candidates();
   }
   proto::LayerRecord record;
+  const bool stepped = trace.header.num_steps() > 1;
   while (true) {
     EPSIM_ASSIGN_OR_RETURN(bool got, reader->Next(&record));
     if (!got) break;
     LayerRouting& l = trace.layers[index.at(record.layer())];
+    if (stepped) l.BeginStep(record.step());
     const uint32_t c = l.num_candidates;
     for (int t = 0; t < record.token_ids_size(); ++t)
       l.Append(record.token_ids(t), record.sequence_ids(t), record.topk_idx().data() + t * c,
@@ -188,9 +238,11 @@ Result<Trace> ReadTrace(const std::string& path) {
 }
 
 Status ValidateHeader(const proto::TraceHeader& header) {
-  if (header.version() != kTraceVersion)
-    return Status::BadInput(
-        fmt::format("version {} (this epsim reads version {})", header.version(), kTraceVersion));
+  if (header.version() < kOldestTraceVersion || header.version() > kTraceVersion)
+    return Status::BadInput(fmt::format("version {} (this epsim reads versions {} to {})",
+                                        header.version(), kOldestTraceVersion, kTraceVersion));
+  if (header.version() < 2 && (header.scores_absent() || header.num_steps() != 0))
+    return Status::BadInput("a version-1 header with version-2 fields (scores_absent, num_steps)");
   if (header.num_experts() == 0) return Status::BadInput("num_experts is 0");
   if (header.num_topk() == 0) return Status::BadInput("num_topk is 0");
   if (header.num_topk() > header.num_candidates())
@@ -207,6 +259,12 @@ Status ValidateHeader(const proto::TraceHeader& header) {
       return Status::BadInput(fmt::format("layers not ascending and unique: {} after {}",
                                           header.layers(i).layer(),
                                           header.layers(i - 1).layer()));
+  }
+  if (header.version() >= 2 && header.num_steps() == 0) {
+    for (const proto::LayerInfo& info : header.layers())
+      if (info.num_tokens() > 0)
+        return Status::BadInput(fmt::format("num_steps 0, but layer {} has {} tokens",
+                                            info.layer(), info.num_tokens()));
   }
   return Status::Ok();
 }

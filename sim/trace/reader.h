@@ -1,6 +1,10 @@
-// TraceReader: reads a routing trace stream (FORMATS.md) one record at a
-// time, so memory stays bounded whatever the file size. Every record is
-// validated against the header; errors name the file and the record.
+// TraceReader: reads a routing trace stream (FORMATS.md), version 1 or 2,
+// one record at a time, so memory stays bounded whatever the file size.
+// Every record is validated against the header (and its checksum, version
+// 2); errors name the file and the record. A trace without scores
+// (scores_absent) is handed out with 1 / num_topk for every selected expert
+// and 0 for further candidates, so that combine arithmetic is defined;
+// whatever ranks by score must check the header.
 #ifndef EPSIM_SIM_TRACE_READER_H_
 #define EPSIM_SIM_TRACE_READER_H_
 
@@ -31,11 +35,13 @@ class TraceReader {
   std::unique_ptr<Impl> impl_;
 };
 
-// Reads a whole trace into memory, records of a layer concatenated in order.
+// Reads a whole trace into memory, records of a layer concatenated in order;
+// LayerRouting::steps is filled when the trace has more than one step.
 Result<Trace> ReadTrace(const std::string& path);
 
 // Checks a header on its own: version, num_topk <= num_candidates <=
-// num_experts, layers ascending and unique, num_layers == layers_size().
+// num_experts, layers ascending and unique, num_layers == layers_size(),
+// version-2 fields only in version 2, steps when there are tokens.
 Status ValidateHeader(const proto::TraceHeader& header);
 
 }  // namespace epsim::trace

@@ -10,8 +10,17 @@
 
 namespace epsim::trace {
 
+// Rows of one forward step within a layer: rows [first, first + count).
+struct StepRows {
+  uint64_t step = 0;
+  size_t first = 0;
+  size_t count = 0;
+};
+
 // Routing of one layer: rows in trace order, each with num_candidates
-// expert ids (the first num_topk selected, in router order) and their scores.
+// expert ids (the first num_topk selected, in router order) and their scores
+// (a trace without scores holds 1 / num_topk for the selected experts, so
+// that combine arithmetic is defined; see TraceHeader.scores_absent).
 struct LayerRouting {
   uint32_t layer = 0;
   uint32_t num_topk = 0;
@@ -20,11 +29,17 @@ struct LayerRouting {
   std::vector<uint64_t> sequence_ids;
   std::vector<uint32_t> topk_idx;      // [num_tokens * num_candidates]
   std::vector<float> topk_weights;     // [num_tokens * num_candidates]
+  // Forward steps in ascending order, covering every row; empty when the
+  // rows were appended without BeginStep (one step, step 0).
+  std::vector<StepRows> steps;
 
   size_t num_tokens() const { return token_ids.size(); }
   // Selected experts of token t (num_topk ids).
   const uint32_t* topk(size_t t) const { return topk_idx.data() + t * num_candidates; }
   const float* weights(size_t t) const { return topk_weights.data() + t * num_candidates; }
+  // Rows appended from now on belong to `step` (ascending; a repeat of the
+  // last step continues it).
+  void BeginStep(uint64_t step);
   // Appends one token row; idx and w hold num_candidates entries.
   void Append(uint64_t token_id, uint64_t sequence_id, const uint32_t* idx, const float* w);
 };

@@ -13,18 +13,21 @@ struct ValidationSummary {
   uint64_t records = 0;
   uint64_t rows = 0;  // (token, layer) rows
   uint32_t layers = 0;
+  uint64_t steps = 0;     // forward steps (1 for a version-1 trace)
+  uint32_t version = 0;   // format version of the file
 };
 
 // Reads the whole stream and checks, beyond what TraceReader checks per
 // record (header sanity, array sizes, expert ids < num_experts, distinct
 // selected experts, per-layer counts matching the header):
-//  - scores are finite and >= 0;
+//  - scores (when the trace has them) are finite and >= 0;
 //  - the selected experts come in descending score order, and no candidate
 //    beyond the top-k scores higher than the lowest selected one;
-//  - a token id appears at most once per layer;
-//  - a token keeps the same sequence id in every layer.
+//  - within a forward step, a token id appears at most once per layer;
+//  - within a forward step, a token keeps the same sequence id in every layer.
+// (Checksums, step order and per-row ids are the reader's checks.)
 // Returns the first violation, naming the file, record, layer and token.
-// Memory: one (token id -> sequence id) entry per distinct token.
+// Memory: one (token id -> sequence id) entry per distinct token of a step.
 Result<ValidationSummary> ValidateTrace(const std::string& path);
 
 }  // namespace epsim::trace

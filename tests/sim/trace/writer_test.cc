@@ -44,7 +44,9 @@ TEST(TraceWriterTest, RoundTripKeepsEveryField) {
   Result<Trace> out = ReadTrace(dir.Path("a.trace"));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   const proto::TraceHeader& h = out->header;
-  EXPECT_EQ(h.version(), 1u);
+  EXPECT_EQ(h.version(), 2u);
+  EXPECT_EQ(h.num_steps(), 1u);
+  EXPECT_FALSE(h.scores_absent());
   EXPECT_EQ(h.model(), "tiny");
   EXPECT_EQ(h.num_experts(), 8u);
   EXPECT_EQ(h.num_topk(), 2u);
