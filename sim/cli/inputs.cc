@@ -20,6 +20,20 @@ Result<SimulatedRun> SimulateRun(const std::string& command, const InputLines& e
   return run;
 }
 
+std::vector<std::string> RunNotes(const RunInputs& in,
+                                  const std::vector<const dispatch::Strategy*>& strategies,
+                                  const std::string& flag,
+                                  const std::vector<std::string>& repeated) {
+  std::vector<std::string> notes;
+  for (const dispatch::Strategy* s : strategies) {
+    std::string reason = s->NoEffectReason(in.cluster, in.trace.header.num_topk());
+    if (!reason.empty()) notes.push_back(std::move(reason));
+  }
+  for (const std::string& name : repeated)
+    notes.push_back(fmt::format("{} lists {} more than once: run once", flag, name));
+  return notes;
+}
+
 void AddNetworkFlags(CLI::App* cmd, NetworkFlags* flags) {
   cmd->add_option("--max-inflight", flags->max_inflight,
                   "All-to-all transfers in flight per rank (NCCL-like window; pairwise order, "

@@ -63,6 +63,15 @@ Result<SimulatedRun> SimulateRun(const std::string& command, const InputLines& e
                                  const std::vector<proto::Schedule>& schedules,
                                  const engine::SimOptions& sim_options);
 
+// The header notes of a run (report::RunInfo::notes): for each of
+// `strategies` that changes nothing on the run's cluster, its
+// Strategy::NoEffectReason; for each name in `repeated` (listed more than
+// once in `flag`, e.g. "--dispatch"), that it ran once.
+std::vector<std::string> RunNotes(const RunInputs& in,
+                                  const std::vector<const dispatch::Strategy*>& strategies,
+                                  const std::string& flag,
+                                  const std::vector<std::string>& repeated);
+
 }  // namespace epsim::cli
 
 #endif  // EPSIM_SIM_CLI_INPUTS_H_

@@ -29,12 +29,14 @@ struct PlaceOptions {
 };
 
 constexpr char kHelpFooter[] =
-    "Algorithms: contiguous (experts [rE/D, (r+1)E/D) on rank r), round-robin (e on e % D),\n"
+    "Algorithms: contiguous (experts in order, E/D per rank), round-robin (e on e % D),\n"
     "occult (Occult's collaboration-graph greedy), partition (exact-balance Kernighan-Lin on\n"
     "co-activation from the greedy and other starts, then swap search on the profile's mean\n"
     "C_T; never worse than occult), replicate (partition plus EPLB-style copies of hot experts,\n"
     "--replica-slots extra copies per rank). With --topology, partition and replicate split\n"
     "experts along the topology's groups (hosts, sockets, PCIe switches, NVLink pairs).\n"
+    "When D does not divide E, the first E mod D ranks hold one expert more (60 on 8:\n"
+    "8, 8, 8, 8, 7, 7, 7, 7), for every algorithm.\n"
     "stdout, per profile layer: collab_intra = fraction of co-activated pairs on one device;\n"
     "ct_mean = mean distinct devices per token (primary copies); dev_imb = max/mean expected\n"
     "expert-token pairs per device.";
@@ -59,7 +61,8 @@ Status RunPlace(const PlaceOptions& opt) {
   if (topology) file.set_topology(topology->name());
   file.set_description(placement::DescribePlacement(spec, quality.back()));
   EPSIM_RETURN_IF_ERROR(placement::WritePlacementFile(opt.output, file));
-  report::WritePlacementQuality(std::cout, opt.trace, opt.ep, opt.algorithm, opt.seed, quality);
+  report::WritePlacementQuality(std::cout, opt.trace, opt.ep, opt.algorithm, opt.seed,
+                                placement::DescribeExpertsPerDevice(*placements), quality);
   std::cerr << fmt::format(
       "epsim: wrote {}: {} placement of {} experts on {} ranks, {} layers, profile mean "
       "ct_mean {:.4f}, collab_intra {:.4f}\n",

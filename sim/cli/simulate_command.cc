@@ -32,6 +32,9 @@ Status WriteOutputs(const SimulateOptions& opt, const report::RunInfo& info,
     EPSIM_RETURN_IF_ERROR(WriteFileAtomically(opt.csv, report::SimulationCsv(reports)));
   if (!opt.timeline.empty())
     EPSIM_RETURN_IF_ERROR(report::WriteChromeTrace(opt.timeline, reports));
+  // CSV has no header to carry the notes: they go with the progress lines.
+  if (format == report::Format::kCsv)
+    for (const std::string& note : info.notes) std::cerr << "epsim: note: " << note << "\n";
   report::WriteSimulation(std::cout, format, info, reports);
   return Status::Ok();
 }
@@ -39,21 +42,28 @@ Status WriteOutputs(const SimulateOptions& opt, const report::RunInfo& info,
 Status Run(const SimulateOptions& opt, const std::vector<std::string>& simgrid_args) {
   const auto wall_start = std::chrono::steady_clock::now();
   EPSIM_RETURN_IF_ERROR(report::ParseFormat(opt.format).status());  // before the slow part
-  EPSIM_ASSIGN_OR_RETURN(auto strategies, dispatch::MakeStrategies(opt.dispatch));
+  std::vector<std::string> repeated;
+  EPSIM_ASSIGN_OR_RETURN(auto strategies, dispatch::MakeStrategies(opt.dispatch, &repeated));
   EPSIM_ASSIGN_OR_RETURN(RunInputs in, LoadRunInputs(opt.run));
   EPSIM_ASSIGN_OR_RETURN(const placement::LayerPlacements placements,
                          PlacementFor(opt.run, in, opt.placement));
   ProfileCache profiles(opt.run, in);
   std::vector<proto::Schedule> schedules;
+  std::vector<const dispatch::Strategy*> planned;
   for (const auto& strategy : strategies) {
     EPSIM_ASSIGN_OR_RETURN(proto::Schedule s, PlanFor(in, placements, *strategy, &profiles));
     schedules.push_back(std::move(s));
+    planned.push_back(strategy.get());
   }
   const InputLines extra = {
-      {"placement", opt.placement}, {"dispatch", opt.dispatch}, {"pass", "prefill"}};
+      {"placement", opt.placement},
+      {"experts per device", placement::DescribeExpertsPerDevice(placements)},
+      {"dispatch", opt.dispatch},
+      {"pass", "prefill"}};
   EPSIM_ASSIGN_OR_RETURN(engine::SimOptions sim_options, SimOptionsOf(opt.network, simgrid_args));
   EPSIM_ASSIGN_OR_RETURN(SimulatedRun run, SimulateRun("simulate", extra, in, profiles, schedules,
                                                         sim_options));
+  run.info.notes = RunNotes(in, planned, "--dispatch", repeated);
   EPSIM_RETURN_IF_ERROR(WriteOutputs(opt, run.info, run.result.reports));
   const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - wall_start;
   std::cerr << fmt::format("epsim: simulated {} strategies in {:.3f} s wall time\n",
@@ -70,7 +80,8 @@ Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid
   AddRunFlags(cmd, &opt->run);
   AddLayoutFlag(cmd, &opt->run);
   AddNetworkFlags(cmd, &opt->network);
-  cmd->add_option("--dispatch", opt->dispatch, "Comma-separated dispatch strategies")
+  cmd->add_option("--dispatch", opt->dispatch,
+                  "Comma-separated dispatch strategies (one listed twice runs once)")
       ->capture_default_str();
   cmd->add_option("--placement", opt->placement,
                   "Expert placement: contiguous, round-robin, occult, partition, replicate[:N] "

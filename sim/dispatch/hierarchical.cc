@@ -16,7 +16,10 @@
 // - Replicas are chosen as dedup chooses them (GroupByDevice); a choice
 //   that prefers nodes the token already reaches could save copies but
 //   would make hierarchical and dedup differ in more than the transport.
+// - On one node no row has a relay: this is dedup (NoEffectReason says so).
 #include <string>
+
+#include <fmt/format.h>
 
 #include "sim/dispatch/strategies.h"
 
@@ -41,6 +44,12 @@ class Hierarchical : public Strategy {
  public:
   std::string name() const override { return "hierarchical"; }
   bool hierarchical() const override { return true; }
+  std::string NoEffectReason(const ClusterMap& cluster, uint32_t) const override {
+    if (cluster.num_hosts > 1) return "";
+    return fmt::format("hierarchical: the {} ranks are on one node, so no row needs a relay: "
+                       "dispatched as dedup",
+                       cluster.host_of_rank.size());
+  }
 
   void Route(const TokenView& token, uint32_t src, const RouteContext& ctx,
              RoutedToken* out) const override {

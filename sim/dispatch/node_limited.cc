@@ -14,11 +14,13 @@
 //   and when too few candidates sit on the chosen nodes the token gets
 //   fewer than k experts (counted as changed picks).
 // - M >= the number of nodes (one node included) leaves routing unchanged;
-//   then this is deduplicated dispatch.
+//   then this is deduplicated dispatch (NoEffectReason says so).
 // Dispatch is deduplicated, one row per device.
 #include <algorithm>
 #include <numeric>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "sim/dispatch/strategies.h"
 
@@ -31,6 +33,13 @@ class NodeLimited : public Strategy {
 
   std::string name() const override { return "node-limited:" + std::to_string(max_nodes_); }
   bool changes_routing() const override { return true; }
+  std::string NoEffectReason(const ClusterMap& cluster, uint32_t) const override {
+    if (max_nodes_ < cluster.num_hosts) return "";
+    return fmt::format("{}: the {} ranks are on {} node{}, within the limit of {}: routing "
+                       "unchanged, dispatched as dedup",
+                       name(), cluster.host_of_rank.size(), cluster.num_hosts,
+                       cluster.num_hosts == 1 ? "" : "s", max_nodes_);
+  }
 
   void Route(const TokenView& token, uint32_t src, const RouteContext& ctx,
              RoutedToken* out) const override {

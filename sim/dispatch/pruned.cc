@@ -33,6 +33,8 @@
 #include <algorithm>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "sim/base/check.h"
 #include "sim/dispatch/strategies.h"
 
@@ -55,6 +57,17 @@ class Pruned : public Strategy {
   }
   bool changes_routing() const override { return true; }
   bool needs_profile() const override { return scheme_ == PruneScheme::kSimilarity; }
+  // A token's top-k reaches at most min(D, k) devices; the allowed set is
+  // then exactly the devices dedup chooses, and the masked replica choice
+  // picks the same copies, so the routing is dedup's token for token.
+  std::string NoEffectReason(const ClusterMap& cluster, uint32_t num_topk) const override {
+    const size_t num_ranks = cluster.host_of_rank.size();
+    if (max_devices_ < std::min<size_t>(num_ranks, num_topk)) return "";
+    return fmt::format("{}: a top-{} token reaches at most {} of the {} ranks, within the limit "
+                       "of {}: nothing is pruned, dispatched as dedup",
+                       name(), num_topk, std::min<size_t>(num_ranks, num_topk), num_ranks,
+                       max_devices_);
+  }
 
   void Route(const TokenView& token, uint32_t src, const RouteContext& ctx,
              RoutedToken* out) const override {

@@ -2,6 +2,7 @@
 // colon-separated parameters; numbers are positive decimal integers.
 #include "sim/dispatch/strategy.h"
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -78,13 +79,23 @@ Result<std::unique_ptr<Strategy>> MakeStrategy(const std::string& spec) {
                        kKnownForms + ")");
 }
 
-Result<std::vector<std::unique_ptr<Strategy>>> MakeStrategies(const std::string& list) {
+Result<std::vector<std::unique_ptr<Strategy>>> MakeStrategies(const std::string& list,
+                                                              std::vector<std::string>* repeated) {
   EPSIM_ASSIGN_OR_RETURN(std::vector<std::string> items, SplitCommaList(list, "dispatch list"));
   std::vector<std::unique_ptr<Strategy>> out;
+  std::vector<std::string> dropped;
   for (const std::string& item : items) {
     EPSIM_ASSIGN_OR_RETURN(auto strategy, MakeStrategy(item));
-    out.push_back(std::move(strategy));
+    const std::string name = strategy->name();
+    const bool seen = std::any_of(out.begin(), out.end(),
+                                  [&](const auto& s) { return s->name() == name; });
+    if (!seen) {
+      out.push_back(std::move(strategy));
+    } else if (std::find(dropped.begin(), dropped.end(), name) == dropped.end()) {
+      dropped.push_back(name);
+    }
   }
+  if (repeated != nullptr) *repeated = std::move(dropped);
   return out;
 }
 

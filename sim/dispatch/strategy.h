@@ -98,6 +98,13 @@ class Strategy {
   virtual bool hierarchical() const { return false; }
   // True when Route needs RouteContext::profile.
   virtual bool needs_profile() const { return false; }
+  // Why this strategy changes nothing on `cluster` for top-`num_topk`
+  // routing (it then routes every token exactly as dedup does), as a note
+  // for outputs; "" when it may change something. node-limited:M with M >=
+  // the nodes, hierarchical on one node, pruned:N with N >= min(ranks, k).
+  virtual std::string NoEffectReason(const ClusterMap& cluster, uint32_t num_topk) const {
+    return "";
+  }
   // Routes one token held by `src_rank`. Overwrites `out`.
   virtual void Route(const TokenView& token, uint32_t src_rank, const RouteContext& ctx,
                      RoutedToken* out) const = 0;
@@ -112,7 +119,11 @@ std::unique_ptr<Strategy> MakeDedup();
 // listing the known forms.
 Result<std::unique_ptr<Strategy>> MakeStrategy(const std::string& spec);
 // Parses a comma-separated list ("classical,dedup"); empty items are errors.
-Result<std::vector<std::unique_ptr<Strategy>>> MakeStrategies(const std::string& list);
+// A strategy listed again (by its name(): "pruned:02:score" is
+// "pruned:2:score") is kept once, where it first appears; `repeated`, when
+// given, receives the name of each one dropped, once.
+Result<std::vector<std::unique_ptr<Strategy>>> MakeStrategies(
+    const std::string& list, std::vector<std::string>* repeated = nullptr);
 
 // allowed[rank] != 0 for the ranks a token may use; size num_ranks. Used by
 // strategies that limit a token to some devices or nodes (pruning,

@@ -48,16 +48,24 @@ std::map<uint32_t, LayerTokens> TokensByLayer(const trace::Trace& trace) {
   return out;
 }
 
-// Splits `experts` among the children of `g` (E/D per rank) and recurses.
+std::vector<uint32_t> RankSizes(const Context& ctx) {
+  return BalancedExpertCounts(ctx.num_experts, ctx.spec.num_ranks);
+}
+
+// Splits `experts` among the children of `g` (each child the sum of its
+// ranks' RankSizes) and recurses.
 void SplitHierarchically(const Context& ctx, const trace::CountMatrix& coact, const RankGroup& g,
                          const std::vector<uint32_t>& experts, std::vector<uint32_t>* rank_of) {
   if (g.children.empty()) {
     for (uint32_t e : experts) (*rank_of)[e] = g.ranks[0];
     return;
   }
-  const uint32_t per_rank = ctx.num_experts / ctx.spec.num_ranks;
+  const std::vector<uint32_t> per_rank = RankSizes(ctx);
   std::vector<uint32_t> sizes;
-  for (const RankGroup& c : g.children) sizes.push_back(per_rank * c.ranks.size());
+  for (const RankGroup& c : g.children) {
+    sizes.push_back(0);
+    for (uint32_t r : c.ranks) sizes.back() += per_rank[r];
+  }
   const Assignment part = PartitionGraph(GraphFromCoact(coact, experts), sizes, ctx.spec.seed,
                                          ctx.spec.random_starts);
   for (uint32_t c = 0; c < g.children.size(); ++c) {
@@ -66,10 +74,6 @@ void SplitHierarchically(const Context& ctx, const trace::CountMatrix& coact, co
       if (part[v] == c) mine.push_back(experts[v]);
     SplitHierarchically(ctx, coact, g.children[c], mine, rank_of);
   }
-}
-
-std::vector<uint32_t> RankSizes(const Context& ctx) {
-  return std::vector<uint32_t>(ctx.spec.num_ranks, ctx.num_experts / ctx.spec.num_ranks);
 }
 
 // `partition` for one layer.
@@ -118,10 +122,8 @@ Status CheckSpec(const PlacementSpec& spec, const trace::TraceStats& profile) {
   if (std::find(names.begin(), names.end(), spec.algorithm) == names.end())
     return Status::Usage(fmt::format("unknown placement algorithm '{}' (known: {})",
                                      spec.algorithm, fmt::join(names, ", ")));
-  if (spec.num_ranks == 0 || profile.num_experts % spec.num_ranks != 0)
-    return Status::BadInput(fmt::format("{} placement: {} experts cannot be split evenly over {} "
-                                        "devices", spec.algorithm, profile.num_experts,
-                                        spec.num_ranks));
+  EPSIM_RETURN_IF_ERROR(
+      CheckExpertsFitRanks(spec.algorithm, profile.num_experts, spec.num_ranks));
   if ((spec.algorithm == "replicate") != (spec.replica_slots > 0))
     return Status::Usage("replica slots (> 0) go with the replicate algorithm, and only with it");
   if (profile.layers.empty() && !IsTraceFree(spec.algorithm))

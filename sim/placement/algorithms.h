@@ -1,7 +1,8 @@
 // Placement algorithms: per-layer expert -> rank maps computed from a
 // profiling trace, the content of a placement file (`epsim place`).
 //
-//   contiguous   experts [r E/D, (r+1) E/D) on rank r (no profile needed)
+//   contiguous   experts in order, rank r the next counts[r] of them (no
+//                profile needed)
 //   round-robin  expert e on rank e % D (no profile needed)
 //   occult       Occult's collaboration-graph greedy as published
 //                (dispatch.md; balanced_partition.h has the exact rules)
@@ -21,9 +22,11 @@
 // the C_T search then only swaps within an innermost group. `occult` stays
 // as published and ignores the topology.
 //
-// Every algorithm needs E divisible by D (exact balance); otherwise bad
-// input. Each traced layer gets its own placement; layers outside the
-// profile use the first traced layer's.
+// Every algorithm gives rank r exactly counts[r] primary copies, counts =
+// BalancedExpertCounts(E, D) (placement.h): E / D each, the first E mod D
+// ranks one more, so E need not be divisible by D; E < D is bad input.
+// Each traced layer gets its own placement; layers outside the profile use
+// the first traced layer's.
 #ifndef EPSIM_SIM_PLACEMENT_ALGORITHMS_H_
 #define EPSIM_SIM_PLACEMENT_ALGORITHMS_H_
 

@@ -1,6 +1,9 @@
 #include "sim/placement/placement.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -57,31 +60,84 @@ const Placement& LayerPlacements::ForLayer(uint32_t layer) const {
   return it == per_layer_.end() ? fallback_ : it->second;
 }
 
-Result<Placement> Contiguous(uint32_t num_experts, uint32_t num_ranks) {
-  if (num_ranks == 0 || num_experts % num_ranks != 0)
+std::vector<uint32_t> BalancedExpertCounts(uint32_t num_experts, uint32_t num_ranks) {
+  std::vector<uint32_t> counts(num_ranks, num_ranks == 0 ? 0 : num_experts / num_ranks);
+  for (uint32_t r = 0; r < num_ranks && r < num_experts % num_ranks; ++r) ++counts[r];
+  return counts;
+}
+
+Status CheckExpertsFitRanks(const std::string& algorithm, uint32_t num_experts,
+                            uint32_t num_ranks) {
+  if (num_ranks == 0) return Status::Usage(algorithm + " placement needs at least one rank");
+  if (num_experts < num_ranks)
     return Status::BadInput(fmt::format(
-        "contiguous placement: {} experts cannot be split evenly over {} devices", num_experts,
-        num_ranks));
-  const uint32_t per_rank = num_experts / num_ranks;
-  std::vector<uint32_t> rank_of_expert(num_experts);
-  for (uint32_t e = 0; e < num_experts; ++e) rank_of_expert[e] = e / per_rank;
+        "{} placement: {} experts on {} devices would leave a device without an expert "
+        "(use at most {} devices, or a placement file)",
+        algorithm, num_experts, num_ranks, num_experts));
+  return Status::Ok();
+}
+
+Result<Placement> Contiguous(uint32_t num_experts, uint32_t num_ranks) {
+  EPSIM_RETURN_IF_ERROR(CheckExpertsFitRanks("contiguous", num_experts, num_ranks));
+  std::vector<uint32_t> rank_of_expert;
+  const std::vector<uint32_t> counts = BalancedExpertCounts(num_experts, num_ranks);
+  for (uint32_t r = 0; r < num_ranks; ++r)
+    rank_of_expert.insert(rank_of_expert.end(), counts[r], r);
   return Placement::Make("contiguous", num_ranks, std::move(rank_of_expert));
 }
 
 namespace {
 
-// Expert e on rank e % D.
+// Expert e on rank e % D: the first E mod D ranks get one more, as
+// BalancedExpertCounts says.
 Result<Placement> RoundRobin(uint32_t num_experts, uint32_t num_ranks) {
-  if (num_ranks == 0 || num_experts % num_ranks != 0)
-    return Status::BadInput(fmt::format(
-        "round-robin placement: {} experts cannot be split evenly over {} devices", num_experts,
-        num_ranks));
+  EPSIM_RETURN_IF_ERROR(CheckExpertsFitRanks("round-robin", num_experts, num_ranks));
   std::vector<uint32_t> rank_of_expert(num_experts);
   for (uint32_t e = 0; e < num_experts; ++e) rank_of_expert[e] = e % num_ranks;
   return Placement::Make("round-robin", num_ranks, std::move(rank_of_expert));
 }
 
+// Primary copies per rank.
+std::vector<uint32_t> PrimaryCounts(const Placement& p) {
+  std::vector<uint32_t> counts(p.num_ranks(), 0);
+  for (uint32_t e = 0; e < p.num_experts(); ++e) ++counts[p.RankOf(e)];
+  return counts;
+}
+
+// "8 (4 devices), 7 (4 devices)": distinct counts, largest first.
+std::string CountsText(const std::vector<uint32_t>& counts) {
+  std::map<uint32_t, uint32_t, std::greater<>> devices_with;
+  for (uint32_t c : counts) ++devices_with[c];
+  std::string out;
+  for (const auto& [count, devices] : devices_with)
+    out += fmt::format("{}{} ({} device{})", out.empty() ? "" : ", ", count, devices,
+                       devices == 1 ? "" : "s");
+  return out;
+}
+
 }  // namespace
+
+std::string DescribeExpertsPerDevice(const LayerPlacements& placements) {
+  std::vector<const Placement*> layers = {&placements.fallback()};
+  for (const auto& [layer, p] : placements.per_layer()) layers.push_back(&p);
+  const std::vector<uint32_t> counts = PrimaryCounts(placements.fallback());
+  bool differ = false, replicated = false;
+  size_t least = SIZE_MAX, most = 0;  // all copies on a device, over layers
+  for (const Placement* p : layers) {
+    differ |= PrimaryCounts(*p) != counts;
+    replicated |= p->replicated();
+    for (uint32_t r = 0; r < p->num_ranks(); ++r) {
+      least = std::min(least, p->ExpertsOn(r).size());
+      most = std::max(most, p->ExpertsOn(r).size());
+    }
+  }
+  std::string out = CountsText(counts);
+  if (replicated)
+    out += least == most ? fmt::format(" + replicas: {} copies per device", most)
+                         : fmt::format(" + replicas: {}..{} copies per device", least, most);
+  if (differ) out += "; other layers differ";
+  return out;
+}
 
 Result<Placement> MakePlacement(const std::string& name, uint32_t num_experts,
                                 uint32_t num_ranks) {

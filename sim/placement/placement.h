@@ -66,7 +66,26 @@ class LayerPlacements {
   std::map<uint32_t, Placement> per_layer_;
 };
 
-// Experts [r*E/D, (r+1)*E/D) on rank r. E not divisible by D is bad input.
+// How the built-in placements share E experts among D ranks: E / D each,
+// the first E mod D ranks one more (E = 60, D = 8: 8, 8, 8, 8, 7, 7, 7, 7),
+// so counts differ by at most one. [rank] -> expert count.
+std::vector<uint32_t> BalancedExpertCounts(uint32_t num_experts, uint32_t num_ranks);
+
+// Ok when the built-in placement `algorithm` can place `num_experts` on
+// `num_ranks`: at least one rank and at least one expert per rank (fewer
+// experts than ranks would leave a rank idle: bad input naming both).
+Status CheckExpertsFitRanks(const std::string& algorithm, uint32_t num_experts,
+                            uint32_t num_ranks);
+
+// Expert copies per device, for output headers: "8 (4 devices), 7 (4
+// devices)", largest count first; "8 (8 devices)" when even. Counts are of
+// primary copies; with replicas " + replicas: 9..10 copies per device" adds
+// the range of all copies. Layers whose primary counts differ from the
+// fallback's give "... ; other layers differ" (placement files may).
+std::string DescribeExpertsPerDevice(const LayerPlacements& placements);
+
+// Experts in rank order, BalancedExpertCounts of them per rank: rank 0 the
+// first counts[0], and so on (60 on 8: [0, 8) on rank 0, [53, 60) on rank 7).
 Result<Placement> Contiguous(uint32_t num_experts, uint32_t num_ranks);
 
 // Builds a trace-independent placement by name ("contiguous",

@@ -1,6 +1,7 @@
 // EPLB-style replication: hot experts get extra copies on other ranks,
 // within a memory budget of `replica_slots` extra expert copies per rank
-// (each rank then holds E/D + replica_slots expert weights at most).
+// (each rank then holds its primary experts, BalancedExpertCounts, plus at
+// most replica_slots copies).
 //
 // Expected load model. Tokens start evenly spread over the ranks (a 1/D
 // share of each expert's tokens comes from each rank, TokenSplit's blocks)

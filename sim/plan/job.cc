@@ -217,6 +217,8 @@ Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlace
   plan.set_topology(in.topology.name());
   for (const auto& [key, value] : DescribeInputs(in)) (*plan.mutable_inputs())[key] = value;
   (*plan.mutable_inputs())["placement"] = placements.name();
+  (*plan.mutable_inputs())["experts per device"] =
+      placement::DescribeExpertsPerDevice(placements);
   (*plan.mutable_inputs())["dispatch"] = strategy.name();
   (*plan.mutable_inputs())["hosts"] = std::to_string(in.cluster.num_hosts);
   JobSpec job{in.flags, strategy.name(), placements.name()};

@@ -180,6 +180,7 @@ Result<RoutingStats> ComputeRoutingStats(const std::string& path, uint32_t num_r
   EPSIM_ASSIGN_OR_RETURN(out.trace, trace::ComputeTraceStats(path));
   out.placement = placements.name();
   out.num_ranks = num_ranks;
+  out.experts_per_device = placement::DescribeExpertsPerDevice(placements);
   const double w = 1.0 / static_cast<double>(sums.size());
   for (const auto& [layer, s] : sums) {
     out.details.emplace_back();

@@ -63,6 +63,7 @@ struct LayerDetail {
 struct RoutingStats {
   std::string placement;
   uint32_t num_ranks = 0;
+  std::string experts_per_device;    // placement::DescribeExpertsPerDevice
   std::vector<LayerStats> layers;
   std::vector<LayerDetail> details;  // parallel to layers
   trace::TraceStats trace;           // load, coact, affinity per layer

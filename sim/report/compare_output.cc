@@ -57,6 +57,7 @@ void WriteConsole(std::ostream& out, const RunInfo& info, const std::vector<Comp
   fmt::print(out, "# epsim {} {}\n", kEpsimVersion, info.command);
   for (const auto& [k, v] : info.inputs) fmt::print(out, "#   {}: {}\n", k, v);
   for (const auto& [k, v] : info.settings) fmt::print(out, "#   {}: {}\n", k, v);
+  for (const std::string& note : info.notes) fmt::print(out, "#   note: {}\n", note);
   fmt::print(out,
              "#\n# ct = mean devices per token; rows, bytes = dispatch rows/bytes per token that\n"
              "# leave their device (combine moves as much back); changed = share of top-k picks\n"
@@ -97,6 +98,7 @@ void WriteJson(std::ostream& out, const RunInfo& info, const std::vector<Compari
   j["context"]["command"] = info.command;
   for (const auto& [k, v] : info.inputs) j["context"]["inputs"][k] = v;
   for (const auto& [k, v] : info.settings) j["context"]["settings"][k] = v;
+  if (!info.notes.empty()) j["context"]["notes"] = info.notes;
   j["rows"] = Json::array();
   for (const ComparisonRow& r : rows) {
     Json row{{"placement", r.placement}, {"dispatch", r.strategy}};

@@ -73,6 +73,8 @@ void WriteHeader(std::ostream& out, const RunInfo& info,
   out << fmt::format("# epsim {} {}\n#\n", kEpsimVersion, info.command);
   WriteKeyValues(out, "Inputs", info.inputs);
   WriteKeyValues(out, "Settings", info.settings);
+  if (!info.notes.empty()) out << "# Notes:\n";
+  for (const std::string& note : info.notes) out << "#   " << note << "\n";
   if (!reports.empty()) out << "# Runs:\n";
   for (const proto::Report& r : reports) {
     out << fmt::format("#   {}: {}, model {}, topology {}, {} ranks\n", ReportName(r),

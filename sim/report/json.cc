@@ -46,11 +46,13 @@ Json Run(const proto::Report& report) {
 Json Context(const RunInfo& info, const std::vector<proto::Report>& reports) {
   Json runs = Json::array();
   for (const proto::Report& report : reports) runs.push_back(Run(report));
-  return Json{{"version", kEpsimVersion},
-              {"command", info.command},
-              {"inputs", Pairs(info.inputs)},
-              {"settings", Pairs(info.settings)},
-              {"runs", runs}};
+  Json context{{"version", kEpsimVersion},
+               {"command", info.command},
+               {"inputs", Pairs(info.inputs)},
+               {"settings", Pairs(info.settings)},
+               {"runs", runs}};
+  if (!info.notes.empty()) context["notes"] = info.notes;
+  return context;
 }
 
 Json Record(const proto::Report& report, const proto::PhaseTiming& phase) {

@@ -73,6 +73,11 @@ struct RunInfo {
   std::string command;                                        // e.g. "simulate"
   std::vector<std::pair<std::string, std::string>> inputs;    // ("model", "olmoe-1b-7b"), ...
   std::vector<std::pair<std::string, std::string>> settings;  // simgrid version, network model, ...
+  // What the reader should know about the run as a whole, once each (a
+  // strategy that changes nothing here, a name listed twice): console
+  // "# Notes:" lines after the settings, json context "notes" (only when
+  // there are any); csv has no header and leaves them out.
+  std::vector<std::string> notes;
 };
 
 // Writes all `reports` (one per run, e.g. per dispatch strategy) in `format`.

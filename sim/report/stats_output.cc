@@ -117,6 +117,8 @@ void WriteRoutingStatsTable(std::ostream& out, const std::string& trace_path,
                             const plan::RoutingStats& stats) {
   fmt::print(out, "# epsim {} stats\n# trace: {}\n# ep: {}  placement: {}\n", kEpsimVersion,
              trace_path, stats.num_ranks, stats.placement);
+  if (!stats.experts_per_device.empty())
+    fmt::print(out, "# experts per device: {}\n", stats.experts_per_device);
   fmt::print(out,
              "# ct = distinct devices per token; rows = rows per token leaving its device;\n"
              "# load = expert load max/mean and CV; dev = device load max/mean;\n"

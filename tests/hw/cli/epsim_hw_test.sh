@@ -33,6 +33,15 @@ case "$case_name" in
     grep -q "#wrong 0" "$tmp/out" || fail "no #wrong 0"
     grep -q "plan: $tmp/p.plan" "$tmp/out" || fail "header does not name the plan"
     ;;
+  uneven-experts)  # 16 experts on 3 ranks (6, 5, 5), partition placement: verified
+    "${mpi[@]}" 3 "$hw" run --model tiny-moe --tokens 512 --dispatch dedup --placement partition \
+      --check -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 0 ] || fail "exit $rc"
+    grep -q "#   experts per device: 6 (1 device), 5 (2 devices)" "$tmp/out" ||
+      fail "no experts per device line"
+    grep -q "#wrong 0" "$tmp/out" || fail "no #wrong 0"
+    ;;
   too-few-ranks)  # a plan for 2 ranks on 1 process: exit 2, clear message
     "$epsim" plan --model tiny-moe --tokens 256 --ep 2 -o "$tmp/p.plan" || fail "epsim plan"
     "${mpi[@]}" 1 "$hw" run --plan "$tmp/p.plan" -w 0 -n 1 > "$tmp/out" 2>&1

@@ -49,11 +49,16 @@ TEST(ComputePlacementTest, ContiguousAndRoundRobinExactMaps) {
   EXPECT_EQ(Compute("round-robin", 4, stats).name(), "round-robin");
 }
 
-TEST(ComputePlacementTest, RejectsIndivisibleUnknownAndMisplacedSlots) {
+TEST(ComputePlacementTest, SplitsUnevenlyAndRejectsUnknownAndMisplacedSlots) {
   const trace::TraceStats stats = StatsFromMatrix(RandomMatrix(8, 5, 1));
-  for (const char* name : {"contiguous", "round-robin", "occult", "partition"})
-    EXPECT_EQ(ComputePlacement({name, 3}, stats).status().code(), Status::Code::kBadInput)
+  for (const char* name : {"contiguous", "round-robin", "occult", "partition"}) {
+    auto p = ComputePlacement({name, 3}, stats);
+    ASSERT_TRUE(p.ok()) << name << ": " << p.status().ToString();
+    for (uint32_t r = 0; r < 3; ++r)
+      EXPECT_EQ(p->ForLayer(0).ExpertsOn(r).size(), r < 2 ? 3u : 2u) << name;
+    EXPECT_EQ(ComputePlacement({name, 9}, stats).status().code(), Status::Code::kBadInput)
         << name;
+  }
   EXPECT_EQ(ComputePlacement({"metis", 2}, stats).status().code(), Status::Code::kUsage);
   EXPECT_EQ(ComputePlacement({"replicate", 2}, stats).status().code(), Status::Code::kUsage);
   EXPECT_EQ(ComputePlacement({"partition", 2, 1}, stats).status().code(), Status::Code::kUsage);

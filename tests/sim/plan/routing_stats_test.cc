@@ -60,6 +60,27 @@ TEST(RoutingStatsTest, HandTraceLoadCollaborationAffinityAndTraffic) {
   EXPECT_EQ(stats->trace.layers[0].coact.at(0, 0), 3u);  // diagonal = load
 }
 
+// The hand trace on 3 ranks, contiguous {0, 1}, {2}, {3}; tokens 0 | 1 |
+// 2, 3. C_T 1, 2, 2, 1; classical rows 0, 1, 1, 2; dedup rows 0, 1, 1, 1;
+// device loads 5, 2, 1.
+TEST(RoutingStatsTest, UnevenPlacementOnThreeRanks) {
+  const std::string path = TempPath("hand_uneven");
+  ASSERT_TRUE(trace::WriteTrace(path, testing::HandTrace({0})).ok());
+  auto stats = ComputeRoutingStats(path, 3, "contiguous");
+  std::filesystem::remove(path);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->experts_per_device, "2 (1 device), 1 (2 devices)");
+  const LayerStats& l = stats->layers[0];
+  EXPECT_DOUBLE_EQ(l.ct_mean, 6.0 / 4);
+  EXPECT_DOUBLE_EQ(l.rows_classical, 4.0 / 4);
+  EXPECT_DOUBLE_EQ(l.rows_dedup, 3.0 / 4);
+  EXPECT_DOUBLE_EQ(l.device_imbalance, 15.0 / 8);
+  EXPECT_EQ(stats->details[0].device_load, (std::vector<uint64_t>{5, 2, 1}));
+  EXPECT_EQ(stats->details[0].traffic_classical,
+            (std::vector<uint64_t>{0, 0, 0, 1, 0, 0, 2, 1, 0}));
+  EXPECT_EQ(stats->details[0].traffic_dedup, (std::vector<uint64_t>{0, 0, 0, 1, 0, 0, 1, 1, 0}));
+}
+
 // E[C_T] = D (1 - C(E - E/D, k) / C(E, k)) for uniform routing: OLMoE (64
 // experts, top-8) gives 3.659 on 4 devices and 5.43 on 8 (dispatch.md).
 TEST(RoutingStatsTest, UniformSyntheticTraceMatchesClosedFormExpectedCt) {

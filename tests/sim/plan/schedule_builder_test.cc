@@ -90,6 +90,31 @@ TEST(ScheduleBuilderTest, RoutingSummaryOfTheHandTrace) {
   EXPECT_DOUBLE_EQ(r.device_imbalance(), 1.25);
 }
 
+// 4 experts on 3 ranks (contiguous: {0, 1}, {2}, {3}); tokens 0 | 1 | 2, 3
+// by TokenSplit. Classical rows: token 1 (src 1) sends expert 0 to rank 0,
+// token 2 (src 2) expert 2 to rank 1, token 3 (src 2) experts 0, 1 to rank 0.
+TEST(ScheduleBuilderTest, UnevenPlacementPlansEachRanksOwnExperts) {
+  const placement::LayerPlacements three(*placement::Contiguous(4, 3));
+  auto s = BuildSchedule({testing::HandTrace({1}), HandModel(), three, *dispatch::MakeClassical(),
+                          dispatch::ClusterMap::SingleHost(3)});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const proto::Phase& dispatch = s->phases(2);
+  EXPECT_EQ(std::vector<uint64_t>(dispatch.send_rows().begin(), dispatch.send_rows().end()),
+            (std::vector<uint64_t>{0, 0, 0, 1, 0, 0, 2, 1, 0}));
+  const proto::Phase& expert = s->phases(3);
+  ASSERT_EQ(expert.work_size(), 3);
+  const std::vector<std::vector<uint32_t>> ids = {{0, 1}, {2}, {3}};
+  const std::vector<std::vector<uint64_t>> tokens = {{3, 2}, {2}, {1}};
+  for (int r = 0; r < 3; ++r) {
+    const proto::RankWork& w = expert.work(r);
+    EXPECT_EQ(std::vector<uint32_t>(w.expert_ids().begin(), w.expert_ids().end()), ids[r]);
+    EXPECT_EQ(std::vector<uint64_t>(w.tokens_per_expert().begin(), w.tokens_per_expert().end()),
+              tokens[r]);
+  }
+  // Device loads 5, 2, 1: max / mean = 5 / (8 / 3).
+  EXPECT_DOUBLE_EQ(s->routing().device_imbalance(), 15.0 / 8);
+}
+
 TEST(ScheduleBuilderTest, DenseBlocksComeFirst) {
   auto s = Build(testing::HandTrace({1, 2}), HandModel(1), *dispatch::MakeDedup());
   ASSERT_TRUE(s.ok());

@@ -41,7 +41,7 @@ TEST(ReportJsonInputTest, RoundTripsWhatWriteSimulationWrites) {
   report.set_checked(true);
   report.set_wrong(3);
   std::ostringstream out;
-  WriteSimulation(out, Format::kJson, RunInfo{"simulate", {}, {}}, {report});
+  WriteSimulation(out, Format::kJson, RunInfo{"simulate", {}, {}, {}}, {report});
   Result<ReportFile> file = ParseReportJson(out.str(), "r.json");
   ASSERT_TRUE(file.ok()) << file.status().ToString();
   EXPECT_EQ(file->path, "r.json");

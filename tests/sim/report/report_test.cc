@@ -15,7 +15,8 @@ namespace {
 RunInfo MakeInfo() {
   return RunInfo{"simulate",
                  {{"trace", "tiny.trace"}, {"model", "olmoe-1b-7b"}, {"ep", "2"}},
-                 {{"simgrid", "3.32"}, {"network_model", "flow"}}};
+                 {{"simgrid", "3.32"}, {"network_model", "flow"}},
+                 {}};
 }
 
 std::string Write(Format format, const std::vector<proto::Report>& reports) {
@@ -174,6 +175,26 @@ TEST(ReportConsoleTest, HeaderNamesVersionInputsAndColumns) {
                              "algbw(GB/s)", "expert(us)", "combine(B)", "combine(us)",
                              "other(us)", "layer(us)"})
     EXPECT_NE(text.find(column), std::string::npos) << column;
+}
+
+// Notes come once, after the settings (console), as context.notes (json),
+// and not at all when there are none.
+TEST(ReportNotesTest, PrintedOnceAfterTheSettingsAndInJson) {
+  RunInfo info = MakeInfo();
+  info.notes = {"hierarchical: one node", "--dispatch lists dedup more than once: run once"};
+  const std::vector<proto::Report> reports = {MakeTwoLayerReport("classical")};
+  std::ostringstream console, json;
+  WriteSimulation(console, Format::kConsole, info, reports);
+  EXPECT_NE(console.str().find("#   network_model: flow\n# Notes:\n#   hierarchical: one node\n"
+                               "#   --dispatch lists dedup more than once: run once\n# Runs:\n"),
+            std::string::npos)
+      << console.str();
+  WriteSimulation(json, Format::kJson, info, reports);
+  EXPECT_EQ(nlohmann::json::parse(json.str())["context"]["notes"],
+            nlohmann::json(info.notes));
+  const std::string plain = Write(Format::kConsole, reports);
+  EXPECT_EQ(plain.find("# Notes:"), std::string::npos);
+  EXPECT_FALSE(nlohmann::json::parse(Write(Format::kJson, reports))["context"].contains("notes"));
 }
 
 TEST(ReportConsoleTest, PrintsLayerRowsAndTotals) {
