@@ -7,11 +7,13 @@
 
 namespace epsim::report {
 
-void WritePlacementQuality(std::ostream& out, const std::string& trace_path, uint32_t num_ranks,
+void WritePlacementQuality(std::ostream& out, const std::string& trace_path,
+                           const std::string& topology_file, uint32_t num_ranks,
                            const std::string& algorithm, uint64_t seed,
                            const std::vector<placement::PlacementQuality>& q) {
-  fmt::print(out, "# epsim {} place\n# trace: {}\n# ep: {}  algorithm: {}  seed: {}\n",
-             kEpsimVersion, trace_path, num_ranks, algorithm, seed);
+  fmt::print(out, "# epsim {} place\n# trace: {}\n", kEpsimVersion, trace_path);
+  if (!topology_file.empty()) fmt::print(out, "# topology file: {}\n", topology_file);
+  fmt::print(out, "# ep: {}  algorithm: {}  seed: {}\n", num_ranks, algorithm, seed);
   fmt::print(out, "# {:>5} {:>12} {:>8} {:>8}\n", "layer", "collab_intra", "ct_mean", "dev_imb");
   for (size_t i = 0; i < q.size(); ++i) {
     const std::string layer = i + 1 < q.size() ? std::to_string(q[i].layer) : "mean";

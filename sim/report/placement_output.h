@@ -11,10 +11,12 @@
 
 namespace epsim::report {
 
-// A '#' header naming the trace, EP size, algorithm and seed, then one row
-// per layer (collab_intra, ct_mean, dev_imb) and the mean, which `quality`
-// holds last (placement/algorithms.h EvaluatePlacement).
-void WritePlacementQuality(std::ostream& out, const std::string& trace_path, uint32_t num_ranks,
+// A '#' header naming the trace, the topology file (when not empty), EP
+// size, algorithm and seed, then one row per layer (collab_intra, ct_mean,
+// dev_imb) and the mean, which `quality` holds last
+// (placement/algorithms.h EvaluatePlacement).
+void WritePlacementQuality(std::ostream& out, const std::string& trace_path,
+                           const std::string& topology_file, uint32_t num_ranks,
                            const std::string& algorithm, uint64_t seed,
                            const std::vector<placement::PlacementQuality>& quality);
 
