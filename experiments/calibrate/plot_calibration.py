@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Draws measured against simulated time, before and after calibration, from
 the CSV `epsim calibrate --csv` writes.
 
@@ -10,7 +10,7 @@ on y: hollow markers before calibration, filled after, the diagonal where
 they agree; held-out measurements in red, training ones in blue. Exits 2
 naming the file and line on a malformed CSV and writes no PNG (the figure
 goes to a temporary name beside OUT.png and is renamed into place). Runs
-with Debian's /usr/bin/python3 and python3-matplotlib (Agg backend).
+with any python3 that has matplotlib (Debian: python3-matplotlib; Agg backend).
 """
 
 import argparse
@@ -20,13 +20,21 @@ import os
 import sys
 import tempfile
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+plt = None  # matplotlib.pyplot, imported once the arguments are read (--help needs none)
 
 COLUMNS = ["file", "where", "kind", "split", "measured_us", "before_us", "after_us",
            "before_error", "after_error"]
+
+
+def load_pyplot():
+    """matplotlib's pyplot on the Agg backend, or exit naming the Debian package."""
+    try:
+        import matplotlib
+    except ImportError:
+        sys.exit("plot_calibration.py: needs matplotlib: apt install python3-matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as pyplot
+    return pyplot
 
 
 def fail(message):
@@ -73,11 +81,13 @@ def group_of(rec):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("csv")
-    parser.add_argument("png")
-    parser.add_argument("--title", default="measured vs simulated")
+    global plt
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser.add_argument("csv", help="CSV written by epsim calibrate --csv")
+    parser.add_argument("png", help="PNG to write")
+    parser.add_argument("--title", default="measured vs simulated", help="figure title")
     args = parser.parse_args()
+    plt = load_pyplot()
     rows = read(args.csv)
     groups = sorted({group_of(r) for r in rows})
     cols = min(3, len(groups))

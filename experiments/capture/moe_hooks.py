@@ -36,11 +36,20 @@ one seen starts a new forward pass: the first pass after begin_batch() is the
 prefill; later ones (generate()) are decode steps of one token per row.
 """
 
-import re
+if __name__ == "__main__":  # a module: --help says so and what imports it
+    import argparse
+    argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                            epilog="A module, imported by capture_routing.py; nothing to run.").parse_args()
+    raise SystemExit("moe_hooks.py: a module, imported by capture_routing.py; nothing to run")
 
-import torch
-import torch.nn.functional as F
-from torch import nn
+import re  # noqa: E402
+
+try:
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+except ImportError as e:  # pragma: no cover - depends on the machine
+    raise ImportError(f"moe_hooks needs torch: apt install python3-torch ({e})") from e
 
 _LAYER_RE = re.compile(r"(?:^|\.)layers\.(\d+)(?:\.|$)")
 

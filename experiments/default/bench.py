@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Benchmark of the default job's simulation.
 
 Runs `build/epsim simulate` (synthetic OLMoE-1B-7B trace of 16,384 tokens,
@@ -6,8 +6,9 @@ Runs `build/epsim simulate` (synthetic OLMoE-1B-7B trace of 16,384 tokens,
 worst wall time and the peak resident memory of one run.
 Target: well under one second of wall time on a 2-core machine.
 
-usage: bench.py [RUNS]    (default 7)
+usage: bench.py [RUNS]    (default 7). Standard library only.
 """
+import argparse
 import os
 import resource
 import statistics
@@ -19,8 +20,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 EPSIM = os.path.join(ROOT, "build", "epsim")
 
 
-def main():
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", metavar="RUNS", type=int, nargs="?", default=7,
+                        help="runs of epsim simulate (default %(default)s)")
+    runs = parser.parse_args(argv).runs
     if not os.access(EPSIM, os.X_OK):
         sys.exit(f"bench.py: {EPSIM} missing: build first (bash setup.sh)")
     times = []
@@ -37,4 +41,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Plots per-layer and total MoE layer latency from an `epsim --format=csv` file.
 
 Usage: plot_latency.py RESULTS.csv OUT.png [--title T]
@@ -13,7 +13,7 @@ layers, stacked the same way, with the simulated total time marked.
 
 Exits 2 with a message naming the file on a malformed CSV and writes no PNG
 (the figure goes to a temporary name beside OUT.png and is renamed into place).
-Runs with Debian's /usr/bin/python3 and python3-matplotlib (Agg backend).
+Runs with any python3 that has matplotlib (Debian: python3-matplotlib; Agg backend).
 """
 
 import argparse
@@ -22,10 +22,7 @@ import os
 import sys
 import tempfile
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 (backend must be chosen first)
+plt = None  # matplotlib.pyplot, imported once the arguments are read (--help needs none)
 
 COLUMNS = ["strategy", "placement", "layer", "phase", "bytes", "rows",
            "time_us", "start_us", "end_us", "max_rank"]
@@ -34,6 +31,17 @@ BUSY_COLUMNS = COLUMNS + ["busy_max_us", "busy_mean_us"]
 STACK = ["dispatch", "expert", "combine", "other"]
 COLORS = {"dispatch": "#4c72b0", "expert": "#55a868",
           "combine": "#dd8452", "other": "#8c8c8c"}
+
+
+def load_pyplot():
+    """matplotlib's pyplot on the Agg backend, or exit naming the Debian package."""
+    try:
+        import matplotlib
+    except ImportError:
+        sys.exit("plot_latency.py: needs matplotlib: apt install python3-matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as pyplot
+    return pyplot
 
 
 class CsvError(Exception):
@@ -141,11 +149,13 @@ def plot(runs, totals, out_path, title):
 
 
 def main(argv):
+    global plt
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", help="csv written by epsim --format=csv or --csv")
     parser.add_argument("out", help="PNG to write")
     parser.add_argument("--title", default="", help="figure title")
     args = parser.parse_args(argv)
+    plt = load_pyplot()
     try:
         runs, totals = read_results(args.results)
     except OSError as e:

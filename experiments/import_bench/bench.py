@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Import throughput: times `epsim import` on a synthetic vLLM-style log.
 
 Generates out/import_bench/routing.jsonl with make_log.py unless present
@@ -7,7 +7,7 @@ Generates out/import_bench/routing.jsonl with make_log.py unless present
 warm-up included) per second and the peak resident memory of the import
 (the child's rusage from wait4). Not part of ctest.
 
-usage: bench.py [--epsim PATH] [--rows N] [--runs R] [--keep]
+usage: bench.py [--epsim PATH] [--rows N] [--runs R] [--keep]. Standard library only.
 """
 import argparse
 import os
@@ -21,9 +21,11 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epsim", default=os.path.join(ROOT, "build", "epsim"))
-    ap.add_argument("--rows", type=int, default=10_000_000)
-    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--epsim", default=os.path.join(ROOT, "build", "epsim"),
+                    help="the epsim binary (default: build/epsim of this tree)")
+    ap.add_argument("--rows", type=int, default=10_000_000,
+                    help="route rows of the generated log (default %(default)s)")
+    ap.add_argument("--runs", type=int, default=1, help="imports timed (default %(default)s)")
     ap.add_argument("--keep", action="store_true", help="keep the log and trace afterwards")
     args = ap.parse_args()
     if not os.access(args.epsim, os.X_OK):

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Writes a synthetic vLLM-style expert-routing log (JSON lines) for the
 import benchmark.
 
@@ -12,8 +12,9 @@ of one layer with its top-8). Expert picks cycle through a pool of 4,096
 random rows (seed 1): the importer's cost does not depend on the values.
 
 usage: make_log.py OUT.jsonl [ROWS]    (ROWS default 10,000,000, rounded up
-to whole steps; the warm-up rows come on top)
+to whole steps; the warm-up rows come on top). Standard library only.
 """
+import argparse
 import random
 import sys
 
@@ -36,11 +37,20 @@ def pool(rng, size=4096):
     return rows
 
 
-def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    out_path = sys.argv[1]
-    want = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000_000
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0].replace("\n", " "),
+        epilog="The log's shape: see the top of make_log.py.")
+    parser.add_argument("out", metavar="OUT.jsonl", help="log file to write")
+    parser.add_argument("rows", metavar="ROWS", type=int, nargs="?", default=10_000_000,
+                        help="route rows, rounded up to whole steps (default %(default)s)")
+    return parser.parse_args(argv)
+
+
+def main(argv):
+    args = parse_args(argv)
+    out_path = args.out
+    want = args.rows
     per_step = LAYERS * REQS_PER_STEP * TOKENS_PER_REQ
     steps = -(-want // per_step)
     picks = pool(random.Random(1))
@@ -68,4 +78,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -26,6 +26,15 @@ void AddBackendFlags(CLI::App* cmd, BackendFlags* f) {
       ->capture_default_str();
 }
 
+Status AgreeWithRoot(MpiComm* mpi, const Status& root_check, double timeout_s) {
+  const double code = mpi->rank() == 0 ? root_check.ExitCode() : 0;
+  EPSIM_ASSIGN_OR_RETURN(std::vector<double> sum,
+                         mpi->AllReduceSum({code}, Backend::NowS() + timeout_s));
+  if (mpi->rank() == 0 || sum[0] == 0) return mpi->rank() == 0 ? root_check : Status::Ok();
+  const std::string what = "rank 0 stopped the job: its outputs cannot be written";
+  return sum[0] == 1 ? Status::Usage(what) : Status::IoError(what);
+}
+
 Result<std::unique_ptr<Backend>> MakeBackend(const BackendFlags& f, MpiComm* mpi) {
   if (f.backend == "host") {
     if (f.gpus_per_process != 1)

@@ -169,8 +169,8 @@ Status RunComm(const BenchOptions& opt, Backend* b) {
 }
 
 Status RunGemm(const BenchOptions& opt, Backend* b) {
-  EPSIM_ASSIGN_OR_RETURN(proto::Model model,
-                         plan::LoadModel(ResolveDataFile("models", opt.model)));
+  EPSIM_ASSIGN_OR_RETURN(const std::string model_file, ResolveDataFile("models", opt.model));
+  EPSIM_ASSIGN_OR_RETURN(proto::Model model, plan::LoadModel(model_file));
   plan::SizeSweep sweep{1, 4096, 2, 1};
   EPSIM_ASSIGN_OR_RETURN(sweep.min_bytes, plan::ParseSize(opt.min_bytes));
   EPSIM_ASSIGN_OR_RETURN(sweep.max_bytes, plan::ParseSize(opt.max_bytes));
@@ -195,6 +195,7 @@ Status RunGemm(const BenchOptions& opt, Backend* b) {
   EPSIM_ASSIGN_OR_RETURN(report::Format format, report::ParseFormat(opt.format));
   report::RunInfo info = InfoOf("gemm", b, opt);
   info.inputs.push_back({"model", fmt::format("{} (hidden {}, expert width {})", model.name(), h, f)});
+  info.inputs.push_back({"model file", DisplayPath(model_file)});
   info.inputs.push_back({"rank", "each rank measures on its own; rank 0 prints"});
   if (b->rank() == 0) report::WriteGemmSweep(std::cout, format, info, rows);
   return Status::Ok();
@@ -235,7 +236,8 @@ Command AddBenchCommand(CLI::App& app) {
   cmd->add_option("--matrix", opt->matrix, "alltoallv: rank x rank byte matrix (epsim trace matrix)");
   cmd->add_option("--model", opt->model, "gemm: the model whose expert FFN is swept")
       ->capture_default_str();
-  cmd->add_option("--format", opt->format, "console, csv or json")->capture_default_str();
+  cmd->add_option("--format", opt->format, "console, csv or json")->check(CLI::IsMember({"console", "csv", "json"}))
+      ->capture_default_str();
   return [opt](MpiComm* mpi) { return Run(*opt, mpi); };
 }
 

@@ -31,6 +31,12 @@ void AddBackendFlags(CLI::App* cmd, BackendFlags* flags);
 // with CUDA (else BadInput saying so), NotFound without a visible GPU.
 Result<std::unique_ptr<Backend>> MakeBackend(const BackendFlags& flags, MpiComm* mpi);
 
+// Rank 0 checks the output files it will write (`root_check`, its own
+// Status) before the work starts; every rank gets the outcome, so a bad
+// path stops the whole job at once (ranks other than 0 get the same exit
+// code with a short message; main prints rank 0's).
+Status AgreeWithRoot(MpiComm* mpi, const Status& root_check, double timeout_s);
+
 Command AddRunCommand(CLI::App& app);
 Command AddBenchCommand(CLI::App& app);
 Command AddTopoCommand(CLI::App& app);

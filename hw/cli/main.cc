@@ -1,6 +1,7 @@
 // epsim-hw: execute epsim's plans for real and measure them, launched like
 // nccl-tests: `mpirun -np N epsim-hw run|bench|topo ...`, one process per
 // rank. Flags are parsed before MPI starts, so --help needs no mpirun.
+#include <exception>
 #include <iostream>
 
 #include "hw/cli/commands.h"
@@ -24,8 +25,16 @@ int main(int argc, char** argv) {
     return mpi.status().ExitCode();
   }
   epsim::Status status;
-  for (const auto& [name, run] : commands)
-    if (app.got_subcommand(name)) status = run(mpi->get());
+  for (const auto& [name, run] : commands) {
+    if (!app.got_subcommand(name)) continue;
+    try {  // nothing escapes main: an exception is an internal error, one line
+      status = run(mpi->get());
+    } catch (const std::exception& e) {
+      status = epsim::Status::Internal(std::string("uncaught exception: ") + e.what());
+    } catch (...) {
+      status = epsim::Status::Internal("uncaught exception of unknown type");
+    }
+  }
   if (status.code() == epsim::Status::Code::kPeerFailure)
     (*mpi)->Abort(status.ToString(), status.ExitCode());  // no rank may be left waiting
   // Every rank meets the same bad input; rank 0 says it once.

@@ -11,6 +11,7 @@
 #include "hw/common/measured_report.h"
 #include "hw/common/runner.h"
 #include "sim/base/file_util.h"
+#include "sim/base/output_file.h"
 #include "sim/cli/run_flags.h"
 #include "sim/dispatch/strategy.h"
 #include "sim/plan/job.h"
@@ -75,16 +76,29 @@ report::RunInfo InfoOf(const RunCommandOptions& opt, const proto::Plan& plan, Ba
   return info;
 }
 
-Status WriteOutputs(const RunCommandOptions& opt, const report::RunInfo& info,
+// The files --json and --csv name (rank 0 writes them).
+struct Outputs {
+  OutputFile json, csv;
+};
+Result<Outputs> OpenOutputs(const RunCommandOptions& opt) {
+  EPSIM_ASSIGN_OR_RETURN(OutputFile json, OutputFile::Open("--json", opt.json, OutputFile::Dash::kRefuse));
+  EPSIM_ASSIGN_OR_RETURN(OutputFile csv, OutputFile::Open("--csv", opt.csv, OutputFile::Dash::kRefuse));
+  return Outputs{std::move(json), std::move(csv)};
+}
+
+Status WriteOutputs(const RunCommandOptions& opt, Outputs* out, const report::RunInfo& info,
                     const proto::Report& report, const RunResult& result) {
   EPSIM_ASSIGN_OR_RETURN(report::Format format, report::ParseFormat(opt.format));
   const std::vector<proto::Report> reports = {report};
-  if (!opt.csv.empty())
-    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(opt.csv, report::SimulationCsv(reports)));
-  if (!opt.json.empty()) {
+  if (out->csv.given()) {
+    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(out->csv.path(), report::SimulationCsv(reports)));
+    EPSIM_RETURN_IF_ERROR(out->csv.Finish());
+  }
+  if (out->json.given()) {
     std::ostringstream json;
     report::WriteSimulation(json, report::Format::kJson, info, reports);
-    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(opt.json, json.str()));
+    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(out->json.path(), json.str()));
+    EPSIM_RETURN_IF_ERROR(out->json.Finish());
   }
   report::WriteSimulation(std::cout, format, info, reports);
   if (opt.check)
@@ -96,6 +110,14 @@ Status WriteOutputs(const RunCommandOptions& opt, const report::RunInfo& info,
 
 Status Run(const RunCommandOptions& opt, MpiComm* mpi) {
   EPSIM_RETURN_IF_ERROR(report::ParseFormat(opt.format).status());
+  Outputs outputs;
+  Status checked;
+  if (mpi->rank() == 0) {
+    Result<Outputs> opened = OpenOutputs(opt);
+    if (opened.ok()) outputs = std::move(opened).value();
+    checked = opened.status();
+  }
+  EPSIM_RETURN_IF_ERROR(AgreeWithRoot(mpi, checked, opt.backend.timeout_s));
   EPSIM_ASSIGN_OR_RETURN(proto::Plan plan, PlanOf(opt, mpi->size()));
   EPSIM_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, MakeBackend(opt.backend, mpi));
   RunOptions ro;
@@ -115,7 +137,8 @@ Status Run(const RunCommandOptions& opt, MpiComm* mpi) {
   if (mpi->rank() == 0) {
     proto::Report report = MeasuredReport(plan, result, ro, "measured: " + mpi->host());
     for (const auto& [k, v] : backend->Describe()) (*report.mutable_settings())[k] = v;
-    EPSIM_RETURN_IF_ERROR(WriteOutputs(opt, InfoOf(opt, plan, backend.get()), report, result));
+    EPSIM_RETURN_IF_ERROR(
+        WriteOutputs(opt, &outputs, InfoOf(opt, plan, backend.get()), report, result));
   }
   if (result.wrong > 0)
     return Status::Verification(fmt::format("{} of {} output elements outside tolerance",
@@ -146,6 +169,7 @@ Command AddRunCommand(CLI::App& app) {
   cmd->add_option("--data-seed", opt->data_seed, "Seed of hidden states and weights")
       ->capture_default_str();
   cmd->add_option("--format", opt->format, "Output on stdout: console, csv or json")
+      ->check(CLI::IsMember({"console", "csv", "json"}))
       ->capture_default_str();
   cmd->add_option("--json", opt->json, "Also write the measured report as JSON to this file");
   cmd->add_option("--csv", opt->csv, "Also write the CSV records to this file");

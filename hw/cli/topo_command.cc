@@ -26,6 +26,7 @@
 #include "hw/cli/commands.h"
 #include "sim/base/data_paths.h"
 #include "sim/base/file_util.h"
+#include "sim/base/output_file.h"
 #include "sim/proto/topology.pb.h"
 #include "sim/topology/smi_topo.h"
 #include "sim/topology/topology.h"
@@ -183,6 +184,7 @@ proto::GpuSpec StandInSpec(const std::string& model, bool unknown) {
 
 Status RunCuda(const TopoOptions& opt, MpiComm* mpi) {
   if (mpi->rank() != 0) return Status::Ok();  // one matrix: rank 0's host
+  EPSIM_ASSIGN_OR_RETURN(OutputFile out, OutputFile::Open("-o", opt.output, OutputFile::Dash::kText));
   EPSIM_ASSIGN_OR_RETURN(std::string text, RunTool("nvidia-smi topo -m"));
   text = "$ nvidia-smi topo -m\n" + text;
   // Which pairs may use P2P (GeForce: none); optional, as older drivers lack it.
@@ -196,8 +198,7 @@ Status RunCuda(const TopoOptions& opt, MpiComm* mpi) {
   topology::SmiOptions so;
   so.name = opt.name == TopoOptions().name ? "smi-" + mpi->host() : opt.name;
   std::string from;
-  Result<proto::GpuSpec> shipped =
-      topology::FindGpuSpec(DataDir() + "/topologies", m.gpu_model, &from);
+  Result<proto::GpuSpec> shipped = topology::FindDataGpuSpec(m.gpu_model, &from);
   so.gpu = shipped.ok() ? *shipped : StandInSpec(m.gpu_model, false);
   std::vector<std::string> notes;
   EPSIM_ASSIGN_OR_RETURN(proto::Topology t, topology::TopologyFromSmi(m, so, &notes));
@@ -212,20 +213,29 @@ Status RunCuda(const TopoOptions& opt, MpiComm* mpi) {
   google::protobuf::TextFormat::PrintToString(t, &body);
   const std::string header = topology::SmiTopologyHeader(
       m, t, notes, fmt::format("Written by `epsim-hw topo --backend cuda` on host {}; GPU spec {}.",
-                               mpi->host(), shipped.ok() ? "from " + from : "unknown"));
+                               mpi->host(), shipped.ok() ? "from " + DisplayPath(from) : "unknown"));
   for (const std::string& note : notes) std::cerr << "epsim-hw: note: " << note << "\n";
-  if (opt.output.empty()) {
+  if (!out.given()) {
     std::cout << header << body;
     return Status::Ok();
   }
-  EPSIM_RETURN_IF_ERROR(WriteFileAtomically(opt.output, header + body));
-  std::cerr << "epsim-hw: wrote " << opt.output << "\n";
+  EPSIM_RETURN_IF_ERROR(WriteFileAtomically(out.path(), header + body));
+  EPSIM_RETURN_IF_ERROR(out.Finish());
+  std::cerr << "epsim-hw: wrote " << out.label() << "\n";
   return Status::Ok();
 }
 
 Status Run(const TopoOptions& opt, MpiComm* mpi) {
   if (opt.backend.backend == "cuda") return RunCuda(opt, mpi);
   if (mpi->size() < 2) return Status::Usage("epsim-hw topo needs at least 2 ranks (mpirun -np)");
+  OutputFile out;
+  Status checked;
+  if (mpi->rank() == 0) {
+    Result<OutputFile> opened = OutputFile::Open("-o", opt.output, OutputFile::Dash::kText);
+    if (opened.ok()) out = std::move(opened).value();
+    checked = opened.status();
+  }
+  EPSIM_RETURN_IF_ERROR(AgreeWithRoot(mpi, checked, opt.backend.timeout_s));
   std::vector<std::string> hosts;
   EPSIM_ASSIGN_OR_RETURN(auto host_of_rank,
                          mpi->HostOfRank(&hosts, Backend::NowS() + opt.backend.timeout_s));
@@ -251,12 +261,13 @@ Status Run(const TopoOptions& opt, MpiComm* mpi) {
       "#   MPI 8 B exchange {:.2f} us, 16 MiB at {:.2f} GB/s, {:.2f} us per kernel call.\n",
       mpi->host(), date, mpi->size(), std::thread::hardware_concurrency(), f.gemm_flops / 1e9,
       f.copy_gbps, f.host_memory_gbps, f.mpi_latency_us, f.mpi_gbps, f.launch_us);
-  if (opt.output.empty()) {
+  if (!out.given()) {
     std::cout << header << text;
     return Status::Ok();
   }
-  EPSIM_RETURN_IF_ERROR(WriteFileAtomically(opt.output, header + text));
-  std::cerr << "epsim-hw: wrote " << opt.output << "\n";
+  EPSIM_RETURN_IF_ERROR(WriteFileAtomically(out.path(), header + text));
+  EPSIM_RETURN_IF_ERROR(out.Finish());
+  std::cerr << "epsim-hw: wrote " << out.label() << "\n";
   return Status::Ok();
 }
 
@@ -267,7 +278,7 @@ Command AddTopoCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "topo", "Measure this machine's ranks and write them as a topology file for epsim");
   AddBackendFlags(cmd, &opt->backend);
-  cmd->add_option("-o,--output", opt->output, "Topology file to write (default: stdout)");
+  cmd->add_option("-o,--output", opt->output, "Topology file to write (default or '-': stdout)");
   cmd->add_option("--name", opt->name, "Topology name")->capture_default_str();
   cmd->add_option("--passes", opt->passes, "Timed passes per figure (median)")
       ->check(CLI::Range(1u, 1000u))

@@ -142,12 +142,13 @@ Result<plan::SizeSweep> SweepOf(const BenchOptions& opt) {
   return sw;
 }
 
-report::RunInfo InfoOf(const BenchOptions& opt, const proto::Topology& topo, const BenchPlan& p,
+report::RunInfo InfoOf(const BenchOptions& opt, const proto::Topology& topo,
+                       const std::string& topology_file, const BenchPlan& p,
                        const std::vector<std::pair<std::string, std::string>>& settings) {
   report::RunInfo info;
   info.command = "bench " + opt.op;
   info.inputs = {{"topology", topo.name()},
-                 {"topology file", plan::TopologyFileLabel(opt.topology)},
+                 {"topology file", DisplayPath(topology_file)},
                  {"ranks", fmt::format("{} (rank r = {} r of the topology)", p.num_ranks,
                                        topology::RankNoun(topology::RankKind(topo)))},
                  {"sizes", fmt::format("-b {} -e {} -f {} -i {}", opt.min_bytes, opt.max_bytes,
@@ -164,8 +165,9 @@ Status Run(const BenchOptions& opt, const std::vector<std::string>& simgrid_args
   EPSIM_ASSIGN_OR_RETURN(report::Format format, report::ParseFormat(opt.format));
   EPSIM_ASSIGN_OR_RETURN(plan::SizeSweep sweep, SweepOf(opt));
   EPSIM_ASSIGN_OR_RETURN(std::vector<uint64_t> sizes, plan::SweepSizes(sweep));
-  EPSIM_ASSIGN_OR_RETURN(proto::Topology topo,
-                         topology::LoadTopology(ResolveDataFile("topologies", opt.topology)));
+  EPSIM_ASSIGN_OR_RETURN(const std::string topology_file,
+                         ResolveDataFile("topologies", opt.topology));
+  EPSIM_ASSIGN_OR_RETURN(proto::Topology topo, topology::LoadTopology(topology_file));
   const auto num_ranks = static_cast<uint32_t>(topology::RankNames(topo).size());
   EPSIM_ASSIGN_OR_RETURN(
       BenchPlan p, MakePlan(opt, num_ranks, topology::RankNoun(topology::RankKind(topo), true)));
@@ -190,7 +192,7 @@ Status Run(const BenchOptions& opt, const std::vector<std::string>& simgrid_args
     row.algbw_gbps = plan::AlgBwGbps(row.bytes, row.time_s);
     row.busbw_gbps = row.algbw_gbps * plan::BusBwFactor(p.op, p.num_ranks);
   }
-  report::WriteBench(std::cout, format, InfoOf(opt, topo, p, result.settings), table);
+  report::WriteBench(std::cout, format, InfoOf(opt, topo, topology_file, p, result.settings), table);
   return Status::Ok();
 }
 
@@ -234,6 +236,7 @@ Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_ar
   cmd->add_option("--seed", opt->seed, "Seed of the skewed alltoallv matrix")
       ->capture_default_str();
   cmd->add_option("--format", opt->format, "Output on stdout: console, csv or json")
+      ->check(CLI::IsMember({"console", "csv", "json"}))
       ->capture_default_str();
   AddNetworkFlags(cmd, &opt->network);
   cmd->footer(

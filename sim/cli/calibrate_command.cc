@@ -8,6 +8,7 @@
 
 #include "sim/base/data_paths.h"
 #include "sim/base/file_util.h"
+#include "sim/base/output_file.h"
 #include "sim/calibrate/calibration.h"
 #include "sim/calibrate/measurements.h"
 #include "sim/cli/commands.h"
@@ -34,6 +35,8 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 }
 
 Status Run(const CalibrateCommandOptions& opt, const std::vector<std::string>& simgrid_args) {
+  EPSIM_ASSIGN_OR_RETURN(OutputFile out, OutputFile::Open("-o", opt.output, OutputFile::Dash::kText));
+  EPSIM_ASSIGN_OR_RETURN(OutputFile csv_out, OutputFile::Open("--csv", opt.csv, OutputFile::Dash::kRefuse));
   calibrate::CalibrateOptions options;
   for (const std::string& h : opt.holdout) {
     EPSIM_ASSIGN_OR_RETURN(calibrate::HoldoutRule rule, calibrate::ParseHoldout(h));
@@ -48,7 +51,7 @@ Status Run(const CalibrateCommandOptions& opt, const std::vector<std::string>& s
     EPSIM_ASSIGN_OR_RETURN(proto::P2pPolicy policy, topology::ParseP2pPolicy(opt.p2p));
     options.sim.p2p = policy;
   }
-  const std::string topology_path = ResolveDataFile("topologies", opt.topology);
+  EPSIM_ASSIGN_OR_RETURN(const std::string topology_path, ResolveDataFile("topologies", opt.topology));
   EPSIM_ASSIGN_OR_RETURN(proto::Topology stock, topology::LoadTopology(topology_path));
 
   calibrate::MeasurementSet set;
@@ -63,17 +66,20 @@ Status Run(const CalibrateCommandOptions& opt, const std::vector<std::string>& s
   }
   EPSIM_ASSIGN_OR_RETURN(calibrate::Calibration result,
                          calibrate::Calibrate(stock, opt.topology, set, options));
-  report::WriteCalibration(std::cout, result.view);
-  if (!opt.csv.empty()) {
+  // With -o -, stdout holds the calibrated file and the report goes to stderr.
+  report::WriteCalibration(out.to_stdout() ? std::cerr : std::cout, result.view);
+  if (csv_out.given()) {
     std::ostringstream csv;
     report::WriteCalibrationCsv(csv, result.view);
-    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(opt.csv, csv.str()));
-    std::cerr << "epsim: wrote " << opt.csv << "\n";
+    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(csv_out.path(), csv.str()));
+    EPSIM_RETURN_IF_ERROR(csv_out.Finish());
+    std::cerr << "epsim: wrote " << csv_out.label() << "\n";
   }
-  if (!opt.output.empty()) {
+  if (out.given()) {
     EPSIM_RETURN_IF_ERROR(WriteFileAtomically(
-        opt.output, report::CalibratedTopologyText(result.view, result.calibrated)));
-    std::cerr << "epsim: wrote " << opt.output << "\n";
+        out.path(), report::CalibratedTopologyText(result.view, result.calibrated)));
+    EPSIM_RETURN_IF_ERROR(out.Finish());
+    std::cerr << "epsim: wrote " << out.label() << "\n";
   }
   return Status::Ok();
 }
@@ -105,14 +111,15 @@ Runner AddCalibrateCommand(CLI::App& app, const std::vector<std::string>* simgri
       ->delimiter(',')
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("-o,--output", opt->output, "Calibrated topology file to write");
+  cmd->add_option("-o,--output", opt->output, "Calibrated topology file to write ('-': stdout, the report then on stderr)");
   cmd->add_option("--csv", opt->csv, "Per-measurement errors as CSV (the plot's input)");
   cmd->add_option("--test", opt->test,
                   "nccl-tests test of log tables that do not name their binary (all_reduce, ...)");
   cmd->add_option("--table", opt->table,
                   "Use only the N-th nccl-tests table of each log (1-based; 0 = every table)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--p2p", opt->p2p, "Peer-to-peer policy: auto, on or off (default: the file's)");
+  cmd->add_option("--p2p", opt->p2p, "Peer-to-peer policy: auto, on or off (default: the file's)")
+      ->check(CLI::IsMember({"on", "off", "auto"}));
   cmd->add_option("--max-iterations", opt->max_iterations, "Solver iterations at most")
       ->capture_default_str();
   cmd->footer(

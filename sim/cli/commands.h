@@ -1,6 +1,6 @@
 // The subcommands of `epsim`. Each registers its flags (with defaults shown
 // by --help) on the CLI11 app and runs when selected; a Status that is not
-// ok becomes the exit code (status.h: 1 usage, 2 bad input).
+// ok becomes the exit code (status.h; the table is README.md "Exit codes": 1 usage, 2 bad input).
 #ifndef EPSIM_SIM_CLI_COMMANDS_H_
 #define EPSIM_SIM_CLI_COMMANDS_H_
 

@@ -158,7 +158,8 @@ Runner AddCompareCommand(CLI::App& app, const std::vector<std::string>* simgrid_
   cmd->add_option("--dispatch", opt->dispatch,
                   "Comma-separated dispatch strategies (one listed twice runs once)")
       ->capture_default_str();
-  cmd->add_option("--format", opt->format, "console, csv or json")->capture_default_str();
+  cmd->add_option("--format", opt->format, "console, csv or json")->check(CLI::IsMember({"console", "csv", "json"}))
+      ->capture_default_str();
   cmd->footer("Classical dispatch with contiguous placement is always simulated: it is the\n"
               "baseline of the speedup column. SimGrid flags (--cfg=..., --log=...) pass\n"
               "through to the simulation engine.");

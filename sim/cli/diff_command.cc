@@ -37,8 +37,10 @@ Runner AddDiffCommand(CLI::App& app) {
       ->required();
   cmd->add_option("b", opt->b, "Report B, the reference of the error (normally the measured one)")
       ->required();
-  cmd->add_option("--format", opt->format, "console, csv or json")->capture_default_str();
+  cmd->add_option("--format", opt->format, "console, csv or json")->check(CLI::IsMember({"console", "csv", "json"}))
+      ->capture_default_str();
   cmd->add_option("--by", opt->by, "Rows per run pair: layer, kind (summed over layers) or both")
+      ->check(CLI::IsMember({"layer", "kind", "both"}))
       ->capture_default_str();
   cmd->footer("Runs are matched by (strategy, placement), or the only run of each file with the\n"
               "other's; records by (layer, phase). error = (A - B) / B in percent on busy_max\n"

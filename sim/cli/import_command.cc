@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/base/output_file.h"
 #include "sim/cli/commands.h"
 #include "sim/base/data_paths.h"
 #include "sim/plan/model.h"
@@ -15,13 +16,13 @@ namespace {
 
 // Lines on stderr saying what was written (stdout stays for results): the
 // trace, then tokens that lack layers and rows skipped, when there are any.
-Status PrintSummary(const std::string& path, const trace::ImportSummary& s) {
-  EPSIM_ASSIGN_OR_RETURN(auto reader, trace::TraceReader::Open(path));
+Status PrintSummary(const OutputFile& out, const trace::ImportSummary& s) {
+  EPSIM_ASSIGN_OR_RETURN(auto reader, trace::TraceReader::Open(out.path()));
   const proto::TraceHeader& h = reader->header();
   uint64_t rows = 0;
   for (const proto::LayerInfo& l : h.layers()) rows += l.num_tokens();
   std::cerr << fmt::format("epsim: wrote {}: {} layers ({}..{}), {} token rows, top-{} of {} experts\n",
-                           path, h.num_layers(), h.layers(0).layer(),
+                           out.label(), h.num_layers(), h.layers(0).layer(),
                            h.layers(h.layers_size() - 1).layer(), rows, h.num_topk(),
                            h.num_experts());
   if (s.incomplete_tokens > 0)
@@ -60,7 +61,8 @@ Runner AddImportCommand(CLI::App& app) {
                   "Routing logs: .jsonl (one file, or one per layer), or .csv (dense one per "
                   "layer, or plain)")
       ->required();
-  cmd->add_option("-o,--output", opt->output, "Trace file to write")->required();
+  cmd->add_option("-o,--output", opt->output, "Trace file to write ('-': stdout, not a terminal)")
+      ->required();
   cmd->add_option("--model", *model, "Model name or file; sets the number of experts");
   cmd->add_option("--num-experts", opt->num_experts,
                   "Routed experts per layer (without --model or a JSON meta line)");
@@ -72,8 +74,12 @@ Runner AddImportCommand(CLI::App& app) {
       ->capture_default_str();
   AddFieldOptions(cmd, opt.get());
   return [opt, model]() -> Status {
+    EPSIM_ASSIGN_OR_RETURN(OutputFile out,
+                           OutputFile::Open("-o", opt->output, OutputFile::Dash::kBinary));
     if (!model->empty()) {
-      EPSIM_ASSIGN_OR_RETURN(proto::Model m, plan::LoadModel(ResolveDataFile("models", *model)));
+      EPSIM_ASSIGN_OR_RETURN(const std::string model_file, ResolveDataFile("models", *model));
+      EPSIM_ASSIGN_OR_RETURN(proto::Model m, plan::LoadModel(model_file));
+      std::cerr << "epsim: model file: " << DisplayPath(model_file) << "\n";
       if (opt->num_experts != 0 && opt->num_experts != m.num_experts())
         return Status::Usage("--num-experts " + std::to_string(opt->num_experts) +
                              " contradicts model " + m.name() + " (" +
@@ -83,8 +89,11 @@ Runner AddImportCommand(CLI::App& app) {
     }
     // Progress bar: stderr is a terminal, or EPSIM_PROGRESS=1 (progress.h).
     if (trace::ProgressWanted()) opt->progress = &std::cerr;
-    EPSIM_ASSIGN_OR_RETURN(const trace::ImportSummary summary, trace::Import(*opt));
-    return PrintSummary(opt->output, summary);
+    trace::ImportOptions options = *opt;
+    options.output = out.path();
+    EPSIM_ASSIGN_OR_RETURN(const trace::ImportSummary summary, trace::Import(options));
+    EPSIM_RETURN_IF_ERROR(PrintSummary(out, summary));
+    return out.Finish();
   };
 }
 

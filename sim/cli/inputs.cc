@@ -43,11 +43,13 @@ void AddNetworkFlags(CLI::App* cmd, NetworkFlags* flags) {
   cmd->add_option("--p2p", flags->p2p,
                   "on|off|auto: peer-to-peer between GPUs of a host, like NCCL_P2P_LEVEL=SYS "
                   "(on) or NCCL_P2P_DISABLE=1 (off, host shared memory); auto = NCCL's rule. "
-                  "Default: the topology's nccl.p2p (auto)");
+                  "Default: the topology's nccl.p2p (auto)")
+      ->check(CLI::IsMember({"on", "off", "auto"}));
   cmd->add_option("--granularity", flags->granularity,
                   "pair|phase|auto: simulate all-to-alls as one transfer per GPU pair, or one "
                   "parallel task per phase (fluid optimum, for large EP); auto = pair up to 32 "
                   "ranks")
+      ->check(CLI::IsMember({"pair", "phase", "auto"}))
       ->capture_default_str();
 }
 

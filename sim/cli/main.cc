@@ -1,14 +1,17 @@
 // epsim: what-if simulation of expert-parallel MoE dispatch.
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "sim/base/data_paths.h"
 #include "sim/base/string_util.h"
 #include "sim/cli/commands.h"
+#include "sim/engine/simgrid_args.h"
 #include "sim/report/version.h"
 
 namespace {
@@ -30,18 +33,23 @@ std::vector<std::string> TakeSimGridArgs(int* argc, char** argv) {
 
 // The models and topologies --model and --topology find by name, for --help.
 std::string BuiltInData() {
-  std::string out = "Data files (" + epsim::DataDir() + "; EPSIM_DATA_DIR overrides):";
+  std::string out =
+      "Data files: --model NAME and --topology NAME read models/NAME.textproto and\n"
+      "topologies/NAME.textproto from the first directory that has it, in this order:\n"
+      "$EPSIM_DATA_DIR, the working directory, the binary's directory, its ../share/epsim,\n"
+      "the source tree. Here: " + epsim::DescribeDataSearchPath() + ".";
   for (const char* kind : {"models", "topologies"}) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(epsim::DataDir() + "/" + kind, ec)) {
-      const std::string file = entry.path().filename().string();
-      const std::string ext = ".textproto";
-      if (file.size() > ext.size() && file.compare(file.size() - ext.size(), ext.size(), ext) == 0 &&
-          file.find(".routing.") == std::string::npos)
-        names.push_back(file.substr(0, file.size() - ext.size()));
+    std::set<std::string> names;
+    for (const epsim::DataDir& dir : epsim::DataSearchPath()) {
+      std::error_code ec;
+      for (const auto& entry : std::filesystem::directory_iterator(dir.path + "/" + kind, ec)) {
+        const std::string file = entry.path().filename().string();
+        const std::string ext = ".textproto";
+        if (file.size() > ext.size() && file.compare(file.size() - ext.size(), ext.size(), ext) == 0 &&
+            file.find(".routing.") == std::string::npos)
+          names.insert(file.substr(0, file.size() - ext.size()));
+      }
     }
-    std::sort(names.begin(), names.end());
     out += std::string("\n  ") + kind + ":";
     for (const std::string& n : names) out += " " + n;
     if (names.empty()) out += " (none found)";
@@ -49,9 +57,34 @@ std::string BuiltInData() {
   return out;
 }
 
-}  // namespace
+// SimGrid's flags are for the commands that simulate, and checked against
+// SimGrid before any work starts (a bad key is a usage error, not a dump).
+epsim::Status CheckSimGridArgs(const std::string& command, const std::vector<std::string>& args) {
+  if (args.empty()) return epsim::Status::Ok();
+  static const std::set<std::string> kSimulating = {"simulate", "compare", "calibrate", "bench"};
+  if (kSimulating.count(command) == 0)
+    return epsim::Status::Usage("--cfg=/--log= are SimGrid's flags, for simulate, compare, "
+                                "bench and calibrate; '" + command + "' simulates nothing");
+  return epsim::engine::CheckSimGridArgs(args);
+}
 
-int main(int argc, char** argv) {
+// A mistyped command: name the nearest one rather than CLI11's "not expected".
+bool UnknownCommand(const char* word,
+                    const std::vector<std::pair<std::string, epsim::cli::Runner>>& commands) {
+  if (word[0] == '-') return false;
+  std::vector<std::string> names;
+  for (const auto& [name, run] : commands) names.push_back(name);
+  if (std::find(names.begin(), names.end(), word) != names.end()) return false;
+  const std::string near = epsim::NearestName(word, names);
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  std::cerr << "epsim: unknown command '" << word << "'"
+            << (near.empty() ? "" : "; did you mean '" + near + "'?") << " (commands: " << list
+            << "; epsim --help)\n";
+  return true;
+}
+
+int Main(int argc, char** argv) {
   const std::vector<std::string> simgrid_args = TakeSimGridArgs(&argc, argv);
   CLI::App app{"epsim: replay MoE routing traces on simulated GPU clusters under each "
                "expert-parallel dispatch strategy"};
@@ -72,28 +105,35 @@ int main(int argc, char** argv) {
       {"bench", epsim::cli::AddBenchCommand(app, &simgrid_args)}};
   app.set_version_flag("--version", std::string("epsim ") + epsim::kEpsimVersion);
   app.footer(std::function<std::string()>(BuiltInData));  // listed only for --help
-  // A mistyped command: name the nearest one rather than CLI11's "not expected".
-  if (argc > 1 && argv[1][0] != '-') {
-    std::vector<std::string> names;
-    for (const auto& [name, run] : commands) names.push_back(name);
-    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
-      const std::string near = epsim::NearestName(argv[1], names);
-      std::string list;
-      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
-      std::cerr << "epsim: unknown command '" << argv[1] << "'"
-                << (near.empty() ? "" : "; did you mean '" + near + "'?") << " (commands: " << list
-                << "; epsim --help)\n";
-      return 1;
-    }
-  }
+  if (argc > 1 && UnknownCommand(argv[1], commands)) return 1;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 1;
   }
-  epsim::Status status;
-  for (const auto& [name, run] : commands)
-    if (app.got_subcommand(name)) status = run();
-  if (!status.ok()) std::cerr << "epsim: " << status.ToString() << "\n";
-  return status.ExitCode();
+  for (const auto& [name, run] : commands) {
+    if (!app.got_subcommand(name)) continue;
+    if (epsim::Status st = CheckSimGridArgs(name, simgrid_args); !st.ok()) {
+      std::cerr << "epsim: " << st.ToString() << "\n";
+      return st.ExitCode();
+    }
+    const epsim::Status status = run();
+    if (!status.ok()) std::cerr << "epsim: " << status.ToString() << "\n";
+    return status.ExitCode();
+  }
+  return 1;
+}
+
+}  // namespace
+
+// Nothing escapes main: an exception is an internal error (exit 4), one line.
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "epsim: internal error: uncaught exception: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "epsim: internal error: uncaught exception of unknown type\n";
+  }
+  return epsim::Status::Internal("").ExitCode();
 }

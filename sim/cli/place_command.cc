@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 
+#include "sim/base/output_file.h"
 #include "sim/cli/commands.h"
 #include "sim/base/data_paths.h"
 #include "sim/topology/topology.h"
@@ -42,10 +43,12 @@ constexpr char kHelpFooter[] =
     "expert-token pairs per device.";
 
 Status RunPlace(const PlaceOptions& opt) {
+  EPSIM_ASSIGN_OR_RETURN(OutputFile out, OutputFile::Open("-o", opt.output, OutputFile::Dash::kText));
   std::unique_ptr<proto::Topology> topology;
+  std::string topology_file;
   if (!opt.topology.empty()) {
-    EPSIM_ASSIGN_OR_RETURN(proto::Topology t,
-                           topology::LoadTopology(ResolveDataFile("topologies", opt.topology)));
+    EPSIM_ASSIGN_OR_RETURN(topology_file, ResolveDataFile("topologies", opt.topology));
+    EPSIM_ASSIGN_OR_RETURN(proto::Topology t, topology::LoadTopology(topology_file));
     topology = std::make_unique<proto::Topology>(std::move(t));
   }
   placement::PlacementSpec spec{opt.algorithm,  opt.ep,           opt.replica_slots,
@@ -60,13 +63,17 @@ Status RunPlace(const PlaceOptions& opt) {
   file.set_profile_trace(opt.trace);
   if (topology) file.set_topology(topology->name());
   file.set_description(placement::DescribePlacement(spec, quality.back()));
-  EPSIM_RETURN_IF_ERROR(placement::WritePlacementFile(opt.output, file));
-  report::WritePlacementQuality(std::cout, opt.trace, opt.ep, opt.algorithm, opt.seed,
+  EPSIM_RETURN_IF_ERROR(placement::WritePlacementFile(out.path(), file));
+  EPSIM_RETURN_IF_ERROR(out.Finish());
+  // With -o -, stdout holds the placement file and the table goes to stderr.
+  report::WritePlacementQuality(out.to_stdout() ? std::cerr : std::cout, opt.trace,
+                                topology_file.empty() ? "" : DisplayPath(topology_file), opt.ep,
+                                opt.algorithm, opt.seed,
                                 placement::DescribeExpertsPerDevice(*placements), quality);
   std::cerr << fmt::format(
       "epsim: wrote {}: {} placement of {} experts on {} ranks, {} layers, profile mean "
       "ct_mean {:.4f}, collab_intra {:.4f}\n",
-      opt.output, opt.algorithm, profile.num_experts, opt.ep, profile.layers.size(),
+      out.label(), opt.algorithm, profile.num_experts, opt.ep, profile.layers.size(),
       quality.back().ct_mean, quality.back().collab_intra);
   return Status::Ok();
 }
@@ -96,7 +103,7 @@ Runner AddPlaceCommand(CLI::App& app) {
   cmd->add_option("--search-kicks", opt->search_kicks,
                   "partition: iterated-local-search rounds on mean C_T per start")
       ->capture_default_str();
-  cmd->add_option("-o,--output", opt->output, "Placement file to write (.textproto)")->required();
+  cmd->add_option("-o,--output", opt->output, "Placement file to write (.textproto; '-': stdout, the table then on stderr)")->required();
   cmd->footer(kHelpFooter);
   return [opt]() { return RunPlace(*opt); };
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "sim/base/file_util.h"
+#include "sim/base/output_file.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/inputs.h"
 #include "sim/dispatch/strategy.h"
@@ -25,13 +26,28 @@ struct SimulateOptions {
   std::string timeline;
 };
 
-Status WriteOutputs(const SimulateOptions& opt, const report::RunInfo& info,
+// The files --csv and --timeline name, checked before the simulation.
+struct Outputs {
+  OutputFile csv, timeline;
+};
+Result<Outputs> OpenOutputs(const SimulateOptions& opt) {
+  EPSIM_ASSIGN_OR_RETURN(OutputFile csv, OutputFile::Open("--csv", opt.csv, OutputFile::Dash::kRefuse));
+  EPSIM_ASSIGN_OR_RETURN(OutputFile timeline,
+                         OutputFile::Open("--timeline", opt.timeline, OutputFile::Dash::kRefuse));
+  return Outputs{std::move(csv), std::move(timeline)};
+}
+
+Status WriteOutputs(const SimulateOptions& opt, Outputs* out, const report::RunInfo& info,
                     const std::vector<proto::Report>& reports) {
   EPSIM_ASSIGN_OR_RETURN(report::Format format, report::ParseFormat(opt.format));
-  if (!opt.csv.empty())
-    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(opt.csv, report::SimulationCsv(reports)));
-  if (!opt.timeline.empty())
-    EPSIM_RETURN_IF_ERROR(report::WriteChromeTrace(opt.timeline, reports));
+  if (out->csv.given()) {
+    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(out->csv.path(), report::SimulationCsv(reports)));
+    EPSIM_RETURN_IF_ERROR(out->csv.Finish());
+  }
+  if (out->timeline.given()) {
+    EPSIM_RETURN_IF_ERROR(report::WriteChromeTrace(out->timeline.path(), reports));
+    EPSIM_RETURN_IF_ERROR(out->timeline.Finish());
+  }
   // CSV has no header to carry the notes: they go with the progress lines.
   if (format == report::Format::kCsv)
     for (const std::string& note : info.notes) std::cerr << "epsim: note: " << note << "\n";
@@ -42,6 +58,7 @@ Status WriteOutputs(const SimulateOptions& opt, const report::RunInfo& info,
 Status Run(const SimulateOptions& opt, const std::vector<std::string>& simgrid_args) {
   const auto wall_start = std::chrono::steady_clock::now();
   EPSIM_RETURN_IF_ERROR(report::ParseFormat(opt.format).status());  // before the slow part
+  EPSIM_ASSIGN_OR_RETURN(Outputs outputs, OpenOutputs(opt));
   std::vector<std::string> repeated;
   EPSIM_ASSIGN_OR_RETURN(auto strategies, dispatch::MakeStrategies(opt.dispatch, &repeated));
   EPSIM_ASSIGN_OR_RETURN(RunInputs in, LoadRunInputs(opt.run));
@@ -64,7 +81,7 @@ Status Run(const SimulateOptions& opt, const std::vector<std::string>& simgrid_a
   EPSIM_ASSIGN_OR_RETURN(SimulatedRun run, SimulateRun("simulate", extra, in, profiles, schedules,
                                                         sim_options));
   run.info.notes = RunNotes(in, planned, "--dispatch", repeated);
-  EPSIM_RETURN_IF_ERROR(WriteOutputs(opt, run.info, run.result.reports));
+  EPSIM_RETURN_IF_ERROR(WriteOutputs(opt, &outputs, run.info, run.result.reports));
   const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - wall_start;
   std::cerr << fmt::format("epsim: simulated {} strategies in {:.3f} s wall time\n",
                            schedules.size(), wall.count());
@@ -88,6 +105,7 @@ Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid
                   "(computed from the profile trace) or a placement file")
       ->capture_default_str();
   cmd->add_option("--format", opt->format, "Output on stdout: console, csv or json")
+      ->check(CLI::IsMember({"console", "csv", "json"}))
       ->capture_default_str();
   cmd->add_option("--csv", opt->csv, "Also write the CSV records to this file");
   cmd->add_option("--timeline", opt->timeline, "Write a Chrome trace (Perfetto) to this file");

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/base/output_file.h"
 #include "sim/cli/commands.h"
 #include "sim/base/data_paths.h"
 #include "sim/plan/model.h"
@@ -42,7 +43,9 @@ struct Shape {
 };
 
 Result<Shape> ModelShape(const SynthOptions& opt) {
-  EPSIM_ASSIGN_OR_RETURN(proto::Model model, plan::LoadModel(ResolveDataFile("models", opt.model)));
+  EPSIM_ASSIGN_OR_RETURN(const std::string model_file, ResolveDataFile("models", opt.model));
+  EPSIM_ASSIGN_OR_RETURN(proto::Model model, plan::LoadModel(model_file));
+  std::cerr << "epsim: model file: " << DisplayPath(model_file) << "\n";
   Shape s{model.name(), model.num_experts(), model.num_topk(), opt.layers};
   if (s.layers.empty())
     for (uint32_t l = model.num_dense_layers(); l < model.num_layers(); ++l) s.layers.push_back(l);
@@ -68,8 +71,12 @@ Result<synth::RoutingModel> MakeModel(SynthOptions* opt) {
   if (!opt->params.empty()) return synth::LoadRoutingModel(opt->params);
   if (!opt->like.empty()) return FitLike(opt);
   EPSIM_ASSIGN_OR_RETURN(Shape shape, ModelShape(*opt));
-  if (opt->routing == "fitted")
-    return synth::LoadRoutingModel(DataDir() + "/models/" + shape.name + ".routing.json");
+  if (opt->routing == "fitted") {
+    EPSIM_ASSIGN_OR_RETURN(const std::string file,
+                           FindDataFile("models/" + shape.name + ".routing.json"));
+    std::cerr << "epsim: routing fit file: " << DisplayPath(file) << "\n";
+    return synth::LoadRoutingModel(file);
+  }
   if (!opt->load.empty() || !opt->coact.empty()) {
     synth::TargetFiles files{opt->load, opt->load_key, opt->coact, opt->coact_key, opt->fit.seed};
     EPSIM_ASSIGN_OR_RETURN(synth::FitTargets targets,
@@ -101,27 +108,36 @@ bool Structured(const SynthOptions& opt) {
          !opt.params.empty() || !opt.save_params.empty();
 }
 
+Status WriteTraceTo(OutputFile* out, const trace::Trace& trace) {
+  EPSIM_RETURN_IF_ERROR(trace::WriteTrace(out->path(), trace));
+  return out->Finish();
+}
+
 Status Run(SynthOptions opt) {
   if (opt.output.empty() && opt.save_params.empty()) return Status::Usage("synth: give -o and/or --save-params");
+  EPSIM_ASSIGN_OR_RETURN(OutputFile out, OutputFile::Open("-o", opt.output, OutputFile::Dash::kBinary));
+  EPSIM_ASSIGN_OR_RETURN(OutputFile params, OutputFile::Open("--save-params", opt.save_params,
+                                                             OutputFile::Dash::kRefuse));
   if (!Structured(opt)) {
     if (opt.candidates != 0) return Status::Usage("--candidates needs the structured generator (--routing structured)");
     EPSIM_ASSIGN_OR_RETURN(trace::Trace trace, Uniform(opt));
-    EPSIM_RETURN_IF_ERROR(trace::WriteTrace(opt.output, trace));
+    EPSIM_RETURN_IF_ERROR(WriteTraceTo(&out, trace));
     std::cerr << fmt::format("epsim: wrote {}: {} layers x {} tokens, uniform routing, seed {}\n",
-                             opt.output, trace.layers.size(), opt.tokens, opt.seed);
+                             out.label(), trace.layers.size(), opt.tokens, opt.seed);
     return Status::Ok();
   }
   EPSIM_ASSIGN_OR_RETURN(synth::RoutingModel model, MakeModel(&opt));
-  if (!opt.save_params.empty()) {
-    EPSIM_RETURN_IF_ERROR(synth::SaveRoutingModel(model, opt.save_params));
-    std::cerr << fmt::format("epsim: wrote {}: {} layers, {}\n", opt.save_params, model.layers.size(), model.description);
+  if (params.given()) {
+    EPSIM_RETURN_IF_ERROR(synth::SaveRoutingModel(model, params.path()));
+    EPSIM_RETURN_IF_ERROR(params.Finish());
+    std::cerr << fmt::format("epsim: wrote {}: {} layers, {}\n", params.label(), model.layers.size(), model.description);
   }
-  if (opt.output.empty()) return Status::Ok();
+  if (!out.given()) return Status::Ok();
   synth::GenerateOptions g{opt.tokens, opt.tokens_per_sequence, opt.candidates, opt.seed};
   EPSIM_ASSIGN_OR_RETURN(trace::Trace trace, synth::GenerateModelTrace(model, g));
-  EPSIM_RETURN_IF_ERROR(trace::WriteTrace(opt.output, trace));
+  EPSIM_RETURN_IF_ERROR(WriteTraceTo(&out, trace));
   std::cerr << fmt::format("epsim: wrote {}: {} layers x {} tokens, structured routing ({}), seed {}\n",
-                           opt.output, trace.layers.size(), opt.tokens, model.description, opt.seed);
+                           out.label(), trace.layers.size(), opt.tokens, model.description, opt.seed);
   return Status::Ok();
 }
 
@@ -156,7 +172,7 @@ CLI::Option* AddModelFlags(CLI::App* cmd, SynthOptions* opt) {
 Runner AddSynthCommand(CLI::App& app) {
   auto opt = std::make_shared<SynthOptions>();
   CLI::App* cmd = app.add_subcommand("synth", "Generate a synthetic routing trace");
-  cmd->add_option("-o,--output", opt->output, "Trace file to write");
+  cmd->add_option("-o,--output", opt->output, "Trace file to write ('-': stdout, not a terminal)");
   cmd->add_option("--model", opt->model, "Model name (models/) or file")->capture_default_str();
   CLI::Option* tokens = cmd->add_option("--tokens", opt->tokens, "Tokens per layer (with --like: the real trace's)")
                             ->check(CLI::Range(1, 1 << 30))

@@ -11,6 +11,7 @@
 #include <cctype>
 
 #include "sim/base/file_util.h"
+#include "sim/base/output_file.h"
 #include "sim/cli/commands.h"
 #include "sim/base/data_paths.h"
 #include "sim/topology/smi_topo.h"
@@ -41,7 +42,7 @@ Result<std::string> ResolveRank(const std::vector<std::string>& ranks, const cha
 }
 
 Status Show(const TopoOptions& opt) {
-  const std::string path = ResolveDataFile("topologies", opt.path);
+  EPSIM_ASSIGN_OR_RETURN(const std::string path, ResolveDataFile("topologies", opt.path));
   EPSIM_ASSIGN_OR_RETURN(proto::Topology topo, topology::LoadTopology(path));
   const std::vector<std::string> ranks = topology::RankNames(topo);
   const char* noun = topology::RankNoun(topology::RankKind(topo));
@@ -60,14 +61,14 @@ Status Show(const TopoOptions& opt) {
   const auto rank_of = [&](const std::string& name) {
     return static_cast<int>(std::find(ranks.begin(), ranks.end(), name) - ranks.begin());
   };
-  report::WriteTopologyDevices(std::cout, opt.path, topo);
+  report::WriteTopologyDevices(std::cout, opt.path, DisplayPath(path), topo);
   report::WriteNcclModel(std::cout, table);
   if (from != to) report::WriteTopologyPath(std::cout, topo, table, rank_of(from), rank_of(to));
   return Status::Ok();
 }
 
 Status Check(const TopoOptions& opt) {
-  const std::string path = ResolveDataFile("topologies", opt.path);
+  EPSIM_ASSIGN_OR_RETURN(const std::string path, ResolveDataFile("topologies", opt.path));
   proto::Topology topo;
   EPSIM_RETURN_IF_ERROR(ReadTextProto(path, &topo));
   const topology::CheckSummary summary = topology::CheckTopology(topo);
@@ -96,7 +97,7 @@ struct FromSmiOptions {
 // --gpu-spec: a topology (a name in topologies/ or a file) whose gpu block
 // to copy, or a file holding one GpuSpec in text format.
 Result<proto::GpuSpec> LoadGpuSpec(const std::string& arg, std::string* from) {
-  *from = ResolveDataFile("topologies", arg);
+  EPSIM_ASSIGN_OR_RETURN(*from, ResolveDataFile("topologies", arg));
   proto::Topology topo;
   const Status as_topology = ReadTextProto(*from, &topo);
   if (as_topology.ok() && topo.has_gpu()) return topo.gpu();
@@ -116,8 +117,7 @@ Result<proto::GpuSpec> GpuSpecFor(const FromSmiOptions& opt, const topology::Smi
     return Status::Usage(fmt::format("{}: the log names no GPU model (no nvidia-smi table or "
                                      "nccl-tests device line): give --gpu-spec NAME_OR_FILE",
                                      opt.input));
-  Result<proto::GpuSpec> shipped =
-      topology::FindGpuSpec(DataDir() + "/topologies", m.gpu_model, from);
+  Result<proto::GpuSpec> shipped = topology::FindDataGpuSpec(m.gpu_model, from);
   if (shipped.ok()) return shipped;
   return Status::Usage(fmt::format(
       "{}:{}: the log names GPU '{}', and no topology in topologies/ has it: give --gpu-spec "
@@ -126,12 +126,13 @@ Result<proto::GpuSpec> GpuSpecFor(const FromSmiOptions& opt, const topology::Smi
 }
 
 Status FromSmi(const FromSmiOptions& opt) {
+  EPSIM_ASSIGN_OR_RETURN(OutputFile out, OutputFile::Open("-o", opt.output, OutputFile::Dash::kText));
   EPSIM_ASSIGN_OR_RETURN(std::string log, ReadFileToString(opt.input));
   EPSIM_ASSIGN_OR_RETURN(topology::SmiMatrix matrix, topology::ParseSmiTopo(log, opt.input));
   topology::SmiOptions so;
   std::string spec_from;
   EPSIM_ASSIGN_OR_RETURN(so.gpu, GpuSpecFor(opt, matrix, &spec_from));
-  so.name = !opt.name.empty() || opt.output.empty() ? opt.name : FileStem(opt.output);
+  so.name = !opt.name.empty() || !out.given() || out.to_stdout() ? opt.name : FileStem(opt.output);
   so.pcie_gen = opt.pcie_gen;
   so.pcie_gb_per_s = opt.pcie_gbps;
   so.nvlink_gb_per_s = opt.nvlink_gbps;
@@ -148,14 +149,15 @@ Status FromSmi(const FromSmiOptions& opt) {
   text = topology::SmiTopologyHeader(
              matrix, topo, notes,
              fmt::format("Written by `epsim topo from-smi` from {}; GPU spec from {}.",
-                         opt.input, spec_from)) + text;
+                         opt.input, DisplayPath(spec_from))) + text;
   for (const std::string& note : notes) std::cerr << "epsim: note: " << note << "\n";
-  if (opt.output.empty()) {
+  if (!out.given()) {
     std::cout << text;
     return Status::Ok();
   }
-  EPSIM_RETURN_IF_ERROR(WriteFileAtomically(opt.output, text));
-  std::cerr << "epsim: wrote " << opt.output << "\n";
+  EPSIM_RETURN_IF_ERROR(WriteFileAtomically(out.path(), text));
+  EPSIM_RETURN_IF_ERROR(out.Finish());
+  std::cerr << "epsim: wrote " << out.label() << "\n";
   return Status::Ok();
 }
 
@@ -164,7 +166,7 @@ CLI::App* AddFromSmi(CLI::App* cmd, FromSmiOptions* opt) {
       "from-smi", "Write a topology file from `nvidia-smi topo -m` output (a whole log will "
                   "do); exit 2 on a malformed matrix");
   sub->add_option("log", opt->input, "Text holding `nvidia-smi topo -m` output")->required();
-  sub->add_option("-o,--output", opt->output, "Topology file to write (default: stdout)");
+  sub->add_option("-o,--output", opt->output, "Topology file to write (default or '-': stdout)");
   sub->add_option("--gpu-spec", opt->gpu_spec,
                   "Topology (name in topologies/ or file) whose gpu block to copy, or a GpuSpec "
                   "text file; default: the shipped spec of the GPU model the log names");
@@ -212,7 +214,8 @@ Runner AddTopoCommand(CLI::App& app) {
   show->add_option("--from", opt->from, "GPU or process name, or rank number; default rank 0");
   show->add_option("--to", opt->to, "GPU or process name, or rank number; default the last rank");
   show->add_option("--p2p", opt->p2p, "on|off|auto: the transport rule to show (default: the "
-                                      "file's nccl.p2p, auto)");
+                                      "file's nccl.p2p, auto)")
+      ->check(CLI::IsMember({"on", "off", "auto"}));
   show->footer("Routes: fewest links, ties to the node listed first in the file; SHM pairs go\n"
                "through the source rank's nearest CPU and its memory (processes of one host\n"
                "always do). Bandwidth GB/s per direction.");

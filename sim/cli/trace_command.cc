@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "sim/base/file_util.h"
+#include "sim/base/output_file.h"
 #include "sim/cli/commands.h"
 #include "sim/base/data_paths.h"
 #include "sim/dispatch/strategy.h"
@@ -39,10 +40,14 @@ struct TraceOptions {
 // One layer's dispatch bytes [src][dst] under a strategy, as the planner
 // counts them: rows x hidden x dispatch bytes per element.
 Status Matrix(const TraceOptions& opt) {
+  EPSIM_ASSIGN_OR_RETURN(OutputFile out, OutputFile::Open("-o", opt.output, OutputFile::Dash::kText));
   EPSIM_ASSIGN_OR_RETURN(trace::Trace trace, trace::ReadTrace(opt.path));
   const std::string model_name = opt.model.empty() ? trace.header.model() : opt.model;
   if (model_name.empty()) return Status::Usage(opt.path + ": trace names no model; give --model");
-  EPSIM_ASSIGN_OR_RETURN(proto::Model model, plan::LoadModel(ResolveDataFile("models", model_name)));
+  EPSIM_ASSIGN_OR_RETURN(const std::string model_file, ResolveDataFile("models", model_name));
+  EPSIM_ASSIGN_OR_RETURN(proto::Model model, plan::LoadModel(model_file));
+  // stdout is the bare matrix (a benchmark's input): the file read is noted on stderr.
+  std::cerr << "epsim: model file: " << DisplayPath(model_file) << "\n";
   EPSIM_ASSIGN_OR_RETURN(auto strategy, dispatch::MakeStrategy(opt.dispatch));
   EPSIM_ASSIGN_OR_RETURN(placement::Placement placement,
                          placement::MakePlacement("contiguous", model.num_experts(), opt.ep));
@@ -68,11 +73,18 @@ Status Matrix(const TraceOptions& opt) {
       if (s != d) bytes[s * opt.ep + d] = traffic.rows[s * opt.ep + d] * row_bytes;
   const std::string text =
       report::TrafficMatrixText(bytes, opt.ep, opt.unit == "KiB" ? 1024 : 1);
-  if (opt.output.empty()) {
+  if (!out.given()) {
     std::cout << text;
     return Status::Ok();
   }
-  return WriteFileAtomically(opt.output, text);
+  EPSIM_RETURN_IF_ERROR(WriteFileAtomically(out.path(), text));
+  return out.Finish();
+}
+
+Status Export(const TraceOptions& opt) {
+  EPSIM_ASSIGN_OR_RETURN(OutputFile out, OutputFile::Open("-o", opt.output, OutputFile::Dash::kText));
+  EPSIM_RETURN_IF_ERROR(trace::ExportTrace(opt.path, out.path(), opt.export_format));
+  return out.Finish();
 }
 
 Status Show(const TraceOptions& opt) {
@@ -119,7 +131,7 @@ Runner AddTraceCommand(CLI::App& app) {
   matrix->add_option("--unit", opt->unit, "Entries in B or KiB (rounded up)")
       ->check(CLI::IsMember({"B", "KiB"}))
       ->capture_default_str();
-  matrix->add_option("-o,--output", opt->output, "Write to this file instead of stdout");
+  matrix->add_option("-o,--output", opt->output, "Write to this file instead of stdout ('-': stdout)");
   matrix->footer(
       "Row = sending rank, column = receiving rank; entry = bytes that dispatch sends over\n"
       "links in that layer (rows x hidden x dispatch bytes per element; diagonal 0).\n"
@@ -128,7 +140,7 @@ Runner AddTraceCommand(CLI::App& app) {
   CLI::App* exporter = cmd->add_subcommand(
       "export", "Write the trace back as a routing log (vLLM-style JSON lines or plain CSV)");
   exporter->add_option("trace", opt->path, "Trace file")->required();
-  exporter->add_option("-o,--output", opt->output, "Log file to write")->required();
+  exporter->add_option("-o,--output", opt->output, "Log file to write ('-': stdout)")->required();
   exporter->add_option("--format", opt->export_format, "jsonl or csv")
       ->check(CLI::IsMember({"jsonl", "csv"}))
       ->capture_default_str();
@@ -138,7 +150,7 @@ Runner AddTraceCommand(CLI::App& app) {
     if (show->parsed()) return Show(*opt);
     if (validate->parsed()) return Validate(*opt);
     if (matrix->parsed()) return Matrix(*opt);
-    if (exporter->parsed()) return trace::ExportTrace(opt->path, opt->output, opt->export_format);
+    if (exporter->parsed()) return Export(*opt);
     return Status::Usage("trace: give show, validate, matrix or export");
   };
 }

@@ -198,7 +198,7 @@ Result<SimOptions::Granularity> ParseGranularity(const std::string& text) {
   if (text == "auto") return SimOptions::Granularity::kAuto;
   if (text == "pair") return SimOptions::Granularity::kPair;
   if (text == "phase") return SimOptions::Granularity::kPhase;
-  return Status::BadInput(fmt::format("--granularity '{}': want pair, phase or auto", text));
+  return Status::Usage(fmt::format("--granularity '{}': want pair, phase or auto", text));
 }
 
 Result<SimResult> Simulate(const proto::Topology& topo,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <filesystem>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -25,8 +24,9 @@
 namespace epsim::plan {
 namespace {
 
-// The model named by --model, else by the trace header, else the default.
-Result<proto::Model> LoadModelFor(const RunFlags& flags) {
+// The model named by --model, else by the trace header, else the default;
+// `file` gets the file it was read from.
+Result<proto::Model> LoadModelFor(const RunFlags& flags, std::string* file) {
   std::string name = flags.model;
   if (name.empty() && !flags.trace.empty()) {
     EPSIM_ASSIGN_OR_RETURN(auto reader, trace::TraceReader::Open(flags.trace));
@@ -34,22 +34,25 @@ Result<proto::Model> LoadModelFor(const RunFlags& flags) {
     if (name.empty()) return Status::Usage(flags.trace + ": trace names no model; give --model");
   }
   if (name.empty()) name = kDefaultModel;
-  return LoadModel(ResolveDataFile("models", name));
+  EPSIM_ASSIGN_OR_RETURN(*file, ResolveDataFile("models", name));
+  return LoadModel(*file);
 }
 
 // The synthetic trace of a run without --trace: the model's fitted routing
-// (models/<name>.routing.json, made by `epsim synth --save-params`) when the
-// project ships one, else uniformly random routing. Either way with 2k
-// candidates per token (capped at E) so pruning strategies have some.
+// (models/<name>.routing.json, made by `epsim synth --save-params`, found
+// along the data search path) when there is one, else uniformly random
+// routing. Either way with 2k candidates per token (capped at E) so pruning
+// strategies have some. `routing_file` gets the fitted file used, if any.
 Result<trace::Trace> GenerateFor(const RunFlags& flags, const proto::Model& model,
-                                 std::string* label) {
+                                 std::string* label, std::string* routing_file) {
   const uint32_t candidates = std::min(model.num_experts(), 2 * model.num_topk());
-  const std::string fitted = DataDir() + "/models/" + model.name() + ".routing.json";
-  if (std::filesystem::exists(fitted)) {
-    EPSIM_ASSIGN_OR_RETURN(synth::RoutingModel routing, synth::LoadRoutingModel(fitted));
-    *label = fmt::format("synthetic, routing fitted to real statistics (models/{}.routing.json), "
+  Result<std::string> fitted = FindDataFile("models/" + model.name() + ".routing.json");
+  if (fitted.ok()) {
+    *routing_file = *fitted;
+    EPSIM_ASSIGN_OR_RETURN(synth::RoutingModel routing, synth::LoadRoutingModel(*fitted));
+    *label = fmt::format("synthetic, routing fitted to real statistics, "
                          "{} tokens, seed {}",
-                         model.name(), flags.tokens, flags.seed);
+                         flags.tokens, flags.seed);
     return synth::GenerateModelTrace(routing, {flags.tokens, 2048, candidates, flags.seed});
   }
   synth::UniformTraceOptions synth;
@@ -166,16 +169,17 @@ Result<JobSpec> ParseJobArgs(const std::string& text) {
 Result<RunInputs> LoadRunInputs(const RunFlags& flags) {
   RunInputs in;
   in.flags = flags;
-  EPSIM_ASSIGN_OR_RETURN(in.topology,
-                         topology::LoadTopology(ResolveDataFile("topologies", flags.topology)));
-  EPSIM_ASSIGN_OR_RETURN(in.model, LoadModelFor(flags));
+  EPSIM_ASSIGN_OR_RETURN(in.topology_file, ResolveDataFile("topologies", flags.topology));
+  EPSIM_ASSIGN_OR_RETURN(in.topology, topology::LoadTopology(in.topology_file));
+  EPSIM_ASSIGN_OR_RETURN(in.model, LoadModelFor(flags, &in.model_file));
   const uint32_t num_gpus = static_cast<uint32_t>(topology::RankNames(in.topology).size());
   in.ep = flags.ep == 0 ? num_gpus : flags.ep;
   if (in.ep > num_gpus)
     return Status::Usage(fmt::format("--ep {} but topology {} has {} GPUs", in.ep,
                                      in.topology.name(), num_gpus));
   if (flags.trace.empty()) {
-    EPSIM_ASSIGN_OR_RETURN(in.trace, GenerateFor(flags, in.model, &in.trace_label));
+    EPSIM_ASSIGN_OR_RETURN(in.trace,
+                           GenerateFor(flags, in.model, &in.trace_label, &in.routing_file));
   } else {
     EPSIM_ASSIGN_OR_RETURN(in.trace, trace::ReadTrace(flags.trace));
     in.trace_label = flags.trace;
@@ -229,18 +233,16 @@ Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlace
   return plan;
 }
 
-std::string TopologyFileLabel(const std::string& t) {
-  const bool bare = !t.empty() && t.find('/') == std::string::npos &&
-                    t.find(".textproto") == std::string::npos;
-  return bare ? "topologies/" + t + ".textproto" : t;
-}
-
 std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in) {
-  return {{"trace", in.trace_label},
-          {"model", in.model.name()},
-          {"topology", in.topology.name()},
-          {"topology file", TopologyFileLabel(in.flags.topology)},
-          {"ep", std::to_string(in.ep)}};
+  std::vector<std::pair<std::string, std::string>> lines = {
+      {"trace", in.trace_label},
+      {"model", in.model.name()},
+      {"model file", DisplayPath(in.model_file)}};
+  if (!in.routing_file.empty()) lines.push_back({"routing fit file", DisplayPath(in.routing_file)});
+  lines.push_back({"topology", in.topology.name()});
+  lines.push_back({"topology file", DisplayPath(in.topology_file)});
+  lines.push_back({"ep", std::to_string(in.ep)});
+  return lines;
 }
 
 dispatch::ClusterMap ClusterOf(const proto::Topology& topology, uint32_t num_ranks) {

@@ -65,6 +65,9 @@ struct RunInputs {
   proto::Model model;
   trace::Trace trace;
   std::string trace_label;  // the file, or how the synthetic trace was made
+  // The files read (data_paths.h resolves names): the topology, the model,
+  // and the fitted routing of a synthetic trace ("" when none was used).
+  std::string topology_file, model_file, routing_file;
   uint32_t ep = 0;
   dispatch::ClusterMap cluster;
 };
@@ -106,13 +109,10 @@ Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlace
 Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlacements& placements,
                                 const dispatch::Strategy& strategy, ProfileCache* profiles);
 
-// A --topology flag as reports name the file: as given, except a bare name,
-// which is the project's topologies/<name>.textproto (no absolute paths
-// of the machine in outputs).
-std::string TopologyFileLabel(const std::string& topology_flag);
-
-// The '# Inputs' lines of a run: trace, model, topology (its name and the
-// file as named: a bare name is topologies/<name>.textproto), ep.
+// The '# Inputs' lines of a run: trace, model and its file, the routing fit
+// file of a synthetic trace when one was used, topology and its file, ep.
+// Files as DisplayPath prints them (relative to the working directory when
+// under it).
 std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs& in);
 
 // Rank r is the r-th rank node of the topology; its node in the map is that

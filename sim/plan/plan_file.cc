@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "sim/base/file_util.h"
 #include "sim/dispatch/token_split.h"
@@ -145,8 +147,14 @@ Status ValidatePlan(const proto::Plan& plan) {
 }
 
 Status WritePlan(const std::string& path, const proto::Plan& plan) {
+  // Deterministic: the inputs map in key order, so the same plan gives the same bytes.
   std::string bytes;
-  if (!plan.SerializeToString(&bytes)) return Status::Internal(path + ": cannot serialise plan");
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!plan.SerializeToCodedStream(&coded)) return Status::Internal(path + ": cannot serialise plan");
+  }
   return WriteFileAtomically(path, bytes);
 }
 

@@ -7,12 +7,14 @@
 
 namespace epsim::report {
 
-void WritePlacementQuality(std::ostream& out, const std::string& trace_path, uint32_t num_ranks,
+void WritePlacementQuality(std::ostream& out, const std::string& trace_path,
+                           const std::string& topology_file, uint32_t num_ranks,
                            const std::string& algorithm, uint64_t seed,
                            const std::string& experts_per_device,
                            const std::vector<placement::PlacementQuality>& q) {
-  fmt::print(out, "# epsim {} place\n# trace: {}\n# ep: {}  algorithm: {}  seed: {}\n",
-             kEpsimVersion, trace_path, num_ranks, algorithm, seed);
+  fmt::print(out, "# epsim {} place\n# trace: {}\n", kEpsimVersion, trace_path);
+  if (!topology_file.empty()) fmt::print(out, "# topology file: {}\n", topology_file);
+  fmt::print(out, "# ep: {}  algorithm: {}  seed: {}\n", num_ranks, algorithm, seed);
   fmt::print(out, "# experts per device: {}\n", experts_per_device);
   fmt::print(out, "# {:>5} {:>12} {:>8} {:>8}\n", "layer", "collab_intra", "ct_mean", "dev_imb");
   for (size_t i = 0; i < q.size(); ++i) {

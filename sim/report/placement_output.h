@@ -11,11 +11,13 @@
 
 namespace epsim::report {
 
-// A '#' header naming the trace, EP size, algorithm, seed and the experts
-// per device (placement::DescribeExpertsPerDevice), then one row per layer
+// A '#' header naming the trace, the topology file (when not empty), EP
+// size, algorithm, seed and the experts per device
+// (placement::DescribeExpertsPerDevice), then one row per layer
 // (collab_intra, ct_mean, dev_imb) and the mean, which `quality` holds last
 // (placement/algorithms.h EvaluatePlacement).
-void WritePlacementQuality(std::ostream& out, const std::string& trace_path, uint32_t num_ranks,
+void WritePlacementQuality(std::ostream& out, const std::string& trace_path,
+                           const std::string& topology_file, uint32_t num_ranks,
                            const std::string& algorithm, uint64_t seed,
                            const std::string& experts_per_device,
                            const std::vector<placement::PlacementQuality>& quality);

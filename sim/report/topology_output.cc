@@ -18,9 +18,10 @@ std::string LinkKindName(proto::LinkKind kind) { return proto::LinkKind_Name(kin
 
 }  // namespace
 
-void WriteTopologyDevices(std::ostream& out, const std::string& path,
+void WriteTopologyDevices(std::ostream& out, const std::string& path, const std::string& file,
                           const proto::Topology& topo) {
   out << fmt::format("# epsim {} topo show {}\n", kEpsimVersion, path);
+  out << fmt::format("# topology file: {}\n", file);
   out << fmt::format("# topology {}: {}\n", topo.name(), topo.description());
   const bool processes = topology::RankKind(topo) == proto::PROCESS;
   const char* rank_label = processes ? "process" : "gpu";

@@ -13,10 +13,10 @@
 
 namespace epsim::report {
 
-// A `#` header (with the ranks' compute spec), the device counts by kind,
-// and the ranks (rank, name, host), labelled GPUs or processes as the
-// topology's rank nodes are.
-void WriteTopologyDevices(std::ostream& out, const std::string& path,
+// A `#` header (the topology as named, the file it was read from, the
+// ranks' compute spec), the device counts by kind, and the ranks (rank,
+// name, host), labelled GPUs or processes as the topology's rank nodes are.
+void WriteTopologyDevices(std::ostream& out, const std::string& path, const std::string& file,
                           const proto::Topology& topo);
 
 // The route the engine uses from rank `from` to rank `to` under `table`'s

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/base/data_paths.h"
 #include "sim/base/string_util.h"
 #include "sim/base/file_util.h"
 #include "sim/topology/topology.h"
@@ -1035,6 +1036,15 @@ Result<proto::GpuSpec> FindGpuSpec(const std::string& dir, const std::string& mo
     return topo.gpu();
   }
   return Status::NotFound(fmt::format("no topology in {} has GPU '{}'", dir, model));
+}
+
+Result<proto::GpuSpec> FindDataGpuSpec(const std::string& model, std::string* from) {
+  for (const DataDir& d : DataSearchPath()) {
+    Result<proto::GpuSpec> spec = FindGpuSpec(d.path + "/topologies", model, from);
+    if (spec.ok()) return spec;
+  }
+  return Status::NotFound(fmt::format("no topology in topologies/ of {} has GPU '{}'",
+                                      DescribeDataSearchPath(), model));
 }
 
 }  // namespace epsim::topology

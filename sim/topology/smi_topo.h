@@ -195,6 +195,9 @@ std::string SmiTopologyHeader(const SmiMatrix& matrix, const proto::Topology& to
 // that file's path. NotFound when none matches.
 Result<proto::GpuSpec> FindGpuSpec(const std::string& dir, const std::string& model,
                                    std::string* from = nullptr);
+// FindGpuSpec in <dir>/topologies of each directory of the data search path
+// (sim/base/data_paths.h) in turn; NotFound naming them all.
+Result<proto::GpuSpec> FindDataGpuSpec(const std::string& model, std::string* from = nullptr);
 
 }  // namespace epsim::topology
 

@@ -268,7 +268,7 @@ Result<proto::P2pPolicy> ParseP2pPolicy(const std::string& text) {
   if (text == "auto") return proto::P2P_AUTO;
   if (text == "on") return proto::P2P_ON;
   if (text == "off") return proto::P2P_OFF;
-  return Status::BadInput(fmt::format("--p2p '{}': want on, off or auto", text));
+  return Status::Usage(fmt::format("--p2p '{}': want on, off or auto", text));
 }
 
 const char* P2pPolicyName(proto::P2pPolicy policy) {

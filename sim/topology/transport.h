@@ -58,7 +58,7 @@ const char* TransportName(Transport t);  // "P2P", "SHM", "NET"
 // Under P2P_AUTO a PCIe pair of such GPUs uses SHM whatever the CPU vendor.
 bool GpuHasPcieP2p(const proto::GpuSpec& gpu);
 
-// Parses "auto", "on", "off" (the --p2p flag). BadInput otherwise.
+// Parses "auto", "on", "off" (the --p2p flag). Usage otherwise (a flag value).
 Result<proto::P2pPolicy> ParseP2pPolicy(const std::string& text);
 const char* P2pPolicyName(proto::P2pPolicy policy);  // "auto", "on", "off"
 

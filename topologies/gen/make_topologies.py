@@ -7,7 +7,9 @@ Standard library only. Edit this script, not its outputs, and commit both.
 Every figure comes from ../shared/reference/hardware.md unless its comment
 says "datasheet (NVIDIA), not in hardware.md" or "assumption".
 """
+import argparse
 import os
+import sys
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
@@ -354,7 +356,12 @@ prints the route the engine uses. CPUs and host memory omitted: no
 GPU-to-GPU route uses them (NET pairs use GPUDirect RDMA).""" % (n, fabric), H100)
 
 
-def main():
+def main(argv):
+    argparse.ArgumentParser(
+        description="Writes the generated topology files of topologies/ (all but "
+                    "a6000-x4-pcie-gen4.textproto), overwriting them.",
+        epilog="Standard library only. Edit this script, not its outputs, and commit both."
+    ).parse_args(argv)
     a6000_x4_switch()
     a6000_x8_two_socket()
     a6000_x8_nvlink_pairs()
@@ -367,4 +374,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -9,7 +9,11 @@ import sys
 import tempfile
 import unittest
 
-import capture_routing as cr
+import capture_test_util as util
+
+util.parse_test_args(__doc__)
+
+import capture_routing as cr  # noqa: E402
 
 SCRIPT = cr.__file__
 

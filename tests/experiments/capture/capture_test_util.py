@@ -6,11 +6,21 @@ EPSIM_BIN naming the built epsim binary. A script whose Python packages are
 missing exits with SKIP_CODE after saying so; CTest reports it as skipped.
 """
 
+import argparse
 import os
 import subprocess
 import sys
 
 SKIP_CODE = 77  # SKIP_RETURN_CODE in tests/experiments/CMakeLists.txt
+
+
+def parse_test_args(doc):
+    """--help for a test script (its docstring); the tests take no arguments."""
+    argparse.ArgumentParser(
+        description=doc.splitlines()[0],
+        epilog="Run through ctest (PYTHONPATH and EPSIM_BIN set; see "
+               "tests/experiments/CMakeLists.txt). Exits 77 (skipped) when its packages "
+               "are missing.").parse_args()
 
 
 def skip_unless_importable(module, what, install):
@@ -40,3 +50,9 @@ def epsim(*args):
     if not binary:
         raise RuntimeError("EPSIM_BIN is not set: run this test through ctest")
     return subprocess.run([binary, *args], capture_output=True, text=True, check=False)
+
+if __name__ == "__main__":  # a module: --help says so and what imports it
+    import argparse
+    argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                            epilog="A module, imported by the tests of tests/experiments/capture; nothing to run.").parse_args()
+    raise SystemExit("capture_test_util.py: a module, imported by the tests of tests/experiments/capture; nothing to run")

@@ -13,6 +13,7 @@ import unittest
 
 import capture_test_util as util
 
+util.parse_test_args(__doc__)
 util.require_protobuf()
 
 import epsim_trace_writer as etw  # noqa: E402

@@ -12,6 +12,7 @@ import unittest
 
 import capture_test_util as util
 
+util.parse_test_args(__doc__)
 util.require_torch()
 util.require_protobuf()
 

@@ -14,9 +14,15 @@ Each block keeps its own routing decision of the last call in `last_topk_idx`
 ([B*S, k], descending score) so that tests compare the hooks against it.
 """
 
-import torch
-import torch.nn.functional as F
-from torch import nn
+if __name__ == "__main__":  # a module: --help says so and what imports it
+    import argparse
+    argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                            epilog="A module, imported by moe_hooks_test.py; nothing to run.").parse_args()
+    raise SystemExit("tiny_moe.py: a module, imported by moe_hooks_test.py; nothing to run")
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
 
 
 class Expert(nn.Module):

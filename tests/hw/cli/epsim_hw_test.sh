@@ -115,6 +115,27 @@ case "$case_name" in
     [ $rc -eq 2 ] || fail "exit $rc, want 2"
     grep -Eq "no CUDA device|built without CUDA" "$tmp/out" || fail "message"
     ;;
+  outputs)  # output paths are checked by rank 0 before any work, for every rank; -o - is stdout
+    "$epsim" plan --model tiny-moe --tokens 256 --ep 2 -o "$tmp/p.plan" || fail "epsim plan"
+    for flag in --json --csv; do
+      "${mpi[@]}" 2 "$hw" run --plan "$tmp/p.plan" -w 0 -n 1 $flag "$tmp/nodir/x" > "$tmp/out" 2>&1
+      rc=$?; cat "$tmp/out"
+      [ $rc -eq 2 ] || fail "$flag in a missing directory: exit $rc, want 2"
+      [ "$(grep -c "epsim-hw: I/O error: $flag $tmp/nodir/x: no directory" "$tmp/out")" -eq 1 ] \
+        || fail "$flag: want the message once (rank 0)"
+      grep -q "^#  strategy" "$tmp/out" && fail "$flag: the plan ran before the check"
+      "${mpi[@]}" 2 "$hw" run --plan "$tmp/p.plan" -w 0 -n 1 $flag - > "$tmp/out" 2>&1
+      rc=$?
+      [ $rc -eq 1 ] || { cat "$tmp/out"; fail "$flag -: exit $rc, want 1"; }
+    done
+    "${mpi[@]}" 2 "$hw" topo --passes 1 -o "$tmp/nodir/t.textproto" > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 2 ] || fail "topo -o in a missing directory: exit $rc, want 2"
+    "${mpi[@]}" 2 "$hw" topo --passes 1 -o - > "$tmp/t.textproto" 2> "$tmp/err"
+    rc=$?; cat "$tmp/err"
+    [ $rc -eq 0 ] || fail "topo -o -: exit $rc"
+    grep -q '^name: "measured-host"' "$tmp/t.textproto" || fail "topo -o - wrote no topology on stdout"
+    ;;
   *) fail "unknown case $case_name" ;;
 esac
 echo "PASS: $case_name"

@@ -12,7 +12,9 @@ namespace epsim::calibrate {
 namespace {
 
 proto::Topology Load(const std::string& name) {
-  Result<proto::Topology> t = topology::LoadTopology(ResolveDataFile("topologies", name));
+  Result<std::string> file = ResolveDataFile("topologies", name);
+  EXPECT_TRUE(file.ok()) << file.status().ToString();
+  Result<proto::Topology> t = topology::LoadTopology(file.ok() ? *file : name);
   EXPECT_TRUE(t.ok()) << t.status().ToString();
   return t.ok() ? *t : proto::Topology();
 }
