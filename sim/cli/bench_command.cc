@@ -134,11 +134,7 @@ std::string MetricsOf(plan::BenchOp op) {
     case plan::BenchOp::kReduceScatter:
       return "algbw = size / time, busbw = algbw x (n-1)/n; size = the input, n x count "
              "elements per rank (GB = 1e9 B)";
-    case plan::BenchOp::kAllToAllv:
-      return "algbw = size / time, busbw = maxrank / time (the bytes the most-loaded rank sends "
-             "or receives over links: = algbw x (n-1)/n for a uniform matrix, = algbw with a "
-             "zero diagonal); size = mean bytes per rank, diagonal included (GB = 1e9 B)";
-    default: return "";  // the report layer's all-to-all / sendrecv line
+    default: return "";  // the report layer's all-to-all(v) / sendrecv line
   }
 }
 

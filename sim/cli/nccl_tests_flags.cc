@@ -52,8 +52,9 @@ void AddNcclTestsFlags(CLI::App* cmd, NcclTestsFlags* f) {
   Add<uint32_t>(cmd, f, 't', "-t,--nthreads", &f->threads,
                 "Threads per process, each driving -g GPUs: ranks = --np x -t x -g", 1, 4096);
   CLI::Option* d = cmd->add_option("-d,--datatype", f->datatype,
-                                   "Element type (nccl-tests' names): sets the count column and "
-                                   "whole-element rounding")
+                                   "Element type, nccl-tests' names (int8 uint8 int32 uint32 "
+                                   "int64 uint64 half float double bfloat16 f8e4m3 f8e5m2): "
+                                   "sets the count column and whole-element rounding")
                        ->capture_default_str()
                        ->group("nccl-tests flags");
   f->options.push_back({'d', d});

@@ -21,6 +21,11 @@ constexpr const char* kAllToAllMetrics =
     "algbw = size / time, busbw = algbw x (n-1)/n for all-to-all, = algbw for sendrecv "
     "(GB = 1e9 B)";
 
+constexpr const char* kAllToAllvMetrics =
+    "algbw = size / time, busbw = maxrank / time (the bytes the most-loaded rank sends or "
+    "receives over links: = algbw x (n-1)/n for a uniform matrix, = algbw with a zero "
+    "diagonal); size = mean bytes per rank, diagonal included (GB = 1e9 B)";
+
 void WriteLaunch(std::ostream& out, const BenchLaunch& l);
 
 void WriteConsoleHeader(std::ostream& out, const RunInfo& info,
@@ -60,8 +65,9 @@ void WriteLaunch(std::ostream& out, const BenchLaunch& l) {
 }
 
 void WriteConsole(std::ostream& out, const RunInfo& info, const BenchTable& table) {
+  const char* default_metrics = table.show_max_rank ? kAllToAllvMetrics : kAllToAllMetrics;
   WriteConsoleHeader(out, info, table.source, true,
-                     table.metrics.empty() ? kAllToAllMetrics : table.metrics,
+                     table.metrics.empty() ? default_metrics : table.metrics,
                      table.launch ? &*table.launch : nullptr);
   const char* max_head = table.show_max_rank ? "      maxrank" : "";
   const char* max_unit = table.show_max_rank ? "          (B)" : "";

@@ -77,7 +77,8 @@ struct BenchTable {
   std::string type = "float";
   std::string redop = "none";   // nccl-tests' redop column: "sum" or "none"
   // The console's metric line, e.g. "algbw = size / time, busbw = algbw x
-  // 2(n-1)/n ..."; empty: the all-to-all / sendrecv definitions.
+  // 2(n-1)/n ..."; empty: the all-to-all / sendrecv definitions, or
+  // alltoallv's (busbw = maxrank / time) when show_max_rank.
   std::string metrics;
   bool show_max_rank = false;   // alltoallv: add the maxrank(B) column
   std::vector<BenchRow> rows;
