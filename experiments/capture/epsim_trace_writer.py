@@ -1,8 +1,10 @@
 """Writes and reads epsim routing traces from Python.
 
-The format is sim/trace/FORMATS.md: a stream of protobuf messages, each
-preceded by its length as a base-128 varint; one TraceHeader first, then
-LayerRecords of at most RECORD_TOKENS tokens of one layer. The messages come
+The format is sim/trace/FORMATS.md, version 2: a stream of protobuf messages,
+each preceded by its length as a base-128 varint and ending with its
+checksum field (tag 0x7d, the zlib CRC-32 of the bytes before it, little
+endian); one TraceHeader first, then LayerRecords of at most RECORD_TOKENS
+tokens of one layer and one forward step, steps never going down. The messages come
 from the Python bindings generated from sim/proto/trace.proto at build time
 (build/python/sim/proto/trace_pb2.py; put build/python on PYTHONPATH).
 
@@ -23,6 +25,8 @@ if __name__ == "__main__":  # a module: --help says so and what imports it
 
 import math  # noqa: E402
 import os  # noqa: E402
+import struct  # noqa: E402
+import zlib  # noqa: E402
 
 try:
     from sim.proto import trace_pb2
@@ -33,7 +37,8 @@ except ImportError as e:  # pragma: no cover - depends on the machine
         "`pip install protobuf`, build epsim, and put build/python on PYTHONPATH "
         f"({e})") from e
 
-TRACE_VERSION = 1
+TRACE_VERSION = 2
+CHECKSUM_TAG = 0x7D  # field 15, fixed32: always the last 5 bytes of a message
 RECORD_TOKENS = 4096  # TraceWriter::kRecordTokens
 
 
@@ -57,7 +62,9 @@ def encode_varint(n):
 
 
 def _write_delimited(f, message):
+    message.ClearField("checksum")
     body = message.SerializeToString()
+    body += bytes([CHECKSUM_TAG]) + struct.pack("<I", zlib.crc32(body))
     f.write(encode_varint(len(body)))
     f.write(body)
 
@@ -97,6 +104,8 @@ class TraceWriter:
         self._pending = {}     # layer -> LayerRecord with < RECORD_TOKENS rows
         self._num_tokens = {}  # layer -> rows added
         self._num_records = 0
+        self._step = 0
+        self._any_rows = False
         self._done = False
 
     @property
@@ -111,6 +120,15 @@ class TraceWriter:
     def num_candidates(self):
         return self._header.num_candidates
 
+    def set_step(self, step):
+        """Rows added from now on belong to forward step `step` (steps never go down)."""
+        if step < self._step:
+            raise TraceError(f"{self.path}: step {step} after step {self._step}")
+        if step != self._step:
+            for layer in sorted(self._pending):
+                self._flush(layer)
+            self._step = step
+
     def add(self, layer, token_id, sequence_id, idx, weights):
         """Adds one token's row of num_candidates expert ids and gate scores."""
         if self._done:
@@ -118,12 +136,13 @@ class TraceWriter:
         self._check_row(layer, token_id, idx, weights)
         record = self._pending.get(layer)
         if record is None:
-            record = self._pending[layer] = trace_pb2.LayerRecord(layer=layer)
+            record = self._pending[layer] = trace_pb2.LayerRecord(layer=layer, step=self._step)
         record.token_ids.append(token_id)
         record.sequence_ids.append(sequence_id)
         record.topk_idx.extend(idx)
         record.topk_weights.extend(weights)
         self._num_tokens[layer] = self._num_tokens.get(layer, 0) + 1
+        self._any_rows = True
         if len(record.token_ids) >= RECORD_TOKENS:
             self._flush(layer)
 
@@ -146,6 +165,7 @@ class TraceWriter:
             for layer in sorted(self._num_tokens):
                 self._header.layers.add(layer=layer, num_tokens=self._num_tokens[layer])
             self._header.num_layers = len(self._header.layers)
+            self._header.num_steps = self._step + 1 if self._any_rows else 0
             self._write_final()
             os.replace(self._final_path, self.path)
         except BaseException:
@@ -231,7 +251,9 @@ def _read_varint(f, path, index):
             raise TraceError(f"{path}: record {index}: bad length prefix")
 
 
-def _read_message(f, path, index, message):
+def _read_message(f, path, index, message, checksummed=None):
+    """Reads one message; checks its checksum when `checksummed` (None: when
+    the message parses as version 2, i.e. for the header)."""
     n = _read_varint(f, path, index)
     if n is None:
         return False
@@ -239,6 +261,12 @@ def _read_message(f, path, index, message):
     if len(body) != n:
         raise TraceError(f"{path}: record {index}: truncated")
     message.ParseFromString(body)
+    if checksummed is None:
+        checksummed = getattr(message, "version", 0) >= 2
+    if checksummed:
+        if len(body) < 5 or body[-5] != CHECKSUM_TAG or \
+                struct.unpack("<I", body[-4:])[0] != zlib.crc32(body[:-5]):
+            raise TraceError(f"{path}: record {index}: checksum mismatch or missing")
     return True
 
 
@@ -261,7 +289,7 @@ def read_trace(path):
         with f:
             while True:
                 record = trace_pb2.LayerRecord()
-                if not _read_message(f, path, index, record):
+                if not _read_message(f, path, index, record, header.version >= 2):
                     break
                 if record.layer not in expected:
                     raise TraceError(f"{path}: record {index} (layer {record.layer}): "

@@ -12,8 +12,9 @@ void AddBackendFlags(CLI::App* cmd, BackendFlags* f) {
   cmd->add_option("--backend", f->backend, "host (CPU + MPI) or cuda (CUDA + NCCL)")
       ->check(CLI::IsMember({"host", "cuda"}))
       ->capture_default_str();
-  cmd->add_option("-g,--gpus-per-process", f->gpus_per_process,
-                  "GPUs driven by each process (nccl-tests -g); cuda backend")
+  cmd->add_option("-g,--ngpus,--gpus-per-process", f->gpus_per_process,
+                  "GPUs driven by each process (nccl-tests -g: GPUs per thread, one thread per "
+                  "process here); cuda backend")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd->add_option("--threads", f->blas_threads, "OpenBLAS threads per rank (host backend)")

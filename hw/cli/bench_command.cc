@@ -30,7 +30,7 @@ struct BenchOptions {
   std::string min_bytes = "32M", max_bytes = "32M", step_bytes = "1M";
   uint64_t step_factor = 1;
   uint32_t iters = 20, warmup = 5;
-  bool check = false;
+  uint32_t check = 0;  // -c N: nccl-tests' check count; any N > 0 checks once per size
   std::string matrix;
   uint64_t seed = 1;
   std::string model = "tiny-moe";
@@ -108,15 +108,8 @@ Result<report::BenchRow> MeasureSize(const BenchOptions& opt, Backend* b, plan::
   row.count = bytes / plan::kBenchTypeBytes;
   for (const auto& v : all) row.time_s = std::max(row.time_s, v[0]);
   row.algbw_gbps = plan::AlgBwGbps(bytes, row.time_s);
-  row.busbw_gbps = row.algbw_gbps * plan::BusBwFactor(op, n);
-  for (uint32_t s = 0; s < n; ++s) {
-    uint64_t out = 0, in = 0;
-    for (uint32_t d = 0; d < n; ++d) {
-      out += sched.phases(0).send_bytes(s * n + d);
-      in += sched.phases(0).send_bytes(d * n + s);
-    }
-    row.max_rank_bytes = std::max({row.max_rank_bytes, out, in});
-  }
+  row.max_rank_bytes = plan::MaxRankBytes(sched);
+  row.busbw_gbps = plan::BusBwGbps(op, n, bytes, row.max_rank_bytes, row.time_s);
   if (opt.check) {
     EPSIM_ASSIGN_OR_RETURN(row.wrong, CheckOnce(b, spec, send, recv, timeout));
   }
@@ -156,6 +149,17 @@ Status RunComm(const BenchOptions& opt, Backend* b) {
   report::BenchTable table;
   table.source = "measured";
   table.show_max_rank = op == plan::BenchOp::kAllToAllv;
+  // nccl-tests' `# nThread` line: one thread per MPI process.
+  report::BenchLaunch launch;
+  launch.gpus_per_thread = opt.backend.gpus_per_process;
+  launch.min_bytes = sweep.min_bytes;
+  launch.max_bytes = sweep.max_bytes;
+  launch.step_is_factor = sweep.step_factor > 1;
+  launch.step = launch.step_is_factor ? sweep.step_factor : sweep.step_bytes;
+  launch.warmup_iters = opt.warmup;
+  launch.iters = opt.iters;
+  launch.validation = opt.check > 0 ? 1 : 0;
+  table.launch = launch;
   for (uint64_t bytes : sizes) {
     EPSIM_ASSIGN_OR_RETURN(report::BenchRow row, MeasureSize(opt, b, op, bytes, matrix));
     table.rows.push_back(row);
@@ -232,7 +236,11 @@ Command AddBenchCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-w,--warmup_iters", opt->warmup, "Untimed iterations first")
       ->capture_default_str();
-  cmd->add_flag("-c,--check", opt->check, "Verify received data (#wrong)");
+  cmd->add_option("-c,--check", opt->check,
+                  "Verify received data (#wrong): -c or -c N > 0 (nccl-tests' -c 1) checks once "
+                  "per size, -c 0 not")
+      ->expected(0, 1)
+      ->default_str("1");
   cmd->add_option("--matrix", opt->matrix, "alltoallv: rank x rank byte matrix (epsim trace matrix)");
   cmd->add_option("--model", opt->model, "gemm: the model whose expert FFN is swept")
       ->capture_default_str();

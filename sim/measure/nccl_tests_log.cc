@@ -154,11 +154,16 @@ Status LogReader::ReadTable(size_t* i, NcclTestsTable* t, std::optional<NcclColu
   std::string failure;
   int failure_line = 0;
   std::optional<NcclCommand> command;
-  // A column line below an `# epsim ... bench` block: epsim's own table.
-  const std::optional<size_t> epsim = IsNThreadLine(lines_[start])
-                                          ? std::nullopt
-                                          : internal::FindEpsimBenchHeader(lines_, start);
+  // A column line or `# nThread` line below an `# epsim ... bench` block:
+  // epsim's own table (its nccl-tests lines are read for the Rank lines,
+  // the epsim block for the rest).
+  const std::optional<size_t> epsim = internal::FindEpsimBenchHeader(lines_, start);
   if (epsim) {
+    if (IsNThreadLine(lines_[start])) {
+      EPSIM_RETURN_IF_ERROR(ParseNThread(lines_[start], Number(start), file_, t));
+      ++*i;
+      EPSIM_RETURN_IF_ERROR(ReadPreamble(i, t, &failure, &failure_line));
+    }
     EPSIM_RETURN_IF_ERROR(ReadEpsimHeader(*epsim, start, t));
   } else {
     if (IsNThreadLine(lines_[start])) {
@@ -229,12 +234,17 @@ Status LogReader::ReadEpsimHeader(size_t header, size_t columns, NcclTestsTable*
   t->epsim_source = h.source;
   t->epsim_version = h.version;
   t->num_ranks = h.num_ranks;
-  t->warmup_iters = h.warmup_iters;
-  t->iters = h.iters;
-  t->min_bytes = h.min_bytes;
-  t->max_bytes = h.max_bytes;
-  t->step = h.step;
-  t->step_is_factor = h.step_is_factor;
+  // The `# nThread` line's figures stand where the epsim block has none.
+  if (h.iters > 0 || t->iters == 0) {
+    t->warmup_iters = h.warmup_iters;
+    t->iters = h.iters;
+  }
+  if (h.max_bytes > 0 || t->max_bytes == 0) {
+    t->min_bytes = h.min_bytes;
+    t->max_bytes = h.max_bytes;
+    t->step = h.step;
+    t->step_is_factor = h.step_is_factor;
+  }
   return Status::Ok();
 }
 

@@ -108,8 +108,12 @@
 //   # Out of bounds values : 0 OK
 //   # Avg bus bandwidth    : 5.1068                      <- "%.4f"
 //
-// A column-name line is read as epsim's when the '#' lines right above it
-// hold a `# epsim ` line. Then the test comes from that line's op
+// Since 2026-08 both also print nccl-tests' `# nThread` line (and epsim
+// bench its `# Using devices` block) between the Settings and the metric
+// line; the table then starts at that line, which is read as nccl-tests'
+// (nThread, nGpus, iterations, Rank lines), the `# epsim` block above it
+// for the rest. A column-name line (or `# nThread` line) is read as
+// epsim's when the '#' lines right above it hold a `# epsim ` line. Then the test comes from that line's op
 // (sendrecv, alltoall, allreduce, allgather, reducescatter; alltoallv is
 // refused, as nccl-tests' alltoallv is), the ranks from the `ranks:` input
 // (required), -b -e -f -i and the iterations from their inputs when

@@ -4,16 +4,29 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <numeric>
 #include <random>
 #include <sstream>
 
 #include "sim/base/check.h"
+#include "sim/base/string_util.h"
 
 namespace epsim::plan {
 namespace {
 
-uint64_t WholeElements(uint64_t bytes) { return bytes / kBenchTypeBytes * kBenchTypeBytes; }
+uint64_t WholeElements(uint64_t bytes, uint64_t type_bytes) {
+  return bytes / type_bytes * type_bytes;
+}
+
+struct TypeName {
+  const char* name;
+  uint64_t bytes;
+};
+// nccl-tests' test_typenames (src/common.cu) and their sizes.
+constexpr TypeName kTypes[] = {{"int8", 1},   {"uint8", 1},    {"int32", 4},  {"uint32", 4},
+                               {"int64", 8},  {"uint64", 8},   {"half", 2},   {"float", 4},
+                               {"double", 8}, {"bfloat16", 2}, {"f8e4m3", 1}, {"f8e5m2", 1}};
 
 proto::Schedule EmptyBench(BenchOp op, uint32_t n) {
   proto::Schedule s;
@@ -74,6 +87,20 @@ const char* BenchRedOp(BenchOp op) {
   return op == BenchOp::kAllReduce || op == BenchOp::kReduceScatter ? "sum" : "none";
 }
 
+Result<BenchType> ParseBenchType(const std::string& name) {
+  std::vector<std::string> names;
+  for (const TypeName& t : kTypes) {
+    if (name == t.name) return BenchType{t.name, t.bytes};
+    names.push_back(t.name);
+  }
+  if (name == "all")
+    return Status::Usage("-d all: a simulated run takes one type; run once per type");
+  const std::string near = NearestName(name, names);
+  return Status::Usage(fmt::format("-d {}: unknown type{} (int8, uint8, int32, uint32, int64, "
+                                   "uint64, half, float, double, bfloat16, f8e4m3, f8e5m2)",
+                                   name, near.empty() ? "" : "; did you mean " + near + "?"));
+}
+
 Result<uint64_t> ParseSize(const std::string& text) {
   size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
@@ -121,6 +148,12 @@ double AlgBwGbps(uint64_t bytes, double time_s) {
   return time_s > 0 ? static_cast<double>(bytes) / time_s / 1e9 : 0.0;
 }
 
+double BusBwGbps(BenchOp op, uint32_t num_ranks, uint64_t size_bytes, uint64_t max_rank_bytes,
+                 double time_s) {
+  if (op == BenchOp::kAllToAllv) return AlgBwGbps(max_rank_bytes, time_s);
+  return AlgBwGbps(size_bytes, time_s) * BusBwFactor(op, num_ranks);
+}
+
 proto::Schedule SendRecvSchedule(uint32_t num_ranks, uint64_t bytes) {
   EPSIM_CHECK(num_ranks >= 2);
   std::vector<uint64_t> cells(static_cast<size_t>(num_ranks) * num_ranks, 0);
@@ -128,9 +161,9 @@ proto::Schedule SendRecvSchedule(uint32_t num_ranks, uint64_t bytes) {
   return OnePhase(BenchOp::kSendRecv, num_ranks, std::move(cells));
 }
 
-proto::Schedule AllToAllSchedule(uint32_t num_ranks, uint64_t bytes) {
-  EPSIM_CHECK(num_ranks >= 2);
-  const uint64_t per_pair = WholeElements(bytes / num_ranks);
+proto::Schedule AllToAllSchedule(uint32_t num_ranks, uint64_t bytes, uint64_t type_bytes) {
+  EPSIM_CHECK(num_ranks >= 2 && type_bytes > 0);
+  const uint64_t per_pair = WholeElements(bytes / num_ranks, type_bytes);
   std::vector<uint64_t> cells(static_cast<size_t>(num_ranks) * num_ranks, per_pair);
   return OnePhase(BenchOp::kAllToAll, num_ranks, std::move(cells));
 }
@@ -140,21 +173,22 @@ proto::Schedule AllToAllvSchedule(const std::vector<uint64_t>& matrix, uint32_t 
   return OnePhase(BenchOp::kAllToAllv, num_ranks, matrix);
 }
 
-CollectiveSize RingCollectiveSize(BenchOp op, uint32_t num_ranks, uint64_t bytes) {
-  EPSIM_CHECK(IsRingCollective(op) && num_ranks >= 2);
-  const uint64_t count = bytes / kBenchTypeBytes;
+CollectiveSize RingCollectiveSize(BenchOp op, uint32_t num_ranks, uint64_t bytes,
+                                  uint64_t type_bytes) {
+  EPSIM_CHECK(IsRingCollective(op) && num_ranks >= 2 && type_bytes > 0 && type_bytes <= 16);
+  const uint64_t count = bytes / type_bytes;
   CollectiveSize size;
   if (op == BenchOp::kAllReduce) {
     size.count = count;
-    size.printed_bytes = count * kBenchTypeBytes;
-    size.chunk_bytes = (count + num_ranks - 1) / num_ranks * kBenchTypeBytes;
+    size.printed_bytes = count * type_bytes;
+    size.chunk_bytes = (count + num_ranks - 1) / num_ranks * type_bytes;
     return size;
   }
   // nccl-tests trims the per-rank count to whole 16-byte units so that every
   // rank's slice of the big buffer stays aligned.
-  constexpr uint64_t kAlignElements = 16 / kBenchTypeBytes;
-  size.count = count / num_ranks / kAlignElements * kAlignElements;
-  size.chunk_bytes = size.count * kBenchTypeBytes;
+  const uint64_t align_elements = 16 / type_bytes;
+  size.count = count / num_ranks / align_elements * align_elements;
+  size.chunk_bytes = size.count * type_bytes;
   size.printed_bytes = size.chunk_bytes * num_ranks;
   return size;
 }
@@ -164,8 +198,9 @@ uint32_t RingSteps(BenchOp op, uint32_t num_ranks) {
   return op == BenchOp::kAllReduce ? 2 * (num_ranks - 1) : num_ranks - 1;
 }
 
-proto::Schedule RingSchedule(BenchOp op, uint32_t num_ranks, uint64_t bytes) {
-  const uint64_t chunk = RingCollectiveSize(op, num_ranks, bytes).chunk_bytes;
+proto::Schedule RingSchedule(BenchOp op, uint32_t num_ranks, uint64_t bytes,
+                             uint64_t type_bytes) {
+  const uint64_t chunk = RingCollectiveSize(op, num_ranks, bytes, type_bytes).chunk_bytes;
   std::vector<uint64_t> cells(static_cast<size_t>(num_ranks) * num_ranks, 0);
   for (uint32_t r = 0; r < num_ranks; ++r) cells[r * num_ranks + (r + 1) % num_ranks] = chunk;
   proto::Schedule s = EmptyBench(op, num_ranks);
@@ -211,7 +246,8 @@ Result<std::vector<uint64_t>> ParseMatrixText(const std::string& text, uint32_t*
   return cells;
 }
 
-std::vector<uint64_t> SkewedMatrix(uint32_t num_ranks, uint64_t bytes_per_rank, uint64_t seed) {
+std::vector<uint64_t> SkewedMatrix(uint32_t num_ranks, uint64_t bytes_per_rank, uint64_t seed,
+                                   uint64_t type_bytes) {
   std::vector<uint32_t> popularity(num_ranks);
   std::iota(popularity.begin(), popularity.end(), 0);
   std::mt19937_64 rng(seed);
@@ -223,19 +259,39 @@ std::vector<uint64_t> SkewedMatrix(uint32_t num_ranks, uint64_t bytes_per_rank, 
   for (uint32_t s = 0; s < num_ranks; ++s)
     for (uint32_t d = 0; d < num_ranks; ++d)
       cells[s * num_ranks + d] = WholeElements(
-          static_cast<uint64_t>(static_cast<double>(bytes_per_rank) * weight[d] / total));
+          static_cast<uint64_t>(static_cast<double>(bytes_per_rank) * weight[d] / total),
+          type_bytes);
   return cells;
 }
 
 std::vector<uint64_t> ScaleMatrix(const std::vector<uint64_t>& matrix, uint32_t num_ranks,
-                                  uint64_t bytes_per_rank) {
+                                  uint64_t bytes_per_rank, uint64_t type_bytes) {
   long double sum = 0;
   for (uint64_t b : matrix) sum += b;
   std::vector<uint64_t> out(matrix.size(), 0);
   if (sum == 0) return out;
   const long double scale = static_cast<long double>(bytes_per_rank) * num_ranks / sum;
   for (size_t i = 0; i < matrix.size(); ++i)
-    out[i] = WholeElements(static_cast<uint64_t>(matrix[i] * scale));
+    out[i] = WholeElements(static_cast<uint64_t>(matrix[i] * scale), type_bytes);
+  return out;
+}
+
+std::vector<uint64_t> MultiplyMatrix(const std::vector<uint64_t>& matrix, double factor,
+                                     uint64_t type_bytes) {
+  std::vector<uint64_t> out(matrix.size());
+  for (size_t i = 0; i < matrix.size(); ++i)
+    out[i] = WholeElements(
+        static_cast<uint64_t>(static_cast<long double>(matrix[i]) * factor), type_bytes);
+  return out;
+}
+
+std::vector<uint64_t> FractionsTimes(const std::vector<double>& fractions, uint64_t bytes,
+                                     uint64_t type_bytes) {
+  std::vector<uint64_t> out(fractions.size());
+  for (size_t i = 0; i < fractions.size(); ++i)
+    out[i] = WholeElements(
+        static_cast<uint64_t>(std::llround(static_cast<long double>(fractions[i]) * bytes)),
+        type_bytes);
   return out;
 }
 

@@ -6,14 +6,16 @@
 // DISPATCH, no compute): the engine replays it like any other plan, so a
 // benchmark's time is that phase's time (latest arrival minus start). Sizes
 // follow nccl-tests:
-//   size   bytes per rank (the send buffer of one rank), type float (4 B);
-//   count  size / 4 elements;
+//   size   bytes per rank (the send buffer of one rank), type float (4 B)
+//          unless -d names another (BenchType);
+//   count  size / type bytes elements;
 //   sendrecv  each rank r sends `size` to (r+1) mod n and receives the same
 //             from (r-1) mod n (a ring);
 //   alltoall  each rank sends size / n to every rank; the chunk to itself
 //             stays local (zero diagonal), so only (n-1)/n of size crosses
 //             links;
-//   alltoallv a [src][dst] byte matrix, diagonal stays local.
+//   alltoallv a [src][dst] byte matrix, diagonal stays local; size = the
+//             mean bytes per rank (row sum, diagonal included).
 //
 // allreduce, allgather and reducescatter are NCCL's ring algorithm, one
 // phase per ring step (RingSchedule). The ring is rank order, r -> (r+1)
@@ -46,21 +48,32 @@
 // order (from the topology search, often not rank order) and its tree
 // algorithm.
 //
-// nccl-tests' sizes for these (its *GetCollByteCount, as of 2024-12):
-//   allreduce      count = size / 4 elements in and out; printed size =
-//                  count x 4. Each ring step moves ceil(count / n) elements
+// nccl-tests' sizes for these (its *GetCollByteCount, as of 2024-12), for
+// a type of T bytes (float: 4):
+//   allreduce      count = size / T elements in and out; printed size =
+//                  count x T. Each ring step moves ceil(count / n) elements
 //                  (the largest chunk: ranks step in lockstep).
-//   allgather      per-rank count = (size / 4 / n) rounded down to a
-//                  multiple of 4 elements (16 B); the printed size is the
-//                  output, n x per-rank bytes, and count the per-rank count.
+//   allgather      per-rank count = (size / T / n) rounded down to a
+//                  multiple of 16 / T elements (16 B); the printed size is
+//                  the output, n x per-rank bytes, and count the per-rank count.
 //   reducescatter  the same numbers; the printed size is the input.
 // nccl-tests never rejects a size: it rounds down like this (a size that
 // rounds to 0 runs an empty collective, printed as size 0, time 0 here).
 //
 // Metrics (GB = 1e9 B, as nccl-tests' PERFORMANCE.md):
 //   algbw = size / time (the printed size);  busbw = algbw x
-//   BusBwFactor(op, n): (n-1)/n for all-to-all(v), all-gather and
+//   BusBwFactor(op, n): (n-1)/n for all-to-all, all-gather and
 //   reduce-scatter, 2(n-1)/n for all-reduce, 1 for sendrecv.
+//   alltoallv: busbw = the bytes the most-loaded rank moves over links
+//   (the larger of what it sends and what it receives, diagonal excluded:
+//   MaxRankBytes) / time. That is the bytes that leave each rank / time,
+//   as busbw means for alltoall: for a uniform matrix with its 1/n on the
+//   diagonal it is algbw x (n-1)/n, nccl-tests' alltoall figure; for a
+//   zero-diagonal matrix, where every byte crosses a link, it is algbw.
+//   (nccl-tests' alltoallv_perf, src/alltoallv.cu, 2026-03, prints
+//   busbw = the most-loaded rank's bytes, diagonal included, / time x
+//   (n-1)/n: the same for a uniform matrix, (n-1)/n of this for a
+//   zero-diagonal one.)
 // Pure planning: no SimGrid here.
 #ifndef EPSIM_SIM_PLAN_BENCH_SCHEDULE_H_
 #define EPSIM_SIM_PLAN_BENCH_SCHEDULE_H_
@@ -76,8 +89,19 @@ namespace epsim::plan {
 
 enum class BenchOp { kSendRecv, kAllToAll, kAllToAllv, kAllReduce, kAllGather, kReduceScatter };
 
-// Bytes of one element of the benchmarks' type (float, as nccl-tests' default).
+// Bytes of one element of the benchmarks' default type (float, as nccl-tests' default).
 inline constexpr uint64_t kBenchTypeBytes = 4;
+
+// An element type as nccl-tests' -d names it, and its size.
+struct BenchType {
+  std::string name = "float";
+  uint64_t bytes = kBenchTypeBytes;
+};
+// nccl-tests' names (src/common.cu): int8 uint8 int32 uint32 int64 uint64
+// half float double bfloat16 f8e4m3 f8e5m2. Usage for anything else,
+// naming the nearest; "all" (nccl-tests runs every type) is refused: give
+// one type per run.
+Result<BenchType> ParseBenchType(const std::string& name);
 
 // "sendrecv" | "alltoall" | "alltoallv" | "allreduce" | "allgather" |
 // "reducescatter"; else Usage.
@@ -109,11 +133,17 @@ Result<std::vector<uint64_t>> SweepSizes(const SizeSweep& sweep);
 double BusBwFactor(BenchOp op, uint32_t num_ranks);
 // size / time in GB/s; 0 when time_s is not positive.
 double AlgBwGbps(uint64_t bytes, double time_s);
+// busbw in GB/s as defined above: alltoallv from `max_rank_bytes` (the
+// most-loaded rank's bytes over links, MaxRankBytes), every other op
+// AlgBwGbps(size_bytes, time_s) x BusBwFactor(op, num_ranks).
+double BusBwGbps(BenchOp op, uint32_t num_ranks, uint64_t size_bytes, uint64_t max_rank_bytes,
+                 double time_s);
 
 // One-phase schedules (model "bench", strategy the op's name). num_ranks >= 2.
 proto::Schedule SendRecvSchedule(uint32_t num_ranks, uint64_t bytes);
-// Per pair: (bytes / n) rounded down to whole elements.
-proto::Schedule AllToAllSchedule(uint32_t num_ranks, uint64_t bytes);
+// Per pair: (bytes / n) rounded down to whole elements of `type_bytes`.
+proto::Schedule AllToAllSchedule(uint32_t num_ranks, uint64_t bytes,
+                                 uint64_t type_bytes = kBenchTypeBytes);
 // `matrix` is n x n bytes, [src * n + dst]; the diagonal is dropped (local).
 proto::Schedule AllToAllvSchedule(const std::vector<uint64_t>& matrix, uint32_t num_ranks);
 
@@ -124,7 +154,8 @@ struct CollectiveSize {
   uint64_t count = 0;          // the count column (allgather/reducescatter: per rank)
   uint64_t chunk_bytes = 0;    // what each rank sends in each ring step
 };
-CollectiveSize RingCollectiveSize(BenchOp op, uint32_t num_ranks, uint64_t bytes);
+CollectiveSize RingCollectiveSize(BenchOp op, uint32_t num_ranks, uint64_t bytes,
+                                  uint64_t type_bytes = kBenchTypeBytes);
 
 // Ring steps: 2(n-1) for allreduce, n-1 for allgather and reducescatter.
 uint32_t RingSteps(BenchOp op, uint32_t num_ranks);
@@ -133,7 +164,8 @@ uint32_t RingSteps(BenchOp op, uint32_t num_ranks);
 // size `bytes`: RingSteps phases (model "bench", strategy the op's name),
 // phase s with cells r -> (r+1) mod n of chunk_bytes, depending on phase
 // s-1. num_ranks >= 2.
-proto::Schedule RingSchedule(BenchOp op, uint32_t num_ranks, uint64_t bytes);
+proto::Schedule RingSchedule(BenchOp op, uint32_t num_ranks, uint64_t bytes,
+                             uint64_t type_bytes = kBenchTypeBytes);
 
 // A rank x rank byte matrix in the whitespace text `epsim trace matrix`
 // writes (one line per sending rank; blank lines and '#' lines ignored).
@@ -143,12 +175,24 @@ Result<std::vector<uint64_t>> ParseMatrixText(const std::string& text, uint32_t*
 // A seeded skewed matrix for alltoallv without a file: every rank sends
 // `bytes_per_rank` in total, split over destinations with Zipf(1) weights
 // over a seeded permutation of ranks (a few hot receivers), in whole elements.
-std::vector<uint64_t> SkewedMatrix(uint32_t num_ranks, uint64_t bytes_per_rank, uint64_t seed);
+std::vector<uint64_t> SkewedMatrix(uint32_t num_ranks, uint64_t bytes_per_rank, uint64_t seed,
+                                   uint64_t type_bytes = kBenchTypeBytes);
 
 // `matrix` scaled so that the mean row sum (bytes per rank, diagonal
 // included) is `bytes_per_rank`; entries rounded down to whole elements.
 std::vector<uint64_t> ScaleMatrix(const std::vector<uint64_t>& matrix, uint32_t num_ranks,
-                                  uint64_t bytes_per_rank);
+                                  uint64_t bytes_per_rank, uint64_t type_bytes = kBenchTypeBytes);
+
+// Every entry x `factor` (nccl-tests' NCCL_TESTS_ALLTOALLV_MATRIX_SCALE;
+// 1 = the file's own bytes), rounded down to whole elements.
+std::vector<uint64_t> MultiplyMatrix(const std::vector<uint64_t>& matrix, double factor,
+                                     uint64_t type_bytes = kBenchTypeBytes);
+
+// A matrix of fractions times `bytes` (nccl-tests PR #157's meaning: entry
+// [src][dst] x the size of the test = bytes from src to dst), each entry
+// rounded to the nearest byte, then down to whole elements.
+std::vector<uint64_t> FractionsTimes(const std::vector<double>& fractions, uint64_t bytes,
+                                     uint64_t type_bytes = kBenchTypeBytes);
 
 // The most bytes any rank sends or receives over links (diagonal excluded).
 uint64_t MaxRankBytes(const proto::Schedule& schedule);

@@ -18,12 +18,20 @@ double AvgBusBw(const BenchTable& table) {
 }
 
 constexpr const char* kAllToAllMetrics =
-    "algbw = size / time, busbw = algbw x (n-1)/n for all-to-all(v), = algbw for sendrecv "
+    "algbw = size / time, busbw = algbw x (n-1)/n for all-to-all, = algbw for sendrecv "
     "(GB = 1e9 B)";
+
+constexpr const char* kAllToAllvMetrics =
+    "algbw = size / time, busbw = maxrank / time (the bytes the most-loaded rank sends or "
+    "receives over links: = algbw x (n-1)/n for a uniform matrix, = algbw with a zero "
+    "diagonal); size = mean bytes per rank, diagonal included (GB = 1e9 B)";
+
+void WriteLaunch(std::ostream& out, const BenchLaunch& l);
 
 void WriteConsoleHeader(std::ostream& out, const RunInfo& info,
                         const std::string& source = "simulated", bool bandwidth = true,
-                        const std::string& metrics = kAllToAllMetrics) {
+                        const std::string& metrics = kAllToAllMetrics,
+                        const BenchLaunch* launch = nullptr) {
   out << fmt::format("# epsim {} {} ({})\n#\n", kEpsimVersion, info.command, source);
   for (const auto* group : {&info.inputs, &info.settings}) {
     out << (group == &info.inputs ? "# Inputs:\n" : "# Settings:\n");
@@ -33,15 +41,34 @@ void WriteConsoleHeader(std::ostream& out, const RunInfo& info,
     out << "#\n";
     return;
   }
-  out << "#\n# " << metrics << "\n";
+  out << "#\n";
+  if (launch) WriteLaunch(out, *launch);
+  out << "# " << metrics << "\n";
   out << (source == "simulated"
               ? "# Out-of-place columns only: a simulated in-place run takes the same time\n#\n"
               : "# Out-of-place columns only (time: mean over -n iterations, max over ranks)\n#\n");
 }
 
+// nccl-tests' `# nThread` line and device block (src/util.cu).
+void WriteLaunch(std::ostream& out, const BenchLaunch& l) {
+  out << fmt::format(
+      "# nThread {} nGpus {} minBytes {} maxBytes {} step: {}({}) warmup iters: {} iters: {} agg "
+      "iters: {} validation: {} graph: 0 unalign: 0\n#\n",
+      l.threads, l.gpus_per_thread, l.min_bytes, l.max_bytes, l.step,
+      l.step_is_factor ? "factor" : "bytes", l.warmup_iters, l.iters, l.agg_iters, l.validation);
+  if (l.ranks.empty()) return;
+  out << "# Using devices\n";
+  for (const BenchLaunch::Rank& r : l.ranks)
+    out << fmt::format("#  Rank {:2} Group  0 Pid {:6} on {:>10} device {:2} [{}] {}\n", r.rank,
+                       r.process, r.host, r.device, r.bus, r.name);
+  out << "#\n";
+}
+
 void WriteConsole(std::ostream& out, const RunInfo& info, const BenchTable& table) {
+  const char* default_metrics = table.show_max_rank ? kAllToAllvMetrics : kAllToAllMetrics;
   WriteConsoleHeader(out, info, table.source, true,
-                     table.metrics.empty() ? kAllToAllMetrics : table.metrics);
+                     table.metrics.empty() ? default_metrics : table.metrics,
+                     table.launch ? &*table.launch : nullptr);
   const char* max_head = table.show_max_rank ? "      maxrank" : "";
   const char* max_unit = table.show_max_rank ? "          (B)" : "";
   out << fmt::format("#                                                  out-of-place\n");

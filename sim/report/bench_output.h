@@ -1,8 +1,18 @@
 // Printing simulated microbenchmarks (`epsim bench`), nccl-tests style.
 //
-// console: '#' header lines (version, inputs, settings), the nccl-tests
+// console: '#' header lines (version, inputs, settings), then nccl-tests'
+//   own header lines when BenchTable::launch is set (src/util.cu's
+//   writeDeviceReport, as of 2026-07):
+//     # nThread 1 nGpus 4 minBytes 1024 maxBytes 67108864 step: 8(factor) warmup iters: 1 iters: 20 agg iters: 1 validation: 0 graph: 0 unalign: 0
+//     #
+//     # Using devices
+//     #  Rank  0 Group  0 Pid      0 on      host0 device  0 [gpu0] NVIDIA RTX A6000
+//   (simulated ranks: Pid is the process index of the launch shape, host
+//   the topology's host, device the rank's index on it, [..] its node
+//   name where nccl-tests prints the PCI bus id), the nccl-tests
 //   out-of-place column header, one row per size, then nccl-tests' closing
-//   "# Avg bus bandwidth" line. Columns (nccl-tests' names and units):
+//   "# Out of bounds values" and "# Avg bus bandwidth" lines. Columns
+//   (nccl-tests' names and units):
 //     size(B)  count(elements)  type  redop  root  time(us)  algbw(GB/s)
 //     busbw(GB/s)  #wrong
 //   redop is "sum" for allreduce and reducescatter (nccl-tests' default
@@ -19,7 +29,9 @@
 #define EPSIM_SIM_REPORT_BENCH_OUTPUT_H_
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "sim/report/report.h"
@@ -37,12 +49,36 @@ struct BenchRow {
   int64_t wrong = -1;           // measured with -c: wrong elements; -1 = not checked ("N/A")
 };
 
+// nccl-tests' launch header: what its `# nThread` line and `# Using
+// devices` block print. Ranks may be empty (epsim-hw bench prints no
+// device block).
+struct BenchLaunch {
+  uint32_t threads = 1;          // nThread (-t)
+  uint32_t gpus_per_thread = 1;  // nGpus (-g)
+  uint64_t min_bytes = 0, max_bytes = 0;
+  uint64_t step = 1;             // the factor when step_is_factor, else the increment
+  bool step_is_factor = true;
+  uint32_t warmup_iters = 1, iters = 20, agg_iters = 1;
+  uint32_t validation = 0;       // -c as run: 0 when nothing is verified
+  struct Rank {
+    uint32_t rank = 0;
+    uint32_t process = 0;  // printed as Pid
+    std::string host;
+    uint32_t device = 0;   // index on its host
+    std::string bus;       // printed inside [...]
+    std::string name;
+  };
+  std::vector<Rank> ranks;
+};
+
 struct BenchTable {
+  std::optional<BenchLaunch> launch;  // print nccl-tests' header lines
   std::string source = "simulated";  // or "measured" (epsim-hw bench)
   std::string type = "float";
   std::string redop = "none";   // nccl-tests' redop column: "sum" or "none"
   // The console's metric line, e.g. "algbw = size / time, busbw = algbw x
-  // 2(n-1)/n ..."; empty: the all-to-all / sendrecv definitions.
+  // 2(n-1)/n ..."; empty: the all-to-all / sendrecv definitions, or
+  // alltoallv's (busbw = maxrank / time) when show_max_rank.
   std::string metrics;
   bool show_max_rank = false;   // alltoallv: add the maxrank(B) column
   std::vector<BenchRow> rows;

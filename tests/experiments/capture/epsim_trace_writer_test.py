@@ -56,14 +56,49 @@ class TraceWriterTest(unittest.TestCase):
                     rows[layer].append((t, t // 100, idx, scores))
         return rows
 
+    def test_steps_are_records_of_their_own_and_epsim_reads_them(self):
+        rng = random.Random(3)
+        with self.writer() as w:
+            for step, n in ((0, 6), (1, 2), (4, 3)):
+                w.set_step(step)
+                for layer in (0, 1):
+                    for t in range(n):
+                        idx, scores = routing_row(rng)
+                        w.add(layer, 100 * step + t, 0, idx, scores)
+            with self.assertRaises(etw.TraceError):
+                w.set_step(3)
+        out = util.epsim("trace", "validate", self.path)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("2 layers, 5 forward steps, 6 records, 22 token rows", out.stdout)
+        header, records = etw.read_trace(self.path)
+        self.assertEqual(header.num_steps, 5)
+        self.assertEqual([(r.layer, r.step, len(r.token_ids)) for r in records],
+                         [(0, 0, 6), (1, 0, 6), (0, 1, 2), (1, 1, 2), (0, 4, 3), (1, 4, 3)])
+
+    def test_a_flipped_byte_is_caught_by_the_checksum(self):
+        self.write_sample()
+        with open(self.path, "r+b") as f:
+            data = bytearray(f.read())
+            data[-100] ^= 0x01  # inside the last record's expert ids
+            f.seek(0)
+            f.write(data)
+        out = util.epsim("trace", "validate", self.path)
+        self.assertEqual(out.returncode, 2, out.stdout)
+        self.assertIn("checksum mismatch", out.stderr)
+        header, records = etw.read_trace(self.path)
+        with self.assertRaises(etw.TraceError):
+            list(records)
+
     def test_round_trip_passes_epsim_validate_and_reads_back(self):
         rows = self.write_sample()
         out = util.epsim("trace", "validate", self.path)
         self.assertEqual(out.returncode, 0, out.stderr)
-        self.assertIn("valid: 2 layers, 3 records, 5010 token rows", out.stdout)
+        self.assertIn("valid: format version 2, 2 layers, 1 forward step, 3 records, "
+                      "5010 token rows", out.stdout)
 
         header, records = etw.read_trace(self.path)
-        self.assertEqual(header.version, 1)
+        self.assertEqual(header.version, 2)
+        self.assertEqual(header.num_steps, 1)
         self.assertEqual((header.num_experts, header.num_topk, header.num_candidates),
                          (NUM_EXPERTS, NUM_TOPK, NUM_CANDIDATES))
         self.assertEqual([(i.layer, i.num_tokens) for i in header.layers], [(2, 10), (7, 5000)])

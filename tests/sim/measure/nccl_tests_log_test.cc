@@ -786,6 +786,47 @@ std::string EpsimWithLine(int line, const std::string& text) {
   return Join(lines);
 }
 
+// kEpsimAllReduce as epsim bench prints it now: nccl-tests' `# nThread`
+// line and device block after the Settings (sim/report/bench_output.h).
+std::string EpsimWithLaunch() {
+  std::vector<std::string> lines = Lines(kEpsimAllReduce);
+  const std::vector<std::string> launch = {
+      "# nThread 1 nGpus 4 minBytes 1024 maxBytes 1048576 step: 32(factor) warmup iters: 1 "
+      "iters: 20 agg iters: 1 validation: 0 graph: 0 unalign: 0",
+      "#",
+      "# Using devices",
+      "#  Rank  0 Group  0 Pid      0 on      host0 device  0 [gpu0] NVIDIA RTX A6000",
+      "#  Rank  1 Group  0 Pid      0 on      host0 device  1 [gpu1] NVIDIA RTX A6000",
+      "#  Rank  2 Group  0 Pid      0 on      host0 device  2 [gpu2] NVIDIA RTX A6000",
+      "#  Rank  3 Group  0 Pid      0 on      host0 device  3 [gpu3] NVIDIA RTX A6000",
+      "#"};
+  lines.insert(lines.begin() + 21, launch.begin(), launch.end());  // after line 21, "#"
+  return Join(lines);
+}
+
+TEST(NcclTestsLogTest, ReadsEpsimBenchWithNcclTestsLaunchLines) {
+  const std::vector<NcclTestsTable> tables = Parse(EpsimWithLaunch());
+  ASSERT_EQ(tables.size(), 1u);
+  const NcclTestsTable& t = tables[0];
+  EXPECT_EQ(t.test, NcclTest::kAllReduce);
+  EXPECT_EQ(t.epsim_source, "simulated");
+  EXPECT_EQ(t.header_line, 1);  // the `# epsim` line, not the `# nThread` line
+  EXPECT_EQ(t.num_ranks, 4);
+  EXPECT_EQ(t.num_threads, 1);
+  EXPECT_EQ(t.gpus_per_thread, 4);
+  EXPECT_EQ(t.iters, 20);  // from the `# nThread` line: epsim bench prints no iterations input
+  EXPECT_EQ(t.max_bytes, 1048576u);
+  ASSERT_EQ(t.ranks.size(), 4u);
+  EXPECT_EQ(t.ranks[3].host, "host0");
+  EXPECT_EQ(t.ranks[3].device, 3);
+  EXPECT_EQ(t.ranks[3].bus_id, "gpu3");
+  EXPECT_EQ(t.ranks[3].device_name, "NVIDIA RTX A6000");
+  EXPECT_EQ(t.columns_line, 33);
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_DOUBLE_EQ(t.rows[2].time_us[0], 175.10);
+  EXPECT_DOUBLE_EQ(*t.avg_busbw_gbps, 3.6835);
+}
+
 TEST(NcclTestsLogTest, ReadsEpsimBenchAllReduce) {
   const std::vector<NcclTestsTable> tables = Parse(kEpsimAllReduce);
   ASSERT_EQ(tables.size(), 1u);

@@ -231,5 +231,74 @@ TEST(BenchScheduleTest, ScaleMatrixSetsTheMeanRankBytes) {
   EXPECT_EQ(m, (std::vector<uint64_t>{0, 200, 600, 0}));
 }
 
+TEST(BenchScheduleTest, MultiplyMatrixKeepsTheFilesBytesAtScaleOne) {
+  EXPECT_EQ(MultiplyMatrix({0, 100, 302, 0}, 1.0), (std::vector<uint64_t>{0, 100, 300, 0}));
+  EXPECT_EQ(MultiplyMatrix({0, 100, 302, 0}, 1.0, 1), (std::vector<uint64_t>{0, 100, 302, 0}));
+  EXPECT_EQ(MultiplyMatrix({0, 100, 300, 0}, 2.5), (std::vector<uint64_t>{0, 248, 748, 0}));
+}
+
+TEST(BenchScheduleTest, FractionsTimesTheSize) {
+  // nccl-tests PR #157: "at 256M, an entry of 0.5 sends 128M".
+  EXPECT_EQ(FractionsTimes({0, 0.5, 1, 0}, 256 << 20),
+            (std::vector<uint64_t>{0, 128 << 20, 256 << 20, 0}));
+  EXPECT_EQ(FractionsTimes({0, 0.3, 0.7, 0}, 10, 1), (std::vector<uint64_t>{0, 3, 7, 0}));
+}
+
+// busbw of alltoallv: the most-loaded rank's bytes over links / time, on
+// the two closed-form matrices. 4 ranks, S = 4 MiB per rank, 1 ms.
+TEST(BenchScheduleTest, AllToAllvBusBwOfAUniformMatrixIsAllToAlls) {
+  const uint64_t s = 4 << 20;
+  const std::vector<uint64_t> uniform(16, s / 4);  // 1/n of each row on the diagonal
+  const proto::Schedule sched = AllToAllvSchedule(uniform, 4);
+  EXPECT_EQ(MaxRankBytes(sched), 3 * s / 4);
+  const double algbw = AlgBwGbps(s, 1e-3);
+  EXPECT_DOUBLE_EQ(BusBwGbps(BenchOp::kAllToAllv, 4, s, MaxRankBytes(sched), 1e-3),
+                   algbw * 3 / 4);
+  EXPECT_DOUBLE_EQ(BusBwGbps(BenchOp::kAllToAll, 4, s, 0, 1e-3), algbw * 3 / 4);
+}
+
+TEST(BenchScheduleTest, AllToAllvBusBwOfAZeroDiagonalMatrixIsAlgBw) {
+  // Every byte crosses a link: S / 3 to each other rank, nothing local.
+  const uint64_t s = 3 << 20;
+  std::vector<uint64_t> m(16, s / 3);
+  for (uint32_t r = 0; r < 4; ++r) m[r * 4 + r] = 0;
+  const proto::Schedule sched = AllToAllvSchedule(m, 4);
+  EXPECT_EQ(MaxRankBytes(sched), s);
+  EXPECT_DOUBLE_EQ(BusBwGbps(BenchOp::kAllToAllv, 4, s, MaxRankBytes(sched), 1e-3),
+                   AlgBwGbps(s, 1e-3));
+  EXPECT_DOUBLE_EQ(AlgBwGbps(s, 1e-3), 3.145728);
+}
+
+// ---- -d: element types -------------------------------------------------------
+
+TEST(BenchScheduleTest, ParsesNcclTestsTypeNames) {
+  EXPECT_EQ(ParseBenchType("float")->bytes, 4u);
+  EXPECT_EQ(ParseBenchType("half")->bytes, 2u);
+  EXPECT_EQ(ParseBenchType("bfloat16")->bytes, 2u);
+  EXPECT_EQ(ParseBenchType("int8")->bytes, 1u);
+  EXPECT_EQ(ParseBenchType("double")->bytes, 8u);
+  EXPECT_EQ(ParseBenchType("f8e4m3")->bytes, 1u);
+  const auto typo = ParseBenchType("bfloat61");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.status().ExitCode(), 1);
+  EXPECT_NE(typo.status().ToString().find("did you mean bfloat16?"), std::string::npos);
+  EXPECT_NE(ParseBenchType("all").status().ToString().find("one type"), std::string::npos);
+  EXPECT_FALSE(ParseBenchType("fp32").ok());
+}
+
+TEST(BenchScheduleTest, TypeSetsWholeElementRounding) {
+  // 4 ranks, 40 B: 10 B per pair = 5 halves, 2 floats, 1 double.
+  EXPECT_EQ(AllToAllSchedule(4, 40, 2).phases(0).send_bytes(1), 10u);
+  EXPECT_EQ(AllToAllSchedule(4, 40, 4).phases(0).send_bytes(1), 8u);
+  EXPECT_EQ(AllToAllSchedule(4, 40, 8).phases(0).send_bytes(1), 8u);
+  // allgather trims the per-rank count to 16 B: 16 / T elements.
+  const CollectiveSize half = RingCollectiveSize(BenchOp::kAllGather, 3, 1000, 2);
+  EXPECT_EQ(half.count, 160u);  // 500 halves / 3 = 166 -> 160 (multiple of 8)
+  EXPECT_EQ(half.printed_bytes, 960u);
+  const CollectiveSize i8 = RingCollectiveSize(BenchOp::kAllReduce, 4, 10, 1);
+  EXPECT_EQ(i8.count, 10u);
+  EXPECT_EQ(i8.chunk_bytes, 3u);
+}
+
 }  // namespace
 }  // namespace epsim::plan

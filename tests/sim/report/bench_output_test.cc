@@ -47,10 +47,51 @@ TEST(BenchOutputTest, ConsoleKeepsTheAllToAllMetricLineByDefault) {
   table.redop = "none";
   table.metrics.clear();
   const std::string text = Write(Format::kConsole, table);
-  EXPECT_NE(text.find("# algbw = size / time, busbw = algbw x (n-1)/n for all-to-all(v), = "
+  EXPECT_NE(text.find("# algbw = size / time, busbw = algbw x (n-1)/n for all-to-all, = "
                       "algbw for sendrecv (GB = 1e9 B)\n"),
             std::string::npos);
   EXPECT_NE(text.find("float    none      -1"), std::string::npos);
+}
+
+// nccl-tests' launch lines (src/util.cu's writeDeviceReport), exactly as
+// it prints them, so that a simulated table pastes next to a real log.
+TEST(BenchOutputTest, ConsolePrintsNcclTestsLaunchLinesAndFooter) {
+  BenchTable table = AllReduceTable();
+  BenchLaunch launch;
+  launch.gpus_per_thread = 2;
+  launch.min_bytes = 8;
+  launch.max_bytes = 1048576;
+  launch.step = 2;
+  launch.warmup_iters = 5;
+  launch.iters = 20;
+  launch.ranks = {{0, 0, "host0", 0, "gpu0", "NVIDIA RTX A6000"},
+                  {1, 0, "host0", 1, "gpu1", "NVIDIA RTX A6000"}};
+  table.launch = launch;
+  const std::string text = Write(Format::kConsole, table);
+  EXPECT_NE(text.find("#\n# nThread 1 nGpus 2 minBytes 8 maxBytes 1048576 step: 2(factor) warmup "
+                      "iters: 5 iters: 20 agg iters: 1 validation: 0 graph: 0 unalign: 0\n#\n"
+                      "# Using devices\n"
+                      "#  Rank  0 Group  0 Pid      0 on      host0 device  0 [gpu0] NVIDIA RTX A6000\n"
+                      "#  Rank  1 Group  0 Pid      0 on      host0 device  1 [gpu1] NVIDIA RTX A6000\n"
+                      "#\n# algbw"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\n# Out of bounds values : 0 OK\n# Avg bus bandwidth    : 15.7286\n"),
+            std::string::npos);
+  // The lines come before the metric line; without a launch there are none.
+  EXPECT_EQ(Write(Format::kConsole, AllReduceTable()).find("# nThread"), std::string::npos);
+}
+
+TEST(BenchOutputTest, LaunchLineNamesAnIncrementStep) {
+  BenchTable table = AllReduceTable();
+  BenchLaunch launch;
+  launch.step_is_factor = false;
+  launch.step = 1048576;
+  launch.validation = 1;
+  table.launch = launch;
+  EXPECT_NE(Write(Format::kConsole, table)
+                .find("step: 1048576(bytes) warmup iters: 1 iters: 20 agg iters: 1 validation: 1 "),
+            std::string::npos);
 }
 
 TEST(BenchOutputTest, CsvAndJsonCarryTheRedOp) {
