@@ -25,6 +25,13 @@ Status PrintSummary(const OutputFile& out, const trace::ImportSummary& s) {
                            out.label(), h.num_layers(), h.layers(0).layer(),
                            h.layers(h.layers_size() - 1).layer(), rows, h.num_topk(),
                            h.num_experts());
+  if (s.steps > 1)
+    std::cerr << fmt::format(
+        "epsim: {} forward steps, route rows per step: min {}, median {}, max {}\n", s.steps,
+        s.min_step_rows, s.median_step_rows, s.max_step_rows);
+  if (s.scores_absent)
+    std::cerr << "epsim: the log has expert ids only (no scores): strategies that rank experts "
+                 "by score (pruned:N:score, node-limited, c2r) refuse this trace\n";
   if (s.incomplete_tokens > 0)
     std::cerr << fmt::format(
         "epsim: {} of {} tokens lack some layers (first: token {} lacks layer {})\n",
@@ -37,8 +44,17 @@ Status PrintSummary(const OutputFile& out, const trace::ImportSummary& s) {
 
 void AddFieldOptions(CLI::App* cmd, trace::ImportOptions* opt) {
   cmd->add_option("--shape", opt->jsonl_shape,
-                  "JSON-lines shape: auto (from the first route row's fields), mixtral or vllm")
-      ->check(CLI::IsMember({"auto", "mixtral", "vllm"}))
+                  "JSON-lines shape: auto (from the first route row's fields), mixtral, vllm or "
+                  "routed (a request's [tokens][layers][k] routed_experts)")
+      ->check(CLI::IsMember({"auto", "mixtral", "vllm", "routed"}))
+      ->capture_default_str();
+  cmd->add_option("--repeats", opt->repeats,
+                  "vllm shape: a (req_id, token_idx) repeated in a layer starts the next forward "
+                  "step (step), or is an error (error)")
+      ->check(CLI::IsMember({"step", "error"}))
+      ->capture_default_str();
+  cmd->add_option("--threads", opt->threads,
+                  "JSON lines: parsing threads (0 = one per core); the trace is the same for any")
       ->capture_default_str();
   cmd->add_option("--layer-field", opt->layer_field, "JSON field of the layer (default: layer)");
   cmd->add_option("--ids-field", opt->ids_field,
@@ -59,7 +75,7 @@ Runner AddImportCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("import", "Convert routing logs into an epsim trace");
   cmd->add_option("files", opt->inputs,
                   "Routing logs: .jsonl (one file, or one per layer), or .csv (dense one per "
-                  "layer, or plain)")
+                  "layer, or plain); gzip or zstd compressed too; - reads standard input")
       ->required();
   cmd->add_option("-o,--output", opt->output, "Trace file to write ('-': stdout, not a terminal)")
       ->required();

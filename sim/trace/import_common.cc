@@ -50,11 +50,16 @@ void TokenLayerSets::Widen() {
   for (size_t t = 0; t < tokens; ++t)
     std::copy_n(bits_.begin() + t * words_, words_, bits.begin() + t * words);
   bits_ = std::move(bits);
+  for (StepStats& s : steps_) {
+    s.layers.resize(words, 0);
+    s.first_token_layers.resize(words, 0);
+    s.first_incomplete_layers.resize(words, 0);
+  }
   words_ = words;
 }
 
 uint64_t TokenLayerSets::TokenIndex(uint64_t token) {
-  if (dense_ids_) return token;
+  if (dense_ids_) return token - base_;
   auto [it, inserted] = token_index_.try_emplace(token, token_ids_.size());
   if (inserted) token_ids_.push_back(token);
   return it->second;
@@ -75,7 +80,10 @@ bool TokenLayerSets::Contains(uint64_t token, uint32_t layer) const {
   auto l = layer_index_.find(layer);
   if (l == layer_index_.end()) return false;
   uint64_t t = token;
-  if (!dense_ids_) {
+  if (dense_ids_) {
+    if (token < base_) return false;  // an earlier step's
+    t = token - base_;
+  } else {
     auto it = token_index_.find(token);
     if (it == token_index_.end()) return false;
     t = it->second;
@@ -84,27 +92,71 @@ bool TokenLayerSets::Contains(uint64_t token, uint32_t layer) const {
   return (bits_[t * words_ + l->second / 64] >> (l->second % 64) & 1) != 0;
 }
 
-void TokenLayerSets::Summarize(ImportSummary* summary) const {
-  summary->num_layers = static_cast<uint32_t>(layers_.size());
-  std::vector<std::pair<uint32_t, uint32_t>> by_layer;  // (layer, index), ascending layer
-  for (uint32_t i = 0; i < layers_.size(); ++i) by_layer.emplace_back(layers_[i], i);
-  std::sort(by_layer.begin(), by_layer.end());
+// Folds the current step's bits into a StepStats and clears them.
+void TokenLayerSets::FoldStep() {
+  StepStats s;
+  s.layers.assign(words_, 0);
   const size_t tokens = bits_.size() / words_;
+  for (size_t t = 0; t < tokens; ++t)
+    for (uint32_t i = 0; i < words_; ++i) s.layers[i] |= bits_[t * words_ + i];
+  const auto id_of = [&](size_t t) { return dense_ids_ ? base_ + t : token_ids_[t]; };
   for (size_t t = 0; t < tokens; ++t) {
     const uint64_t* w = bits_.data() + t * words_;
-    size_t count = 0;
-    for (uint32_t i = 0; i < words_; ++i) count += std::popcount(w[i]);
-    if (count == 0) continue;  // dense ids: an id never used
-    ++summary->tokens;
-    if (count == layers_.size()) continue;
-    if (summary->incomplete_tokens++ > 0) continue;
-    summary->first_incomplete_token = dense_ids_ ? t : token_ids_[t];
-    for (const auto& [layer, index] : by_layer) {
-      if ((w[index / 64] >> (index % 64) & 1) == 0) {
-        summary->first_missing_layer = layer;
-        break;
-      }
+    bool any = false, all = true;
+    for (uint32_t i = 0; i < words_; ++i) {
+      any = any || w[i] != 0;
+      if ((s.layers[i] & ~w[i]) != 0) all = false;
     }
+    if (!any) continue;  // dense ids: an id never used
+    if (s.tokens++ == 0) {
+      s.first_token = id_of(t);
+      s.first_token_layers.assign(w, w + words_);
+    }
+    if (!all && s.incomplete_within++ == 0) {
+      s.first_incomplete = id_of(t);
+      s.first_incomplete_layers.assign(w, w + words_);
+    }
+  }
+  if (s.tokens > 0) steps_.push_back(std::move(s));
+  bits_.clear();
+  token_index_.clear();
+  token_ids_.clear();
+}
+
+void TokenLayerSets::NewStep(uint64_t next_token) {
+  FoldStep();
+  base_ = next_token;
+}
+
+void TokenLayerSets::Summarize(ImportSummary* summary) {
+  FoldStep();
+  summary->num_layers = static_cast<uint32_t>(layers_.size());
+  std::vector<uint64_t> all(words_, 0);
+  for (const StepStats& s : steps_)
+    for (uint32_t i = 0; i < words_; ++i) all[i] |= s.layers[i];
+  // The lowest layer (by number, not index) that `have` lacks.
+  const auto lowest_layer = [&](const std::vector<uint64_t>& have) {
+    uint32_t best = 0;
+    bool found = false;
+    for (uint32_t index = 0; index < layers_.size(); ++index) {
+      if ((have[index / 64] >> (index % 64) & 1) != 0) continue;
+      if (!found || layers_[index] < best) best = layers_[index], found = true;
+    }
+    return best;
+  };
+  for (const StepStats& s : steps_) {
+    summary->tokens += s.tokens;
+    const bool step_has_all = s.layers == all;
+    const uint64_t incomplete = step_has_all ? s.incomplete_within : s.tokens;
+    if (incomplete == 0) continue;
+    if (summary->incomplete_tokens == 0) {
+      // The step's first incomplete token; when the step lacks a layer,
+      // every token of it is incomplete and its first token is named.
+      summary->first_incomplete_token = step_has_all ? s.first_incomplete : s.first_token;
+      summary->first_missing_layer =
+          lowest_layer(step_has_all ? s.first_incomplete_layers : s.first_token_layers);
+    }
+    summary->incomplete_tokens += incomplete;
   }
 }
 
@@ -138,6 +190,7 @@ Status ImportSink::Start(uint32_t num_topk) {
   // The provenance names the format ("jsonl", not the shape: "jsonl/vllm").
   proto::TraceHeader header =
       MakeImportHeader(header_options, format_.substr(0, format_.find('/')), num_topk);
+  header.set_scores_absent(scores_absent_);
   if (options_.skip_rows > 0)
     header.mutable_provenance()->set_description(
         fmt::format("first {} route rows of each layer skipped", options_.skip_rows));
@@ -145,19 +198,33 @@ Status ImportSink::Start(uint32_t num_topk) {
   if (!writer.ok()) return writer.status();
   writer_ = std::move(writer).value();
   num_topk_ = num_topk;
+  if (step_ > 0) EPSIM_RETURN_IF_ERROR(writer_->SetStep(step_));
   return Status::Ok();
 }
 
-Status ImportSink::Add(uint32_t layer, uint64_t token, uint64_t sequence,
-                       const std::vector<uint32_t>& ids, const std::vector<float>& scores) {
-  if (!writer_) EPSIM_RETURN_IF_ERROR(Start(static_cast<uint32_t>(ids.size())));
-  if (ids.size() != num_topk_ || scores.size() != num_topk_)
-    return Status::BadInput(
-        fmt::format("{} experts, earlier rows have {}", ids.size(), num_topk_));
+Status ImportSink::NewStep(uint64_t next_token) {
+  if (step_rows_ == 0) {  // an empty step (skipped rows only) is not a step
+    layer_sets_.NewStep(next_token);
+    return Status::Ok();
+  }
+  rows_per_step_.push_back(step_rows_);
+  step_rows_ = 0;
+  ++step_;
+  layer_sets_.NewStep(next_token);
+  if (writer_) return writer_->SetStep(step_);
+  return Status::Ok();
+}
+
+Status ImportSink::Add(uint32_t layer, uint64_t token, uint64_t sequence, const uint32_t* ids,
+                       const float* scores, size_t k) {
+  if (!writer_) EPSIM_RETURN_IF_ERROR(Start(static_cast<uint32_t>(k)));
+  if (k != num_topk_)
+    return Status::BadInput(fmt::format("{} experts, earlier rows have {}", k, num_topk_));
   if (!layer_sets_.Insert(token, layer))
     return Status::BadInput(fmt::format("layer {}: token {} already has a row", layer, token));
   ++rows_;
-  return writer_->Add(layer, token, sequence, ids.data(), scores.data());
+  ++step_rows_;
+  return writer_->Add(layer, token, sequence, ids, scores_absent_ ? nullptr : scores);
 }
 
 Result<ImportSummary> ImportSink::Finish() {
@@ -166,6 +233,7 @@ Result<ImportSummary> ImportSink::Finish() {
   if (!writer_)
     return Status::BadInput(skipped_ > 0 ? "no rows left after --skip-rows"
                                          : "no routing rows in the inputs");
+  if (step_rows_ > 0) rows_per_step_.push_back(step_rows_);
   EPSIM_RETURN_IF_ERROR(writer_->Finish());
   ImportSummary summary;
   summary.format = format_;
@@ -173,6 +241,15 @@ Result<ImportSummary> ImportSink::Finish() {
   summary.skipped_rows = skipped_;
   summary.skip_rows_per_layer = options_.skip_rows;
   summary.bytes_read = bytes_read_;
+  summary.scores_absent = scores_absent_;
+  summary.steps = rows_per_step_.size();
+  if (!rows_per_step_.empty()) {
+    std::vector<uint64_t> sorted = rows_per_step_;
+    std::sort(sorted.begin(), sorted.end());
+    summary.min_step_rows = sorted.front();
+    summary.max_step_rows = sorted.back();
+    summary.median_step_rows = sorted[(sorted.size() - 1) / 2];
+  }
   layer_sets_.Summarize(&summary);
   return summary;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sim/trace/import_internal.h"
+#include "sim/trace/log_input.h"
 
 namespace epsim::trace {
 
@@ -86,25 +87,27 @@ Status DenseCsvImporter::CheckHeaderRow(std::string_view line) {
 }
 
 Status DenseCsvImporter::ImportFile(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return Status::NotFound(file + ": cannot open");
+  EPSIM_ASSIGN_OR_RETURN(auto input, LogInput::Open(file));
+  LineReader lines(input.get());
   uint32_t layer = 0;
   Status st = ClaimLayer(file, &layer);
   if (!st.ok()) return st.WithContext(file + ":1");
-  std::string line;
+  std::string_view line;
   line_no_ = 1;
-  if (!std::getline(in, line)) return LineError(file, 1, "empty file (no header row)");
+  EPSIM_ASSIGN_OR_RETURN(bool got, lines.Next(&line));
+  if (!got) return LineError(file, 1, "empty file (no header row)");
   sink_.CountLine(line.size() + 1);
   st = CheckHeaderRow(line);
   if (!st.ok()) return st.WithContext(file + ":1");
   file_tokens_.clear();
-  while (std::getline(in, line)) {
+  while (true) {
+    EPSIM_ASSIGN_OR_RETURN(bool more, lines.Next(&line));
+    if (!more) break;
     ++line_no_;
     sink_.CountLine(line.size() + 1);
     st = ImportRow(line, layer);
     if (!st.ok()) return st.WithContext(fmt::format("{}:{}", file, line_no_));
   }
-  if (in.bad()) return Status::IoError(file + ": read failed");
   if (line_no_ == 1) return LineError(file, 2, "no token rows after the header");
   return Status::Ok();
 }
@@ -126,7 +129,8 @@ Status DenseCsvImporter::ImportRow(std::string_view line, uint32_t layer) {
   if (sink_.started() && idx_.size() != sink_.num_topk())
     return Status::BadInput(fmt::format("{} non-zero probabilities, earlier rows have {}",
                                         idx_.size(), sink_.num_topk()));
-  return sink_.Add(layer, token, /*sequence_id=*/0, idx_, weights_);
+  if (idx_.size() != weights_.size()) return Status::Internal("dense-csv: ids and weights differ");
+  return sink_.Add(layer, token, /*sequence_id=*/0, idx_.data(), weights_.data(), idx_.size());
 }
 
 // Selected experts: the non-zero entries by descending probability, ties by

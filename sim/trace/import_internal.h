@@ -36,10 +36,13 @@ proto::TraceHeader MakeImportHeader(const ImportOptions& options, const std::str
 // BadInput "file:line: what".
 Status LineError(const std::string& file, uint64_t line, const std::string& what);
 
-// Which layers each token has a row in: one bit per (token, layer), layers
-// numbered densely by first appearance. Token ids are used as indices when
-// `dense_ids` (the JSONL importers number tokens 0, 1, ...), else mapped to
-// indices by first appearance (CSV files carry arbitrary ids).
+// Which layers each token has a row in, one forward step at a time: one
+// bit per (token, layer) of the current step, layers numbered densely by
+// first appearance. Token ids are used as indices (less the step's first
+// id) when `dense_ids` (the JSONL importers number tokens 0, 1, ... in
+// order), else mapped to indices by first appearance (CSV files carry
+// arbitrary ids, and have one step). NewStep() folds the step into the
+// totals and frees its bits, so memory grows with the tokens of one step.
 class TokenLayerSets {
  public:
   explicit TokenLayerSets(bool dense_ids) : dense_ids_(dense_ids) {}
@@ -47,21 +50,37 @@ class TokenLayerSets {
   // Records a row; false when the token already has a row in `layer`.
   bool Insert(uint64_t token, uint32_t layer);
   bool Contains(uint64_t token, uint32_t layer) const;
-  // Counts tokens and incomplete tokens into `summary`.
-  void Summarize(ImportSummary* summary) const;
+  // Ends the current step; the next step's tokens start at `next_token`.
+  void NewStep(uint64_t next_token);
+  // Counts tokens and incomplete tokens into `summary`, against every layer
+  // of the trace (a token of a step without some layer lacks it).
+  void Summarize(ImportSummary* summary);
 
  private:
+  // What a finished step leaves for Summarize.
+  struct StepStats {
+    uint64_t tokens = 0;
+    std::vector<uint64_t> layers;       // layer-index bits seen in the step
+    uint64_t incomplete_within = 0;     // tokens lacking a layer of the step
+    uint64_t first_incomplete = 0;      // token id, when incomplete_within > 0
+    std::vector<uint64_t> first_incomplete_layers;  // and its layer-index bits
+    uint64_t first_token = 0;           // and the step's first token with its bits
+    std::vector<uint64_t> first_token_layers;
+  };
   uint32_t LayerIndex(uint32_t layer);
   uint64_t TokenIndex(uint64_t token);
   void Widen();
+  void FoldStep();
 
   const bool dense_ids_;
   std::unordered_map<uint32_t, uint32_t> layer_index_;
   std::vector<uint32_t> layers_;                       // by index
   std::unordered_map<uint64_t, uint64_t> token_index_; // !dense_ids_ only
   std::vector<uint64_t> token_ids_;                    // by index, !dense_ids_ only
+  uint64_t base_ = 0;                                  // dense ids: the step's first id
   uint32_t words_ = 1;                                 // 64-bit words per token
   std::vector<uint64_t> bits_;                         // [token index * words_ + layer index / 64]
+  std::vector<StepStats> steps_;
   uint32_t last_layer_ = 0, last_layer_index_ = 0;
   bool have_last_layer_ = false;
 };
@@ -78,18 +97,29 @@ class ImportSink {
   void set_num_experts(uint32_t n) { num_experts_ = n; }
   void set_model(const std::string& model) { model_ = model; }
   void set_format(const std::string& format) { format_ = format; }
+  // Before the first Add(): the log has expert ids only.
+  void set_scores_absent(bool absent) { scores_absent_ = absent; }
+  bool scores_absent() const { return scores_absent_; }
   bool started() const { return writer_ != nullptr; }
   uint32_t num_topk() const { return num_topk_; }
 
   // Counts a route row of `layer`; true when it is one of the layer's first
   // skip_rows, to be dropped.
   bool Skip(uint32_t layer);
-  // Whether `token` already has a row in `layer`.
+  // Whether `token` already has a row in `layer` (in the current step).
   bool HasRow(uint64_t token, uint32_t layer) const { return layer_sets_.Contains(token, layer); }
-  // Writes one row; ids and scores have the same length (num_topk).
-  Status Add(uint32_t layer, uint64_t token, uint64_t sequence, const std::vector<uint32_t>& ids,
-             const std::vector<float>& scores);
-  // One input line of `bytes` (with its newline) was read.
+  // Starts the next forward step; its tokens have ids from `next_token` on.
+  Status NewStep(uint64_t next_token);
+  uint64_t step() const { return step_; }
+  // Writes one row of k ids and (unless scores are absent) k scores.
+  Status Add(uint32_t layer, uint64_t token, uint64_t sequence, const uint32_t* ids,
+             const float* scores, size_t k);
+  // `bytes` more input bytes (lines with their newlines) were read.
+  void CountBytes(uint64_t bytes) {
+    bytes_read_ += bytes;
+    progress_.Update(bytes_read_, rows_);
+  }
+  // One input line of `bytes` (with its newline) was read (CSV importers).
   void CountLine(uint64_t bytes) {
     bytes_read_ += bytes;
     if ((++lines_ & 255) == 0) progress_.Update(bytes_read_, rows_);
@@ -103,11 +133,15 @@ class ImportSink {
   std::string format_;
   uint32_t num_experts_;
   std::string model_;
+  bool scores_absent_ = false;
   std::unique_ptr<TraceWriter> writer_;
   uint32_t num_topk_ = 0;
   TokenLayerSets layer_sets_;
   std::unordered_map<uint32_t, uint64_t> layer_rows_seen_;  // for skip_rows
   uint64_t rows_ = 0;
+  uint64_t step_ = 0;
+  uint64_t step_rows_ = 0;
+  std::vector<uint64_t> rows_per_step_;  // finished steps with rows
   uint64_t skipped_ = 0;
   uint64_t bytes_read_ = 0;
   uint64_t lines_ = 0;

@@ -49,6 +49,51 @@ Status GetScores(const element& value, std::string_view key, std::vector<float>*
   return Status::Ok();
 }
 
+// [tokens][layers][k] expert ids; -1 marks a slot without an expert.
+Status GetRouted(const element& value, std::string_view key, JsonlLine* out) {
+  const auto bad = [&](const std::string& what) {
+    return Status::BadInput(fmt::format("\"{}\" must be a [tokens][layers][k] array of expert "
+                                        "ids: {}", key, what));
+  };
+  simdjson::dom::array tokens;
+  if (value.get_array().get(tokens) != simdjson::SUCCESS) return bad("not an array");
+  out->routed_tokens = out->routed_layers = out->routed_k = 0;
+  for (element token : tokens) {
+    simdjson::dom::array layers;
+    if (token.get_array().get(layers) != simdjson::SUCCESS)
+      return bad(fmt::format("token {} is {}", out->routed_tokens, Text(token)));
+    uint32_t num_layers = 0;
+    for (element layer : layers) {
+      simdjson::dom::array ids;
+      if (layer.get_array().get(ids) != simdjson::SUCCESS)
+        return bad(fmt::format("token {} layer {} is {}", out->routed_tokens, num_layers,
+                               Text(layer)));
+      uint32_t k = 0;
+      for (element e : ids) {
+        int64_t id = 0;
+        if (e.get_int64().get(id) != simdjson::SUCCESS || id < -1 ||
+            id >= int64_t{std::numeric_limits<uint32_t>::max()})
+          return bad(fmt::format("token {} layer {} holds {}, not an expert id",
+                                 out->routed_tokens, num_layers, Text(e)));
+        out->ids.push_back(id < 0 ? kNoExpert : static_cast<uint32_t>(id));
+        ++k;
+      }
+      if (out->routed_k == 0) out->routed_k = k;
+      if (k == 0 || k != out->routed_k)
+        return bad(fmt::format("token {} layer {} has {} ids, earlier ones {}",
+                               out->routed_tokens, num_layers, k, out->routed_k));
+      ++num_layers;
+    }
+    if (out->routed_tokens == 0) out->routed_layers = num_layers;
+    if (num_layers == 0 || num_layers != out->routed_layers)
+      return bad(fmt::format("token {} has {} layers, earlier ones {}", out->routed_tokens,
+                             num_layers, out->routed_layers));
+    ++out->routed_tokens;
+  }
+  if (out->routed_tokens == 0) return bad("no tokens");
+  return Status::Ok();
+}
+
 Status GetSequence(const element& value, std::string_view key, JsonlLine* out) {
   std::string_view s;
   if (value.get_string().get(s) == simdjson::SUCCESS) {
@@ -102,6 +147,15 @@ Status ParseRouteField(std::string_view key, const element& value, const JsonlFi
   } else if (key == f.sequence) {
     EPSIM_RETURN_IF_ERROR(GetSequence(value, key, out));
     out->has_sequence = true;
+  } else if (!f.routed.empty() && key == f.routed) {
+    std::string_view encoded;
+    if (value.get_string().get(encoded) == simdjson::SUCCESS)
+      return Status::BadInput(fmt::format(
+          "\"{}\" is a string (base64, as SGLang returns it): decode it to a "
+          "[tokens][layers][k] array first (experiments/capture/README.md)",
+          key));
+    EPSIM_RETURN_IF_ERROR(GetRouted(value, key, out));
+    out->has_routed = true;
   }
   return Status::Ok();
 }
@@ -130,20 +184,19 @@ class JsonlLineParser::Impl {
 JsonlLineParser::JsonlLineParser() : impl_(std::make_unique<Impl>()) {}
 JsonlLineParser::~JsonlLineParser() = default;
 
-Status JsonlLineParser::Parse(std::string& line, const JsonlFields& fields, bool collect_keys,
-                              JsonlLine* out) {
+Status JsonlLineParser::Parse(const char* data, size_t size, const JsonlFields& fields,
+                              bool collect_keys, JsonlLine* out) {
   out->has_layer = out->has_ids = out->has_scores = out->has_token = out->has_sequence = false;
+  out->has_routed = false;
   out->sequence_is_string = false;
   out->sequence = 0;
   out->ids.clear();
   out->scores.clear();
   out->keys.clear();
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end: make them ours.
-  if (line.capacity() < line.size() + simdjson::SIMDJSON_PADDING)
-    line.reserve(line.size() + simdjson::SIMDJSON_PADDING);
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: the caller's.
+  static_assert(simdjson::SIMDJSON_PADDING <= 64, "LogInput pads chunks by 64 bytes");
   element doc;
-  if (impl_->parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(doc) !=
-      simdjson::SUCCESS)
+  if (impl_->parser.parse(data, size, /*realloc_if_needed=*/false).get(doc) != simdjson::SUCCESS)
     return Status::BadInput("malformed JSON");
   simdjson::dom::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS)

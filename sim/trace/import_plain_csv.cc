@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/trace/import_internal.h"
+#include "sim/trace/log_input.h"
 
 namespace epsim::trace {
 
@@ -83,21 +84,23 @@ Status PlainCsvImporter::ReadHeader(std::string_view line) {
 }
 
 Status PlainCsvImporter::ImportFile(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return Status::NotFound(file + ": cannot open");
-  std::string line;
-  if (!std::getline(in, line)) return LineError(file, 1, "empty file (no header row)");
+  EPSIM_ASSIGN_OR_RETURN(auto input, LogInput::Open(file));
+  LineReader lines(input.get());
+  std::string_view line;
+  EPSIM_ASSIGN_OR_RETURN(bool got, lines.Next(&line));
+  if (!got) return LineError(file, 1, "empty file (no header row)");
   sink_.CountLine(line.size() + 1);
   Status st = ReadHeader(line);
   if (!st.ok()) return st.WithContext(file + ":1");
   uint64_t line_no = 1;
-  while (std::getline(in, line)) {
+  while (true) {
+    EPSIM_ASSIGN_OR_RETURN(bool more, lines.Next(&line));
+    if (!more) break;
     ++line_no;
     sink_.CountLine(line.size() + 1);
     st = ImportRow(line);
     if (!st.ok()) return st.WithContext(fmt::format("{}:{}", file, line_no));
   }
-  if (in.bad()) return Status::IoError(file + ": read failed");
   if (line_no == 1) return LineError(file, 2, "no token rows after the header");
   return Status::Ok();
 }
@@ -128,7 +131,7 @@ Status PlainCsvImporter::ImportRow(std::string_view line) {
   if (sink_.Skip(layer)) return Status::Ok();
   if (sink_.HasRow(token, layer))
     return Status::BadInput(fmt::format("layer {} token {} repeated", layer, token));
-  return sink_.Add(layer, token, sequence, ids_, scores_);
+  return sink_.Add(layer, token, sequence, ids_.data(), scores_.data(), ids_.size());
 }
 
 }  // namespace

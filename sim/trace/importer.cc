@@ -5,11 +5,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 
 #include "sim/trace/import_internal.h"
+#include "sim/trace/log_input.h"
 
 namespace epsim::trace {
 
@@ -17,21 +19,34 @@ namespace {
 
 constexpr const char* kFormats = "auto, jsonl, dense-csv, plain-csv";
 
-// "jsonl", "csv" or "" when the extension names no known format.
-std::string KindOfExtension(const std::string& path) {
+// "jsonl", "csv" or "" when the extension names no known format; a
+// compression suffix (.gz, .zst) is looked through. Standard input ("-")
+// is JSON lines unless the format is given.
+std::string KindOfExtension(std::string path) {
+  if (path == "-") return "jsonl";
+  for (const char* z : {".gz", ".zst", ".zstd"}) {
+    const std::string suffix = z;
+    if (path.size() > suffix.size() &&
+        path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      path.resize(path.size() - suffix.size());
+      break;
+    }
+  }
   const size_t dot = path.find_last_of('.');
   const size_t slash = path.find_last_of('/');
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
   const std::string ext = path.substr(dot);
-  if (ext == ".jsonl" || ext == ".json") return "jsonl";
+  if (ext == ".jsonl" || ext == ".json" || ext == ".ndjson") return "jsonl";
   if (ext == ".csv") return "csv";
   return "";
 }
 
-// A .csv file is dense or plain by the first column of its header.
-std::string CsvFormatOf(const std::string& path) {
-  const std::string header = FirstLine(path);
-  return header.rfind("layer,", 0) == 0 ? "plain-csv" : "dense-csv";
+// A .csv file is dense or plain by the first column of its header (read
+// through its compression, if any).
+Result<std::string> CsvFormatOf(const std::string& path) {
+  EPSIM_ASSIGN_OR_RETURN(auto input, LogInput::Open(path));
+  EPSIM_ASSIGN_OR_RETURN(const std::string header, input->FirstLine());
+  return std::string(header.rfind("layer,", 0) == 0 ? "plain-csv" : "dense-csv");
 }
 
 Result<std::string> ResolveFormat(const ImportOptions& options) {
@@ -46,7 +61,8 @@ Result<std::string> ResolveFormat(const ImportOptions& options) {
     const std::string k = KindOfExtension(input);
     if (k.empty())
       return Status::Usage(fmt::format(
-          "{}: cannot tell the format from the extension (.jsonl, .json, .csv); pass the format",
+          "{}: cannot tell the format from the extension (.jsonl, .json, .ndjson, .csv, each "
+          "optionally .gz or .zst); pass the format",
           input));
     if (k != kind)
       return Status::Usage(fmt::format("inputs mix formats: {} is {}, {} is {}",
@@ -58,9 +74,13 @@ Result<std::string> ResolveFormat(const ImportOptions& options) {
 
 Status CheckJsonlOptions(const ImportOptions& options, const std::string& format) {
   if (options.jsonl_shape != "auto" && options.jsonl_shape != "mixtral" &&
-      options.jsonl_shape != "vllm")
-    return Status::Usage(fmt::format("unknown JSON-lines shape '{}' (known: auto, mixtral, vllm)",
-                                     options.jsonl_shape));
+      options.jsonl_shape != "vllm" && options.jsonl_shape != "routed")
+    return Status::Usage(fmt::format(
+        "unknown JSON-lines shape '{}' (known: auto, mixtral, vllm, routed)", options.jsonl_shape));
+  if (options.repeats != "step" && options.repeats != "error")
+    return Status::Usage(fmt::format("unknown --repeats '{}' (known: step, error)",
+                                     options.repeats));
+  if (options.chunk_bytes == 0) return Status::Usage("chunk size 0");
   const bool fields = !options.layer_field.empty() || !options.ids_field.empty() ||
                       !options.scores_field.empty() || !options.token_field.empty() ||
                       !options.sequence_field.empty();
@@ -77,10 +97,16 @@ Status CheckJsonlOptions(const ImportOptions& options, const std::string& format
 Status CheckOptions(const ImportOptions& options) {
   if (options.inputs.empty()) return Status::Usage("import: no input files given");
   if (options.output.empty()) return Status::Usage("import: no output file given");
+  size_t stdin_inputs = 0;
   for (const std::string& input : options.inputs) {
+    if (input == "-") {
+      ++stdin_inputs;
+      continue;
+    }
     std::ifstream in(input);
     if (!in) return Status::NotFound(fmt::format("{}: cannot open: {}", input, std::strerror(errno)));
   }
+  if (stdin_inputs > 1) return Status::Usage("import: standard input ('-') given twice");
   return Status::Ok();
 }
 
@@ -90,6 +116,10 @@ Result<ImportSummary> Import(const ImportOptions& options) {
   EPSIM_RETURN_IF_ERROR(CheckOptions(options));
   EPSIM_ASSIGN_OR_RETURN(const std::string format, ResolveFormat(options));
   EPSIM_RETURN_IF_ERROR(CheckJsonlOptions(options, format));
+  if (format == "dense-csv" &&
+      std::find(options.inputs.begin(), options.inputs.end(), "-") != options.inputs.end())
+    return Status::Usage(
+        "import: dense-csv takes the layer from each file's name; standard input has none");
   if (format == "jsonl") return ImportJsonl(options);
   if (format == "plain-csv") return ImportPlainCsv(options);
   return ImportDenseCsv(options);

@@ -90,6 +90,14 @@ struct ImportOptions {
   // Where the progress bar goes (progress.h); nullptr = nowhere. The bar
   // appears only once the import has run for 2 s.
   std::ostream* progress = nullptr;
+  // vllm shape: what a repeated (sequence, token) in a layer means: "step"
+  // (a new forward step starts) or "error" (strict: reject the log).
+  std::string repeats = "step";
+  // JSONL: threads parsing lines (0 = one per core, at most 8); the output
+  // is the same for any number.
+  unsigned threads = 0;
+  // JSONL: bytes handed to a parsing thread at a time (tests make it small).
+  size_t chunk_bytes = size_t{4} << 20;
 };
 
 // What an import did, for the one-line reports of `epsim import`.
@@ -105,7 +113,12 @@ struct ImportSummary {
   uint64_t incomplete_tokens = 0;
   uint64_t first_incomplete_token = 0;
   uint32_t first_missing_layer = 0;
-  uint64_t bytes_read = 0;          // input bytes
+  uint64_t bytes_read = 0;          // input bytes (decompressed)
+  bool scores_absent = false;       // the log had expert ids only
+  // Forward steps with rows, and route rows per step (lower median).
+  uint64_t steps = 0;
+  uint64_t min_step_rows = 0, median_step_rows = 0, max_step_rows = 0;
+  unsigned threads = 1;             // parsing threads used
 };
 
 // Converts `inputs` to one trace at `output` (rules above).

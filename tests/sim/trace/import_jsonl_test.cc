@@ -198,8 +198,10 @@ TEST(ImportJsonlTest, FieldOptionsRenameFieldsAndTieGoesToMixtral) {
   EXPECT_EQ(got->trace.layers[0].sequence_ids, (std::vector<uint64_t>{3, 3}));
   EXPECT_EQ(got->trace.layers[1].token_ids, (std::vector<uint64_t>{0}));
 
-  // Forcing the vllm rule makes (seq, pos) the token: the third row repeats it.
+  // Forcing the vllm rule makes (seq, pos) the token: the third row repeats
+  // it, which strict mode rejects (by default it starts a forward step).
   options.jsonl_shape = "vllm";
+  options.repeats = "error";
   st = Import(options).status();
   EXPECT_EQ(st.code(), Status::Code::kBadInput);
   EXPECT_NE(st.message().find("log.jsonl:3: layer 0: seq 3 pos 0 repeated"), std::string::npos)

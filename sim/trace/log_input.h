@@ -1,0 +1,100 @@
+// Reading routing logs as they come: a regular file, standard input ("-"),
+// or either of them compressed with gzip (zlib) or zstd (libzstd), told by
+// their magic bytes, not by the file name.
+//
+// LogInput hands out the log in chunks of whole lines (ChunkOf / NextChunk),
+// each readable for kChunkPadding bytes past its end, as simdjson requires.
+// An uncompressed regular file is memory-mapped and its chunks are views of
+// the map (no copy); Release() drops a consumed chunk's pages again, so the
+// resident memory of an import stays bounded by the chunks in flight
+// whatever the file size. Streams (stdin, compressed) are read into owned
+// buffers, sequentially.
+#ifndef EPSIM_SIM_TRACE_LOG_INPUT_H_
+#define EPSIM_SIM_TRACE_LOG_INPUT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "sim/base/status.h"
+
+namespace epsim::trace {
+
+// Bytes readable past the end of every chunk's text (simdjson's padding).
+inline constexpr size_t kChunkPadding = 64;
+// Longest line a chunk may hold; a longer one is an error (a log of one
+// line without newlines is not a routing log).
+inline constexpr size_t kMaxLineBytes = size_t{256} << 20;
+
+struct LogChunk {
+  std::string_view text;  // whole lines (the last may lack its newline)
+  std::string storage;    // owns text unless it is a view of the map
+  uint64_t offset = 0;    // of text within the (decompressed) log
+};
+
+class LogInput {
+ public:
+  // Opens `path` ("-" = standard input). Missing files are NotFound.
+  static Result<std::unique_ptr<LogInput>> Open(const std::string& path);
+  ~LogInput();
+  LogInput(const LogInput&) = delete;
+  LogInput& operator=(const LogInput&) = delete;
+
+  // "path" as given, or "<stdin>".
+  const std::string& name() const { return name_; }
+  // "" (none), "gzip" or "zstd".
+  const std::string& compression() const { return compression_; }
+  // True for an uncompressed regular file, read through a memory map.
+  bool mapped() const { return map_ != nullptr; }
+  // Bytes of the file on disk (compressed size), 0 when unknown (a pipe).
+  uint64_t disk_bytes() const { return disk_bytes_; }
+
+  // The first line of the (decompressed) log, without its newline; does not
+  // consume anything. "" for an empty log.
+  Result<std::string> FirstLine();
+
+  // Fills `chunk` with the next whole lines, about `bytes` of them (more
+  // when one line is longer). False at the end of the log.
+  Result<bool> NextChunk(size_t bytes, LogChunk* chunk);
+  // Drops the pages of a consumed chunk of a mapped file (no-op otherwise).
+  void Release(const LogChunk& chunk);
+
+ private:
+  class Decoder;
+  LogInput() = default;
+  Status Fill(size_t want);  // decodes until buffered_ holds `want` bytes or the end
+
+  std::string name_;
+  std::string compression_;
+  int fd_ = -1;
+  uint64_t disk_bytes_ = 0;
+  // Mapped file.
+  const char* map_ = nullptr;
+  size_t map_bytes_ = 0;
+  size_t map_pos_ = 0;
+  // Streams: decoded bytes not yet handed out, and the decoder.
+  std::unique_ptr<Decoder> decoder_;
+  std::string buffered_;
+  bool at_end_ = false;
+  uint64_t stream_pos_ = 0;
+};
+
+// The lines of a LogInput one at a time (the CSV importers).
+class LineReader {
+ public:
+  explicit LineReader(LogInput* in) : in_(in) {}
+  // The next line without its newline (a '\r' before it is kept); false at
+  // the end. The view lives until the next call.
+  Result<bool> Next(std::string_view* line);
+
+ private:
+  LogInput* in_;
+  LogChunk chunk_;
+  size_t pos_ = 0;
+  bool have_chunk_ = false;
+};
+
+}  // namespace epsim::trace
+
+#endif  // EPSIM_SIM_TRACE_LOG_INPUT_H_
