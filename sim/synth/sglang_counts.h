@@ -1,9 +1,9 @@
 // Per-expert selection counts from SGLang's expert-distribution CSV dumps,
 // for `epsim synth --load` (format: sim/synth/FORMATS.md).
 //
-// SGLang's ExpertDistributionRecorder (python/sglang/srt/managers/
-// expert_distribution.py, 2025 releases before the EPLB rewrite) writes one
-// file per rank, `expert_distribution_rank{rank}_timestamp{t}.csv`:
+// SGLang's ExpertDistributionRecorder (v0.4.x, python/sglang/srt/managers/
+// expert_distribution.py, before the recorder moved to srt/eplb/ and torch
+// .pt dumps) writes one file per rank, `expert_distribution_rank{rank}_timestamp{t}.csv`:
 //
 //   layer_id,expert_id,count
 //   3,0,24990
