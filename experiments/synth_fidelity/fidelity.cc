@@ -115,7 +115,7 @@ int FitTrace(const std::string& path, uint64_t seq_len) {
 
 int FitAggregate(char** argv) {
   synth::TargetFiles files;
-  files.load_path = std::string(argv[0]) == "-" ? "" : argv[0];
+  if (std::string(argv[0]) != "-") files.load_paths = {argv[0]};
   files.load_key = std::string(argv[1]) == "-" ? "" : argv[1];
   files.coact_path = std::string(argv[2]) == "-" ? "" : argv[2];
   const uint32_t e = std::stoul(argv[3]), k = std::stoul(argv[4]), num_layers = std::stoul(argv[5]);

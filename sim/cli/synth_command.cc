@@ -10,6 +10,7 @@
 #include "sim/cli/commands.h"
 #include "sim/base/data_paths.h"
 #include "sim/plan/model.h"
+#include "sim/report/synth_output.h"
 #include "sim/trace/reader.h"
 #include "sim/synth/uniform.h"
 #include "sim/synth/fit.h"
@@ -30,7 +31,8 @@ struct SynthOptions {
   uint64_t seed = 1;
   uint32_t candidates = 0;
   std::vector<uint32_t> layers;
-  std::string like, load, load_key, coact, coact_key = "base", params, save_params;
+  std::vector<std::string> load;  // one JSON file, or SGLang CSV dumps (summed)
+  std::string like, load_key, coact, coact_key = "base", params, save_params;
   uint64_t like_sequence_length = 0;
   synth::StructuredModelOptions hand;  // model/experts/layers filled from --model
   synth::FitOptions fit;
@@ -67,8 +69,10 @@ Result<synth::RoutingModel> FitLike(SynthOptions* opt) {
   return fitted;
 }
 
-Result<synth::RoutingModel> MakeModel(SynthOptions* opt) {
+// Fills `read` with what --like, --load and --coact held (for the header).
+Result<synth::RoutingModel> MakeModel(SynthOptions* opt, report::SynthInputs* read) {
   if (!opt->params.empty()) return synth::LoadRoutingModel(opt->params);
+  read->like = opt->like;
   if (!opt->like.empty()) return FitLike(opt);
   EPSIM_ASSIGN_OR_RETURN(Shape shape, ModelShape(*opt));
   if (opt->routing == "fitted") {
@@ -81,6 +85,8 @@ Result<synth::RoutingModel> MakeModel(SynthOptions* opt) {
     synth::TargetFiles files{opt->load, opt->load_key, opt->coact, opt->coact_key, opt->fit.seed};
     EPSIM_ASSIGN_OR_RETURN(synth::FitTargets targets,
                            synth::TargetsFromFiles(files, shape.name, shape.num_experts, shape.num_topk, shape.layers));
+    read->load = targets.load_read;
+    read->coact = opt->coact;
     return synth::FitRoutingModel(targets, opt->fit);
   }
   opt->hand.model = shape.name;
@@ -126,7 +132,16 @@ Status Run(SynthOptions opt) {
                              out.label(), trace.layers.size(), opt.tokens, opt.seed);
     return Status::Ok();
   }
-  EPSIM_ASSIGN_OR_RETURN(synth::RoutingModel model, MakeModel(&opt));
+  report::SynthInputs read;
+  EPSIM_ASSIGN_OR_RETURN(synth::RoutingModel model, MakeModel(&opt, &read));
+  if (!read.like.empty() || !read.load.format.empty() || !read.coact.empty()) {
+    read.model = model.model;
+    for (const auto& layer : model.layers) read.layers.push_back(layer.layer);
+    read.num_tokens = opt.tokens;
+    read.seed = opt.seed;
+    // With -o -, stdout holds the trace: the header goes to stderr.
+    report::WriteSynthHeader(out.to_stdout() ? std::cerr : std::cout, read);
+  }
   if (params.given()) {
     EPSIM_RETURN_IF_ERROR(synth::SaveRoutingModel(model, params.path()));
     EPSIM_RETURN_IF_ERROR(params.Finish());
@@ -190,7 +205,10 @@ Runner AddSynthCommand(CLI::App& app) {
   cmd->add_option("--like", opt->like, "Fit the structured model to this real trace");
   cmd->add_option("--like-sequence-length", opt->like_sequence_length,
                   "With --like, when the trace has one sequence id: treat runs of N tokens as sequences");
-  cmd->add_option("--load", opt->load, "Fit to per-expert loads: JSON {layers, load} or expert_counts.json");
+  cmd->add_option("--load", opt->load,
+                  "Fit to per-expert loads: JSON {layers, load} or expert_counts.json, or SGLang "
+                  "expert_distribution_rank*.csv dumps, summed (repeat the flag or separate by commas)")
+      ->delimiter(',');
   cmd->add_option("--load-key", opt->load_key, "Entry of --load to use (e.g. olmoe__expert_counts__c4)");
   cmd->add_option("--coact", opt->coact, "Fit to co-activation matrices: JSON {layers, coact} or coactivation.json");
   cmd->add_option("--coact-key", opt->coact_key, "Entry of --coact's \"matrices\"")->capture_default_str();

@@ -51,6 +51,13 @@ struct FitTargets {
   bool normalize_topk = false;
   uint64_t num_tokens = 0;              // tokens per layer in the source; 0 unknown
   uint64_t tokens_per_sequence = 0;     // 0 unknown
+  // What the load files of TargetsFromFiles held, for the output header.
+  struct LoadRead {
+    std::string format;              // "SGLang CSV" or "JSON"; empty: no load file
+    std::vector<std::string> files;  // as given
+    std::vector<uint32_t> layers;    // the layers they give, ascending
+    double total_picks = 0;          // sum of their loads over those layers
+  } load_read;
 };
 
 struct FitOptions {
@@ -81,10 +88,13 @@ double TopOneShare(const trace::Trace& trace);
 // sequences of that length when the trace's sequence ids are all equal.
 Result<FitTargets> TargetsFromTrace(const trace::Trace& trace, uint64_t tokens_per_sequence = 0);
 
-// Aggregate targets from JSON files, for the layers `layers`:
-//   load file:  {"layers": [ids], "load": [[count per expert] per layer]}, or
-//               the shared expert_counts.json shape, an object whose member
-//               `load_key` is {"layers": [ids], "counts": [[...]]};
+// Aggregate targets from files (sim/synth/FORMATS.md), for the layers `layers`:
+//   load files: one JSON file, {"layers": [ids], "load": [[count per expert]
+//               per layer]}, or the shared expert_counts.json shape, an
+//               object whose member `load_key` is {"layers": [ids],
+//               "counts": [[...]]}; or one or more SGLang expert-distribution
+//               CSV dumps (sglang_counts.h), summed. The first byte that is
+//               not whitespace tells them apart: '{' is JSON.
 //   coact file: {"layers": [ids], "coact": [[[E x E]] per layer]}, or the
 //               shared coactivation.json shape {"layers": count, "experts",
 //               "top_k", "matrices": {`coact_key`: [layer][i][j]}}.
@@ -94,7 +104,8 @@ Result<FitTargets> TargetsFromTrace(const trace::Trace& trace, uint64_t tokens_p
 // without a matrix gets no co-activation target. Without a load file, loads
 // are the matrices' row sums / (k - 1).
 struct TargetFiles {
-  std::string load_path, load_key;
+  std::vector<std::string> load_paths;
+  std::string load_key;
   std::string coact_path, coact_key = "base";
   uint64_t seed = 1;
 };

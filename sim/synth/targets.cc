@@ -10,6 +10,7 @@
 
 #include "sim/synth/fit.h"
 #include "sim/synth/random.h"
+#include "sim/synth/sglang_counts.h"
 
 namespace epsim::synth {
 namespace {
@@ -110,21 +111,51 @@ std::vector<double> LoadFor(const PerLayer& given, uint32_t layer, uint64_t seed
   return mixed;
 }
 
+Result<PerLayer> ReadJsonLoads(const std::string& path, const std::string& key, uint32_t e) {
+  EPSIM_ASSIGN_OR_RETURN(json root, ParseFile(path));
+  try {
+    Result<PerLayer> l = ReadLoads(root, key, e);
+    if (!l.ok()) return l.status().WithContext(path);
+    return l;
+  } catch (const std::exception& ex) {
+    return Status::BadInput(fmt::format("{}: {}", path, ex.what()));
+  }
+}
+
+// The load files' counts per layer, and what they held in `read`. Several
+// files are summed, which only SGLang's per-rank dumps call for.
+Result<PerLayer> ReadLoadFiles(const TargetFiles& f, uint32_t e, FitTargets::LoadRead* read) {
+  const bool csv = LooksLikeSglangCounts(f.load_paths[0]);
+  for (const std::string& path : f.load_paths)
+    if (f.load_paths.size() > 1 && !LooksLikeSglangCounts(path))
+      return Status::Usage(fmt::format("--load: {} is JSON; only SGLang CSV dumps are summed over several files", path));
+  if (csv && !f.load_key.empty())
+    return Status::Usage(fmt::format("--load-key names an entry of a JSON load file; {} is an SGLang CSV", f.load_paths[0]));
+  PerLayer loads;
+  if (csv) {
+    EPSIM_ASSIGN_OR_RETURN(ExpertCounts counts, ReadSglangCounts(f.load_paths, e));
+    for (const auto& [layer, c] : counts.per_layer) loads[layer].assign(c.begin(), c.end());
+  } else {
+    EPSIM_ASSIGN_OR_RETURN(loads, ReadJsonLoads(f.load_paths[0], f.load_key, e));
+  }
+  read->format = csv ? "SGLang CSV" : "JSON";
+  read->files = f.load_paths;
+  for (const auto& [layer, l] : loads) {
+    read->layers.push_back(layer);
+    read->total_picks += std::accumulate(l.begin(), l.end(), 0.0);
+  }
+  return loads;
+}
+
 }  // namespace
 
 Result<FitTargets> TargetsFromFiles(const TargetFiles& f, const std::string& model, uint32_t e,
                                     uint32_t k, const std::vector<uint32_t>& layers) {
-  if (f.load_path.empty() && f.coact_path.empty()) return Status::Usage("fit: no load or co-activation file");
+  if (f.load_paths.empty() && f.coact_path.empty()) return Status::Usage("fit: no load or co-activation file");
+  FitTargets t;
   PerLayer loads, mats;
-  if (!f.load_path.empty()) {
-    EPSIM_ASSIGN_OR_RETURN(json root, ParseFile(f.load_path));
-    try {
-      Result<PerLayer> l = ReadLoads(root, f.load_key, e);
-      if (!l.ok()) return l.status().WithContext(f.load_path);
-      loads = std::move(l).value();
-    } catch (const std::exception& ex) {
-      return Status::BadInput(fmt::format("{}: {}", f.load_path, ex.what()));
-    }
+  if (!f.load_paths.empty()) {
+    EPSIM_ASSIGN_OR_RETURN(loads, ReadLoadFiles(f, e, &t.load_read));
   }
   if (!f.coact_path.empty()) {
     EPSIM_ASSIGN_OR_RETURN(json root, ParseFile(f.coact_path));
@@ -143,13 +174,14 @@ Result<FitTargets> TargetsFromFiles(const TargetFiles& f, const std::string& mod
       for (uint32_t r = 0; r < e; ++r)
         load.push_back(std::accumulate(m.begin() + size_t{r} * e, m.begin() + size_t{r + 1} * e, 0.0) / (k - 1));
     }
-  FitTargets t;
   t.model = model;
   t.num_experts = e;
   t.num_topk = k;
-  t.source = f.load_path.empty() ? f.coact_path : f.load_path;
+  std::string load_source;
+  for (const std::string& p : f.load_paths) load_source += (load_source.empty() ? "" : ", ") + p;
+  t.source = load_source.empty() ? f.coact_path : load_source;
   if (!f.load_key.empty()) t.source += " [" + f.load_key + "]";
-  if (!f.coact_path.empty() && !f.load_path.empty()) t.source += " and " + f.coact_path;
+  if (!f.coact_path.empty() && !load_source.empty()) t.source += " and " + f.coact_path;
   for (uint32_t layer : layers) {
     LayerFitTargets& lt = t.layers.emplace_back();
     lt.layer = layer;

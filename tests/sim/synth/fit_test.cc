@@ -94,8 +94,8 @@ TEST(SynthFitTest, TargetFilesInBothShapes) {
                       "matrices": {"base": [[[0,5,0,0],[5,0,0,0],[0,0,0,5],[0,0,5,0]],
                                             [[0,5,0,0],[5,0,0,0],[0,0,0,5],[0,0,5,0]],
                                             [[0,1,2,2],[1,0,2,2],[2,2,0,1],[2,2,1,0]]]}})");
-  auto a = TargetsFromFiles(TargetFiles{own, "", "", "base", 1}, "m", 4, 2, {0, 1, 2});
-  auto b = TargetsFromFiles(TargetFiles{shared, "m__expert_counts__c4", coact, "base", 1}, "m", 4, 2, {0, 1, 2});
+  auto a = TargetsFromFiles(TargetFiles{{own}, "", "", "base", 1}, "m", 4, 2, {0, 1, 2});
+  auto b = TargetsFromFiles(TargetFiles{{shared}, "m__expert_counts__c4", coact, "base", 1}, "m", 4, 2, {0, 1, 2});
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_EQ(a->layers[0].load, (std::vector<double>{1, 2, 3, 4}));
@@ -107,7 +107,7 @@ TEST(SynthFitTest, TargetFilesInBothShapes) {
   EXPECT_LT(ratio, 4);
   EXPECT_EQ(b->layers[2].coact[1], 1);
   // Loads from the matrices alone: row sums / (k - 1).
-  auto c = TargetsFromFiles(TargetFiles{"", "", coact, "base", 1}, "m", 4, 2, {0, 1, 2});
+  auto c = TargetsFromFiles(TargetFiles{{}, "", coact, "base", 1}, "m", 4, 2, {0, 1, 2});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->layers[2].load, (std::vector<double>{5, 5, 5, 5}));
 }
@@ -123,15 +123,15 @@ TEST(SynthFitTest, BadTargetFilesAreBadInputNamingTheFile) {
       {"nokey.json", R"({"x": {"layers": [0], "counts": [[1, 2, 3, 4]]}})"},
   };
   for (const auto& [name, text] : bad_loads) {
-    auto r = TargetsFromFiles(TargetFiles{dir.Write(name, text), "", "", "base", 1}, "m", 4, 2, {0});
+    auto r = TargetsFromFiles(TargetFiles{{dir.Write(name, text)}, "", "", "base", 1}, "m", 4, 2, {0});
     EXPECT_EQ(r.status().code(), Status::Code::kBadInput) << name;
     EXPECT_NE(r.status().message().find(name), std::string::npos) << r.status().message();
   }
   const std::string not_square = dir.Write("square.json", R"({"layers": [0], "coact": [[[0, 1], [1, 0]]]})");
-  auto r = TargetsFromFiles(TargetFiles{"", "", not_square, "base", 1}, "m", 4, 2, {0});
+  auto r = TargetsFromFiles(TargetFiles{{}, "", not_square, "base", 1}, "m", 4, 2, {0});
   EXPECT_EQ(r.status().code(), Status::Code::kBadInput);
   EXPECT_NE(r.status().message().find("square.json"), std::string::npos);
-  r = TargetsFromFiles(TargetFiles{dir.Path("missing.json"), "", "", "base", 1}, "m", 4, 2, {0});
+  r = TargetsFromFiles(TargetFiles{{dir.Path("missing.json")}, "", "", "base", 1}, "m", 4, 2, {0});
   EXPECT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("missing.json"), std::string::npos);
 }
