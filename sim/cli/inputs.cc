@@ -1,5 +1,7 @@
 #include "sim/cli/inputs.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sim/topology/transport.h"
@@ -25,6 +27,14 @@ std::vector<std::string> RunNotes(const RunInputs& in,
                                   const std::string& flag,
                                   const std::vector<std::string>& repeated) {
   std::vector<std::string> notes;
+  if (flag == "--dispatch" && in.trace.header.num_steps() > 1) {
+    uint64_t rows = 0;
+    for (const auto& layer : in.trace.layers) rows = std::max<uint64_t>(rows, layer.num_tokens());
+    notes.push_back(fmt::format(
+        "the trace holds {} forward steps: this pass replays every step of a layer together, "
+        "as one batch of up to {} tokens (step-by-step replay is decode's, not this pass's)",
+        in.trace.header.num_steps(), rows));
+  }
   for (const dispatch::Strategy* s : strategies) {
     std::string reason = s->NoEffectReason(in.cluster, in.trace.header.num_topk());
     if (!reason.empty()) notes.push_back(std::move(reason));

@@ -34,6 +34,7 @@ class C2R : public Strategy {
   std::string name() const override { return "c2r:" + std::to_string(num_partners_); }
   bool changes_routing() const override { return true; }
   bool needs_profile() const override { return true; }
+  bool needs_scores() const override { return true; }
   uint32_t num_partners() const { return num_partners_; }
 
   void Route(const TokenView& token, uint32_t src, const RouteContext& ctx,

@@ -33,6 +33,7 @@ class NodeLimited : public Strategy {
 
   std::string name() const override { return "node-limited:" + std::to_string(max_nodes_); }
   bool changes_routing() const override { return true; }
+  bool needs_scores() const override { return true; }
   std::string NoEffectReason(const ClusterMap& cluster, uint32_t) const override {
     if (max_nodes_ < cluster.num_hosts) return "";
     return fmt::format("{}: the {} ranks are on {} node{}, within the limit of {}: routing "

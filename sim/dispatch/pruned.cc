@@ -57,6 +57,7 @@ class Pruned : public Strategy {
   }
   bool changes_routing() const override { return true; }
   bool needs_profile() const override { return scheme_ == PruneScheme::kSimilarity; }
+  bool needs_scores() const override { return scheme_ == PruneScheme::kScore; }
   // A token's top-k reaches at most min(D, k) devices; the allowed set is
   // then exactly the devices dedup chooses, and the masked replica choice
   // picks the same copies, so the routing is dedup's token for token.

@@ -98,6 +98,9 @@ class Strategy {
   virtual bool hierarchical() const { return false; }
   // True when Route needs RouteContext::profile.
   virtual bool needs_profile() const { return false; }
+  // True when Route ranks experts by their router scores (a trace without
+  // scores, TraceHeader.scores_absent, cannot be routed by it).
+  virtual bool needs_scores() const { return false; }
   // Why this strategy changes nothing on `cluster` for top-`num_topk`
   // routing (it then routes every token exactly as dedup does), as a note
   // for outputs; "" when it may change something. node-limited:M with M >=

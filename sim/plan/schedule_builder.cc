@@ -199,6 +199,12 @@ Status CheckCompatible(const PlanInputs& in) {
   if (in.cluster.host_of_rank.size() < in.placements.num_ranks())
     return Status::Internal("cluster map covers fewer ranks than the placement");
   if (in.trace.layers.empty()) return Status::BadInput("trace has no layers");
+  if (h.scores_absent() && in.strategy.needs_scores())
+    return Status::BadInput(fmt::format(
+        "strategy {} ranks experts by their router scores, but the trace has expert ids only "
+        "(its log had no scores): use a strategy that does not (classical, dedup, hierarchical, "
+        "pruned:N:similarity) or import a log with scores",
+        in.strategy.name()));
   for (const trace::LayerRouting& layer : in.trace.layers) {
     if (layer.layer >= model.num_layers() || layer.layer < model.num_dense_layers())
       return Status::BadInput(fmt::format(
