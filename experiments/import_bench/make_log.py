@@ -11,8 +11,14 @@ tokens, request ids as strings. One routing entry = one route row (one token
 of one layer with its top-8). Expert picks cycle through a pool of 4,096
 random rows (seed 1): the importer's cost does not depend on the values.
 
-usage: make_log.py OUT.jsonl [ROWS]    (ROWS default 10,000,000, rounded up
-to whole steps; the warm-up rows come on top). Standard library only.
+With --per-batch the log is what a per-batch vLLM logger writes: token_idx
+counts the rows of one forward batch (0..2,047, restarting with every step)
+and req_id is "run" for the whole run, so `epsim import` finds the steps by
+the repeats.
+
+usage: make_log.py OUT.jsonl [ROWS] [--per-batch]   (ROWS default
+10,000,000, rounded up to whole steps; the warm-up rows come on top).
+Standard library only.
 """
 import argparse
 import random
@@ -44,6 +50,8 @@ def parse_args(argv):
     parser.add_argument("out", metavar="OUT.jsonl", help="log file to write")
     parser.add_argument("rows", metavar="ROWS", type=int, nargs="?", default=10_000_000,
                         help="route rows, rounded up to whole steps (default %(default)s)")
+    parser.add_argument("--per-batch", action="store_true",
+                        help="token_idx counts rows within each batch, req_id is constant")
     return parser.parse_args(argv)
 
 
@@ -67,11 +75,13 @@ def main(argv):
                 lines = []
                 for r in range(REQS_PER_STEP):
                     req = step * REQS_PER_STEP + r
-                    head = '{"type": "route", "req_id": "cmpl-%d", ' % req
+                    head = ('{"type": "route", "req_id": "run", ' if args.per_batch
+                            else '{"type": "route", "req_id": "cmpl-%d", ' % req)
                     for t in range(TOKENS_PER_REQ):
                         n += 1
+                        idx = r * TOKENS_PER_REQ + t if args.per_batch else t
                         lines.append('%s"token_idx": %d, "layer": %d, %s'
-                                     % (head, t, layer, picks[(n * 7919) & 4095]))
+                                     % (head, idx, layer, picks[(n * 7919) & 4095]))
                 out.write("".join(lines))
     print(f"make_log.py: wrote {out_path}: {steps * per_step} route rows "
           f"(+{WARMUP_TOKENS * LAYERS} warm-up), {steps} steps", file=sys.stderr)

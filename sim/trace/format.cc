@@ -53,7 +53,16 @@ Status CheckRow(const proto::TraceHeader& header, const uint32_t* idx, const flo
     if (weights != nullptr && !std::isfinite(weights[k]))
       return Status::BadInput(fmt::format("weight of expert {} is not finite", idx[k]));
   }
-  // Top-k is small (2..16 in practice): a quadratic scan beats any set.
+  // Top-k is small (2..16 in practice): a 64-bit mask of the ids' low bits
+  // clears most rows at once; only a collision needs the quadratic scan.
+  uint64_t mask = 0;
+  bool collision = false;
+  for (uint32_t k = 0; k < header.num_topk(); ++k) {
+    const uint64_t bit = uint64_t{1} << (idx[k] & 63);
+    collision = collision || (mask & bit) != 0;
+    mask |= bit;
+  }
+  if (!collision) return Status::Ok();
   for (uint32_t k = 1; k < header.num_topk(); ++k) {
     for (uint32_t j = 0; j < k; ++j) {
       if (idx[j] == idx[k])

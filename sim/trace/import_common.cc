@@ -77,8 +77,14 @@ bool TokenLayerSets::Insert(uint64_t token, uint32_t layer) {
 }
 
 bool TokenLayerSets::Contains(uint64_t token, uint32_t layer) const {
-  auto l = layer_index_.find(layer);
-  if (l == layer_index_.end()) return false;
+  uint32_t index = 0;
+  if (have_last_layer_ && layer == last_layer_) {
+    index = last_layer_index_;
+  } else {
+    auto l = layer_index_.find(layer);
+    if (l == layer_index_.end()) return false;
+    index = l->second;
+  }
   uint64_t t = token;
   if (dense_ids_) {
     if (token < base_) return false;  // an earlier step's
@@ -89,7 +95,7 @@ bool TokenLayerSets::Contains(uint64_t token, uint32_t layer) const {
     t = it->second;
   }
   if (bits_.size() < (t + 1) * words_) return false;
-  return (bits_[t * words_ + l->second / 64] >> (l->second % 64) & 1) != 0;
+  return (bits_[t * words_ + index / 64] >> (index % 64) & 1) != 0;
 }
 
 // Folds the current step's bits into a StepStats and clears them.
@@ -174,7 +180,13 @@ ImportSink::~ImportSink() { progress_.Finish(); }
 
 bool ImportSink::Skip(uint32_t layer) {
   if (options_.skip_rows == 0) return false;
-  if (++layer_rows_seen_[layer] > options_.skip_rows) return false;
+  // Layer numbers are small in practice: a flat count, a map beyond.
+  uint64_t& seen = layer < 4096 ? (layer >= layer_rows_flat_.size()
+                                       ? (layer_rows_flat_.resize(layer + 1, 0), layer_rows_flat_[layer])
+                                       : layer_rows_flat_[layer])
+                                : layer_rows_seen_[layer];
+  if (seen >= options_.skip_rows) return false;
+  ++seen;
   ++skipped_;
   return true;
 }

@@ -137,7 +137,8 @@ class ImportSink {
   std::unique_ptr<TraceWriter> writer_;
   uint32_t num_topk_ = 0;
   TokenLayerSets layer_sets_;
-  std::unordered_map<uint32_t, uint64_t> layer_rows_seen_;  // for skip_rows
+  std::vector<uint64_t> layer_rows_flat_;                   // for skip_rows, layers < 4096
+  std::unordered_map<uint32_t, uint64_t> layer_rows_seen_;  // for skip_rows, the rest
   uint64_t rows_ = 0;
   uint64_t step_ = 0;
   uint64_t step_rows_ = 0;

@@ -278,6 +278,9 @@ class JsonlImporter {
   enum class SeqKind { kUnknown, kInteger, kString } seq_kind_ = SeqKind::kUnknown;
   std::unordered_map<std::string, uint64_t> string_sequences_;
   std::string key_;  // reused lookup key
+  std::string last_sequence_text_;
+  uint64_t last_sequence_ = 0;
+  bool have_last_sequence_ = false;
   uint64_t requests_ = 0;  // routed shape: request lines so far
   // vllm rule: (sequence, token) -> token id within the current step, or
   // rows kept per layer when the rows have no token field.
@@ -344,9 +347,10 @@ Status JsonlImporter::Sequential(LogInput& input, bool until_shape, uint64_t* li
   return Status::Ok();
 }
 
-// Workers take chunks in order under the lock (reading a mapped file is
+// Threads take chunks in order under the lock (reading a mapped file is
 // computing a range; decoding a stream is sequential anyway), parse them
-// outside it, and mark them ready; this thread consumes them in order.
+// outside it, and mark them ready; this thread consumes them in order, and
+// parses ahead itself whenever the chunk it needs next is not ready.
 Status JsonlImporter::Parallel(LogInput& input, unsigned threads, uint64_t* line0) {
   struct Slot {
     LogChunk chunk;
@@ -362,38 +366,51 @@ Status JsonlImporter::Parallel(LogInput& input, unsigned threads, uint64_t* line
   Status input_error = Status::Ok();
   const JsonlFields fields = fields_;
 
+  // Takes the next chunk and parses it; the lock is held on entry and exit.
+  // False when the input is exhausted (or failed).
+  auto parse_next = [&](std::unique_lock<std::mutex>& lock, JsonlLineParser& parser,
+                        JsonlLine& line) {
+    const uint64_t index = next_read;
+    Slot& slot = slots[index % depth];
+    Result<bool> more = input.NextChunk(options_.chunk_bytes, &slot.chunk);
+    if (!more.ok() || !*more) {
+      if (!more.ok()) input_error = more.status();
+      input_done = true;
+      cv.notify_all();
+      return false;
+    }
+    ++next_read;
+    lock.unlock();
+    ParseChunk(slot.chunk.text, &fields, parser, line, &slot.parsed);
+    lock.lock();
+    slot.ready = true;
+    cv.notify_all();
+    return true;
+  };
   auto worker = [&]() {
     JsonlLineParser parser;
     JsonlLine line;
     std::unique_lock<std::mutex> lock(mu);
     while (true) {
       cv.wait(lock, [&] { return stop || input_done || next_read - next_consume < depth; });
-      if (stop || input_done) return;
-      const uint64_t index = next_read;
-      Slot& slot = slots[index % depth];
-      Result<bool> more = input.NextChunk(options_.chunk_bytes, &slot.chunk);
-      if (!more.ok() || !*more) {
-        if (!more.ok()) input_error = more.status();
-        input_done = true;
-        cv.notify_all();
-        return;
-      }
-      ++next_read;
-      lock.unlock();
-      ParseChunk(slot.chunk.text, &fields, parser, line, &slot.parsed);
-      lock.lock();
-      slot.ready = true;
-      cv.notify_all();
+      if (stop || input_done || !parse_next(lock, parser, line)) return;
     }
   };
+  // This thread consumes, and parses too while its next chunk is not ready:
+  // `threads` threads in all.
   std::vector<std::thread> pool;
-  for (unsigned i = 0; i < threads; ++i) pool.emplace_back(worker);
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back(worker);
 
   Status status = Status::Ok();
   while (true) {
     std::unique_lock<std::mutex> lock(mu);
     Slot& slot = slots[next_consume % depth];
-    cv.wait(lock, [&] { return slot.ready || (input_done && next_consume == next_read); });
+    while (!slot.ready && !(input_done && next_consume == next_read)) {
+      if (!input_done && next_read - next_consume < depth)
+        parse_next(lock, parser_, line_);
+      else
+        cv.wait(lock);
+    }
     if (!slot.ready) {
       status = input_error;
       break;
@@ -571,10 +588,15 @@ Result<uint64_t> JsonlImporter::SequenceOf(const ParsedChunk& chunk, const Parse
         kind == SeqKind::kString ? "a string" : "an integer",
         kind == SeqKind::kString ? "an integer" : "a string"));
   if (kind == SeqKind::kInteger) return row.sequence;
+  // Consecutive rows mostly share their request.
+  if (have_last_sequence_ && text == last_sequence_text_) return last_sequence_;
   key_.assign(text);
   auto it = string_sequences_.find(key_);
   if (it == string_sequences_.end())
     it = string_sequences_.emplace(key_, string_sequences_.size()).first;
+  last_sequence_text_ = key_;
+  last_sequence_ = it->second;
+  have_last_sequence_ = true;
   return it->second;
 }
 

@@ -160,20 +160,6 @@ Status ParseRouteField(std::string_view key, const element& value, const JsonlFi
   return Status::Ok();
 }
 
-// "route", "meta" or absent (a route row); anything else is an error.
-Status CheckType(const simdjson::dom::object& obj, bool* is_meta) {
-  element type;
-  *is_meta = false;
-  if (obj["type"].get(type) != simdjson::SUCCESS) return Status::Ok();
-  std::string_view s;
-  if (type.get_string().get(s) == simdjson::SUCCESS && (s == "route" || s == "meta")) {
-    *is_meta = s == "meta";
-    return Status::Ok();
-  }
-  return Status::BadInput(
-      fmt::format("\"type\" is {}, expected \"route\" or \"meta\"", Text(type)));
-}
-
 }  // namespace
 
 class JsonlLineParser::Impl {
@@ -201,12 +187,20 @@ Status JsonlLineParser::Parse(const char* data, size_t size, const JsonlFields& 
   simdjson::dom::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS)
     return Status::BadInput("not a JSON object");
-  EPSIM_RETURN_IF_ERROR(CheckType(obj, &out->is_meta));
-  if (out->is_meta) {
-    out->has_num_experts = out->has_top_k = out->has_model = false;
-    return ParseMeta(obj, out);
-  }
+  // One pass over the keys: "type" (usually first) says route or meta.
+  out->is_meta = false;
   for (auto [key, value] : obj) {
+    if (key == "type") {
+      std::string_view type;
+      if (value.get_string().get(type) != simdjson::SUCCESS || (type != "route" && type != "meta"))
+        return Status::BadInput(
+            fmt::format("\"type\" is {}, expected \"route\" or \"meta\"", Text(value)));
+      if (type == "meta") {
+        out->is_meta = true;
+        out->has_num_experts = out->has_top_k = out->has_model = false;
+        return ParseMeta(obj, out);
+      }
+    }
     if (collect_keys) out->keys.emplace_back(key);
     EPSIM_RETURN_IF_ERROR(ParseRouteField(key, value, fields, out));
   }

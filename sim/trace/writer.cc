@@ -104,6 +104,9 @@ class TraceWriter::Impl {
   std::string body_;             // one serialized record
   std::map<uint32_t, proto::LayerRecord> pending_;  // by layer, < kRecordTokens rows
   std::map<uint32_t, uint64_t> num_tokens_;         // by layer
+  proto::LayerRecord* last_record_ = nullptr;       // pending_[last_layer_]
+  uint64_t* last_count_ = nullptr;                  // num_tokens_[last_layer_]
+  uint32_t last_layer_ = 0;
   uint64_t step_ = 0;
   bool any_rows_ = false;
   bool finished_ = false;
@@ -133,7 +136,14 @@ Status TraceWriter::Impl::Add(uint32_t layer, uint64_t token_id, uint64_t sequen
   const bool scores = !header_.scores_absent();
   Status st = CheckRow(header_, idx, scores ? weights : nullptr);
   if (!st.ok()) return st.WithContext(fmt::format("layer {}, token {}", layer, token_id));
-  proto::LayerRecord& record = pending_[layer];
+  // Rows mostly come in runs of one layer: the last layer's record and count
+  // are kept at hand (std::map nodes do not move).
+  if (last_record_ == nullptr || layer != last_layer_) {
+    last_record_ = &pending_[layer];
+    last_count_ = &num_tokens_[layer];
+    last_layer_ = layer;
+  }
+  proto::LayerRecord& record = *last_record_;
   record.set_layer(layer);
   record.set_step(step_);
   record.add_token_ids(token_id);
@@ -141,7 +151,7 @@ Status TraceWriter::Impl::Add(uint32_t layer, uint64_t token_id, uint64_t sequen
   const uint32_t n = header_.num_candidates();
   record.mutable_topk_idx()->Add(idx, idx + n);
   if (scores) record.mutable_topk_weights()->Add(weights, weights + n);
-  ++num_tokens_[layer];
+  ++*last_count_;
   any_rows_ = true;
   if (static_cast<size_t>(record.token_ids_size()) >= kRecordTokens) return Flush(&record);
   return Status::Ok();

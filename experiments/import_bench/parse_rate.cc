@@ -1,0 +1,146 @@
+// The reference rates for the import benchmark (bench.py): how fast this
+// machine reads a routing log, and how fast simdjson alone parses it, with
+// nothing else done, on T threads. Each thread parses a contiguous part of
+// the memory-mapped file (cut at newlines) line by line with simdjson's DOM
+// parser (as `epsim import` does: every line fully validated) and reads the
+// route fields (layer, req_id, token_idx, topk_ids, topk_weights) into
+// locals, summed into a checksum so that nothing is optimised away.
+//
+// usage: parse_rate LOG [THREADS]      parse rate, rows/s and MB/s
+//        parse_rate LOG --read         read(2) rate of the file, MB/s
+#include <fcntl.h>
+#include <simdjson.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Part {
+  const char* begin;
+  const char* end;
+  uint64_t rows = 0;
+  uint64_t checksum = 0;
+  bool failed = false;
+};
+
+void ParsePart(const char* file_end, Part* part) {
+  simdjson::dom::parser parser;
+  std::string padded;
+  for (const char* p = part->begin; p < part->end;) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', part->end - p));
+    const char* line_end = nl == nullptr ? part->end : nl;
+    const size_t len = static_cast<size_t>(line_end - p);
+    const char* data = p;
+    if (line_end + simdjson::SIMDJSON_PADDING > file_end) {  // the map may end here
+      padded.assign(p, len);
+      padded.reserve(len + simdjson::SIMDJSON_PADDING);
+      data = padded.data();
+    }
+    p = line_end + 1;
+    if (len == 0) continue;
+    simdjson::dom::element doc;
+    if (parser.parse(data, len, false).get(doc) != simdjson::SUCCESS) {
+      part->failed = true;
+      return;
+    }
+    simdjson::dom::object obj;
+    if (doc.get_object().get(obj) != simdjson::SUCCESS) continue;
+    uint64_t sum = 0;
+    for (auto [key, value] : obj) {
+      if (key == "layer" || key == "token_idx") {
+        uint64_t v = 0;
+        if (value.get_uint64().get(v) == simdjson::SUCCESS) sum += v;
+      } else if (key == "req_id") {
+        std::string_view s;
+        if (value.get_string().get(s) == simdjson::SUCCESS) sum += s.size();
+      } else if (key == "topk_ids") {
+        simdjson::dom::array a;
+        if (value.get_array().get(a) == simdjson::SUCCESS)
+          for (auto e : a) {
+            uint64_t v = 0;
+            if (e.get_uint64().get(v) == simdjson::SUCCESS) sum += v;
+          }
+      } else if (key == "topk_weights") {
+        simdjson::dom::array a;
+        if (value.get_array().get(a) == simdjson::SUCCESS)
+          for (auto e : a) {
+            double v = 0;
+            if (e.get_double().get(v) == simdjson::SUCCESS) sum += static_cast<uint64_t>(v * 1e6);
+          }
+      }
+    }
+    part->checksum += sum;
+    ++part->rows;
+  }
+}
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help") {
+    std::fprintf(stderr, "usage: parse_rate LOG [THREADS | --read]\n");
+    return argc < 2 ? 1 : 0;
+  }
+  const int fd = ::open(argv[1], O_RDONLY);
+  struct stat st{};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || st.st_size == 0) {
+    std::fprintf(stderr, "parse_rate: cannot read %s\n", argv[1]);
+    return 2;
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (argc > 2 && std::string(argv[2]) == "--read") {
+    std::vector<char> buf(1 << 20);
+    const double t0 = Now();
+    size_t total = 0;
+    for (ssize_t n; (n = ::read(fd, buf.data(), buf.size())) > 0;) total += static_cast<size_t>(n);
+    const double dt = Now() - t0;
+    std::printf("read_bytes %zu\nread_s %.3f\nread_mb_per_s %.1f\n", total, dt, total / dt / 1e6);
+    return 0;
+  }
+  const unsigned threads = argc > 2 ? static_cast<unsigned>(std::atoi(argv[2])) : 1;
+  const char* map = static_cast<const char*>(::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0));
+  if (map == MAP_FAILED || threads == 0) return 2;
+  std::vector<Part> parts(threads);
+  const char* at = map;
+  for (unsigned i = 0; i < threads; ++i) {
+    const char* end = i + 1 == threads ? map + size : map + size * (i + 1) / threads;
+    if (end < map + size) {
+      const char* nl = static_cast<const char*>(std::memchr(end, '\n', map + size - end));
+      end = nl == nullptr ? map + size : nl + 1;
+    }
+    parts[i].begin = at;
+    parts[i].end = std::max(at, end);
+    at = parts[i].end;
+  }
+  const double t0 = Now();
+  std::vector<std::thread> pool;
+  for (Part& p : parts) pool.emplace_back(ParsePart, map + size, &p);
+  for (std::thread& t : pool) t.join();
+  const double dt = Now() - t0;
+  uint64_t rows = 0, checksum = 0;
+  for (const Part& p : parts) {
+    if (p.failed) {
+      std::fprintf(stderr, "parse_rate: malformed JSON in %s\n", argv[1]);
+      return 2;
+    }
+    rows += p.rows;
+    checksum += p.checksum;
+  }
+  std::printf("threads %u\nrows %llu\nparse_s %.3f\nrows_per_s %.4g\nmb_per_s %.1f\nchecksum %llu\n",
+              threads, static_cast<unsigned long long>(rows), dt, rows / dt, size / dt / 1e6,
+              static_cast<unsigned long long>(checksum));
+  return 0;
+}
