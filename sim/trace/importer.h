@@ -1,40 +1,33 @@
 // Import of routing logs recorded elsewhere into the trace format.
 //
-// Import() streams its inputs line by line into a TraceWriter: memory holds
-// one line, the writer's per-layer pending records (<= 4096 tokens each) and
-// the token tables below, never the file. The token tables grow with the
-// number of distinct tokens (a hash entry per token and one bit per token and
-// layer): about 70 bytes a token, 44 MB for 627,000 tokens.
+// Import() streams its inputs (files, "-" for standard input, either gzip
+// or zstd compressed: log_input.h) into a TraceWriter. JSON lines are parsed
+// in chunks on several threads and consumed in file order by one
+// (import_jsonl.cc), so the output does not depend on the thread count.
+// Memory holds the chunks in flight, the writer's per-layer pending records
+// (<= 4096 tokens each) and the token tables of one forward step (a hash
+// entry and one bit per layer for each of its tokens), never the file.
 //
-// Formats (FORMATS.md, "Imported formats", has the same rules in prose):
+// The rules, in prose, are FORMATS.md's "Imported formats"; in short:
 //
-// jsonl: one JSON object a line. Each line is a route row (one token of one
-//   layer) or, when its "type" is "meta", model metadata; a "type" other
-//   than "route" or "meta" is an error. Blank lines are ignored. Two shapes
-//   are known, told apart by the field names of the first route row:
-//     mixtral: {"layer", "experts", "gating_probs", "token_pos"?, "problem_id"?}
+// jsonl: one JSON object a line: a route row (one token of one layer), a
+//   request row ({"routed_experts": [tokens][layers][k], "request_id"?}),
+//   or, when its "type" is "meta", model metadata. Shapes:
+//     mixtral: {"layer", "experts", "gating_probs"?, "token_pos"?, "problem_id"?}
 //     vllm:    {"type": "route", "req_id", "token_idx", "layer", "topk_ids",
-//               "topk_weights"}, after an optional {"type": "meta",
-//               "model"?, "num_experts"?, "top_k"?, ...}
-//   The --*-field options rename fields in either shape. Detection: a shape
-//   whose (renamed) layer, ids and scores fields the row all has beats one
-//   missing any; then the shape with more of its fields present wins (vllm
-//   counts "type"); a tie goes to mixtral; a row with none of either
-//   shape's fields is an error. `jsonl_shape` forces one.
-//   Token identity, mixtral: a forward step starts whenever the layer number
-//     goes down from one route row to the next (prefill logs every layer for
-//     the batch, then each decode step logs the layers again); a token is
-//     (step, token field), or (step, order within the layer) without the
-//     field; ids count first appearances. The sequence field must be an
-//     unsigned integer and becomes the sequence id (0 without it).
-//   Token identity, vllm: a token is (sequence, token field), ids counting
-//     first appearances; without a token field, row i of a layer is token i
-//     (that is how one-file-per-layer logs are aligned). The sequence field
-//     ("req_id") is the sequence id when an unsigned integer; string ids are
-//     numbered by first appearance (a log must not mix the two kinds). When
-//     each of several inputs holds the rows of one layer (one file per
-//     layer), every file must hold the same number of route rows after
-//     skip_rows, or the import fails naming the files and counts.
+//               "topk_weights"?}, after an optional {"type": "meta", ...}
+//     routed:  {"request_id"?, "routed_experts": [[[id...]...]...]} (ids only;
+//               a layer of -1s is dense and skipped)
+//   picked by the first route row's fields (or jsonl_shape); the --*-field
+//   options rename fields. Scores are optional: the first route row decides
+//   for the whole log (ImportSummary::scores_absent).
+//   Forward steps: mixtral, when the layer number goes down; vllm, when a
+//     (sequence, token) pair that already has a row in the layer comes
+//     again (per-batch loggers restart token_idx with every batch), or an
+//     error with repeats "error". Tokens are (step, sequence, token) and
+//     (step, position); ids count first appearances. Without a token field
+//     (vllm), row i of a layer is token i (one file per layer; every file
+//     must then hold the same number of rows).
 //   Meta lines: "num_experts" is used when the options give none and must
 //     equal them otherwise; "top_k" must equal every row's top-k; "model"
 //     names the trace when the options give none; other keys are ignored.
@@ -48,9 +41,9 @@
 //   any layers in any order; token ids and sequence ids are kept as given;
 //   experts are in router order as given.
 //
-// With format "auto", .jsonl/.json files are jsonl and .csv files are
-// dense-csv or plain-csv by the first column of the first file's header
-// (layer_id or layer).
+// With format "auto", .jsonl/.json/.ndjson files are jsonl and .csv files
+// are dense-csv or plain-csv by the first column of the first file's header
+// (layer_id or layer), .gz/.zst suffixes looked through; "-" is jsonl.
 //
 // skip_rows N drops the first N route rows of each layer, wherever that
 // layer's rows are (warm-up or profiling rows some servers log). Dropped rows
@@ -79,7 +72,7 @@ struct ImportOptions {
   std::string model;                // model name for the header ("" = unknown)
   uint32_t num_experts = 0;         // 0 = from a jsonl meta line (required otherwise)
   std::string format = "auto";      // "auto", "jsonl", "dense-csv" or "plain-csv"
-  std::string jsonl_shape = "auto"; // "auto", "mixtral" or "vllm"
+  std::string jsonl_shape = "auto"; // "auto", "mixtral", "vllm" or "routed"
   // JSONL field names; "" = the shape's own (see above).
   std::string layer_field;
   std::string ids_field;
@@ -102,7 +95,7 @@ struct ImportOptions {
 
 // What an import did, for the one-line reports of `epsim import`.
 struct ImportSummary {
-  std::string format;               // "jsonl/mixtral", "jsonl/vllm", "dense-csv", "plain-csv"
+  std::string format;               // "jsonl/mixtral", "jsonl/vllm", "jsonl/routed", "dense-csv", "plain-csv"
   uint64_t rows = 0;                // token rows written, all layers
   uint64_t tokens = 0;              // distinct token ids
   uint32_t num_layers = 0;
