@@ -169,15 +169,12 @@ Result<std::unique_ptr<LogInput>> LogInput::Open(const std::string& path) {
              byte(3) == 0xfd) {
     in->compression_ = "zstd";
   }
-  if (regular && in->compression_.empty() && st.st_size > 0) {
-    void* map = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
-                       in->fd_, 0);
-    if (map != MAP_FAILED) {
-      in->map_ = static_cast<const char*>(map);
-      in->map_bytes_ = static_cast<size_t>(st.st_size);
-      ::madvise(map, in->map_bytes_, MADV_SEQUENTIAL);
-      return in;
-    }
+  if (regular) ::posix_fadvise(in->fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (in->compression_.empty()) {
+    // Uncompressed: read(2) straight into each chunk's buffer (measured
+    // cheaper than faulting a memory map in, and the buffers are reused).
+    in->carry_ = head;
+    return in;
   }
   in->decoder_ = std::make_unique<Decoder>(in->fd_, in->name_, in->compression_, head);
   return in;
@@ -200,6 +197,16 @@ Result<std::string> LogInput::FirstLine() {
   std::string_view text;
   if (map_ != nullptr) {
     text = std::string_view(map_, map_bytes_);
+  } else if (decoder_ == nullptr) {
+    while (carry_.find('\n') == std::string::npos && !at_end_ && carry_.size() <= kMaxLineBytes) {
+      const size_t have = carry_.size();
+      const size_t want = std::max<size_t>(4096, have);
+      carry_.resize(have + want);
+      EPSIM_ASSIGN_OR_RETURN(size_t got, ReadFully(fd_, name_, carry_.data() + have, want));
+      carry_.resize(have + got);
+      if (got < want) at_end_ = true;
+    }
+    text = carry_;
   } else {
     size_t want = 4096;
     while (true) {
@@ -217,6 +224,7 @@ Result<std::string> LogInput::FirstLine() {
 
 Result<bool> LogInput::NextChunk(size_t bytes, LogChunk* chunk) {
   chunk->storage.clear();
+  if (decoder_ == nullptr && map_ == nullptr) return NextRawChunk(bytes, chunk);
   if (map_ != nullptr) {
     if (map_pos_ >= map_bytes_) return false;
     size_t end = std::min(map_bytes_, map_pos_ + bytes);
@@ -257,6 +265,41 @@ Result<bool> LogInput::NextChunk(size_t bytes, LogChunk* chunk) {
   chunk->text = chunk->storage;
   chunk->offset = stream_pos_;
   stream_pos_ += end;
+  return true;
+}
+
+// Uncompressed input: the partial line left from the previous chunk, then
+// read(2) into the chunk's own buffer, cut behind its last newline.
+Result<bool> LogInput::NextRawChunk(size_t bytes, LogChunk* chunk) {
+  std::string& buf = chunk->storage;
+  buf.assign(carry_);
+  carry_.clear();
+  size_t want = std::max<size_t>(bytes, 1);
+  while (true) {
+    const size_t have = buf.size();
+    if (!at_end_) {
+      buf.resize(have + want + kChunkPadding);
+      EPSIM_ASSIGN_OR_RETURN(size_t got, ReadFully(fd_, name_, buf.data() + have, want));
+      buf.resize(have + got);
+      if (got < want) at_end_ = true;
+    }
+    if (buf.empty()) return false;
+    if (at_end_) break;
+    const size_t nl = buf.rfind('\n');
+    if (nl != std::string::npos) {
+      carry_.assign(buf, nl + 1, std::string::npos);
+      buf.resize(nl + 1);
+      break;
+    }
+    if (buf.size() > kMaxLineBytes)
+      return Status::BadInput(fmt::format("{}: a line longer than {} MB (not a routing log?)",
+                                          name_, kMaxLineBytes >> 20));
+    want = buf.size();  // one line longer than the chunk: read on
+  }
+  if (buf.capacity() < buf.size() + kChunkPadding) buf.reserve(buf.size() + kChunkPadding);
+  chunk->text = buf;
+  chunk->offset = stream_pos_;
+  stream_pos_ += buf.size();
   return true;
 }
 

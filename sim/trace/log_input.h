@@ -2,13 +2,13 @@
 // or either of them compressed with gzip (zlib) or zstd (libzstd), told by
 // their magic bytes, not by the file name.
 //
-// LogInput hands out the log in chunks of whole lines (ChunkOf / NextChunk),
-// each readable for kChunkPadding bytes past its end, as simdjson requires.
-// An uncompressed regular file is memory-mapped and its chunks are views of
-// the map (no copy); Release() drops a consumed chunk's pages again, so the
-// resident memory of an import stays bounded by the chunks in flight
-// whatever the file size. Streams (stdin, compressed) are read into owned
-// buffers, sequentially.
+// LogInput hands out the log in chunks of whole lines (NextChunk), each
+// readable for kChunkPadding bytes past its end, as simdjson requires, in
+// buffers the chunks own (and reuse), so the resident memory of an import
+// stays bounded by the chunks in flight whatever the file size. Uncompressed
+// input is read with read(2) straight into the chunk's buffer (measured
+// cheaper than faulting in a memory map of the file); compressed input is
+// decoded into it.
 #ifndef EPSIM_SIM_TRACE_LOG_INPUT_H_
 #define EPSIM_SIM_TRACE_LOG_INPUT_H_
 
@@ -64,6 +64,7 @@ class LogInput {
   class Decoder;
   LogInput() = default;
   Status Fill(size_t want);  // decodes until buffered_ holds `want` bytes or the end
+  Result<bool> NextRawChunk(size_t bytes, LogChunk* chunk);
 
   std::string name_;
   std::string compression_;
@@ -76,6 +77,7 @@ class LogInput {
   // Streams: decoded bytes not yet handed out, and the decoder.
   std::unique_ptr<Decoder> decoder_;
   std::string buffered_;
+  std::string carry_;  // uncompressed input: bytes read past the last chunk's end
   bool at_end_ = false;
   uint64_t stream_pos_ = 0;
 };
