@@ -141,6 +141,7 @@ Status Run(SynthOptions opt) {
     read.seed = opt.seed;
     // With -o -, stdout holds the trace: the header goes to stderr.
     report::WriteSynthHeader(out.to_stdout() ? std::cerr : std::cout, read);
+    std::cout.flush();  // before stderr's lines, in a 2>&1 log too
   }
   if (params.given()) {
     EPSIM_RETURN_IF_ERROR(synth::SaveRoutingModel(model, params.path()));
