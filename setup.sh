@@ -10,7 +10,8 @@ PACKAGES=(g++ cmake make pkg-config
           libsimgrid-dev libprotobuf-dev protobuf-compiler libboost-graph-dev
           libgtest-dev libcli11-dev libfmt-dev nlohmann-json3-dev libsimdjson-dev
           python3 python3-matplotlib python3-protobuf
-          openmpi-bin libopenmpi-dev libopenblas-dev libceres-dev libssl-dev)
+          openmpi-bin libopenmpi-dev libopenblas-dev libceres-dev libssl-dev
+          zlib1g-dev libzstd-dev gzip)
 
 install_missing() {
   local missing=()
