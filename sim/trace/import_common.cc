@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <bit>
 #include <filesystem>
-#include <fstream>
 #include <utility>
 
 #include "sim/trace/import_internal.h"
@@ -298,11 +297,5 @@ void SplitFields(std::string_view line, std::vector<std::string_view>* fields) {
   }
 }
 
-std::string FirstLine(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
 
 }  // namespace epsim::trace

@@ -161,8 +161,6 @@ Status ParseNumber(std::string_view field, size_t column, T* out) {
   return Status::Ok();
 }
 
-// The first line of `path` ("" when empty or unreadable).
-std::string FirstLine(const std::string& path);
 
 }  // namespace epsim::trace
 

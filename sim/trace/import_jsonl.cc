@@ -342,7 +342,6 @@ Status JsonlImporter::Sequential(LogInput& input, bool until_shape, uint64_t* li
     if (shape_ != nullptr) ParseChunk(chunk.text, &fields_, parser_, line_, &parsed);
     EPSIM_RETURN_IF_ERROR(Consume(parsed, *line0));
     *line0 += parsed.lines;
-    input.Release(chunk);
   }
   return Status::Ok();
 }
@@ -418,7 +417,6 @@ Status JsonlImporter::Parallel(LogInput& input, unsigned threads, uint64_t* line
     lock.unlock();
     status = Consume(slot.parsed, *line0);
     *line0 += slot.parsed.lines;
-    input.Release(slot.chunk);
     lock.lock();
     slot.ready = false;
     ++next_consume;

@@ -29,7 +29,7 @@ inline constexpr size_t kMaxLineBytes = size_t{256} << 20;
 
 struct LogChunk {
   std::string_view text;  // whole lines (the last may lack its newline)
-  std::string storage;    // owns text unless it is a view of the map
+  std::string storage;    // the buffer text points into
   uint64_t offset = 0;    // of text within the (decompressed) log
 };
 
@@ -45,8 +45,6 @@ class LogInput {
   const std::string& name() const { return name_; }
   // "" (none), "gzip" or "zstd".
   const std::string& compression() const { return compression_; }
-  // True for an uncompressed regular file, read through a memory map.
-  bool mapped() const { return map_ != nullptr; }
   // Bytes of the file on disk (compressed size), 0 when unknown (a pipe).
   uint64_t disk_bytes() const { return disk_bytes_; }
 
@@ -57,27 +55,20 @@ class LogInput {
   // Fills `chunk` with the next whole lines, about `bytes` of them (more
   // when one line is longer). False at the end of the log.
   Result<bool> NextChunk(size_t bytes, LogChunk* chunk);
-  // Drops the pages of a consumed chunk of a mapped file (no-op otherwise).
-  void Release(const LogChunk& chunk);
 
  private:
   class Decoder;
   LogInput() = default;
-  Status Fill(size_t want);  // decodes until buffered_ holds `want` bytes or the end
-  Result<bool> NextRawChunk(size_t bytes, LogChunk* chunk);
+  // Appends up to `want` more bytes of the log to `buf` (read, or decoded);
+  // sets at_end_ when the log ends.
+  Status Append(size_t want, std::string* buf);
 
   std::string name_;
   std::string compression_;
   int fd_ = -1;
   uint64_t disk_bytes_ = 0;
-  // Mapped file.
-  const char* map_ = nullptr;
-  size_t map_bytes_ = 0;
-  size_t map_pos_ = 0;
-  // Streams: decoded bytes not yet handed out, and the decoder.
-  std::unique_ptr<Decoder> decoder_;
-  std::string buffered_;
-  std::string carry_;  // uncompressed input: bytes read past the last chunk's end
+  std::unique_ptr<Decoder> decoder_;  // compressed input only
+  std::string carry_;  // bytes read past the last chunk's end (a partial line)
   bool at_end_ = false;
   uint64_t stream_pos_ = 0;
 };
