@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <bit>
 #include <cmath>
+#include <cstring>
 
 namespace epsim::trace {
 
@@ -12,8 +14,8 @@ uint32_t Crc32(std::string_view bytes) {
       crc32_z(0L, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
 }
 
-void AppendChecksum(std::string* bytes) {
-  const uint32_t crc = Crc32(*bytes);
+void AppendChecksum(std::string* bytes, size_t from) {
+  const uint32_t crc = Crc32(std::string_view(*bytes).substr(from));
   bytes->push_back(kChecksumTag);
   for (int i = 0; i < 4; ++i) bytes->push_back(static_cast<char>(crc >> (8 * i) & 0xff));
 }
@@ -32,9 +34,8 @@ Status VerifyChecksum(std::string_view message) {
 }
 
 size_t VarintSize(uint64_t value) {
-  size_t n = 1;
-  while (value >= 0x80) value >>= 7, ++n;
-  return n;
+  // 1 + floor(log2(value) / 7), value 0 taking one byte.
+  return static_cast<size_t>(9 * (63 - std::countl_zero(value | 1)) + 73) / 64;
 }
 
 void AppendVarint(uint64_t value, std::string* out) {
@@ -43,6 +44,101 @@ void AppendVarint(uint64_t value, std::string* out) {
     value >>= 7;
   }
   out->push_back(static_cast<char>(value));
+}
+
+namespace {
+
+// LayerRecord's wire tags: (field number << 3) | wire type (0 varint, 2 bytes).
+constexpr char kLayerTag = 0x08, kTokenIdsTag = 0x12, kSequenceIdsTag = 0x1a,
+               kTopkIdxTag = 0x22, kTopkWeightsTag = 0x2a, kStepTag = 0x30;
+
+template <typename T>
+size_t PackedVarintsSize(const T* values, size_t n) {
+  size_t bytes = n;  // one byte each, plus one per further 7 bits
+  for (size_t i = 0; i < n; ++i)
+    if (values[i] >= 0x80) bytes += VarintSize(values[i]) - 1;
+  return bytes;
+}
+
+char* PutVarint(uint64_t value, char* p) {
+  while (value >= 0x80) {
+    *p++ = static_cast<char>((value & 0x7f) | 0x80);
+    value >>= 7;
+  }
+  *p++ = static_cast<char>(value);
+  return p;
+}
+
+template <typename T>
+char* PutPackedVarints(char tag, const T* values, size_t n, size_t payload, char* p) {
+  if (n == 0) return p;
+  *p++ = tag;
+  p = PutVarint(payload, p);
+  for (size_t i = 0; i < n; ++i) {
+    if (values[i] < 0x80)
+      *p++ = static_cast<char>(values[i]);
+    else
+      p = PutVarint(values[i], p);
+  }
+  return p;
+}
+
+size_t FieldSize(size_t payload, size_t n) { return n == 0 ? 0 : 1 + VarintSize(payload) + payload; }
+
+// The payload sizes of the packed lists, and of the whole record.
+struct RecordSizes {
+  size_t tokens, sequences, idx, total;
+};
+
+RecordSizes SizesOf(const RecordColumns& r) {
+  RecordSizes s;
+  s.tokens = PackedVarintsSize(r.token_ids, r.num_tokens);
+  s.sequences = PackedVarintsSize(r.sequence_ids, r.num_tokens);
+  s.idx = PackedVarintsSize(r.topk_idx, r.num_idx);
+  s.total = (r.layer != 0 ? 1 + VarintSize(r.layer) : 0) + FieldSize(s.tokens, r.num_tokens) +
+            FieldSize(s.sequences, r.num_tokens) + FieldSize(s.idx, r.num_idx) +
+            FieldSize(4 * r.num_weights, r.num_weights) +
+            (r.step != 0 ? 1 + VarintSize(r.step) : 0);
+  return s;
+}
+
+void AppendBody(const RecordColumns& r, const RecordSizes& sizes, std::string* out) {
+  static_assert(std::endian::native == std::endian::little,
+                "fixed32 floats are written as they lie in memory");
+  const size_t at = out->size();
+  out->resize(at + sizes.total);
+  char* p = out->data() + at;
+  if (r.layer != 0) {
+    *p++ = kLayerTag;
+    p = PutVarint(r.layer, p);
+  }
+  p = PutPackedVarints(kTokenIdsTag, r.token_ids, r.num_tokens, sizes.tokens, p);
+  p = PutPackedVarints(kSequenceIdsTag, r.sequence_ids, r.num_tokens, sizes.sequences, p);
+  p = PutPackedVarints(kTopkIdxTag, r.topk_idx, r.num_idx, sizes.idx, p);
+  if (r.num_weights > 0) {
+    *p++ = kTopkWeightsTag;
+    p = PutVarint(4 * r.num_weights, p);
+    std::memcpy(p, r.topk_weights, 4 * r.num_weights);
+    p += 4 * r.num_weights;
+  }
+  if (r.step != 0) {
+    *p++ = kStepTag;
+    p = PutVarint(r.step, p);
+  }
+}
+
+}  // namespace
+
+size_t LayerRecordSize(const RecordColumns& r) { return SizesOf(r).total; }
+
+void AppendLayerRecord(const RecordColumns& r, std::string* out) { AppendBody(r, SizesOf(r), out); }
+
+void AppendFramedLayerRecord(const RecordColumns& r, std::string* out) {
+  const RecordSizes sizes = SizesOf(r);
+  AppendVarint(sizes.total + kChecksumBytes, out);
+  const size_t at = out->size();
+  AppendBody(r, sizes, out);
+  AppendChecksum(out, at);
 }
 
 Status CheckRow(const proto::TraceHeader& header, const uint32_t* idx, const float* weights) {

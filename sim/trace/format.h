@@ -28,8 +28,9 @@ inline constexpr size_t kChecksumBytes = 5;
 
 // zlib's CRC-32 (ISO-HDLC polynomial) of `bytes`.
 uint32_t Crc32(std::string_view bytes);
-// Appends the checksum field of `bytes` (a serialized message without one).
-void AppendChecksum(std::string* bytes);
+// Appends the checksum field of the bytes from `from` on (a serialized
+// message without one).
+void AppendChecksum(std::string* bytes, size_t from = 0);
 // Checks that `message` ends with a checksum field matching the bytes before
 // it; errors say "checksum missing" or "checksum mismatch (stored .., computed ..)".
 Status VerifyChecksum(std::string_view message);
@@ -38,6 +39,30 @@ Status VerifyChecksum(std::string_view message);
 size_t VarintSize(uint64_t value);
 // Appends `value` as a base-128 varint.
 void AppendVarint(uint64_t value, std::string* out);
+
+// The columns of one LayerRecord, for AppendLayerRecord.
+struct RecordColumns {
+  uint32_t layer = 0;
+  uint64_t step = 0;
+  const uint64_t* token_ids = nullptr;
+  const uint64_t* sequence_ids = nullptr;
+  size_t num_tokens = 0;
+  const uint32_t* topk_idx = nullptr;
+  size_t num_idx = 0;
+  const float* topk_weights = nullptr;
+  size_t num_weights = 0;
+};
+
+// Bytes of the record as protobuf serializes a LayerRecord holding these
+// columns (fields in number order, zero scalars and empty lists omitted,
+// lists packed), without its checksum.
+size_t LayerRecordSize(const RecordColumns& record);
+// Appends exactly those bytes to `out` (the writer's encoder: it skips
+// building a proto::LayerRecord; a test holds it to protobuf's bytes).
+void AppendLayerRecord(const RecordColumns& record, std::string* out);
+// Appends the record as a trace file frames it: length prefix, those
+// bytes, the checksum field.
+void AppendFramedLayerRecord(const RecordColumns& record, std::string* out);
 
 // Checks one row of num_candidates ids and weights against `header`: ids
 // below num_experts, no id repeated among the first num_topk, finite

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -108,28 +109,12 @@ Result<const JsonlShape*> DetectShape(const ImportOptions& options,
 
 // ---- parsing (worker threads) ----
 
-// One parsed line, compact: arrays live in the chunk.
-struct ParsedRow {
-  uint64_t line = 0;  // within the chunk, 1-based
-  uint32_t layer = 0;
-  uint32_t num_ids = 0, num_scores = 0;
-  uint64_t token = 0;
-  uint64_t sequence = 0;  // integer id, or offset into ParsedChunk::strings
-  uint32_t sequence_bytes = 0;
-  uint64_t ids_at = 0, scores_at = 0;
-  uint32_t meta = 0;  // index into ParsedChunk::metas
-  uint32_t routed_tokens = 0, routed_layers = 0;
-  bool is_meta = false, has_layer = false, has_ids = false, has_scores = false;
-  bool has_token = false, has_sequence = false, sequence_is_string = false;
-  bool has_routed = false;
-};
+using ParsedRow = JsonlRow;
 
 struct ParsedChunk {
   std::vector<ParsedRow> rows;
-  std::vector<uint32_t> ids;
-  std::vector<float> scores;
-  std::string strings;
-  std::vector<JsonlLine> metas;
+  JsonlArrays arrays;
+  std::vector<JsonlMeta> metas;
   uint64_t lines = 0;  // lines of the chunk, blank ones included
   uint64_t bytes = 0;
   // The first malformed line: rows before it are good.
@@ -143,9 +128,7 @@ struct ParsedChunk {
 
   void Clear() {
     rows.clear();
-    ids.clear();
-    scores.clear();
-    strings.clear();
+    arrays.clear();
     metas.clear();
     lines = bytes = 0;
     failed = has_first_keys = false;
@@ -158,63 +141,42 @@ struct ParsedChunk {
 // Parses every line of `text` into `out`. With `fields` null (the shape is
 // not known yet), parsing stops at the first route row and records its keys.
 void ParseChunk(std::string_view text, const JsonlFields* fields, JsonlLineParser& parser,
-                JsonlLine& line, ParsedChunk* out) {
+                JsonlMeta& meta, ParsedChunk* out) {
   out->Clear();
   out->bytes = text.size();
   static const JsonlFields kNoFields;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    const std::string_view l = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  for (const char* p = begin; p < end;) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (nl == nullptr) nl = end;
+    const char* line = p;
+    const size_t size = static_cast<size_t>(nl - p);
+    p = nl + 1;
     ++out->lines;
-    if (l.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    Status st = parser.Parse(l.data(), l.size(), fields ? *fields : kNoFields,
-                             /*collect_keys=*/fields == nullptr, &line);
+    size_t lead = 0;  // a blank line is skipped
+    while (lead < size && (line[lead] == ' ' || line[lead] == '\t' || line[lead] == '\r')) ++lead;
+    if (lead == size) continue;
+    ParsedRow& r = out->rows.emplace_back();
+    Status st = parser.Parse(line, size, fields ? *fields : kNoFields, &r, &meta, &out->arrays,
+                             fields == nullptr ? &out->first_keys : nullptr);
     if (!st.ok()) {
+      out->rows.pop_back();
       out->failed = true;
       out->error_line = out->lines;
       out->error = std::move(st);
       return;
     }
-    if (fields == nullptr && !line.is_meta) {
-      out->first_keys = line.keys;
+    if (fields == nullptr && !r.is_meta) {
+      out->rows.pop_back();
       out->has_first_keys = true;
       out->first_route_line = out->lines;
       return;
     }
-    ParsedRow& r = out->rows.emplace_back();
     r.line = out->lines;
-    r.is_meta = line.is_meta;
-    if (line.is_meta) {
+    if (r.is_meta) {
       r.meta = static_cast<uint32_t>(out->metas.size());
-      out->metas.push_back(line);
-      continue;
-    }
-    r.has_layer = line.has_layer;
-    r.layer = line.layer;
-    r.has_ids = line.has_ids;
-    r.has_routed = line.has_routed;
-    r.routed_tokens = line.routed_tokens;
-    r.routed_layers = line.routed_layers;
-    r.ids_at = out->ids.size();
-    r.num_ids = static_cast<uint32_t>(line.ids.size());
-    out->ids.insert(out->ids.end(), line.ids.begin(), line.ids.end());
-    r.has_scores = line.has_scores;
-    r.scores_at = out->scores.size();
-    r.num_scores = static_cast<uint32_t>(line.scores.size());
-    out->scores.insert(out->scores.end(), line.scores.begin(), line.scores.end());
-    r.has_token = line.has_token;
-    r.token = line.token;
-    r.has_sequence = line.has_sequence;
-    r.sequence_is_string = line.sequence_is_string;
-    if (line.sequence_is_string) {
-      r.sequence = out->strings.size();
-      r.sequence_bytes = static_cast<uint32_t>(line.sequence_string.size());
-      out->strings += line.sequence_string;
-    } else {
-      r.sequence = line.sequence;
+      out->metas.push_back(meta);
     }
   }
 }
@@ -247,7 +209,7 @@ class JsonlImporter {
   // Takes one parsed chunk, in file order; `line0` is the line number
   // before its first line.
   Status Consume(const ParsedChunk& chunk, uint64_t line0);
-  Status ApplyMeta(const JsonlLine& meta);
+  Status ApplyMeta(const JsonlMeta& meta);
   Status ChooseShape(const std::vector<std::string>& keys);
   Status AddRoute(const ParsedChunk& chunk, const ParsedRow& row);
   Status AddRouted(const ParsedChunk& chunk, const ParsedRow& row);
@@ -265,7 +227,7 @@ class JsonlImporter {
   const ImportOptions& options_;
   ImportSink sink_;
   JsonlLineParser parser_;  // the calling thread's
-  JsonlLine line_;
+  JsonlMeta meta_;
   const JsonlShape* shape_ = nullptr;  // fixed by the first route row
   JsonlFields fields_;
   std::string file_;
@@ -286,6 +248,14 @@ class JsonlImporter {
   // rows kept per layer when the rows have no token field.
   enum class TokenMode { kUnknown, kKeyed, kByOrder } token_mode_ = TokenMode::kUnknown;
   std::unordered_map<std::pair<uint64_t, uint64_t>, uint64_t, PairHash> request_tokens_;
+  // The step's pairs in first-appearance order, and where the current
+  // layer's rows are expected to continue in it.
+  struct OrderedToken {
+    uint64_t sequence, token, id;
+  };
+  std::vector<OrderedToken> step_order_;
+  size_t order_next_ = 0;
+  uint32_t order_layer_ = 0;
   std::unordered_map<uint32_t, uint64_t> layer_order_;
   // mixtral rule, the current forward step only: position -> token id, rows
   // per layer (the default position).
@@ -333,13 +303,13 @@ Status JsonlImporter::Sequential(LogInput& input, bool until_shape, uint64_t* li
       return Status::Ok();
     }
     if (shape_ == nullptr) {
-      ParseChunk(chunk.text, nullptr, parser_, line_, &parsed);
+      ParseChunk(chunk.text, nullptr, parser_, meta_, &parsed);
       if (parsed.has_first_keys) {
         Status st = ChooseShape(parsed.first_keys);
         if (!st.ok()) return st.WithContext(fmt::format("{}:{}", file_, *line0 + parsed.first_route_line));
       }
     }
-    if (shape_ != nullptr) ParseChunk(chunk.text, &fields_, parser_, line_, &parsed);
+    if (shape_ != nullptr) ParseChunk(chunk.text, &fields_, parser_, meta_, &parsed);
     EPSIM_RETURN_IF_ERROR(Consume(parsed, *line0));
     *line0 += parsed.lines;
   }
@@ -368,7 +338,7 @@ Status JsonlImporter::Parallel(LogInput& input, unsigned threads, uint64_t* line
   // Takes the next chunk and parses it; the lock is held on entry and exit.
   // False when the input is exhausted (or failed).
   auto parse_next = [&](std::unique_lock<std::mutex>& lock, JsonlLineParser& parser,
-                        JsonlLine& line) {
+                        JsonlMeta& meta) {
     const uint64_t index = next_read;
     Slot& slot = slots[index % depth];
     Result<bool> more = input.NextChunk(options_.chunk_bytes, &slot.chunk);
@@ -380,7 +350,7 @@ Status JsonlImporter::Parallel(LogInput& input, unsigned threads, uint64_t* line
     }
     ++next_read;
     lock.unlock();
-    ParseChunk(slot.chunk.text, &fields, parser, line, &slot.parsed);
+    ParseChunk(slot.chunk.text, &fields, parser, meta, &slot.parsed);
     lock.lock();
     slot.ready = true;
     cv.notify_all();
@@ -388,11 +358,11 @@ Status JsonlImporter::Parallel(LogInput& input, unsigned threads, uint64_t* line
   };
   auto worker = [&]() {
     JsonlLineParser parser;
-    JsonlLine line;
+    JsonlMeta meta;
     std::unique_lock<std::mutex> lock(mu);
     while (true) {
       cv.wait(lock, [&] { return stop || input_done || next_read - next_consume < depth; });
-      if (stop || input_done || !parse_next(lock, parser, line)) return;
+      if (stop || input_done || !parse_next(lock, parser, meta)) return;
     }
   };
   // This thread consumes, and parses too while its next chunk is not ready:
@@ -406,7 +376,7 @@ Status JsonlImporter::Parallel(LogInput& input, unsigned threads, uint64_t* line
     Slot& slot = slots[next_consume % depth];
     while (!slot.ready && !(input_done && next_consume == next_read)) {
       if (!input_done && next_read - next_consume < depth)
-        parse_next(lock, parser_, line_);
+        parse_next(lock, parser_, meta_);
       else
         cv.wait(lock);
     }
@@ -457,7 +427,7 @@ Status JsonlImporter::ChooseShape(const std::vector<std::string>& keys) {
   return Status::Ok();
 }
 
-Status JsonlImporter::ApplyMeta(const JsonlLine& meta) {
+Status JsonlImporter::ApplyMeta(const JsonlMeta& meta) {
   if (meta.has_num_experts) {
     if (sink_.num_experts() != 0 && sink_.num_experts() != meta.num_experts)
       return Status::BadInput(fmt::format(
@@ -531,8 +501,8 @@ Status JsonlImporter::AddRoute(const ParsedChunk& chunk, const ParsedRow& row) {
   } else {
     EPSIM_ASSIGN_OR_RETURN(token, RequestToken(row, sequence));
   }
-  return sink_.Add(row.layer, token, sequence, chunk.ids.data() + row.ids_at,
-                   row.has_scores ? chunk.scores.data() + row.scores_at : nullptr, row.num_ids);
+  return sink_.Add(row.layer, token, sequence, chunk.arrays.ids.data() + row.ids_at,
+                   row.has_scores ? chunk.arrays.scores.data() + row.scores_at : nullptr, row.num_ids);
 }
 
 // One request: tokens in order, each with its experts in every layer; a
@@ -551,7 +521,7 @@ Status JsonlImporter::AddRouted(const ParsedChunk& chunk, const ParsedRow& row) 
   if (row.has_sequence) {
     EPSIM_ASSIGN_OR_RETURN(sequence, SequenceOf(chunk, row));
   }
-  const uint32_t* ids = chunk.ids.data() + row.ids_at;
+  const uint32_t* ids = chunk.arrays.ids.data() + row.ids_at;
   for (uint32_t t = 0; t < row.routed_tokens; ++t) {
     const uint64_t token = next_token_++;
     for (uint32_t l = 0; l < layers; ++l) {
@@ -574,7 +544,7 @@ Result<uint64_t> JsonlImporter::SequenceOf(const ParsedChunk& chunk, const Parse
   const SeqKind kind = row.sequence_is_string ? SeqKind::kString : SeqKind::kInteger;
   const std::string_view text =
       kind == SeqKind::kString
-          ? std::string_view(chunk.strings).substr(row.sequence, row.sequence_bytes)
+          ? std::string_view(chunk.arrays.strings).substr(row.sequence, row.sequence_bytes)
           : std::string_view();
   if (shape_->rule == TokenRule::kStepPosition && kind == SeqKind::kString)
     return Status::BadInput(
@@ -603,6 +573,8 @@ Status JsonlImporter::NewStep() {
   step_tokens_.clear();
   step_layer_rows_.clear();
   request_tokens_.clear();
+  step_order_.clear();
+  order_next_ = 0;
   return Status::Ok();
 }
 
@@ -636,12 +608,26 @@ Result<uint64_t> JsonlImporter::RequestToken(const ParsedRow& row, uint64_t sequ
     return layer_order_[row.layer]++;
   }
   if (!row.has_token) return Status::BadInput(fmt::format("missing \"{}\"", fields_.token));
-  auto [it, inserted] = request_tokens_.try_emplace({sequence, row.token}, next_token_);
-  if (inserted) {
-    ++next_token_;
-    return it->second;
+  // Each layer of a step mostly lists the step's tokens in the order the
+  // first layer did: try the next pair of that order before the map.
+  if (row.layer != order_layer_) {
+    order_layer_ = row.layer;
+    order_next_ = 0;
   }
-  if (!sink_.HasRow(it->second, row.layer)) return it->second;
+  uint64_t id = 0;
+  if (order_next_ < step_order_.size() && step_order_[order_next_].sequence == sequence &&
+      step_order_[order_next_].token == row.token) {
+    id = step_order_[order_next_++].id;
+  } else {
+    auto [it, inserted] = request_tokens_.try_emplace({sequence, row.token}, next_token_);
+    if (inserted) {
+      step_order_.push_back({sequence, row.token, next_token_});
+      order_next_ = step_order_.size();
+      return next_token_++;
+    }
+    id = it->second;
+  }
+  if (!sink_.HasRow(id, row.layer)) return id;
   if (options_.repeats == "error")
     return Status::BadInput(fmt::format(
         "layer {}: {} {} {} {} repeated (--repeats error; without it a repeat starts the next "
@@ -650,6 +636,9 @@ Result<uint64_t> JsonlImporter::RequestToken(const ParsedRow& row, uint64_t sequ
   EPSIM_RETURN_IF_ERROR(NewStep());
   const uint64_t token = next_token_++;
   request_tokens_.emplace(std::pair{sequence, row.token}, token);
+  step_order_.push_back({sequence, row.token, token});
+  order_layer_ = row.layer;
+  order_next_ = step_order_.size();
   return token;
 }
 

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace epsim::trace {
@@ -50,7 +51,8 @@ Status GetScores(const element& value, std::string_view key, std::vector<float>*
 }
 
 // [tokens][layers][k] expert ids; -1 marks a slot without an expert.
-Status GetRouted(const element& value, std::string_view key, JsonlLine* out) {
+Status GetRouted(const element& value, std::string_view key, JsonlRow* out,
+                 std::vector<uint32_t>* ids_out) {
   const auto bad = [&](const std::string& what) {
     return Status::BadInput(fmt::format("\"{}\" must be a [tokens][layers][k] array of expert "
                                         "ids: {}", key, what));
@@ -75,7 +77,7 @@ Status GetRouted(const element& value, std::string_view key, JsonlLine* out) {
             id >= int64_t{std::numeric_limits<uint32_t>::max()})
           return bad(fmt::format("token {} layer {} holds {}, not an expert id",
                                  out->routed_tokens, num_layers, Text(e)));
-        out->ids.push_back(id < 0 ? kNoExpert : static_cast<uint32_t>(id));
+        ids_out->push_back(id < 0 ? kNoExpert : static_cast<uint32_t>(id));
         ++k;
       }
       if (out->routed_k == 0) out->routed_k = k;
@@ -94,11 +96,14 @@ Status GetRouted(const element& value, std::string_view key, JsonlLine* out) {
   return Status::Ok();
 }
 
-Status GetSequence(const element& value, std::string_view key, JsonlLine* out) {
+Status GetSequence(const element& value, std::string_view key, JsonlRow* out,
+                   std::string* strings) {
   std::string_view s;
   if (value.get_string().get(s) == simdjson::SUCCESS) {
     out->sequence_is_string = true;
-    out->sequence_string.assign(s);
+    out->sequence = strings->size();
+    out->sequence_bytes = static_cast<uint32_t>(s.size());
+    strings->append(s);
     return Status::Ok();
   }
   if (value.get_uint64().get(out->sequence) == simdjson::SUCCESS) return Status::Ok();
@@ -106,7 +111,7 @@ Status GetSequence(const element& value, std::string_view key, JsonlLine* out) {
       "\"{}\" is {}, expected an unsigned integer or a string", key, Text(value)));
 }
 
-Status ParseMeta(const simdjson::dom::object& obj, JsonlLine* out) {
+Status ParseMeta(const simdjson::dom::object& obj, JsonlMeta* out) {
   for (auto [key, value] : obj) {
     if (key == "num_experts") {
       EPSIM_RETURN_IF_ERROR(GetUint(value, key, std::numeric_limits<uint32_t>::max(),
@@ -127,35 +132,113 @@ Status ParseMeta(const simdjson::dom::object& obj, JsonlLine* out) {
   return Status::Ok();
 }
 
-Status ParseRouteField(std::string_view key, const element& value, const JsonlFields& f,
-                       JsonlLine* out) {
-  if (key == f.layer) {
-    uint64_t layer = 0;
-    EPSIM_RETURN_IF_ERROR(GetUint(value, key, std::numeric_limits<uint32_t>::max(), &layer));
-    out->layer = static_cast<uint32_t>(layer);
-    out->has_layer = true;
-  } else if (key == f.ids) {
-    EPSIM_RETURN_IF_ERROR(GetIds(value, key, &out->ids));
-    out->has_ids = true;
-  } else if (key == f.scores) {
-    EPSIM_RETURN_IF_ERROR(GetScores(value, key, &out->scores));
-    out->has_scores = true;
-  } else if (key == f.token) {
-    EPSIM_RETURN_IF_ERROR(
-        GetUint(value, key, std::numeric_limits<uint64_t>::max(), &out->token));
-    out->has_token = true;
-  } else if (key == f.sequence) {
-    EPSIM_RETURN_IF_ERROR(GetSequence(value, key, out));
-    out->has_sequence = true;
-  } else if (!f.routed.empty() && key == f.routed) {
-    std::string_view encoded;
-    if (value.get_string().get(encoded) == simdjson::SUCCESS)
-      return Status::BadInput(fmt::format(
-          "\"{}\" is a string (base64, as SGLang returns it): decode it to a "
-          "[tokens][layers][k] array first (experiments/capture/README.md)",
-          key));
-    EPSIM_RETURN_IF_ERROR(GetRouted(value, key, out));
-    out->has_routed = true;
+// a == b for views of one size (> 0), without a call for short keys:
+// overlapping 8- or 4-byte loads from both ends, which stay inside both.
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  const auto load8 = [](const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  const auto load4 = [](const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  };
+  if (n > 16) return std::memcmp(a.data(), b.data(), n) == 0;
+  if (n >= 8)
+    return load8(a.data()) == load8(b.data()) && load8(a.data() + n - 8) == load8(b.data() + n - 8);
+  if (n >= 4)
+    return load4(a.data()) == load4(b.data()) && load4(a.data() + n - 4) == load4(b.data() + n - 4);
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+// The route fields a key may name, in the order they are tried.
+enum class Field : uint8_t { kLayer, kIds, kScores, kToken, kSequence, kRouted, kNone };
+
+// The route field names of one log, indexed for the per-key lookup: a
+// length and first-byte test rejects most names before a compare.
+class FieldIndex {
+ public:
+  void Build(const JsonlFields& f) {
+    size_ = 0;
+    Put(f.layer, Field::kLayer);
+    Put(f.ids, Field::kIds);
+    Put(f.scores, Field::kScores);
+    Put(f.token, Field::kToken);
+    Put(f.sequence, Field::kSequence);
+    Put(f.routed, Field::kRouted);
+  }
+  Field Find(std::string_view key) const {
+    for (size_t i = 0; i < size_; ++i) {
+      const Entry& e = entries_[i];
+      if (e.name.size() == key.size() && e.name[0] == key[0] && SameBytes(e.name, key))
+        return e.field;
+    }
+    return Field::kNone;
+  }
+
+ private:
+  struct Entry {
+    std::string_view name;
+    Field field;
+  };
+  void Put(const std::string& name, Field field) {
+    if (!name.empty()) entries_[size_++] = {name, field};
+  }
+  Entry entries_[6];
+  size_t size_ = 0;
+};
+
+Status ParseRouteField(Field field, std::string_view key, const element& value, JsonlRow* out,
+                       JsonlArrays* arrays) {
+  switch (field) {
+    case Field::kLayer: {
+      uint64_t layer = 0;
+      EPSIM_RETURN_IF_ERROR(GetUint(value, key, std::numeric_limits<uint32_t>::max(), &layer));
+      out->layer = static_cast<uint32_t>(layer);
+      out->has_layer = true;
+      return Status::Ok();
+    }
+    case Field::kIds:
+      out->ids_at = arrays->ids.size();
+      EPSIM_RETURN_IF_ERROR(GetIds(value, key, &arrays->ids));
+      out->num_ids = static_cast<uint32_t>(arrays->ids.size() - out->ids_at);
+      out->has_ids = true;
+      return Status::Ok();
+    case Field::kScores:
+      out->scores_at = arrays->scores.size();
+      EPSIM_RETURN_IF_ERROR(GetScores(value, key, &arrays->scores));
+      out->num_scores = static_cast<uint32_t>(arrays->scores.size() - out->scores_at);
+      out->has_scores = true;
+      return Status::Ok();
+    case Field::kToken:
+      EPSIM_RETURN_IF_ERROR(
+          GetUint(value, key, std::numeric_limits<uint64_t>::max(), &out->token));
+      out->has_token = true;
+      return Status::Ok();
+    case Field::kSequence:
+      EPSIM_RETURN_IF_ERROR(GetSequence(value, key, out, &arrays->strings));
+      out->has_sequence = true;
+      return Status::Ok();
+    case Field::kRouted: {
+      std::string_view encoded;
+      if (value.get_string().get(encoded) == simdjson::SUCCESS)
+        return Status::BadInput(fmt::format(
+            "\"{}\" is a string (base64, as SGLang returns it): decode it to a "
+            "[tokens][layers][k] array first (experiments/capture/README.md)",
+            key));
+      out->ids_at = arrays->ids.size();
+      EPSIM_RETURN_IF_ERROR(GetRouted(value, key, out, &arrays->ids));
+      out->num_ids = static_cast<uint32_t>(arrays->ids.size() - out->ids_at);
+      out->has_routed = true;
+      return Status::Ok();
+    }
+    case Field::kNone:
+      return Status::Ok();
   }
   return Status::Ok();
 }
@@ -165,20 +248,22 @@ Status ParseRouteField(std::string_view key, const element& value, const JsonlFi
 class JsonlLineParser::Impl {
  public:
   simdjson::dom::parser parser;
+  const JsonlFields* indexed = nullptr;  // the fields `index` was built for
+  FieldIndex index;
 };
 
 JsonlLineParser::JsonlLineParser() : impl_(std::make_unique<Impl>()) {}
 JsonlLineParser::~JsonlLineParser() = default;
 
 Status JsonlLineParser::Parse(const char* data, size_t size, const JsonlFields& fields,
-                              bool collect_keys, JsonlLine* out) {
-  out->has_layer = out->has_ids = out->has_scores = out->has_token = out->has_sequence = false;
-  out->has_routed = false;
-  out->sequence_is_string = false;
-  out->sequence = 0;
-  out->ids.clear();
-  out->scores.clear();
-  out->keys.clear();
+                              JsonlRow* out, JsonlMeta* meta, JsonlArrays* arrays,
+                              std::vector<std::string>* keys) {
+  if (impl_->indexed != &fields) {
+    impl_->index.Build(fields);
+    impl_->indexed = &fields;
+  }
+  *out = JsonlRow();
+  if (keys != nullptr) keys->clear();
   // simdjson reads up to SIMDJSON_PADDING bytes past the end: the caller's.
   static_assert(simdjson::SIMDJSON_PADDING <= 64, "LogInput pads chunks by 64 bytes");
   element doc;
@@ -188,21 +273,21 @@ Status JsonlLineParser::Parse(const char* data, size_t size, const JsonlFields& 
   if (doc.get_object().get(obj) != simdjson::SUCCESS)
     return Status::BadInput("not a JSON object");
   // One pass over the keys: "type" (usually first) says route or meta.
-  out->is_meta = false;
   for (auto [key, value] : obj) {
-    if (key == "type") {
+    if (key.size() == 4 && std::memcmp(key.data(), "type", 4) == 0) {
       std::string_view type;
       if (value.get_string().get(type) != simdjson::SUCCESS || (type != "route" && type != "meta"))
         return Status::BadInput(
             fmt::format("\"type\" is {}, expected \"route\" or \"meta\"", Text(value)));
       if (type == "meta") {
+        *out = JsonlRow();
         out->is_meta = true;
-        out->has_num_experts = out->has_top_k = out->has_model = false;
-        return ParseMeta(obj, out);
+        *meta = JsonlMeta();
+        return ParseMeta(obj, meta);
       }
     }
-    if (collect_keys) out->keys.emplace_back(key);
-    EPSIM_RETURN_IF_ERROR(ParseRouteField(key, value, fields, out));
+    if (keys != nullptr) keys->emplace_back(key);
+    EPSIM_RETURN_IF_ERROR(ParseRouteField(impl_->index.Find(key), key, value, out, arrays));
   }
   return Status::Ok();
 }

@@ -2,6 +2,10 @@
 // validates the whole line and dispatches at run time to the CPU's fastest
 // kernel, about 0.2 us for a 250-byte line). Private to import_jsonl.cc.
 // One parser per thread.
+//
+// A route row's arrays (expert ids, scores, a string sequence id) are
+// appended straight to the caller's JsonlArrays (a chunk's), and the row
+// keeps offsets into them: nothing is copied twice.
 #ifndef EPSIM_SIM_TRACE_IMPORT_JSONL_LINE_H_
 #define EPSIM_SIM_TRACE_IMPORT_JSONL_LINE_H_
 
@@ -30,28 +34,43 @@ struct JsonlFields {
 // without routed experts).
 inline constexpr uint32_t kNoExpert = 0xffffffffu;
 
-// A parsed line: a meta line or a route row. Only the fields present are
-// filled; the caller reports missing ones (it knows which it needs).
-struct JsonlLine {
-  bool is_meta = false;
-  bool has_layer = false, has_ids = false, has_scores = false;
-  bool has_token = false, has_sequence = false;
-  uint32_t layer = 0;
-  uint64_t token = 0;
-  bool sequence_is_string = false;
-  uint64_t sequence = 0;
-  std::string sequence_string;
+// Where the arrays of a chunk's rows live.
+struct JsonlArrays {
   std::vector<uint32_t> ids;
   std::vector<float> scores;
+  std::string strings;  // string sequence ids, back to back
+
+  void clear() {
+    ids.clear();
+    scores.clear();
+    strings.clear();
+  }
+};
+
+// A parsed route row (or a meta line's place in the chunk). Only the fields
+// present are filled; the caller reports missing ones (it knows which it
+// needs).
+struct JsonlRow {
+  uint64_t line = 0;  // within the chunk, 1-based (set by the caller)
+  uint32_t layer = 0;
+  uint32_t num_ids = 0, num_scores = 0;
+  uint64_t token = 0;
+  uint64_t sequence = 0;  // integer id, or offset into JsonlArrays::strings
+  uint32_t sequence_bytes = 0;
+  uint64_t ids_at = 0, scores_at = 0;
+  uint32_t meta = 0;  // meta lines: index into the caller's list (set by the caller)
   // Routed-experts shape: ids holds tokens x layers x k entries.
-  bool has_routed = false;
   uint32_t routed_tokens = 0, routed_layers = 0, routed_k = 0;
-  // Meta lines.
+  bool is_meta = false, has_layer = false, has_ids = false, has_scores = false;
+  bool has_token = false, has_sequence = false, sequence_is_string = false;
+  bool has_routed = false;
+};
+
+// What a meta line says.
+struct JsonlMeta {
   bool has_num_experts = false, has_top_k = false, has_model = false;
   uint64_t num_experts = 0, top_k = 0;
   std::string model;
-  // Every key of the line, only when asked for (shape detection).
-  std::vector<std::string> keys;
 };
 
 class JsonlLineParser {
@@ -60,10 +79,14 @@ class JsonlLineParser {
   ~JsonlLineParser();
 
   // Parses the `size` bytes at `data` (readable for simdjson's padding, 64
-  // bytes, past the end) with route fields named by `fields`. Errors carry
-  // no location (the caller adds file:line).
-  Status Parse(const char* data, size_t size, const JsonlFields& fields, bool collect_keys,
-               JsonlLine* out);
+  // bytes, past the end) with route fields named by `fields` (the same
+  // object from call to call: its names are indexed on first use). A route
+  // row fills `row` and appends to `arrays`; a meta line sets row->is_meta
+  // and fills `meta`. With `keys` given, every key of the line is stored
+  // there (shape detection). Errors carry no location (the caller adds
+  // file:line); `arrays` may then hold a partial row's entries.
+  Status Parse(const char* data, size_t size, const JsonlFields& fields, JsonlRow* row,
+               JsonlMeta* meta, JsonlArrays* arrays, std::vector<std::string>* keys);
 
  private:
   class Impl;

@@ -38,6 +38,20 @@ Result<size_t> ReadFully(int fd, const std::string& name, char* buf, size_t n) {
 
 }  // namespace
 
+void ByteBuffer::reserve(size_t n) {
+  if (n <= capacity_) return;
+  std::unique_ptr<char[]> bigger(new char[n]);  // default-initialised: not written
+  if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
+  data_ = std::move(bigger);
+  capacity_ = n;
+}
+
+void ByteBuffer::append(std::string_view bytes) {
+  const size_t at = size_;
+  resize(size_ + bytes.size());
+  if (!bytes.empty()) std::memcpy(data_.get() + at, bytes.data(), bytes.size());
+}
+
 // Decodes a compressed stream, gzip (any number of members) or zstd (any
 // number of frames), straight into the caller's buffer. The magic bytes read
 // to tell the format are fed first.
@@ -51,7 +65,7 @@ class LogInput::Decoder {
   }
 
   // Appends up to `want` decoded bytes to `out`; false at the end of the stream.
-  Result<bool> Decode(size_t want, std::string* out) {
+  Result<bool> Decode(size_t want, ByteBuffer* out) {
     if (in_pos_ == in_.size() && !in_eof_) EPSIM_RETURN_IF_ERROR(ReadMore());
     const size_t have = out->size();
     out->resize(have + want);
@@ -167,7 +181,7 @@ Result<std::unique_ptr<LogInput>> LogInput::Open(const std::string& path) {
   // Uncompressed input is read(2) straight into each chunk's buffer
   // (measured cheaper than faulting in a memory map; the buffers are reused).
   if (in->compression_.empty())
-    in->carry_ = head;
+    in->carry_.assign(head);
   else
     in->decoder_ = std::make_unique<Decoder>(in->fd_, in->name_, in->compression_, head);
   return in;
@@ -177,7 +191,7 @@ LogInput::~LogInput() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Status LogInput::Append(size_t want, std::string* buf) {
+Status LogInput::Append(size_t want, ByteBuffer* buf) {
   if (at_end_) return Status::Ok();
   if (decoder_ != nullptr) {
     EPSIM_ASSIGN_OR_RETURN(bool more, decoder_->Decode(want, buf));
@@ -193,9 +207,11 @@ Status LogInput::Append(size_t want, std::string* buf) {
 }
 
 Result<std::string> LogInput::FirstLine() {
-  while (carry_.find('\n') == std::string::npos && !at_end_ && carry_.size() <= kMaxLineBytes)
+  while (carry_.view().find('\n') == std::string::npos && !at_end_ &&
+         carry_.size() <= kMaxLineBytes)
     EPSIM_RETURN_IF_ERROR(Append(std::max<size_t>(4096, carry_.size()), &carry_));
-  std::string line = carry_.substr(0, carry_.find('\n'));
+  const std::string_view carried = carry_.view();
+  std::string line(carried.substr(0, carried.find('\n')));
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
 }
@@ -203,8 +219,8 @@ Result<std::string> LogInput::FirstLine() {
 // The partial line left from the previous chunk, then about `bytes` more of
 // the log into the chunk's own buffer, cut behind its last newline.
 Result<bool> LogInput::NextChunk(size_t bytes, LogChunk* chunk) {
-  std::string& buf = chunk->storage;
-  buf.assign(carry_);
+  ByteBuffer& buf = chunk->storage;
+  buf.assign(carry_.view());
   carry_.clear();
   size_t want = std::max<size_t>(bytes, 1);
   while (true) {
@@ -214,9 +230,9 @@ Result<bool> LogInput::NextChunk(size_t bytes, LogChunk* chunk) {
     while (buf.size() < target && !at_end_) EPSIM_RETURN_IF_ERROR(Append(target - buf.size(), &buf));
     if (buf.empty()) return false;
     if (at_end_) break;
-    const size_t nl = buf.rfind('\n');
+    const size_t nl = buf.view().rfind('\n');
     if (nl != std::string::npos) {
-      carry_.assign(buf, nl + 1, std::string::npos);
+      carry_.assign(buf.view().substr(nl + 1));
       buf.resize(nl + 1);
       break;
     }
@@ -226,7 +242,8 @@ Result<bool> LogInput::NextChunk(size_t bytes, LogChunk* chunk) {
     want = buf.size();  // one line longer than the chunk: read on
   }
   if (buf.capacity() < buf.size() + kChunkPadding) buf.reserve(buf.size() + kChunkPadding);
-  chunk->text = buf;
+  std::memset(buf.data() + buf.size(), 0, kChunkPadding);  // defined bytes for simdjson to read
+  chunk->text = buf.view();
   chunk->offset = stream_pos_;
   stream_pos_ += buf.size();
   return true;

@@ -88,7 +88,13 @@ class TraceWriter::Impl {
   const proto::TraceHeader& header() const { return header_; }
 
  private:
-  Status Flush(proto::LayerRecord* record);
+  // One layer's rows not yet written (fewer than kRecordTokens).
+  struct PendingRecord {
+    std::vector<uint64_t> token_ids, sequence_ids;
+    std::vector<uint32_t> topk_idx;
+    std::vector<float> topk_weights;
+  };
+  Status Flush(uint32_t layer, PendingRecord* record);
   Status FlushAll();
   Status WriteOut();
   Status WriteHeader();
@@ -101,10 +107,9 @@ class TraceWriter::Impl {
   int fd_ = -1;
   size_t room_ = 0;
   std::string out_;              // framed records not yet written
-  std::string body_;             // one serialized record
-  std::map<uint32_t, proto::LayerRecord> pending_;  // by layer, < kRecordTokens rows
-  std::map<uint32_t, uint64_t> num_tokens_;         // by layer
-  proto::LayerRecord* last_record_ = nullptr;       // pending_[last_layer_]
+  std::map<uint32_t, PendingRecord> pending_;  // by layer
+  std::map<uint32_t, uint64_t> num_tokens_;    // by layer
+  PendingRecord* last_record_ = nullptr;       // pending_[last_layer_]
   uint64_t* last_count_ = nullptr;                  // num_tokens_[last_layer_]
   uint32_t last_layer_ = 0;
   uint64_t step_ = 0;
@@ -143,34 +148,42 @@ Status TraceWriter::Impl::Add(uint32_t layer, uint64_t token_id, uint64_t sequen
     last_count_ = &num_tokens_[layer];
     last_layer_ = layer;
   }
-  proto::LayerRecord& record = *last_record_;
-  record.set_layer(layer);
-  record.set_step(step_);
-  record.add_token_ids(token_id);
-  record.add_sequence_ids(sequence_id);
+  PendingRecord& record = *last_record_;
+  record.token_ids.push_back(token_id);
+  record.sequence_ids.push_back(sequence_id);
   const uint32_t n = header_.num_candidates();
-  record.mutable_topk_idx()->Add(idx, idx + n);
-  if (scores) record.mutable_topk_weights()->Add(weights, weights + n);
+  record.topk_idx.insert(record.topk_idx.end(), idx, idx + n);
+  if (scores) record.topk_weights.insert(record.topk_weights.end(), weights, weights + n);
   ++*last_count_;
   any_rows_ = true;
-  if (static_cast<size_t>(record.token_ids_size()) >= kRecordTokens) return Flush(&record);
+  if (record.token_ids.size() >= kRecordTokens) return Flush(layer, &record);
   return Status::Ok();
 }
 
-Status TraceWriter::Impl::Flush(proto::LayerRecord* record) {
-  if (record->token_ids_size() == 0) return Status::Ok();
-  body_.clear();
-  if (!record->AppendToString(&body_)) return Status::Internal(path_ + ": cannot serialize");
-  AppendChecksum(&body_);
-  AppendVarint(body_.size(), &out_);
-  out_.append(body_);
-  record->Clear();
+// Frames the record: length, the LayerRecord's bytes, its checksum.
+Status TraceWriter::Impl::Flush(uint32_t layer, PendingRecord* record) {
+  if (record->token_ids.empty()) return Status::Ok();
+  RecordColumns columns;
+  columns.layer = layer;
+  columns.step = step_;
+  columns.token_ids = record->token_ids.data();
+  columns.sequence_ids = record->sequence_ids.data();
+  columns.num_tokens = record->token_ids.size();
+  columns.topk_idx = record->topk_idx.data();
+  columns.num_idx = record->topk_idx.size();
+  columns.topk_weights = record->topk_weights.data();
+  columns.num_weights = record->topk_weights.size();
+  AppendFramedLayerRecord(columns, &out_);
+  record->token_ids.clear();
+  record->sequence_ids.clear();
+  record->topk_idx.clear();
+  record->topk_weights.clear();
   if (out_.size() >= (size_t{1} << 20)) return WriteOut();
   return Status::Ok();
 }
 
 Status TraceWriter::Impl::FlushAll() {
-  for (auto& [layer, record] : pending_) EPSIM_RETURN_IF_ERROR(Flush(&record));
+  for (auto& [layer, record] : pending_) EPSIM_RETURN_IF_ERROR(Flush(layer, &record));
   return Status::Ok();
 }
 

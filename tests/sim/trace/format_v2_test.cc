@@ -2,11 +2,14 @@
 // header written into its reserved room, and a checksum on every message.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "sim/trace/format.h"
 #include "sim/trace/reader.h"
 #include "sim/trace/validate.h"
 #include "sim/trace/writer.h"
@@ -203,6 +206,82 @@ TEST(TraceFormatV2Test, ValidateAppliesOncePerLayerWithinAStep) {
   EXPECT_NE(v.status().message().find("token appears twice in the layer in step 1"),
             std::string::npos)
       << v.status().message();
+}
+
+// The writer's own record encoder against protobuf's serializer (the slow,
+// obvious reference): the same bytes for records of every shape, including
+// zero layer and step (omitted fields), empty lists, ids and token ids of
+// every varint length, and weights of any bits.
+TEST(TraceFormatV2Test, RecordEncoderWritesProtobufsBytes) {
+  std::mt19937_64 rng(7);
+  const auto any_varint = [&rng] {
+    const int bits = static_cast<int>(rng() % 65);
+    return bits == 0 ? uint64_t{0} : rng() >> (64 - bits);
+  };
+  for (int trial = 0; trial < 400; ++trial) {
+    const size_t tokens = trial % 7 == 0 ? 0 : rng() % 40;
+    const size_t k = 1 + rng() % 9;
+    const bool weights = trial % 3 != 0;
+    std::vector<uint64_t> token_ids(tokens), sequence_ids(tokens);
+    std::vector<uint32_t> idx(tokens * k);
+    std::vector<float> w(weights ? tokens * k : 0);
+    for (uint64_t& t : token_ids) t = any_varint();
+    for (uint64_t& s : sequence_ids) s = trial % 2 ? any_varint() : 0;
+    for (uint32_t& i : idx) i = static_cast<uint32_t>(any_varint());
+    for (float& f : w) {
+      const uint32_t bits = static_cast<uint32_t>(rng());
+      std::memcpy(&f, &bits, 4);
+    }
+    RecordColumns c;
+    c.layer = trial % 5 == 0 ? 0 : static_cast<uint32_t>(any_varint());
+    c.step = trial % 4 == 0 ? 0 : any_varint();
+    c.token_ids = token_ids.data();
+    c.sequence_ids = sequence_ids.data();
+    c.num_tokens = tokens;
+    c.topk_idx = idx.data();
+    c.num_idx = idx.size();
+    c.topk_weights = w.data();
+    c.num_weights = w.size();
+
+    proto::LayerRecord record;
+    record.set_layer(c.layer);
+    record.set_step(c.step);
+    for (size_t t = 0; t < tokens; ++t) {
+      record.add_token_ids(token_ids[t]);
+      record.add_sequence_ids(sequence_ids[t]);
+    }
+    for (uint32_t i : idx) record.add_topk_idx(i);
+    for (float f : w) record.add_topk_weights(f);
+    std::string expected;
+    ASSERT_TRUE(record.SerializeToString(&expected));
+
+    std::string got = "prefix";
+    AppendLayerRecord(c, &got);
+    ASSERT_EQ(got.substr(6), expected) << "trial " << trial;
+    EXPECT_EQ(LayerRecordSize(c), expected.size());
+
+    std::string framed;
+    AppendFramedLayerRecord(c, &framed);
+    std::string body = expected;
+    AppendChecksum(&body);
+    std::string want;
+    AppendVarint(body.size(), &want);
+    want += body;
+    ASSERT_EQ(framed, want) << "trial " << trial;
+  }
+}
+
+TEST(TraceFormatV2Test, VarintSizeAtEveryLength) {
+  EXPECT_EQ(VarintSize(0), 1u);
+  for (int bits = 1; bits <= 64; ++bits) {
+    const uint64_t top = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+    const size_t want = static_cast<size_t>((bits + 6) / 7);
+    EXPECT_EQ(VarintSize(top), want) << bits << " bits";
+    EXPECT_EQ(VarintSize(uint64_t{1} << (bits - 1)), want) << bits << " bits";
+    std::string s;
+    AppendVarint(top, &s);
+    EXPECT_EQ(s.size(), want);
+  }
 }
 
 }  // namespace
