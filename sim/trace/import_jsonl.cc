@@ -157,7 +157,7 @@ void ParseChunk(std::string_view text, const JsonlFields* fields, JsonlLineParse
     size_t lead = 0;  // a blank line is skipped
     while (lead < size && (line[lead] == ' ' || line[lead] == '\t' || line[lead] == '\r')) ++lead;
     if (lead == size) continue;
-    ParsedRow& r = out->rows.emplace_back();
+    ParsedRow& r = out->rows.emplace_back();  // Parse fills it from scratch
     Status st = parser.Parse(line, size, fields ? *fields : kNoFields, &r, &meta, &out->arrays,
                              fields == nullptr ? &out->first_keys : nullptr);
     if (!st.ok()) {
@@ -478,7 +478,12 @@ Status JsonlImporter::CheckRoute(const ParsedRow& row) {
 }
 
 Status JsonlImporter::AddRoute(const ParsedChunk& chunk, const ParsedRow& row) {
-  EPSIM_RETURN_IF_ERROR(CheckRoute(row));
+  // Rows like the ones before (layer, ids, scores as the first row had
+  // them, k as every row so far) pass without building a Status.
+  const bool usual = row.has_layer && row.has_ids && scores_known_ && sink_.started() &&
+                     row.has_scores != sink_.scores_absent() && row.num_ids == sink_.num_topk() &&
+                     (!row.has_scores || row.num_scores == row.num_ids);
+  if (!usual) EPSIM_RETURN_IF_ERROR(CheckRoute(row));
   FileRows& file = files_.back();
   if (!have_file_layer_ || row.layer != last_file_layer_) {
     if (file.layers.size() < 2) file.layers.insert(row.layer);

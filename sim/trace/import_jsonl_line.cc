@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 
 namespace epsim::trace {
@@ -165,6 +167,7 @@ class FieldIndex {
  public:
   void Build(const JsonlFields& f) {
     size_ = 0;
+    std::fill(std::begin(guess_), std::end(guess_), uint8_t{0xff});
     Put(f.layer, Field::kLayer);
     Put(f.ids, Field::kIds);
     Put(f.scores, Field::kScores);
@@ -172,11 +175,21 @@ class FieldIndex {
     Put(f.sequence, Field::kSequence);
     Put(f.routed, Field::kRouted);
   }
-  Field Find(std::string_view key) const {
-    for (size_t i = 0; i < size_; ++i) {
+  // `position`: the key's place in its line. Lines of one log mostly list
+  // their keys in one order, so the name found at that place in the
+  // previous line is tried first.
+  Field Find(std::string_view key, size_t position) {
+    const bool remembered = position < kRemembered;
+    if (remembered && guess_[position] < size_) {
+      const Entry& e = entries_[guess_[position]];
+      if (e.name.size() == key.size() && SameBytes(e.name, key)) return e.field;
+    }
+    for (uint8_t i = 0; i < size_; ++i) {
       const Entry& e = entries_[i];
-      if (e.name.size() == key.size() && e.name[0] == key[0] && SameBytes(e.name, key))
+      if (e.name.size() == key.size() && e.name[0] == key[0] && SameBytes(e.name, key)) {
+        if (remembered) guess_[position] = i;
         return e.field;
+      }
     }
     return Field::kNone;
   }
@@ -189,8 +202,10 @@ class FieldIndex {
   void Put(const std::string& name, Field field) {
     if (!name.empty()) entries_[size_++] = {name, field};
   }
+  static constexpr size_t kRemembered = 16;
   Entry entries_[6];
-  size_t size_ = 0;
+  uint8_t size_ = 0;
+  uint8_t guess_[kRemembered];  // entry found at each key position, 0xff none
 };
 
 Status ParseRouteField(Field field, std::string_view key, const element& value, JsonlRow* out,
@@ -255,6 +270,95 @@ class JsonlLineParser::Impl {
 JsonlLineParser::JsonlLineParser() : impl_(std::make_unique<Impl>()) {}
 JsonlLineParser::~JsonlLineParser() = default;
 
+namespace {
+
+// The common case without Status objects: a route row whose every field is
+// well formed (no routed-experts array, no meta line). False for anything
+// else, with `arrays` possibly holding a partial row; the caller then
+// truncates them and takes the thorough path, which words the error.
+bool FastRoute(const simdjson::dom::object& obj, FieldIndex& index, JsonlRow* out,
+               JsonlArrays* arrays) {
+  using simdjson::SUCCESS;
+  size_t position = 0;
+  for (auto [key, value] : obj) {
+    if (key.size() == 4 && std::memcmp(key.data(), "type", 4) == 0) {
+      std::string_view type;
+      if (value.get_string().get(type) != SUCCESS || type != "route") return false;
+    }
+    switch (index.Find(key, position++)) {
+      case Field::kLayer: {
+        uint64_t v = 0;
+        if (value.get_uint64().get(v) != SUCCESS || v > std::numeric_limits<uint32_t>::max())
+          return false;
+        out->layer = static_cast<uint32_t>(v);
+        out->has_layer = true;
+        break;
+      }
+      case Field::kIds: {
+        simdjson::dom::array array;
+        if (value.get_array().get(array) != SUCCESS) return false;
+        const size_t n = array.size();
+        if (n == 0 || n >= 0xffffff) return false;  // empty, or a saturated count
+        const size_t at = arrays->ids.size();
+        arrays->ids.resize(at + n);
+        uint32_t* ids = arrays->ids.data() + at;
+        for (element e : array) {
+          uint64_t id = 0;
+          if (e.get_uint64().get(id) != SUCCESS || id > std::numeric_limits<uint32_t>::max())
+            return false;
+          *ids++ = static_cast<uint32_t>(id);
+        }
+        out->ids_at = at;
+        out->num_ids = static_cast<uint32_t>(n);
+        out->has_ids = true;
+        break;
+      }
+      case Field::kScores: {
+        simdjson::dom::array array;
+        if (value.get_array().get(array) != SUCCESS) return false;
+        const size_t n = array.size();
+        if (n >= 0xffffff) return false;
+        const size_t at = arrays->scores.size();
+        arrays->scores.resize(at + n);
+        float* scores = arrays->scores.data() + at;
+        for (element e : array) {
+          double p = 0;
+          if (e.get_double().get(p) != SUCCESS || !std::isfinite(p)) return false;
+          *scores++ = static_cast<float>(p);
+        }
+        out->scores_at = at;
+        out->num_scores = static_cast<uint32_t>(n);
+        out->has_scores = true;
+        break;
+      }
+      case Field::kToken:
+        if (value.get_uint64().get(out->token) != SUCCESS) return false;
+        out->has_token = true;
+        break;
+      case Field::kSequence: {
+        std::string_view text;
+        if (value.get_string().get(text) == SUCCESS) {
+          out->sequence_is_string = true;
+          out->sequence = arrays->strings.size();
+          out->sequence_bytes = static_cast<uint32_t>(text.size());
+          arrays->strings.append(text);
+        } else if (value.get_uint64().get(out->sequence) != SUCCESS) {
+          return false;
+        }
+        out->has_sequence = true;
+        break;
+      }
+      case Field::kRouted:
+        return false;
+      case Field::kNone:
+        break;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Status JsonlLineParser::Parse(const char* data, size_t size, const JsonlFields& fields,
                               JsonlRow* out, JsonlMeta* meta, JsonlArrays* arrays,
                               std::vector<std::string>* keys) {
@@ -272,7 +376,19 @@ Status JsonlLineParser::Parse(const char* data, size_t size, const JsonlFields& 
   simdjson::dom::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS)
     return Status::BadInput("not a JSON object");
-  // One pass over the keys: "type" (usually first) says route or meta.
+  if (keys == nullptr) {
+    const size_t ids = arrays->ids.size(), scores = arrays->scores.size(),
+                 strings = arrays->strings.size();
+    if (FastRoute(obj, impl_->index, out, arrays)) return Status::Ok();
+    arrays->ids.resize(ids);
+    arrays->scores.resize(scores);
+    arrays->strings.resize(strings);
+    *out = JsonlRow();
+  }
+  // The thorough path: meta lines, routed-experts arrays, shape detection
+  // (`keys`), and every error. One pass over the keys: "type" (usually
+  // first) says route or meta.
+  size_t position = 0;
   for (auto [key, value] : obj) {
     if (key.size() == 4 && std::memcmp(key.data(), "type", 4) == 0) {
       std::string_view type;
@@ -287,7 +403,7 @@ Status JsonlLineParser::Parse(const char* data, size_t size, const JsonlFields& 
       }
     }
     if (keys != nullptr) keys->emplace_back(key);
-    EPSIM_RETURN_IF_ERROR(ParseRouteField(impl_->index.Find(key), key, value, out, arrays));
+    EPSIM_RETURN_IF_ERROR(ParseRouteField(impl_->index.Find(key, position++), key, value, out, arrays));
   }
   return Status::Ok();
 }
