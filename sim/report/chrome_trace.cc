@@ -18,7 +18,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 bool IsCommunication(proto::PhaseKind kind) {
-  return kind == proto::DISPATCH || kind == proto::COMBINE;
+  return kind == proto::DISPATCH || kind == proto::COMBINE || kind == proto::DISPATCH_FORWARD ||
+         kind == proto::COMBINE_GATHER;
 }
 
 uint32_t ThreadId(uint32_t rank, bool comm) { return 2 * rank + (comm ? 1 : 0); }
@@ -47,7 +48,12 @@ Json OpEvent(const proto::OpTiming& op, const proto::PhaseTiming& phase, int pid
               {"tid", ThreadId(op.rank(), comm)},
               {"ts", ToUs(op.start_s())},
               {"dur", ToUs(op.end_s() - op.start_s())},
-              {"args", {{"bytes", op.bytes()}, {"layer", phase.layer()}, {"phase", op.phase()}}}};
+              {"args",
+               {{"bytes", op.bytes()},
+                {"layer", phase.layer()},
+                {"phase", op.phase()},
+                {"wait_us", ToUs(op.wait_s())},
+                {"critical_path", op.critical()}}}};
 }
 
 Status AppendReport(const proto::Report& report, int pid, Json* events) {

@@ -22,25 +22,26 @@ using Row = TableRow;
 const Row& ColumnNames() {
   static const Row kColumns = {"strategy",    "placement",  "layer",      "dispatch(B)",
                                "dispatch(us)", "algbw(GB/s)", "expert(us)", "combine(B)",
-                               "combine(us)", "other(us)",   "layer(us)"};
+                               "combine(us)", "other(us)",   "wait(us)",   "layer(us)"};
   return kColumns;
 }
 
 std::string Us(double time_s) { return fmt::format("{:.2f}", ToUs(time_s)); }
 
 Row TableRow(const proto::Report& report, const std::string& layer, const LayerSummary& s) {
-  const double algbw = AlgBwGbps(s.dispatch_max_rank_bytes, s.dispatch_time_s);
+  const double algbw = AlgBwGbps(s.dispatch_max_rank_bytes, s.dispatch_busy_max_s);
   return {report.strategy(),
           report.placement(),
           layer,
           fmt::format("{}", s.dispatch_bytes),
           Us(s.dispatch_time_s),
-          s.dispatch_time_s > 0 ? fmt::format("{:.2f}", algbw) : std::string("N/A"),
+          s.dispatch_busy_max_s > 0 ? fmt::format("{:.2f}", algbw) : std::string("N/A"),
           Us(s.expert_time_s),
           fmt::format("{}", s.combine_bytes),
           Us(s.combine_time_s),
           Us(s.other_time_s),
-          Us(s.span_s)};
+          Us(s.wait_mean_s),
+          Us(s.time_s)};
 }
 
 // Layer rows then the total row of one report.
@@ -82,8 +83,12 @@ void WriteHeader(std::ostream& out, const RunInfo& info,
                        r.num_ranks());
     WriteMeasuredLines(out, r);
   }
-  out << "#\n# algbw = bytes sent by the most-loaded rank / dispatch time (GB = 1e9 B);"
-         " other = all phases but dispatch, expert, combine\n#\n";
+  out << "#\n# Times are critical-path times: what each phase adds to the pass (they sum to"
+         " layer(us), and the layers to the pass time); other = all phases but dispatch,"
+         " expert, combine\n"
+         "# algbw = bytes sent by the most-loaded rank / the slowest rank's dispatch time"
+         " (GB = 1e9 B); wait = mean rank's time in all-to-alls before its last sender"
+         " started (skew)\n#\n";
 }
 
 // Total time of each report and its speedup over the first one.

@@ -62,7 +62,10 @@ Json Record(const proto::Report& report, const proto::PhaseTiming& phase) {
               {"time_us", ToUs(PhaseTime(phase))},   {"start_us", ToUs(phase.start_s())},
               {"end_us", ToUs(phase.end_s())},       {"max_rank", phase.max_rank()},
               {"busy_max_us", ToUs(phase.busy_max_s())},
-              {"busy_mean_us", ToUs(phase.busy_mean_s())}};
+              {"busy_mean_us", ToUs(phase.busy_mean_s())},
+              {"critical_us", ToUs(phase.critical_s())},
+              {"wait_max_us", ToUs(phase.wait_max_s())},
+              {"wait_mean_us", ToUs(phase.wait_mean_s())}};
 }
 
 Json Total(const proto::Report& report, const std::string& phase, uint64_t bytes,
@@ -73,18 +76,24 @@ Json Total(const proto::Report& report, const std::string& phase, uint64_t bytes
 }
 
 // Per phase kind summed over layers, then "total" with the report's time
-// (and no busy times: those of different phases overlap).
+// (and no busy times: those of different phases overlap; its critical-path
+// time is the pass time).
 void AppendTotals(const proto::Report& report, Json* totals) {
   uint64_t bytes = 0, rows = 0;
   for (const KindTotal& t : TotalsByKind(report)) {
     Json total = Total(report, PhaseName(t.kind), t.bytes, t.rows, t.time_s);
     total["busy_max_us"] = ToUs(t.busy_max_s);
     total["busy_mean_us"] = ToUs(t.busy_mean_s);
+    total["critical_us"] = ToUs(t.critical_s);
+    total["wait_max_us"] = ToUs(t.wait_max_s);
+    total["wait_mean_us"] = ToUs(t.wait_mean_s);
     totals->push_back(std::move(total));
     bytes += t.bytes;
     rows += t.rows;
   }
-  totals->push_back(Total(report, "total", bytes, rows, report.total_time_s()));
+  Json total = Total(report, "total", bytes, rows, report.total_time_s());
+  total["critical_us"] = ToUs(report.total_time_s());
+  totals->push_back(std::move(total));
 }
 
 }  // namespace

@@ -85,6 +85,7 @@ class Object {
     if (number > max) return Bad(PathOf(key), value->dump() + " out of range");
     return number;
   }
+  bool Has(const char* key) const { return json_->contains(key); }
   // A time in microseconds, as seconds.
   Result<double> Seconds(const char* key) const {
     EPSIM_ASSIGN_OR_RETURN(double time_us, Number(key));
@@ -190,6 +191,15 @@ Status ReadRecord(const Object& record, proto::PhaseTiming* phase) {
   phase->set_max_rank(static_cast<uint32_t>(max_rank));
   phase->set_busy_max_s(busy_max_s);
   phase->set_busy_mean_s(busy_mean_s);
+  // Since the critical-path columns (older reports lack them).
+  if (record.Has("critical_us")) {
+    EPSIM_ASSIGN_OR_RETURN(double critical_s, record.Seconds("critical_us"));
+    EPSIM_ASSIGN_OR_RETURN(double wait_max_s, record.Seconds("wait_max_us"));
+    EPSIM_ASSIGN_OR_RETURN(double wait_mean_s, record.Seconds("wait_mean_us"));
+    phase->set_critical_s(critical_s);
+    phase->set_wait_max_s(wait_max_s);
+    phase->set_wait_mean_s(wait_mean_s);
+  }
   return Status::Ok();
 }
 

@@ -14,7 +14,9 @@ bool IsCommunication(proto::PhaseKind kind) {
 // Adds one phase to its layer's row; `span` tracks [earliest start, latest end].
 void AddPhase(const proto::PhaseTiming& phase, uint64_t max_rank_bytes,
               LayerSummary* row, std::pair<double, double>* span) {
-  const double time_s = PhaseTime(phase);
+  const double time_s = phase.critical_s();
+  row->time_s += time_s;
+  row->wait_mean_s += phase.wait_mean_s();
   switch (phase.kind()) {
     // Hierarchical dispatch and combine have a second, intra-node stage;
     // the columns add both stages.
@@ -23,6 +25,7 @@ void AddPhase(const proto::PhaseTiming& phase, uint64_t max_rank_bytes,
       row->dispatch_bytes += phase.bytes();
       row->dispatch_max_rank_bytes += max_rank_bytes;
       row->dispatch_time_s += time_s;
+      row->dispatch_busy_max_s += phase.busy_max_s();
       break;
     case proto::EXPERT:
       row->expert_time_s += time_s;
@@ -85,6 +88,9 @@ LayerSummary SummarizeTotal(const proto::Report& report,
     total.dispatch_bytes += row.dispatch_bytes;
     total.dispatch_max_rank_bytes += row.dispatch_max_rank_bytes;
     total.dispatch_time_s += row.dispatch_time_s;
+    total.dispatch_busy_max_s += row.dispatch_busy_max_s;
+    total.wait_mean_s += row.wait_mean_s;
+    total.time_s += row.time_s;
     total.expert_time_s += row.expert_time_s;
     total.combine_bytes += row.combine_bytes;
     total.combine_time_s += row.combine_time_s;
@@ -102,8 +108,11 @@ std::vector<KindTotal> TotalsByKind(const proto::Report& report) {
     total.bytes += phase.bytes();
     total.rows += phase.rows();
     total.time_s += PhaseTime(phase);
+    total.critical_s += phase.critical_s();
     total.busy_max_s += phase.busy_max_s();
     total.busy_mean_s += phase.busy_mean_s();
+    total.wait_max_s += phase.wait_max_s();
+    total.wait_mean_s += phase.wait_mean_s();
   }
   std::vector<KindTotal> out;
   for (const auto& [kind, total] : by_kind) out.push_back(total);

@@ -15,16 +15,21 @@ namespace epsim::report {
 
 // One layer of one report, as the console table shows it. When a layer has
 // several phases of one kind (e.g. a two-stage dispatch), their bytes and
-// times add up.
+// times add up. The *_time_s figures are critical-path times
+// (PhaseTiming.critical_s): what the phases add to the pass, so that they
+// sum to the layer's time_s and the layers' to the pass time.
 struct LayerSummary {
   uint32_t layer = 0;
   uint64_t dispatch_bytes = 0;           // on links, all ranks
   uint64_t dispatch_max_rank_bytes = 0;  // sent by the most-loaded rank
   double dispatch_time_s = 0;
+  double dispatch_busy_max_s = 0;        // slowest rank's busy time in the dispatch phases
   double expert_time_s = 0;
   uint64_t combine_bytes = 0;
   double combine_time_s = 0;
   double other_time_s = 0;               // every other phase kind
+  double wait_mean_s = 0;                // mean rank's wait on skew in the layer's all-to-alls
+  double time_s = 0;                     // critical-path time of all the layer's phases
   double span_s = 0;                     // latest end - earliest start
 };
 
@@ -33,9 +38,12 @@ struct KindTotal {
   proto::PhaseKind kind = proto::PHASE_UNSPECIFIED;
   uint64_t bytes = 0;
   uint64_t rows = 0;
-  double time_s = 0;
+  double time_s = 0;       // sum over layers of the span (end - start)
+  double critical_s = 0;   // sum over layers of PhaseTiming.critical_s
   double busy_max_s = 0;   // sum over layers of PhaseTiming.busy_max_s
   double busy_mean_s = 0;  // sum over layers of PhaseTiming.busy_mean_s
+  double wait_max_s = 0;   // sum over layers of PhaseTiming.wait_max_s
+  double wait_mean_s = 0;  // sum over layers of PhaseTiming.wait_mean_s
 };
 
 // PhaseTiming time: end - start.
@@ -48,7 +56,8 @@ std::map<uint32_t, uint64_t> MaxRankBytesByPhase(const proto::Report& report);
 // Rows of the console table, ascending layer.
 std::vector<LayerSummary> SummarizeLayers(const proto::Report& report);
 
-// Sum of `layers`; span_s is the report's total_time_s.
+// Sum of `layers`; span_s is the report's total_time_s (time_s, the summed
+// critical-path times, equals it).
 LayerSummary SummarizeTotal(const proto::Report& report,
                             const std::vector<LayerSummary>& layers);
 

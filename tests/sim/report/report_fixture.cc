@@ -23,6 +23,11 @@ void AddPhase(proto::Report* report, uint32_t layer, proto::PhaseKind kind, doub
   phase->set_max_rank(sent1 > sent0 ? 1 : 0);
   phase->set_busy_max_s((end_us - start_us - 2) * kUs);
   phase->set_busy_mean_s((end_us - start_us - 4) * kUs);
+  phase->set_critical_s((end_us - start_us) * kUs);
+  if (kind == proto::DISPATCH || kind == proto::COMBINE) {
+    phase->set_wait_max_s(2 * kUs);
+    phase->set_wait_mean_s(1 * kUs);
+  }
   const uint64_t sent[2] = {sent0, sent1};
   for (uint32_t rank = 0; rank < 2; ++rank) {
     proto::OpTiming* op = report->add_ops();

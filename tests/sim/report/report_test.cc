@@ -64,20 +64,30 @@ TEST(ReportFormatTest, NamesEveryPhaseKind) {
 TEST(ReportCsvTest, WritesExactRecordsThenTotals) {
   const std::string expected =
       "strategy,placement,layer,phase,bytes,rows,time_us,start_us,end_us,max_rank,busy_max_us,"
-      "busy_mean_us\n"
-      "classical,contiguous,0,attention,0,0,10.0000,0.0000,10.0000,0,8.0000,6.0000\n"
-      "classical,contiguous,0,dispatch,4000,4,20.0000,10.0000,30.0000,1,18.0000,16.0000\n"
-      "classical,contiguous,0,expert,0,0,15.0000,30.0000,45.0000,0,13.0000,11.0000\n"
-      "classical,contiguous,0,combine,4000,4,20.0000,45.0000,65.0000,0,18.0000,16.0000\n"
-      "classical,contiguous,1,attention,0,0,10.0000,65.0000,75.0000,0,8.0000,6.0000\n"
-      "classical,contiguous,1,dispatch,8000,8,20.0000,75.0000,95.0000,1,18.0000,16.0000\n"
-      "classical,contiguous,1,expert,0,0,15.0000,95.0000,110.0000,0,13.0000,11.0000\n"
-      "classical,contiguous,1,combine,6000,6,20.0000,110.0000,130.0000,0,18.0000,16.0000\n"
-      "classical,contiguous,all,attention,0,0,20.0000,,,,16.0000,12.0000\n"
-      "classical,contiguous,all,dispatch,12000,12,40.0000,,,,36.0000,32.0000\n"
-      "classical,contiguous,all,expert,0,0,30.0000,,,,26.0000,22.0000\n"
-      "classical,contiguous,all,combine,10000,10,40.0000,,,,36.0000,32.0000\n"
-      "classical,contiguous,all,total,22000,22,130.0000,,,,,\n";
+      "busy_mean_us,critical_us,wait_max_us,wait_mean_us\n"
+      "classical,contiguous,0,attention,0,0,10.0000,0.0000,10.0000,0,8.0000,6.0000,10.0000,"
+      "0.0000,0.0000\n"
+      "classical,contiguous,0,dispatch,4000,4,20.0000,10.0000,30.0000,1,18.0000,16.0000,20.0000,"
+      "2.0000,1.0000\n"
+      "classical,contiguous,0,expert,0,0,15.0000,30.0000,45.0000,0,13.0000,11.0000,15.0000,"
+      "0.0000,0.0000\n"
+      "classical,contiguous,0,combine,4000,4,20.0000,45.0000,65.0000,0,18.0000,16.0000,20.0000,"
+      "2.0000,1.0000\n"
+      "classical,contiguous,1,attention,0,0,10.0000,65.0000,75.0000,0,8.0000,6.0000,10.0000,"
+      "0.0000,0.0000\n"
+      "classical,contiguous,1,dispatch,8000,8,20.0000,75.0000,95.0000,1,18.0000,16.0000,20.0000,"
+      "2.0000,1.0000\n"
+      "classical,contiguous,1,expert,0,0,15.0000,95.0000,110.0000,0,13.0000,11.0000,15.0000,"
+      "0.0000,0.0000\n"
+      "classical,contiguous,1,combine,6000,6,20.0000,110.0000,130.0000,0,18.0000,16.0000,20.0000,"
+      "2.0000,1.0000\n"
+      "classical,contiguous,all,attention,0,0,20.0000,,,,16.0000,12.0000,20.0000,0.0000,0.0000\n"
+      "classical,contiguous,all,dispatch,12000,12,40.0000,,,,36.0000,32.0000,40.0000,4.0000,"
+      "2.0000\n"
+      "classical,contiguous,all,expert,0,0,30.0000,,,,26.0000,22.0000,30.0000,0.0000,0.0000\n"
+      "classical,contiguous,all,combine,10000,10,40.0000,,,,36.0000,32.0000,40.0000,4.0000,"
+      "2.0000\n"
+      "classical,contiguous,all,total,22000,22,130.0000,,,,,,130.0000,,\n";
   const std::vector<proto::Report> reports = {MakeTwoLayerReport("classical")};
   EXPECT_EQ(SimulationCsv(reports), expected);
   EXPECT_EQ(Write(Format::kCsv, reports), expected);
@@ -199,14 +209,16 @@ TEST(ReportNotesTest, PrintedOnceAfterTheSettingsAndInJson) {
 
 TEST(ReportConsoleTest, PrintsLayerRowsAndTotals) {
   const std::string text = Write(Format::kConsole, {MakeTwoLayerReport("classical")});
-  // algbw: most-loaded rank sent 3000 B in 20 us = 0.15 GB/s.
+  // algbw: most-loaded rank sent 3000 B in the slowest rank's 18 us of
+  // dispatch = 0.17 GB/s; wait: the mean rank's 1 us in each all-to-all.
   EXPECT_EQ(FindRow(text, {"classical", " 0 "}),
-            (std::vector<std::string>{"classical", "contiguous", "0", "4000", "20.00", "0.15",
-                                      "15.00", "4000", "20.00", "10.00", "65.00"}));
-  // (3000 + 7000) B / 40 us = 0.25 GB/s; layer(us) of the total = total_time_s.
+            (std::vector<std::string>{"classical", "contiguous", "0", "4000", "20.00", "0.17",
+                                      "15.00", "4000", "20.00", "10.00", "2.00", "65.00"}));
+  // (3000 + 7000) B / 36 us = 0.28 GB/s; layer(us) of the total = the summed
+  // critical-path times = total_time_s.
   EXPECT_EQ(FindRow(text, {"classical", "total"}),
-            (std::vector<std::string>{"classical", "contiguous", "total", "12000", "40.00", "0.25",
-                                      "30.00", "10000", "40.00", "20.00", "130.00"}));
+            (std::vector<std::string>{"classical", "contiguous", "total", "12000", "40.00", "0.28",
+                                      "30.00", "10000", "40.00", "20.00", "4.00", "130.00"}));
 }
 
 TEST(ReportConsoleTest, SummaryGivesSpeedupOverFirstReport) {
