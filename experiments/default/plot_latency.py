@@ -4,12 +4,16 @@
 Usage: plot_latency.py RESULTS.csv OUT.png [--title T]
 
 Input is the csv format of sim/report (columns strategy, placement, layer,
-phase, bytes, rows, time_us, start_us, end_us, max_rank): per-phase records
+phase, bytes, rows, time_us, start_us, end_us, max_rank, then busy_max_us,
+busy_mean_us, then critical_us, wait_max_us, wait_mean_us): per-phase records
 with a numeric layer, then totals with layer "all". Left panel: for each
 layer, one stacked bar per run (strategy / placement) of dispatch, expert,
-combine and other time (us, phase times summed; phases may overlap, so a bar
-can exceed the layer's wall time). Right panel: each run's time summed over
-layers, stacked the same way, with the simulated total time marked.
+combine and other time (us). With the critical_us column (epsim since the
+critical-path figures) the bars stack critical-path times, what each phase
+adds to the pass, so a run's bars add up to its pass time; older files have
+only spans (earliest start to latest end over ranks), which count rank skew
+and overlap, so their bars can exceed the pass time. Right panel: each run's
+time summed over layers, stacked the same way, with the total time marked.
 
 Exits 2 with a message naming the file on a malformed CSV and writes no PNG
 (the figure goes to a temporary name beside OUT.png and is renamed into place).
@@ -28,6 +32,8 @@ COLUMNS = ["strategy", "placement", "layer", "phase", "bytes", "rows",
            "time_us", "start_us", "end_us", "max_rank"]
 # Since the busy-time columns: the same, then per-rank busy max and mean.
 BUSY_COLUMNS = COLUMNS + ["busy_max_us", "busy_mean_us"]
+# Since the critical-path columns.
+CRITICAL_COLUMNS = BUSY_COLUMNS + ["critical_us", "wait_max_us", "wait_mean_us"]
 STACK = ["dispatch", "expert", "combine", "other"]
 COLORS = {"dispatch": "#4c72b0", "expert": "#55a868",
           "combine": "#dd8452", "other": "#8c8c8c"}
@@ -58,10 +64,11 @@ def parse_record(row, lineno, columns, runs, totals):
         raise CsvError(f"line {lineno}: {len(row)} fields, expected {len(columns)}")
     rec = dict(zip(columns, row))
     run = f"{rec['strategy']} / {rec['placement']}"
+    column = "critical_us" if "critical_us" in rec else "time_us"
     try:
-        time_us = float(rec["time_us"])
+        time_us = float(rec[column])
     except ValueError:
-        raise CsvError(f"line {lineno}: time_us '{rec['time_us']}' is not a number")
+        raise CsvError(f"line {lineno}: {column} '{rec[column]}' is not a number")
     if rec["layer"] == "all":
         if rec["phase"] == "total":
             totals[run] = time_us
@@ -79,9 +86,9 @@ def read_results(path):
     with open(path, newline="") as f:
         reader = csv.reader(f)
         header = next(reader, None)
-        if header not in (COLUMNS, BUSY_COLUMNS):
-            raise CsvError(f"line 1: header is not {','.join(BUSY_COLUMNS)} "
-                           f"(or the same without the busy columns)")
+        if header not in (COLUMNS, BUSY_COLUMNS, CRITICAL_COLUMNS):
+            raise CsvError(f"line 1: header is not {','.join(CRITICAL_COLUMNS)} "
+                           f"(or the same without the critical or the busy columns)")
         for row in reader:
             parse_record(row, reader.line_num, header, runs, totals)
     if not runs:

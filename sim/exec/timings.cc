@@ -39,9 +39,9 @@ class CriticalPath {
     }
   }
 
-  // Per phase, the seconds of the critical path its ops take; marks the
-  // ops on it in `on_path` ([phase * ranks + rank]).
-  std::vector<double> Attribute(std::vector<bool>* on_path) const {
+  // Per phase, the seconds of the critical path its ops take, out of
+  // `total_s`; marks the ops on it in `on_path` ([phase * ranks + rank]).
+  std::vector<double> Attribute(double total_s, std::vector<bool>* on_path) const {
     const int phases = schedule_.phases_size();
     std::vector<double> critical(phases, 0.0);
     on_path->assign(times_.end_s.size(), false);
@@ -52,10 +52,15 @@ class CriticalPath {
         if (x.phase < 0 || End({p, r}) > End(x)) x = {p, r};
       }
     }
+    // `boundary` only goes down: each op takes the time from where its
+    // predecessor ended (or from 0) up to the boundary, never less than 0.
+    double boundary = total_s;
     while (x.phase >= 0) {
       (*on_path)[times_.Index(x.phase, x.rank)] = true;
       const OpRef pred = Predecessor(x);
-      critical[x.phase] += End(x) - (pred.phase >= 0 ? End(pred) : 0.0);
+      const double from = std::min(boundary, pred.phase >= 0 ? std::max(End(pred), 0.0) : 0.0);
+      critical[x.phase] += boundary - from;
+      boundary = from;
       x = pred;
     }
     return critical;
@@ -66,15 +71,17 @@ class CriticalPath {
 
   OpRef Predecessor(OpRef x) const {
     const proto::Phase& phase = schedule_.phases(x.phase);
-    OpRef best;
+    OpRef best, late;  // the latest that ended by End(x); the latest of all
     const double limit = End(x);
+    const auto later = [&](OpRef a, OpRef b) {  // a ends after b (ties: lower phase, rank)
+      const double ea = End(a), eb = End(b);
+      return ea > eb || (ea == eb && (a.phase < b.phase || (a.phase == b.phase && a.rank < b.rank)));
+    };
     const auto consider = [&](int p, uint32_t r) {
       if (p < 0 || p >= x.phase) return;  // dependencies point back
-      const double end = End({p, r});
-      if (end > limit) return;
-      if (best.phase < 0 || end > End(best) ||
-          (end == End(best) && (p < best.phase || (p == best.phase && r < best.rank))))
-        best = {p, r};
+      const OpRef op{p, r};
+      if (late.phase < 0 || later(op, late)) late = op;
+      if (End(op) <= limit && (best.phase < 0 || later(op, best))) best = op;
     };
     for (uint32_t d : phase.depends_on()) consider(static_cast<int>(d), x.rank);
     if (IsAllToAll(phase)) {
@@ -85,7 +92,7 @@ class CriticalPath {
     } else {
       consider(prev_compute_[x.phase], x.rank);
     }
-    return best;
+    return best.phase >= 0 ? best : late;
   }
 
   const proto::Schedule& schedule_;
@@ -151,7 +158,8 @@ void AddPhase(const proto::Schedule& schedule, uint32_t p, const OpTimes& times,
 }  // namespace
 
 proto::Report AssembleReport(const proto::Schedule& schedule, const std::string& source,
-                             const std::string& topology, const OpTimes& times) {
+                             const std::string& topology, const OpTimes& times,
+                             double pass_time_s) {
   proto::Report report;
   report.set_source(source);
   report.set_model(schedule.model());
@@ -162,12 +170,12 @@ proto::Report AssembleReport(const proto::Schedule& schedule, const std::string&
   *report.mutable_routing() = schedule.routing();
   report.set_iterations(1);
   double total_s = 0;
+  for (double end : times.end_s) total_s = std::max(total_s, end);
+  if (pass_time_s >= 0) total_s = pass_time_s;
   std::vector<bool> on_path;
-  const std::vector<double> critical = CriticalPath(schedule, times).Attribute(&on_path);
-  for (int p = 0; p < schedule.phases_size(); ++p) {
+  const std::vector<double> critical = CriticalPath(schedule, times).Attribute(total_s, &on_path);
+  for (int p = 0; p < schedule.phases_size(); ++p)
     AddPhase(schedule, static_cast<uint32_t>(p), times, critical[p], on_path, &report);
-    total_s = std::max(total_s, report.phases(p).end_s());
-  }
   report.set_total_time_s(total_s);
   report.set_total_time_min_s(total_s);
   report.set_total_time_max_s(total_s);

@@ -32,10 +32,24 @@ struct OpTimes {
 
 // Builds the Report: per op an OpTiming, per phase a PhaseTiming (earliest
 // start and latest end over ranks, the rank that ended last, bytes and rows
-// of the send matrix, per-rank busy time max and mean), total_time_s = the
-// latest end of any phase. `source` is "simulated" or "measured".
+// of the send matrix, per-rank busy time max and mean, critical-path time,
+// wait on skew), total_time_s = `pass_time_s` when >= 0 (measured runs: the
+// median pass), else the latest end of any phase. `source` is "simulated"
+// or "measured".
+//
+// Critical path: from the op that ends last, back through what each op
+// waited for (the executors' rule, schedule.proto: its dependencies on its
+// rank; for an all-to-all also those of every rank sending to it; for a
+// compute op also its rank's previous compute op), the latest-ending one
+// that ended by the time it ended (any, when none did: measured medians of
+// different ranks need not be consistent). Each op on the path is given the
+// time from its predecessor's end to its own end, the last op also the time
+// to the end of the pass, so the phases' shares add up to total_time_s
+// exactly; where medians are inconsistent, an op's share is clipped at 0 and
+// the next op back takes the rest.
 proto::Report AssembleReport(const proto::Schedule& schedule, const std::string& source,
-                             const std::string& topology, const OpTimes& times);
+                             const std::string& topology, const OpTimes& times,
+                             double pass_time_s = -1.0);
 
 }  // namespace epsim::exec
 

@@ -22,7 +22,7 @@ ComparisonRow Condense(const proto::Report& r) {
   row.total_s = r.total_time_s();
   std::set<uint32_t> moe_layers;
   for (const proto::PhaseTiming& p : r.phases()) {
-    const double t = p.end_s() - p.start_s();
+    const double t = p.critical_s();  // what the phase adds to the pass
     switch (p.kind()) {
       case proto::DISPATCH:
       case proto::DISPATCH_FORWARD: row.dispatch_s += t; break;
@@ -62,8 +62,9 @@ void WriteConsole(std::ostream& out, const RunInfo& info, const std::vector<Comp
              "#\n# ct = mean devices per token; rows, bytes = dispatch rows/bytes per token that\n"
              "# leave their device (combine moves as much back); changed = share of top-k picks\n"
              "# rerouted, kept = share of top-k gate mass still used; dev = device load max/mean;\n"
-             "# times are sums over the pass; layer = pass time / MoE layers; speedup over\n"
-             "# classical with contiguous placement.\n");
+             "# times are critical-path times (what the phases add to the pass) summed over the\n"
+             "# pass; layer = pass time / MoE layers; speedup over classical with contiguous\n"
+             "# placement.\n");
   fmt::print(out, "#{:>13} {:>22} {:>6} {:>6} {:>9} {:>8} {:>6} {:>6} {:>12} {:>11} {:>12} {:>10} "
                   "{:>8}\n",
              "placement", "dispatch", "ct", "rows", "bytes", "changed", "kept", "dev",
