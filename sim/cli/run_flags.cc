@@ -24,6 +24,11 @@ void AddRunFlags(CLI::App* cmd, plan::RunFlags* f) {
   cmd->add_option("--similarity", f->similarity,
                   "Expert similarity JSON for pruned:N:similarity (default: estimated from "
                   "the profile trace's scores)");
+  cmd->add_option("--overlap", f->overlap,
+                  "What runs under the dispatch all-to-all: none, or shared-expert (the "
+                  "shared experts, as DeepSeek and Qwen run them)")
+      ->check(CLI::IsMember({"none", "shared-expert"}))
+      ->capture_default_str();
 }
 
 void AddLayoutFlag(CLI::App* cmd, plan::RunFlags* f) {

@@ -18,7 +18,13 @@ Result<Platform> BuildPlatform(const proto::Topology& topo, proto::P2pPolicy pol
   sg4::NetZone* zone = sg4::create_full_zone(topo.name().empty() ? "epsim" : topo.name());
   for (const proto::Component& node : topo.nodes()) {
     if (topology::IsRankNode(node))
-      platform.ranks.push_back(zone->create_host(node.name(), kHostFlopsPerS));
+      // Pstate 1: the speed left to compute while an all-to-all holds its SMs.
+      platform.ranks.push_back(
+          topo.gpu().comm_sm_share() > 0
+              ? zone->create_host(node.name(), std::vector<double>{
+                                                   kHostFlopsPerS,
+                                                   kHostFlopsPerS * (1 - topo.gpu().comm_sm_share())})
+              : zone->create_host(node.name(), kHostFlopsPerS));
   }
   // One SimGrid link per topology link; the kind of link decides how a hop
   // names it in a route.

@@ -33,11 +33,19 @@ Replay::Replay(const Platform& platform, const proto::GpuSpec& gpu,
       max_inflight_(max_inflight),
       granularity_(granularity),
       ops_(schedule.phases_size(), std::vector<Op>(schedule.num_ranks())),
+      occupied_(schedule.num_ranks(), 0),
       arrived_s_(schedule.phases_size(), std::vector<double>(schedule.num_ranks(), 0.0)),
       mailboxes_(schedule.phases_size()) {}
 
 void Replay::Start() {
   start_s_ = sg4::Engine::get_clock();
+  // Transfers each rank's all-to-all op waits for (occupancy's end).
+  for (int p = 0; p < schedule_.phases_size(); ++p) {
+    if (!exec::IsAllToAll(schedule_.phases(p))) continue;
+    for (uint32_t dst = 0; dst < num_ranks_; ++dst)
+      for (uint32_t src = 0; src < num_ranks_; ++src)
+        if (SendBytes(p, src, dst) > 0) ++ops_[p][dst].pending_in;
+  }
   if (granularity_ == Granularity::kPhase) {
     phase_tasks_.resize(schedule_.phases_size());
     for (PhaseTask& task : phase_tasks_) {
@@ -81,11 +89,18 @@ void Replay::RunRank(uint32_t rank) {
       continue;
     }
     if (last_compute >= 0) WaitFor(rank, last_compute);  // one stream per rank
+    // Compute that waited for an all-to-all (directly or not) runs after
+    // it: whatever of the rank's own sends is still draining no longer
+    // holds SMs against it (so plans without overlap time as they did
+    // before SM shares).
+    for (int q = 0; q < p && occupied_[rank] > 0; ++q)
+      if (ops_[q][rank].occupying && DependsOn(p, q)) ReleaseOccupancy(rank, q);
     IssueCompute(rank, p);
     last_compute = p;
   }
   // Collect whatever no phase depended on, so every activity ends in this run.
   for (int p = 0; p < schedule_.phases_size(); ++p) WaitFor(rank, p);
+
   for (auto& per_dst : mailboxes_) {
     if (!per_dst.empty()) per_dst[rank]->set_receiver(nullptr);
   }
@@ -116,6 +131,11 @@ void Replay::RunPhaseTask(uint32_t phase) {
   }
   PhaseTask& pt = phase_tasks_[phase];
   pt.end_s = sg4::Engine::get_clock();
+  for (uint32_t r = 0; r < num_ranks_; ++r) {
+    ops_[phase][r].pending_in = 0;
+    ops_[phase][r].sends_done = true;
+    EndOccupancyIfDone(r, phase);
+  }
   std::unique_lock lock(*pt.mutex);
   pt.done = true;
   pt.finished->notify_all();
@@ -164,10 +184,68 @@ void Replay::IssueCompute(uint32_t rank, uint32_t phase) {
   }
 }
 
+// The SMs an all-to-all kernel holds from its issue until it has sent and
+// received everything: the rank's host runs in its second pstate, (1 -
+// comm_sm_share) of its speed (platform.cc), while any all-to-all of the
+// rank does, so compute running meanwhile slows by the share (SimGrid
+// re-rates running execs when a host's speed changes; the ptask model has
+// no per-exec bound). Without compute it changes no time.
+void Replay::Occupy(uint32_t rank, uint32_t phase) {
+  Op& op = ops_[phase][rank];
+  if (gpu_.comm_sm_share() <= 0 || (op.sends_done && op.pending_in == 0)) return;
+  op.occupying = true;
+  if (occupied_[rank]++ == 0) platform_.ranks[rank]->set_pstate(1);
+}
+
+void Replay::EndOccupancyIfDone(uint32_t rank, uint32_t phase) {
+  const Op& op = ops_[phase][rank];
+  if (op.sends_done && op.pending_in == 0) ReleaseOccupancy(rank, phase);
+}
+
+// Whether phase p waits for phase q, through any chain of dependencies
+// (they point back, so the search stays within q..p).
+bool Replay::DependsOn(int p, int q) const {
+  std::vector<int> stack = {p};
+  std::vector<bool> seen(p - q + 1, false);
+  while (!stack.empty()) {
+    const int x = stack.back();
+    stack.pop_back();
+    for (uint32_t d : schedule_.phases(x).depends_on()) {
+      const int dep = static_cast<int>(d);
+      if (dep == q) return true;
+      if (dep < q || seen[dep - q]) continue;
+      seen[dep - q] = true;
+      stack.push_back(dep);
+    }
+  }
+  return false;
+}
+
+void Replay::ReleaseOccupancy(uint32_t rank, uint32_t phase) {
+  Op& op = ops_[phase][rank];
+  if (!op.occupying) return;
+  op.occupying = false;
+  if (--occupied_[rank] == 0) platform_.ranks[rank]->set_pstate(0);
+}
+
+void Replay::Arrived(uint32_t phase, uint32_t dst) {
+  Op& op = ops_[phase][dst];
+  if (op.pending_in > 0) --op.pending_in;
+  EndOccupancyIfDone(dst, phase);
+}
+
+void Replay::SendsDone(uint32_t rank, uint32_t phase) {
+  ops_[phase][rank].sends_done = true;
+  EndOccupancyIfDone(rank, phase);
+}
+
 void Replay::IssueAllToAll(uint32_t rank, uint32_t phase) {
   Op& op = ops_[phase][rank];
   op.start_s = op.end_s = sg4::Engine::get_clock();
   for (uint32_t dst = 0; dst < num_ranks_; ++dst) op.bytes += SendBytes(phase, rank, dst);
+  // Nothing of its own to send (the per-pair senders set it otherwise).
+  if (granularity_ == Granularity::kPair && op.bytes == 0) op.sends_done = true;
+  Occupy(rank, phase);
   if (granularity_ == Granularity::kPhase) {
     if (++phase_tasks_[phase].issued == num_ranks_)
       sg4::Actor::create(fmt::format("s{}-task-p{}", tag_, phase), platform_.ranks[rank],
@@ -211,10 +289,12 @@ void Replay::SendAll(uint32_t rank, uint32_t phase) {
     const ssize_t i = sg4::Comm::wait_any(sends);
     double& arrived = arrived_s_[phase][to[i]];
     arrived = std::max(arrived, sg4::Engine::get_clock());
+    Arrived(phase, to[i]);
     sends.erase(sends.begin() + i);
     to.erase(to.begin() + i);
   }
   ops_[phase][rank].end_s = sg4::Engine::get_clock();
+  SendsDone(rank, phase);
 }
 
 // W > 0: queues the destinations in pairwise order and starts
@@ -247,10 +327,12 @@ void Replay::SendSlot(uint32_t rank, uint32_t phase) {
     mailboxes_[phase][dst]->put(&kPayload, platform_.transports.WireBytes(rank, dst, bytes));
     double& arrived = arrived_s_[phase][dst];
     arrived = std::max(arrived, sg4::Engine::get_clock());
+    Arrived(phase, dst);
   }
   if (--op.live_slots == 0) {
     op.end_s = sg4::Engine::get_clock();
     std::vector<uint32_t>().swap(op.dsts);
+    SendsDone(rank, phase);
   }
 }
 

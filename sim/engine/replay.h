@@ -80,6 +80,11 @@ class Replay {
   // One phase on one rank.
   struct Op {
     simgrid::s4u::ExecPtr exec;  // compute with non-zero time; kept alive until done
+    // All-to-all with comm_sm_share > 0: holding the rank's SMs (its host
+    // in its slow pstate) from issue until it has sent and received all.
+    bool occupying = false;
+    uint32_t pending_in = 0;     // transfers into this rank not yet arrived
+    bool sends_done = false;
     bool done = false;           // waited for by the rank's walker
     double start_s = 0;          // absolute clock
     double end_s = 0;
@@ -108,6 +113,13 @@ class Replay {
   void SendWindowed(uint32_t rank, uint32_t phase);
   void SendSlot(uint32_t rank, uint32_t phase);
   void RunPhaseTask(uint32_t phase);
+  // comm_sm_share > 0: holds the share while (rank, phase) is in flight.
+  void Occupy(uint32_t rank, uint32_t phase);
+  void Arrived(uint32_t phase, uint32_t dst);
+  void SendsDone(uint32_t rank, uint32_t phase);
+  void EndOccupancyIfDone(uint32_t rank, uint32_t phase);
+  void ReleaseOccupancy(uint32_t rank, uint32_t phase);
+  bool DependsOn(int p, int q) const;
   void WaitPhaseTask(uint32_t phase);
   uint64_t SendBytes(uint32_t phase, uint32_t src, uint32_t dst) const;
   // A message's latency in phase `phase` (pipelined steps: no base latency).
@@ -123,6 +135,7 @@ class Replay {
   double start_s_ = 0;
   std::vector<PhaseTask> phase_tasks_;                              // [phase], kPhase only
   std::vector<std::vector<Op>> ops_;                                // [phase][rank]
+  std::vector<uint32_t> occupied_;  // [rank]: all-to-alls holding its SMs now
   // Per-pair replay: when the last transfer into each rank arrived, so a
   // rank's all-to-all op ends when it has sent and received everything, as
   // a measured rank's does.

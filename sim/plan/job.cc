@@ -115,6 +115,7 @@ std::string JobArgs(const JobSpec& job) {
   if (!f.profile.empty()) add("--profile", f.profile);
   if (!f.similarity.empty()) add("--similarity", f.similarity);
   if (f.ranks_per_host > 0) add("--ranks-per-host", std::to_string(f.ranks_per_host));
+  if (f.overlap != "none") add("--overlap", f.overlap);
   add("--dispatch", job.dispatch);
   add("--placement", job.placement);
   return out.str();
@@ -144,6 +145,11 @@ Result<JobSpec> ParseJobArgs(const std::string& text) {
       job.flags.profile = value;
     } else if (flag == "--similarity") {
       job.flags.similarity = value;
+    } else if (flag == "--overlap") {
+      if (!OverlapFromName(value).ok())
+        return Status::BadInput(fmt::format("job: --overlap '{}' is not one of none, "
+                                            "shared-expert", value));
+      job.flags.overlap = value;
     } else if (flag == "--dispatch") {
       job.dispatch = value;
     } else if (flag == "--placement") {
@@ -207,17 +213,19 @@ Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlace
                                 const dispatch::Strategy& strategy, ProfileCache* profiles) {
   EPSIM_RETURN_IF_ERROR(dispatch::CheckStrategyFits(strategy, in.trace.header.num_topk()));
   EPSIM_ASSIGN_OR_RETURN(const auto* layer_profiles, profiles->For(strategy));
+  EPSIM_ASSIGN_OR_RETURN(const Overlap overlap, OverlapFromName(in.flags.overlap));
   return BuildSchedule(
-      {in.trace, in.model, placements, strategy, in.cluster, layer_profiles});
+      {in.trace, in.model, placements, strategy, in.cluster, layer_profiles, overlap});
 }
 
 Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlacements& placements,
                                 const dispatch::Strategy& strategy, ProfileCache* profiles) {
   EPSIM_RETURN_IF_ERROR(dispatch::CheckStrategyFits(strategy, in.trace.header.num_topk()));
   EPSIM_ASSIGN_OR_RETURN(const auto* layer_profiles, profiles->For(strategy));
+  EPSIM_ASSIGN_OR_RETURN(const Overlap overlap, OverlapFromName(in.flags.overlap));
   EPSIM_ASSIGN_OR_RETURN(proto::Plan plan,
                          BuildPlan({in.trace, in.model, placements, strategy, in.cluster,
-                                    layer_profiles}));
+                                    layer_profiles, overlap}));
   plan.set_topology(in.topology.name());
   for (const auto& [key, value] : DescribeInputs(in)) (*plan.mutable_inputs())[key] = value;
   (*plan.mutable_inputs())["placement"] = placements.name();
@@ -242,6 +250,7 @@ std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs&
   lines.push_back({"topology", in.topology.name()});
   lines.push_back({"topology file", DisplayPath(in.topology_file)});
   lines.push_back({"ep", std::to_string(in.ep)});
+  if (in.flags.overlap != "none") lines.push_back({"overlap", in.flags.overlap});
   return lines;
 }
 

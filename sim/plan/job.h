@@ -39,6 +39,9 @@ struct RunFlags {
   // (plans a multi-host layout, e.g. hierarchical dispatch on 2 x 2 ranks,
   // for processes that run on one machine). 0: the topology's hosts.
   uint32_t ranks_per_host = 0;
+  // What runs while the dispatch is in flight (schedule_builder.h):
+  // "none" or "shared-expert".
+  std::string overlap = "none";
 };
 
 // A job as command-line flags, so a report can say exactly what it ran and

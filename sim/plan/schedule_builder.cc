@@ -27,6 +27,9 @@ class PhaseChain {
     return p;
   }
 
+  size_t size() const { return static_cast<size_t>(schedule_->phases_size()); }
+  proto::Phase* last() { return schedule_->mutable_phases(schedule_->phases_size() - 1); }
+
   // A compute phase with one (possibly empty) RankWork per rank.
   proto::Phase* AddCompute(uint32_t layer, proto::PhaseKind kind) {
     proto::Phase* p = Add(layer, kind);
@@ -97,7 +100,9 @@ void AddSharedExperts(const proto::Model& m, uint32_t layer, const LayerTraffic&
 }
 
 void AddMoeBlock(const proto::Model& m, const placement::Placement& placement, bool hierarchical,
-                 uint32_t layer, const LayerTraffic& traffic, PhaseChain* chain) {
+                 Overlap overlap, uint32_t layer, const LayerTraffic& traffic,
+                 PhaseChain* chain) {
+  const bool overlap_shared = overlap == Overlap::kSharedExpert && m.num_shared_experts() > 0;
   const uint32_t d = traffic.num_ranks;
   // The intra-node stages exist only when some row goes through a relay
   // (never on a single node).
@@ -106,8 +111,9 @@ void AddMoeBlock(const proto::Model& m, const placement::Placement& placement, b
   const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
   const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
   AddAttention(m, layer, traffic, chain);
-  AddSharedExperts(m, layer, traffic, chain);
+  if (!overlap_shared) AddSharedExperts(m, layer, traffic, chain);
   proto::Phase* gate = chain->AddCompute(layer, proto::GATE_PERMUTE);
+  const uint32_t gate_id = gate->id();
   for (uint32_t r = 0; r < d; ++r) {
     *gate->mutable_work(r)->add_kernels() = GateKernel(m, traffic.tokens_per_rank[r]);
     *gate->mutable_work(r)->add_kernels() = CopyRowsKernel(m, "permute", traffic.RowsFrom(r));
@@ -116,7 +122,20 @@ void AddMoeBlock(const proto::Model& m, const placement::Placement& placement, b
   if (hierarchical)
     AddTransfer(traffic.forward_rows, d, false, dispatch_row,
                 chain->Add(layer, proto::DISPATCH_FORWARD));
+  const uint32_t dispatched_id = static_cast<uint32_t>(chain->size() - 1);
+  if (overlap_shared) {
+    // Under the dispatch: depends on the gate's output, not on the dispatch.
+    AddSharedExperts(m, layer, traffic, chain);
+    proto::Phase* shared = chain->last();
+    shared->clear_depends_on();
+    shared->add_depends_on(gate_id);
+  }
   proto::Phase* expert = chain->AddCompute(layer, proto::EXPERT);
+  if (overlap_shared) {
+    expert->clear_depends_on();
+    expert->add_depends_on(dispatched_id);
+    expert->add_depends_on(expert->id() - 1);  // the shared expert, on the compute stream
+  }
   for (uint32_t r = 0; r < d; ++r) AddExpertWork(m, placement, traffic, r, expert->mutable_work(r));
   if (hierarchical)
     AddTransfer(traffic.forward_rows, d, true, combine_row,
@@ -182,6 +201,16 @@ class RoutingTotals {
 };
 
 }  // namespace
+
+Result<Overlap> OverlapFromName(const std::string& name) {
+  if (name == "none") return Overlap::kNone;
+  if (name == "shared-expert") return Overlap::kSharedExpert;
+  return Status::Usage(fmt::format("overlap '{}': expected none or shared-expert", name));
+}
+
+const char* OverlapName(Overlap overlap) {
+  return overlap == Overlap::kSharedExpert ? "shared-expert" : "none";
+}
 
 Status CheckCompatible(const PlanInputs& in) {
   const proto::TraceHeader& h = in.trace.header;
@@ -251,7 +280,8 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
       for (uint32_t b = 0; b < in.model.num_dense_layers(); ++b)
         AddDenseBlock(in.model, b, traffic, &chain);
     }
-    AddMoeBlock(in.model, ctx.placement, in.strategy.hierarchical(), layer.layer, traffic, &chain);
+    AddMoeBlock(in.model, ctx.placement, in.strategy.hierarchical(), in.overlap, layer.layer,
+                traffic, &chain);
   }
   *schedule.mutable_routing() = totals.Summary();
   return schedule;

@@ -12,6 +12,13 @@
 // on the one before it; a block's attention depends on the previous block's
 // last phase. Traffic is aggregated per (phase, src,
 // dst): send_bytes = rows x hidden x dispatch_bytes (combine_bytes back).
+//
+// Overlap::kSharedExpert (DeepSeek, Qwen): the shared experts run while the
+// dispatch is in flight: attention -> gate_permute -> dispatch, and the
+// shared-expert phase after it depends on gate_permute only, so it runs on
+// the compute stream under the all-to-all on the communication stream; the
+// routed experts wait for the dispatch (and, on the compute stream, for the
+// shared expert). Models without shared experts are planned as without it.
 #ifndef EPSIM_SIM_PLAN_SCHEDULE_BUILDER_H_
 #define EPSIM_SIM_PLAN_SCHEDULE_BUILDER_H_
 
@@ -26,6 +33,12 @@
 
 namespace epsim::plan {
 
+// What overlaps the dispatch.
+enum class Overlap { kNone, kSharedExpert };
+// "none", "shared-expert"; Usage naming both otherwise.
+Result<Overlap> OverlapFromName(const std::string& name);
+const char* OverlapName(Overlap overlap);
+
 // What a plan is made from. Profiles (per layer) are needed only by
 // strategies whose needs_profile() is true.
 struct PlanInputs {
@@ -35,6 +48,7 @@ struct PlanInputs {
   const dispatch::Strategy& strategy;
   const dispatch::ClusterMap& cluster;
   const std::map<uint32_t, dispatch::LayerProfile>* profiles = nullptr;
+  Overlap overlap = Overlap::kNone;
 };
 
 // Checks that trace and model agree (experts, top-k, MoE layer indices),

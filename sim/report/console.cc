@@ -104,6 +104,13 @@ void WriteSummary(std::ostream& out, const std::vector<proto::Report>& reports) 
     out << fmt::format("#   {:<{}} : {:>12.2f} us  {:>6.2f}x\n", ReportName(r), width,
                        ToUs(r.total_time_s()), speedup);
   }
+  out << "#\n# Communication per rank (mean over ranks): time with an all-to-all in flight,"
+         " and the part of it under compute (hidden)\n";
+  for (const proto::Report& r : reports) {
+    const CommunicationShare c = CommunicationOf(r);
+    out << fmt::format("#   {:<{}} : {:>12.2f} us, hidden {:>12.2f} us = {:5.1f}%\n",
+                       ReportName(r), width, ToUs(c.busy_s), ToUs(c.hidden_s), 100 * c.hidden);
+  }
 }
 
 }  // namespace

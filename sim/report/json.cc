@@ -40,6 +40,9 @@ Json Run(const proto::Report& report) {
               {"warmup", report.warmup()},
               {"checked", report.checked()},
               {"wrong", report.wrong()},
+              {"communication_us", ToUs(CommunicationOf(report).busy_s)},
+              {"communication_hidden_us", ToUs(CommunicationOf(report).hidden_s)},
+              {"communication_hidden_share", CommunicationOf(report).hidden},
               {"settings", settings}};
 }
 

@@ -119,6 +119,65 @@ std::vector<KindTotal> TotalsByKind(const proto::Report& report) {
   return out;
 }
 
+namespace {
+
+using Intervals = std::vector<std::pair<double, double>>;
+
+// Sorted, disjoint.
+Intervals Union(Intervals v) {
+  std::sort(v.begin(), v.end());
+  Intervals out;
+  for (const auto& [a, b] : v) {
+    if (b <= a) continue;
+    if (!out.empty() && a <= out.back().second)
+      out.back().second = std::max(out.back().second, b);
+    else
+      out.push_back({a, b});
+  }
+  return out;
+}
+
+double Length(const Intervals& v) {
+  double sum = 0;
+  for (const auto& [a, b] : v) sum += b - a;
+  return sum;
+}
+
+// Both sorted and disjoint.
+double OverlapLength(const Intervals& x, const Intervals& y) {
+  double sum = 0;
+  for (size_t i = 0, j = 0; i < x.size() && j < y.size();) {
+    sum += std::max(0.0, std::min(x[i].second, y[j].second) - std::max(x[i].first, y[j].first));
+    if (x[i].second < y[j].second) ++i; else ++j;
+  }
+  return sum;
+}
+
+}  // namespace
+
+CommunicationShare CommunicationOf(const proto::Report& report) {
+  CommunicationShare c;
+  const uint32_t n = report.num_ranks();
+  if (n == 0 || report.ops().empty()) return c;
+  std::map<uint32_t, bool> comm;  // phase -> is an all-to-all
+  for (const proto::PhaseTiming& phase : report.phases())
+    comm[phase.phase()] = IsCommunication(phase.kind());
+  std::vector<Intervals> a2a(n), compute(n);
+  for (const proto::OpTiming& op : report.ops()) {
+    if (op.rank() >= n) continue;
+    auto it = comm.find(op.phase());
+    if (it == comm.end()) continue;
+    (it->second ? a2a : compute)[op.rank()].push_back({op.start_s(), op.end_s()});
+  }
+  for (uint32_t r = 0; r < n; ++r) {
+    const Intervals x = Union(a2a[r]), y = Union(compute[r]);
+    c.busy_s += Length(x) / n;
+    c.hidden_s += OverlapLength(x, y) / n;
+  }
+  c.hidden = c.busy_s > 0 ? std::clamp(c.hidden_s / c.busy_s, 0.0, 1.0) : 0.0;
+  return c;
+}
+
 double AlgBwGbps(uint64_t bytes, double time_s) {
   return time_s > 0 ? static_cast<double>(bytes) / time_s / 1e9 : 0.0;
 }

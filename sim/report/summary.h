@@ -64,6 +64,18 @@ LayerSummary SummarizeTotal(const proto::Report& report,
 // One entry per phase kind present in the report, in PhaseKind order.
 std::vector<KindTotal> TotalsByKind(const proto::Report& report);
 
+// How much of a report's communication runs under compute (the share of
+// communication hidden, as ScMoE reports it), from the per-rank ops: per
+// rank, the time some all-to-all of the rank is in flight (the union of its
+// ops' intervals) and the part of it during which some compute op of the
+// rank runs too; means over ranks. Report without ops: all zero.
+struct CommunicationShare {
+  double busy_s = 0;    // mean over ranks of the time in all-to-alls
+  double hidden_s = 0;  // mean over ranks of the part of it under compute
+  double hidden = 0;    // hidden_s / busy_s, in [0, 1]; 0 without communication
+};
+CommunicationShare CommunicationOf(const proto::Report& report);
+
 // bytes / time in GB/s (1e9 B/s); 0 when time_s <= 0.
 double AlgBwGbps(uint64_t bytes, double time_s);
 

@@ -42,6 +42,9 @@ Status CheckGpuSpec(const proto::GpuSpec& gpu) {
     if (!(value >= 0 && std::isfinite(value)))
       return Status::BadInput(fmt::format("gpu.{} {} must be finite and >= 0", name, value));
   }
+  if (!(gpu.comm_sm_share() >= 0 && gpu.comm_sm_share() <= 0.9))
+    return Status::BadInput(
+        fmt::format("gpu.comm_sm_share {} must be in [0, 0.9]", gpu.comm_sm_share()));
   return Status::Ok();
 }
 

@@ -51,6 +51,11 @@ A6000 = """gpu {
   launch_us: 5
   # datasheet: 48 GB GDDR6.
   memory_gb: 48
+  # SMs an all-to-all holds while overlapping compute: 2 of 84 (0.024).
+  # NCCL runs one SM per channel and the PCIe nccl-tests logs of
+  # ../shared/measurements (rtx5090-x4-pcie-shm-allreduce.txt) show 2
+  # channels; an assumption for all-to-all on this card.
+  comm_sm_share: 0.024
 }
 """
 A100 = """gpu {
@@ -67,6 +72,9 @@ A100 = """gpu {
   launch_us: 5
   # datasheet (NVIDIA), not in hardware.md: 80 GB HBM2e.
   memory_gb: 80
+  # SMs an all-to-all holds while overlapping compute: assumption, the
+  # H100 files' share (20 of 132 SMs, DeepSeek-V3's report), 0.15.
+  comm_sm_share: 0.15
 }
 """
 H100 = """gpu {
@@ -82,6 +90,10 @@ H100 = """gpu {
   launch_us: 5
   # datasheet (NVIDIA), not in hardware.md: 80 GB HBM3.
   memory_gb: 80
+  # SMs an all-to-all holds while overlapping compute: 20 of 132 (0.15),
+  # what DeepSeek-V3's report (arXiv 2412.19437) gives its all-to-all
+  # kernels on H800; not in ../shared, an assumption for NCCL here.
+  comm_sm_share: 0.15
 }
 """
 

@@ -148,6 +148,57 @@ TEST(SimulatorTest, TransfersStartWhenPostedAndDependentComputeWaitsForThem) {
   EXPECT_EQ(report.phases(2).max_rank(), 1u);
 }
 
+// Communication overlapped with compute, closed form. gpu0 -> gpu1 carries
+// 1 MB over a 24 GB/s, 1.5 us link: T_a = 1.5 + 1e6 / 24e3 = 43.1667 us.
+// Both ranks also run compute that does not wait for it. While a rank's
+// all-to-all is in flight (rank 0 until its send lands, rank 1 until its
+// receive does: both T_a) it holds comm_sm_share = 0.25 of the GPU, so
+// compute runs at 0.75 meanwhile.
+proto::Report OverlapCase(double compute_us, double share) {
+  proto::Topology topo;
+  *topo.mutable_gpu() = testing::UnitGpu();
+  topo.mutable_gpu()->set_comm_sm_share(share);
+  AddNode(&topo, "gpu0", proto::GPU);
+  AddNode(&topo, "gpu1", proto::GPU);
+  AddLink(&topo, "gpu0", "gpu1", 24, 1.5);
+  proto::Schedule schedule = EmptySchedule(2);
+  AddAllToAll(&schedule, {0, 1000000, 0, 0});
+  AddCompute(&schedule, {compute_us, compute_us});
+  return SimulateOne(topo, schedule);
+}
+
+constexpr double kTaUs = 1.5 + 1e6 / 24e3;
+
+// Compute of 100 us hides the all-to-all: it loses 0.25 T_a to it and ends
+// at 100 + 0.25 T_a = 110.79 us on both ranks; the all-to-all adds nothing.
+TEST(SimulatorTest, OverlappedCommunicationIsHiddenButTakesItsSmShare) {
+  const proto::Report r = OverlapCase(100, 0.25);
+  const double want_us = 100 + 0.25 * kTaUs;
+  EXPECT_NEAR(Op(r, 1, 0).end_s() * 1e6, want_us, 1e-6);
+  EXPECT_NEAR(Op(r, 1, 1).end_s() * 1e6, want_us, 1e-6);
+  EXPECT_NEAR(Op(r, 0, 1).end_s() * 1e6, kTaUs, 1e-6);  // the transfer is not slowed
+  EXPECT_NEAR(r.total_time_s() * 1e6, want_us, 1e-6);
+  EXPECT_NEAR(r.phases(0).critical_s(), 0.0, 1e-12);
+  EXPECT_NEAR(r.phases(1).critical_s() * 1e6, want_us, 1e-6);
+}
+
+// Compute of 20 us does not: at 0.75 speed it ends at 20 / 0.75 = 26.67 us,
+// the pass at T_a, and the all-to-all adds its exposed part.
+TEST(SimulatorTest, OverlappedCommunicationLongerThanComputeIsExposed) {
+  const proto::Report r = OverlapCase(20, 0.25);
+  EXPECT_NEAR(Op(r, 1, 0).end_s() * 1e6, 20 / 0.75, 1e-6);
+  EXPECT_NEAR(r.total_time_s() * 1e6, kTaUs, 1e-6);
+  EXPECT_NEAR(r.phases(0).critical_s() * 1e6, kTaUs, 1e-6);
+  EXPECT_NEAR(r.phases(1).critical_s(), 0.0, 1e-12);
+}
+
+// Without a share (the default) overlap is free, as before.
+TEST(SimulatorTest, OverlapWithoutSmShareLeavesComputeAlone) {
+  const proto::Report r = OverlapCase(100, 0);
+  EXPECT_NEAR(Op(r, 1, 0).end_s() * 1e6, 100, 1e-6);
+  EXPECT_NEAR(r.total_time_s() * 1e6, 100, 1e-6);
+}
+
 TEST(SimulatorTest, A6000BoxAllToAllIsBoundByEachGpuPcieLink) {
   std::string path = std::string(EPSIM_SOURCE_DIR) + "/topologies/a6000-x4-pcie-gen4.textproto";
   Result<proto::Topology> topo = topology::LoadTopology(path);

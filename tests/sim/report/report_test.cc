@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/report/summary.h"
 #include "tests/sim/report/report_fixture.h"
 
 namespace epsim::report {
@@ -234,6 +235,41 @@ TEST(ReportConsoleTest, SummaryGivesSpeedupOverFirstReport) {
 TEST(ReportConsoleTest, IsDeterministic) {
   const std::vector<proto::Report> reports = {MakeTwoLayerReport("classical")};
   EXPECT_EQ(Write(Format::kConsole, reports), Write(Format::kConsole, reports));
+}
+
+// The share of communication hidden, from the ops: rank 0's all-to-all
+// runs 10-30 us and its compute 0-10 and 20-40 us (10 of 20 us under
+// compute); rank 1's all-to-all 10-30 with compute only before it (none).
+// Means over ranks: 20 us in flight, 5 us hidden, 25%.
+TEST(ReportSummaryTest, CommunicationHiddenIsItsOverlapWithComputeOnEachRank) {
+  proto::Report r;
+  r.set_num_ranks(2);
+  const auto phase = [&r](uint32_t id, proto::PhaseKind kind) {
+    proto::PhaseTiming* p = r.add_phases();
+    p->set_phase(id);
+    p->set_kind(kind);
+  };
+  phase(0, proto::ATTENTION);
+  phase(1, proto::DISPATCH);
+  phase(2, proto::SHARED_EXPERT);
+  const auto op = [&r](uint32_t phase, uint32_t rank, double a_us, double b_us) {
+    proto::OpTiming* o = r.add_ops();
+    o->set_phase(phase);
+    o->set_rank(rank);
+    o->set_start_s(a_us * 1e-6);
+    o->set_end_s(b_us * 1e-6);
+  };
+  op(0, 0, 0, 10);
+  op(1, 0, 10, 30);
+  op(2, 0, 20, 40);
+  op(0, 1, 0, 10);
+  op(1, 1, 10, 30);
+  op(2, 1, 30, 40);
+  const CommunicationShare c = CommunicationOf(r);
+  EXPECT_NEAR(c.busy_s, 20e-6, 1e-15);
+  EXPECT_NEAR(c.hidden_s, 5e-6, 1e-15);
+  EXPECT_NEAR(c.hidden, 0.25, 1e-12);
+  EXPECT_EQ(CommunicationOf(proto::Report()).hidden, 0.0);
 }
 
 }  // namespace
