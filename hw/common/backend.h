@@ -119,6 +119,24 @@ class Backend {
   // NowS()), else DeadlineExceeded naming the peers still missing.
   virtual Status AllToAllV(const Buffer& send, const Buffer& recv, const AllToAllSpec& spec,
                            size_t row_bytes, double deadline_s) = 0;
+  // Two streams (plans with overlap, runner.h): the all-to-all on the
+  // communication stream, after what the compute stream has issued so far,
+  // with marks `mark_start` and `mark_end` recorded there when it starts and
+  // ends; returns a handle at once. WaitComm(handle) makes the compute
+  // stream (and, where compute is the host's, this thread) wait for it and
+  // returns its status. This default runs it in place (no overlap), for
+  // backends with one stream.
+  virtual Result<int> AllToAllVAsync(const Buffer& send, const Buffer& recv,
+                                     const AllToAllSpec& spec, size_t row_bytes,
+                                     double deadline_s, size_t mark_start, size_t mark_end) {
+    EPSIM_RETURN_IF_ERROR(Mark(mark_start));
+    EPSIM_RETURN_IF_ERROR(AllToAllV(send, recv, spec, row_bytes, deadline_s));
+    EPSIM_RETURN_IF_ERROR(Mark(mark_end));
+    return 0;
+  }
+  virtual Status WaitComm(int /*handle*/) { return Status::Ok(); }
+  // Whether AllToAllVAsync overlaps compute (a second stream or thread).
+  virtual bool two_streams() const { return false; }
   // A barrier that names the ranks that did not arrive by the deadline.
   virtual Status Barrier(double deadline_s) = 0;
   // Element-wise sum over ranks; every rank gets the result.

@@ -97,6 +97,15 @@ Status Runner::Setup() {
   for (size_t i = 0; i < layouts_.size(); ++i)
     if (layouts_[i].layer < layout_of_layer_.size())
       layout_of_layer_[layouts_[i].layer] = static_cast<int>(i);
+  // Overlap: some phase does not wait for the one before it (a compute
+  // phase listed after an all-to-all it does not need).
+  two_streams_ = false;
+  for (int p = 1; p < s.phases_size(); ++p) {
+    const auto& deps = s.phases(p).depends_on();
+    if (std::find(deps.begin(), deps.end(), static_cast<uint32_t>(p - 1)) == deps.end())
+      two_streams_ = true;
+  }
+  pending_.assign(s.phases_size(), -1);
   buf_ = std::make_unique<Buffers>();
   EPSIM_RETURN_IF_ERROR(AllocateBuffers());
   EPSIM_RETURN_IF_ERROR(UploadInputsAndWeights());
@@ -230,6 +239,13 @@ Status Runner::Exchange(const proto::Phase& phase, uint32_t index, const AllToAl
   Buffer dst = recv;
   dst.ptr = static_cast<uint8_t*>(recv.ptr) + recv_offset_rows * row_bytes;
   dst.bytes = recv.bytes - recv_offset_rows * row_bytes;
+  if (two_streams_) {
+    Result<int> handle = backend_->AllToAllVAsync(send, dst, spec, row_bytes, Deadline(),
+                                                  2 * index, 2 * index + 1);
+    if (!handle.ok()) return handle.status().WithContext(PhaseLabel(phase, index));
+    pending_[index] = *handle;
+    return Status::Ok();
+  }
   return backend_->AllToAllV(send, dst, spec, row_bytes, Deadline())
       .WithContext(PhaseLabel(phase, index));
 }
@@ -388,13 +404,31 @@ Status Runner::RunPass(bool timed, bool check, RunResult* result) {
   EPSIM_RETURN_IF_ERROR(backend_->Barrier(Deadline()));
   EPSIM_RETURN_IF_ERROR(backend_->MarkPassStart(2 * s.phases_size()));
   for (int p = 0; p < s.phases_size(); ++p) {
+    const proto::Phase& phase = s.phases(p);
+    if (two_streams_) {
+      // What this phase needs from the communication stream first.
+      for (uint32_t dep : phase.depends_on()) EPSIM_RETURN_IF_ERROR(WaitComm(dep));
+      // An all-to-all's marks are recorded on the communication stream.
+      if (exec::IsAllToAll(phase)) {
+        EPSIM_RETURN_IF_ERROR(RunPhase(phase, p, check, result));
+        continue;
+      }
+    }
     EPSIM_RETURN_IF_ERROR(backend_->Mark(2 * p));
-    EPSIM_RETURN_IF_ERROR(RunPhase(s.phases(p), p, check, result));
+    EPSIM_RETURN_IF_ERROR(RunPhase(phase, p, check, result));
     EPSIM_RETURN_IF_ERROR(backend_->Mark(2 * p + 1));
   }
+  for (int p = 0; p < s.phases_size(); ++p) EPSIM_RETURN_IF_ERROR(WaitComm(p));
   EPSIM_ASSIGN_OR_RETURN(Marks marks, backend_->ReadMarks());
   if (timed) buf_->timed_marks.push_back(std::move(marks));
   return Status::Ok();
+}
+
+Status Runner::WaitComm(uint32_t phase) {
+  if (phase >= pending_.size() || pending_[phase] < 0) return Status::Ok();
+  const int handle = pending_[phase];
+  pending_[phase] = -1;
+  return backend_->WaitComm(handle).WithContext(PhaseLabel(plan_.schedule().phases(phase), phase));
 }
 
 Result<RunResult> Runner::Run() {

@@ -4,6 +4,14 @@
 // kernels and all-to-alls, times every phase (warm-up and timed passes, each
 // started by a barrier), and optionally verifies the outputs (verify.h).
 //
+// Streams: a plan without overlap (every phase waits for the one before it)
+// runs everything in order on one stream. A plan with overlap (e.g.
+// --overlap shared-expert) issues each all-to-all on the backend's
+// communication stream and goes on; a phase first waits for the
+// all-to-alls it depends on, and every pass waits for all of them before
+// it ends. The host backend's communication stream is a thread, the CUDA
+// backend's a second CUDA stream ordered by events.
+//
 // What runs for real: the MoE phases (permute, dispatch, forward, expert
 // SwiGLU FFNs, stage-1 and relay reduces, combine, un-permute reduce) on
 // real data. What runs as a stand-in of the same cost: attention (one GEMM
@@ -80,6 +88,8 @@ class Runner {
   Status GatherTimes(RunResult* result);
   Status CheckPass(RunResult* result);
   Status RunPass(bool timed, bool check, RunResult* result);
+  // Two streams: waits for the all-to-all of `phase` if it is in flight.
+  Status WaitComm(uint32_t phase);
   Status RunPhase(const proto::Phase& phase, uint32_t index, bool check, RunResult* result);
   Status RunCompute(const proto::Phase& phase);
   Status RunMoeCompute(const proto::Phase& phase, const LayerLayout& layout, size_t li);
@@ -105,6 +115,11 @@ class Runner {
   std::vector<int> layout_of_layer_;  // model layer -> index into layouts_, -1
   std::unique_ptr<Buffers> buf_;
   bool hang_armed_ = false;
+  // Plans with overlap run all-to-alls on the backend's communication
+  // stream (Backend::AllToAllVAsync); pending_[phase] is the handle of one
+  // in flight, -1 none.
+  bool two_streams_ = false;
+  std::vector<int> pending_;
 };
 
 }  // namespace epsim::hw

@@ -79,6 +79,30 @@ class CudaBackend final : public Backend {
     return mpi_->GatherToRoot(values, deadline_s);
   }
 
+  // Two streams: the all-to-all on the communication stream, after what the
+  // compute stream has queued; WaitComm waits (host, with the deadline) for
+  // its event and orders the compute stream after it.
+  bool two_streams() const override { return true; }
+  Result<int> AllToAllVAsync(const Buffer& send, const Buffer& recv, const AllToAllSpec& spec,
+                             size_t row_bytes, double deadline_s, size_t mark_start,
+                             size_t mark_end) override {
+    EPSIM_ASSIGN_OR_RETURN(const int h, compute_->ForkComm());
+    EPSIM_RETURN_IF_ERROR(compute_->MarkComm(mark_start));
+    EPSIM_RETURN_IF_ERROR(
+        nccl_->StartAllToAllV(send, recv, spec, row_bytes, compute_->comm_stream()));
+    EPSIM_RETURN_IF_ERROR(compute_->MarkComm(mark_end));
+    EPSIM_ASSIGN_OR_RETURN(cudaEvent_t done, compute_->CommDone(h));
+    if (static_cast<size_t>(h) >= comm_.size()) comm_.resize(h + 1);
+    comm_[h] = {done, deadline_s};
+    return h;
+  }
+  Status WaitComm(int h) override {
+    if (h < 0 || static_cast<size_t>(h) >= comm_.size())
+      return Status::Internal(Where() + ": no such all-to-all in flight");
+    EPSIM_RETURN_IF_ERROR(nccl_->WaitEvent(comm_[h].done, comm_[h].deadline_s));
+    return compute_->JoinComm(h);
+  }
+
   Status MarkPassStart(size_t num_marks) override { return compute_->MarkPassStart(num_marks); }
   Status Mark(size_t i) override { return compute_->Mark(i); }
   Result<Marks> ReadMarks() override { return compute_->ReadMarks(); }
@@ -88,6 +112,12 @@ class CudaBackend final : public Backend {
   // Members go in reverse order: the communicator before the stream.
   std::unique_ptr<CudaCompute> compute_;
   std::unique_ptr<NcclComm> nccl_;
+  // All-to-alls in flight on the communication stream, by handle.
+  struct InFlight {
+    cudaEvent_t done = nullptr;
+    double deadline_s = 0;
+  };
+  std::vector<InFlight> comm_;
 };
 
 std::vector<std::pair<std::string, std::string>> CudaBackend::Describe() const {

@@ -38,6 +38,7 @@ Status CudaCompute::Init() {
   // Non-blocking: nothing on the legacy default stream (a library's stray
   // cudaMemcpy) can serialise with the measured work.
   EPSIM_CUDA_CHECK(where_, cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  EPSIM_CUDA_CHECK(where_, cudaStreamCreateWithFlags(&comm_stream_, cudaStreamNonBlocking));
   EPSIM_CUBLAS_CHECK(where_, cublasCreate(&cublas_));
   EPSIM_CUBLAS_CHECK(where_, cublasSetStream(cublas_, stream_));
   EPSIM_CUDA_CHECK(where_, cudaEventCreate(&start_));
@@ -48,11 +49,14 @@ Status CudaCompute::Init() {
 CudaCompute::~CudaCompute() {
   cudaSetDevice(device_);
   if (stream_ != nullptr) cudaStreamSynchronize(stream_);
+  if (comm_stream_ != nullptr) cudaStreamSynchronize(comm_stream_);
   for (cudaEvent_t e : events_) cudaEventDestroy(e);
+  for (cudaEvent_t e : comm_events_) cudaEventDestroy(e);
   if (start_ != nullptr) cudaEventDestroy(start_);
   for (void* p : allocations_) cudaFree(p);
   if (cublas_ != nullptr) cublasDestroy(cublas_);
   if (stream_ != nullptr) cudaStreamDestroy(stream_);
+  if (comm_stream_ != nullptr) cudaStreamDestroy(comm_stream_);
 }
 
 std::vector<std::pair<std::string, std::string>> CudaCompute::Describe() const {
@@ -110,6 +114,48 @@ Status CudaCompute::Download(void* dst, const Buffer& src, size_t bytes) {
 
 Status CudaCompute::Synchronize() {
   EPSIM_CUDA_CHECK(where_, cudaStreamSynchronize(stream_));
+  EPSIM_CUDA_CHECK(where_, cudaStreamSynchronize(comm_stream_));
+  return Status::Ok();
+}
+
+Result<int> CudaCompute::ForkComm() {
+  int h = 0;
+  if (!free_handles_.empty()) {
+    h = free_handles_.back();
+    free_handles_.pop_back();
+  } else {
+    cudaEvent_t event = nullptr;
+    EPSIM_CUDA_CHECK(where_, cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+    comm_events_.push_back(event);
+    h = static_cast<int>(comm_events_.size() - 1);
+  }
+  // The fork reuses the handle's event: recorded on the compute stream,
+  // waited for by the communication stream.
+  EPSIM_CUDA_CHECK(where_, cudaEventRecord(comm_events_[h], stream_));
+  EPSIM_CUDA_CHECK(where_, cudaStreamWaitEvent(comm_stream_, comm_events_[h], 0));
+  return h;
+}
+
+Status CudaCompute::MarkComm(size_t i) {
+  if (i >= recorded_.size()) {
+    return Fail("Mark(" + std::to_string(i) + ") but the pass has " +
+                std::to_string(recorded_.size()) + " marks");
+  }
+  EPSIM_CUDA_CHECK(where_, cudaEventRecord(events_[i], comm_stream_));
+  recorded_[i] = true;
+  return Status::Ok();
+}
+
+Result<cudaEvent_t> CudaCompute::CommDone(int h) {
+  if (h < 0 || static_cast<size_t>(h) >= comm_events_.size()) return Fail("no such comm handle");
+  EPSIM_CUDA_CHECK(where_, cudaEventRecord(comm_events_[h], comm_stream_));
+  return comm_events_[h];
+}
+
+Status CudaCompute::JoinComm(int h) {
+  if (h < 0 || static_cast<size_t>(h) >= comm_events_.size()) return Fail("no such comm handle");
+  EPSIM_CUDA_CHECK(where_, cudaStreamWaitEvent(stream_, comm_events_[h], 0));
+  free_handles_.push_back(h);
   return Status::Ok();
 }
 

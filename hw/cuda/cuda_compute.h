@@ -66,6 +66,19 @@ class CudaCompute {
   const std::string& where() const { return where_; }
   int device() const { return device_; }
   cudaStream_t stream() const { return stream_; }
+  // The communication stream (plans with overlap): all-to-alls run there,
+  // ordered against the compute stream by events.
+  cudaStream_t comm_stream() const { return comm_stream_; }
+  // Makes the communication stream wait for all work issued so far on the
+  // compute stream; returns a handle whose event CommDone records.
+  Result<int> ForkComm();
+  // Records mark `i` on the communication stream.
+  Status MarkComm(size_t i);
+  // Records handle `h`'s event on the communication stream (after the
+  // all-to-all) and returns it, for the caller to wait on.
+  Result<cudaEvent_t> CommDone(int h);
+  // The compute stream waits for handle `h`'s event; the handle is free.
+  Status JoinComm(int h);
   // CUDA runtime and driver, device, cuBLAS lines for the output header.
   std::vector<std::pair<std::string, std::string>> Describe() const;
 
@@ -117,6 +130,9 @@ class CudaCompute {
   int device_;
   std::string where_;
   cudaStream_t stream_ = nullptr;
+  cudaStream_t comm_stream_ = nullptr;
+  std::vector<cudaEvent_t> comm_events_;  // [handle]
+  std::vector<int> free_handles_;
   cublasHandle_t cublas_ = nullptr;
   std::vector<void*> allocations_;
   std::unordered_map<const void*, IndexInfo> indices_;

@@ -169,6 +169,38 @@ Status NcclComm::Issue(const Buffer& send, const Buffer& recv, const AllToAllSpe
 
 Status NcclComm::AllToAllV(const Buffer& send, const Buffer& recv, const AllToAllSpec& spec,
                            size_t row_bytes, cudaStream_t stream, double deadline_s) {
+  EPSIM_RETURN_IF_ERROR(StartAllToAllV(send, recv, spec, row_bytes, stream));
+  return Wait(&stream, deadline_s, "all-to-all-v", [&] {
+    return "this rank sends to ranks " + FormatRanks(PeersWithRows(spec.send_rows, rank_)) +
+           " and receives from ranks " + FormatRanks(PeersWithRows(spec.recv_rows, rank_)) +
+           "; NCCL cannot tell which of them is missing";
+  });
+}
+
+Status NcclComm::WaitEvent(cudaEvent_t event, double deadline_s) {
+  for (;;) {
+    ncclResult_t state = ncclSuccess;
+    const ncclResult_t r = ncclCommGetAsyncError(comm_, &state);
+    if (r != ncclSuccess) {
+      return AbortWith(
+          NcclError(r, "ncclCommGetAsyncError(comm, &state)", __FILE__, __LINE__, where_));
+    }
+    if (state != ncclSuccess && state != ncclInProgress)
+      return AbortWith(NcclError(state, "all-to-all-v", __FILE__, __LINE__, where_));
+    const cudaError_t q = cudaEventQuery(event);
+    if (q == cudaSuccess) return Status::Ok();
+    if (q != cudaErrorNotReady) return CudaError(q, "cudaEventQuery(event)", __FILE__, __LINE__, where_);
+    if (Backend::NowS() > deadline_s) {
+      return AbortWith(Status::PeerFailure(where_ +
+                                           ": all-to-all-v on the communication stream did not "
+                                           "finish by the deadline; NCCL communicator aborted"));
+    }
+    std::this_thread::yield();
+  }
+}
+
+Status NcclComm::StartAllToAllV(const Buffer& send, const Buffer& recv, const AllToAllSpec& spec,
+                                size_t row_bytes, cudaStream_t stream) {
   if (aborted_) {
     return Status::PeerFailure(where_ + ": all-to-all-v: the NCCL communicator was aborted "
                                "after an earlier failure");
@@ -188,11 +220,7 @@ Status NcclComm::AllToAllV(const Buffer& send, const Buffer& recv, const AllToAl
   if (ended != ncclSuccess && ended != ncclInProgress) {
     return AbortWith(NcclError(ended, "ncclGroupEnd()", __FILE__, __LINE__, where_));
   }
-  return Wait(&stream, deadline_s, "all-to-all-v", [&] {
-    return "this rank sends to ranks " + FormatRanks(PeersWithRows(spec.send_rows, rank_)) +
-           " and receives from ranks " + FormatRanks(PeersWithRows(spec.recv_rows, rank_)) +
-           "; NCCL cannot tell which of them is missing";
-  });
+  return Status::Ok();
 }
 
 }  // namespace epsim::hw

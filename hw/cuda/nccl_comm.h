@@ -47,6 +47,13 @@ class NcclComm {
   // copy, every other peer with rows gets one ncclSend / ncclRecv of
   // rows * row_bytes bytes (ncclUint8) in one group. Returns when all of it
   // has finished on the device.
+  // The same, issued only: returns once the transfers are queued on
+  // `stream`; WaitEvent on an event recorded after them waits for them.
+  Status StartAllToAllV(const Buffer& send, const Buffer& recv, const AllToAllSpec& spec,
+                        size_t row_bytes, cudaStream_t stream);
+  // Waits (host) until `event` has completed, by the deadline, watching the
+  // communicator for errors as AllToAllV does.
+  Status WaitEvent(cudaEvent_t event, double deadline_s);
   Status AllToAllV(const Buffer& send, const Buffer& recv, const AllToAllSpec& spec,
                    size_t row_bytes, cudaStream_t stream, double deadline_s);
 

@@ -2,6 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+
 namespace epsim::hw {
 namespace {
 
@@ -9,6 +16,14 @@ class HostBackend : public Backend {
  public:
   HostBackend(MpiComm* mpi, const HostOptions& options)
       : mpi_(mpi), compute_(options.blas_threads), threads_(options.blas_threads) {}
+  ~HostBackend() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (comm_thread_.joinable()) comm_thread_.join();
+  }
 
   uint32_t rank() const override { return mpi_->rank(); }
   uint32_t num_ranks() const override { return mpi_->size(); }
@@ -71,6 +86,41 @@ class HostBackend : public Backend {
     return mpi_->AllToAllV(static_cast<const uint8_t*>(send.ptr), sb, so,
                            static_cast<uint8_t*>(recv.ptr), rb, ro, deadline_s, "all-to-all");
   }
+  // The communication stream: one thread runs the all-to-alls in issue
+  // order while this one computes (MPI called from one thread at a time:
+  // the runner waits for every all-to-all before its next barrier). MPI's
+  // copies are CPU work, so on a shared core they take from compute.
+  bool two_streams() const override { return mpi_->serialized_threads(); }
+  Result<int> AllToAllVAsync(const Buffer& send, const Buffer& recv, const AllToAllSpec& spec,
+                             size_t row_bytes, double deadline_s, size_t mark_start,
+                             size_t mark_end) override {
+    if (!two_streams())
+      return Backend::AllToAllVAsync(send, recv, spec, row_bytes, deadline_s, mark_start,
+                                     mark_end);
+    if (mark_start >= marks_.size() || mark_end >= marks_.size())
+      return Status::Internal("mark out of range");
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!comm_thread_.joinable()) comm_thread_ = std::thread([this] { CommLoop(); });
+    const int handle = next_handle_++;
+    jobs_.push_back([this, send, recv, spec, row_bytes, deadline_s, mark_start, mark_end] {
+      marks_[mark_start] = NowS() - start_s_;
+      Status st = AllToAllV(send, recv, spec, row_bytes, deadline_s);
+      marks_[mark_end] = NowS() - start_s_;
+      return st;
+    });
+    job_handles_.push_back(handle);
+    cv_.notify_all();
+    return handle;
+  }
+  Status WaitComm(int handle) override {
+    if (!two_streams()) return Status::Ok();
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return done_.count(handle) > 0; });
+    Status st = std::move(done_[handle]);
+    done_.erase(handle);
+    return st;
+  }
+
   Status Barrier(double deadline_s) override { return mpi_->Barrier(deadline_s); }
   Result<std::vector<double>> AllReduceSum(std::vector<double> values,
                                            double deadline_s) override {
@@ -94,11 +144,37 @@ class HostBackend : public Backend {
   Result<Marks> ReadMarks() override { return marks_; }
 
  private:
+  void CommLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping
+      std::function<Status()> job = std::move(jobs_.front());
+      const int handle = job_handles_.front();
+      jobs_.pop_front();
+      job_handles_.pop_front();
+      lock.unlock();
+      Status st = job();
+      lock.lock();
+      done_[handle] = std::move(st);
+      cv_.notify_all();
+    }
+  }
+
   MpiComm* mpi_;
   HostCompute compute_;
   int threads_;
   Marks marks_;
   double start_s_ = 0;
+  // The communication stream.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread comm_thread_;
+  std::deque<std::function<Status()>> jobs_;
+  std::deque<int> job_handles_;
+  std::map<int, Status> done_;
+  int next_handle_ = 1;
+  bool stop_ = false;
 };
 
 }  // namespace

@@ -75,9 +75,14 @@ std::string RankList(const std::vector<uint32_t>& ranks) {
 Result<std::unique_ptr<MpiComm>> MpiComm::Init(int* argc, char*** argv) {
   int initialized = 0;
   MPI_Initialized(&initialized);
+  int provided = MPI_THREAD_SINGLE;
   if (!initialized) {
-    const int rc = MPI_Init(argc, argv);
-    if (rc != MPI_SUCCESS) return Status::Internal("MPI_Init: " + MpiError(rc));
+    // Serialized: the host backend's communication thread runs the
+    // all-to-alls of plans with overlap while this thread computes.
+    const int rc = MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided);
+    if (rc != MPI_SUCCESS) return Status::Internal("MPI_Init_thread: " + MpiError(rc));
+  } else {
+    MPI_Query_thread(&provided);
   }
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   std::unique_ptr<MpiComm> comm(new MpiComm());
@@ -89,6 +94,7 @@ Result<std::unique_ptr<MpiComm>> MpiComm::Init(int* argc, char*** argv) {
   comm->rank_ = static_cast<uint32_t>(rank);
   comm->size_ = static_cast<uint32_t>(size);
   comm->host_.assign(name, len);
+  comm->serialized_threads_ = provided >= MPI_THREAD_SERIALIZED;
   return comm;
 }
 

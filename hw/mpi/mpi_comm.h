@@ -26,6 +26,10 @@ class MpiComm {
   ~MpiComm();  // MPI_Finalize
 
   uint32_t rank() const { return rank_; }
+  // Whether MPI may be called from a second thread, one thread at a time
+  // (MPI_THREAD_SERIALIZED or better was provided): the host backend's
+  // communication thread needs it.
+  bool serialized_threads() const { return serialized_threads_; }
   uint32_t size() const { return size_; }
   const std::string& host() const { return host_; }
   // "host NAME rank R"
@@ -56,6 +60,7 @@ class MpiComm {
   MpiComm() = default;
   uint32_t rank_ = 0, size_ = 1;
   std::string host_;
+  bool serialized_threads_ = false;
 };
 
 }  // namespace epsim::hw
