@@ -24,6 +24,15 @@ void AddRunFlags(CLI::App* cmd, plan::RunFlags* f) {
   cmd->add_option("--similarity", f->similarity,
                   "Expert similarity JSON for pruned:N:similarity (default: estimated from "
                   "the profile trace's scores)");
+  cmd->add_option("--pass", f->pass,
+                  "prefill: every traced token once; decode: each forward step of the trace "
+                  "in turn, one new token per sequence over a KV cache (--context)")
+      ->check(CLI::IsMember({"prefill", "decode"}))
+      ->capture_default_str();
+  cmd->add_option("--context", f->context,
+                  "Decode: KV-cache tokens per sequence before the trace's first step")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30))
+      ->capture_default_str();
   cmd->add_option("--overlap", f->overlap,
                   "What runs under the dispatch all-to-all: none, or shared-expert (the "
                   "shared experts, as DeepSeek and Qwen run them)")

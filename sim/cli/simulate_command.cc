@@ -72,11 +72,12 @@ Status Run(const SimulateOptions& opt, const std::vector<std::string>& simgrid_a
     schedules.push_back(std::move(s));
     planned.push_back(strategy.get());
   }
-  const InputLines extra = {
+  InputLines extra = {
       {"placement", opt.placement},
       {"experts per device", placement::DescribeExpertsPerDevice(placements)},
-      {"dispatch", opt.dispatch},
-      {"pass", "prefill"}};
+      {"dispatch", opt.dispatch}};
+  // A decode pass is described with the inputs (its KV-cache length).
+  if (opt.run.pass == "prefill") extra.push_back({"pass", "prefill"});
   EPSIM_ASSIGN_OR_RETURN(engine::SimOptions sim_options, SimOptionsOf(opt.network, simgrid_args));
   EPSIM_ASSIGN_OR_RETURN(SimulatedRun run, SimulateRun("simulate", extra, in, profiles, schedules,
                                                         sim_options));
@@ -93,7 +94,7 @@ Status Run(const SimulateOptions& opt, const std::vector<std::string>& simgrid_a
 Runner AddSimulateCommand(CLI::App& app, const std::vector<std::string>* simgrid_args) {
   auto opt = std::make_shared<SimulateOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "simulate", "Simulate one forward pass (prefill) under each dispatch strategy");
+      "simulate", "Simulate one pass (prefill, or decode with --pass) under each dispatch strategy");
   AddRunFlags(cmd, &opt->run);
   AddLayoutFlag(cmd, &opt->run);
   AddNetworkFlags(cmd, &opt->network);

@@ -54,6 +54,23 @@ proto::Kernel AttentionKernel(const proto::Model& m, uint64_t num_tokens, double
   return MakeKernel(m, "attention", proto::ATTENTION_BLOCK, num_tokens, flops, bytes);
 }
 
+double KvCacheBytesPerToken(const proto::Model& m) {
+  const double b = m.activation_bytes();
+  if (m.attention() == proto::MLA) return b * (m.kv_lora_rank() + m.qk_rope_head_dim());
+  return b * 2.0 * m.num_kv_heads() * m.head_dim();
+}
+
+proto::Kernel DecodeAttentionKernel(const proto::Model& m, uint64_t num_tokens,
+                                    double sum_context) {
+  proto::Kernel k = AttentionKernel(m, num_tokens, sum_context);
+  const double kv = KvCacheBytesPerToken(m);
+  k.set_name("decode_attention");
+  // The cache read (every context token, the new one included) and the new
+  // tokens' K and V written.
+  k.set_bytes(k.bytes() + kv * (sum_context + static_cast<double>(num_tokens)));
+  return k;
+}
+
 proto::Kernel SwigluKernel(const proto::Model& m, const char* name, uint64_t num_tokens,
                            uint64_t ffn) {
   const double n = static_cast<double>(num_tokens), h = m.hidden(), f = static_cast<double>(ffn);

@@ -21,6 +21,19 @@ namespace epsim::plan {
 // output projections (MHA, GQA or MLA shapes) and the score/value products.
 proto::Kernel AttentionKernel(const proto::Model& m, uint64_t num_tokens, double sum_context);
 
+// Bytes of one token's KV cache in one layer: K and V of every KV head
+// (MHA, GQA: 2 x kv_heads x head_dim), or MLA's compressed latent and its
+// rotary key (kv_lora_rank + qk_rope_head_dim); activation_bytes each.
+double KvCacheBytesPerToken(const proto::Model& m);
+
+// Attention of `num_tokens` decode tokens (one new token per sequence)
+// whose KV-cache lengths, their own token included, add up to
+// `sum_context`: the projections and score/value products of
+// AttentionKernel, plus reading every cached token's K and V and writing
+// the new ones, which makes decode attention memory-bound.
+proto::Kernel DecodeAttentionKernel(const proto::Model& m, uint64_t num_tokens,
+                                    double sum_context);
+
 // A SwiGLU FFN of width `ffn` over `num_tokens` rows: gate, up and down
 // projections, 6 * n * H * F FLOPs, weights 3 * H * F.
 proto::Kernel SwigluKernel(const proto::Model& m, const char* name, uint64_t num_tokens,

@@ -116,6 +116,8 @@ std::string JobArgs(const JobSpec& job) {
   if (!f.similarity.empty()) add("--similarity", f.similarity);
   if (f.ranks_per_host > 0) add("--ranks-per-host", std::to_string(f.ranks_per_host));
   if (f.overlap != "none") add("--overlap", f.overlap);
+  if (f.pass != "prefill") add("--pass", f.pass);
+  if (f.context > 0) add("--context", std::to_string(f.context));
   add("--dispatch", job.dispatch);
   add("--placement", job.placement);
   return out.str();
@@ -145,6 +147,12 @@ Result<JobSpec> ParseJobArgs(const std::string& text) {
       job.flags.profile = value;
     } else if (flag == "--similarity") {
       job.flags.similarity = value;
+    } else if (flag == "--pass") {
+      if (!PassFromName(value).ok())
+        return Status::BadInput(fmt::format("job: --pass '{}' is not one of prefill, decode", value));
+      job.flags.pass = value;
+    } else if (flag == "--context") {
+      EPSIM_ASSIGN_OR_RETURN(job.flags.context, number(flag, value));
     } else if (flag == "--overlap") {
       if (!OverlapFromName(value).ok())
         return Status::BadInput(fmt::format("job: --overlap '{}' is not one of none, "
@@ -214,8 +222,9 @@ Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlace
   EPSIM_RETURN_IF_ERROR(dispatch::CheckStrategyFits(strategy, in.trace.header.num_topk()));
   EPSIM_ASSIGN_OR_RETURN(const auto* layer_profiles, profiles->For(strategy));
   EPSIM_ASSIGN_OR_RETURN(const Overlap overlap, OverlapFromName(in.flags.overlap));
-  return BuildSchedule(
-      {in.trace, in.model, placements, strategy, in.cluster, layer_profiles, overlap});
+  EPSIM_ASSIGN_OR_RETURN(const Pass pass, PassFromName(in.flags.pass));
+  return BuildSchedule({in.trace, in.model, placements, strategy, in.cluster, layer_profiles,
+                        overlap, pass, in.flags.context});
 }
 
 Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlacements& placements,
@@ -223,9 +232,10 @@ Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlace
   EPSIM_RETURN_IF_ERROR(dispatch::CheckStrategyFits(strategy, in.trace.header.num_topk()));
   EPSIM_ASSIGN_OR_RETURN(const auto* layer_profiles, profiles->For(strategy));
   EPSIM_ASSIGN_OR_RETURN(const Overlap overlap, OverlapFromName(in.flags.overlap));
+  EPSIM_ASSIGN_OR_RETURN(const Pass pass, PassFromName(in.flags.pass));
   EPSIM_ASSIGN_OR_RETURN(proto::Plan plan,
                          BuildPlan({in.trace, in.model, placements, strategy, in.cluster,
-                                    layer_profiles, overlap}));
+                                    layer_profiles, overlap, pass, in.flags.context}));
   plan.set_topology(in.topology.name());
   for (const auto& [key, value] : DescribeInputs(in)) (*plan.mutable_inputs())[key] = value;
   (*plan.mutable_inputs())["placement"] = placements.name();
@@ -251,6 +261,9 @@ std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs&
   lines.push_back({"topology file", DisplayPath(in.topology_file)});
   lines.push_back({"ep", std::to_string(in.ep)});
   if (in.flags.overlap != "none") lines.push_back({"overlap", in.flags.overlap});
+  if (in.flags.pass != "prefill")
+    lines.push_back({"pass", fmt::format("{}, KV cache of {} tokens per sequence before the "
+                                         "first step", in.flags.pass, in.flags.context)});
   return lines;
 }
 

@@ -42,6 +42,10 @@ struct RunFlags {
   // What runs while the dispatch is in flight (schedule_builder.h):
   // "none" or "shared-expert".
   std::string overlap = "none";
+  // "prefill" or "decode"; decode's KV-cache length per sequence before the
+  // trace's first step (0 with prefill).
+  std::string pass = "prefill";
+  uint64_t context = 0;
 };
 
 // A job as command-line flags, so a report can say exactly what it ran and

@@ -82,11 +82,13 @@ void AddExpertWork(const proto::Model& m, const placement::Placement& placement,
 }
 
 void AddAttention(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,
-                  PhaseChain* chain) {
+                  bool decode, PhaseChain* chain) {
   proto::Phase* attention = chain->AddCompute(layer, proto::ATTENTION);
   for (uint32_t r = 0; r < traffic.num_ranks; ++r)
     *attention->mutable_work(r)->add_kernels() =
-        AttentionKernel(m, traffic.tokens_per_rank[r], traffic.sum_context_per_rank[r]);
+        decode ? DecodeAttentionKernel(m, traffic.tokens_per_rank[r],
+                                       traffic.sum_context_per_rank[r])
+               : AttentionKernel(m, traffic.tokens_per_rank[r], traffic.sum_context_per_rank[r]);
 }
 
 void AddSharedExperts(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,
@@ -100,7 +102,7 @@ void AddSharedExperts(const proto::Model& m, uint32_t layer, const LayerTraffic&
 }
 
 void AddMoeBlock(const proto::Model& m, const placement::Placement& placement, bool hierarchical,
-                 Overlap overlap, uint32_t layer, const LayerTraffic& traffic,
+                 Overlap overlap, bool decode, uint32_t layer, const LayerTraffic& traffic,
                  PhaseChain* chain) {
   const bool overlap_shared = overlap == Overlap::kSharedExpert && m.num_shared_experts() > 0;
   const uint32_t d = traffic.num_ranks;
@@ -110,7 +112,7 @@ void AddMoeBlock(const proto::Model& m, const placement::Placement& placement, b
                               [](uint64_t n) { return n > 0; });
   const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
   const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
-  AddAttention(m, layer, traffic, chain);
+  AddAttention(m, layer, traffic, decode, chain);
   if (!overlap_shared) AddSharedExperts(m, layer, traffic, chain);
   proto::Phase* gate = chain->AddCompute(layer, proto::GATE_PERMUTE);
   const uint32_t gate_id = gate->id();
@@ -148,8 +150,8 @@ void AddMoeBlock(const proto::Model& m, const placement::Placement& placement, b
 }
 
 void AddDenseBlock(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,
-                   PhaseChain* chain) {
-  AddAttention(m, layer, traffic, chain);
+                   bool decode, PhaseChain* chain) {
+  AddAttention(m, layer, traffic, decode, chain);
   proto::Phase* ffn = chain->AddCompute(layer, proto::DENSE_FFN);
   for (uint32_t r = 0; r < traffic.num_ranks; ++r)
     *ffn->mutable_work(r)->add_kernels() =
@@ -259,29 +261,95 @@ Result<dispatch::RouteContext> ContextFor(const PlanInputs& in, uint32_t layer) 
   return dispatch::RouteContext{in.placements.ForLayer(layer), in.cluster, profile};
 }
 
+namespace {
+
+// Forward steps a decode pass replays: the most any layer has (1 for a
+// trace without steps).
+size_t NumSteps(const trace::Trace& trace) {
+  size_t steps = 1;
+  for (const trace::LayerRouting& layer : trace.layers) steps = std::max(steps, layer.steps.size());
+  return steps;
+}
+
+// Layer `layer`'s rows of its `step`-th forward step (all of them for a
+// layer without steps, as step 0; none past its last step).
+trace::LayerRouting StepOf(const trace::LayerRouting& layer, size_t step) {
+  trace::LayerRouting out;
+  out.layer = layer.layer;
+  out.num_topk = layer.num_topk;
+  out.num_candidates = layer.num_candidates;
+  size_t first = 0, count = layer.num_tokens();
+  if (!layer.steps.empty()) {
+    if (step >= layer.steps.size()) return out;
+    first = layer.steps[step].first;
+    count = layer.steps[step].count;
+  } else if (step > 0) {
+    return out;
+  }
+  const size_t c = layer.num_candidates;
+  out.token_ids.assign(layer.token_ids.begin() + first, layer.token_ids.begin() + first + count);
+  out.sequence_ids.assign(layer.sequence_ids.begin() + first,
+                          layer.sequence_ids.begin() + first + count);
+  out.topk_idx.assign(layer.topk_idx.begin() + first * c,
+                      layer.topk_idx.begin() + (first + count) * c);
+  if (!layer.topk_weights.empty())
+    out.topk_weights.assign(layer.topk_weights.begin() + first * c,
+                            layer.topk_weights.begin() + (first + count) * c);
+  return out;
+}
+
+}  // namespace
+
+Result<Pass> PassFromName(const std::string& name) {
+  if (name == "prefill") return Pass::kPrefill;
+  if (name == "decode") return Pass::kDecode;
+  return Status::Usage(fmt::format("pass '{}': expected prefill or decode", name));
+}
+
 Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   EPSIM_RETURN_IF_ERROR(CheckCompatible(in));
+  if (in.pass == Pass::kPrefill && in.context > 0)
+    return Status::Usage(fmt::format(
+        "--context {} is the KV-cache length of a decode pass; a prefill pass has none "
+        "(add --pass decode)", in.context));
+  const bool decode = in.pass == Pass::kDecode;
   const uint32_t d = in.placements.num_ranks();
   proto::Schedule schedule;
   schedule.set_model(in.model.name());
   schedule.set_strategy(in.strategy.name());
   schedule.set_placement(in.placements.name());
-  schedule.set_pass("prefill");
+  schedule.set_pass(decode ? "decode" : "prefill");
   schedule.set_num_ranks(d);
   schedule.set_hidden(in.model.hidden());
   PhaseChain chain(&schedule, d);
   RoutingTotals totals;
-  for (const trace::LayerRouting& layer : in.trace.layers) {
-    EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, ContextFor(in, layer.layer));
-    const LayerTraffic traffic = CountLayer(layer, ctx, in.strategy);
-    totals.Add(traffic, ctx.placement, uint64_t{in.model.hidden()} * in.model.dispatch_bytes());
-    if (&layer == &in.trace.layers.front()) {
-      for (uint64_t n : traffic.tokens_per_rank) schedule.add_tokens_per_rank(n);
-      for (uint32_t b = 0; b < in.model.num_dense_layers(); ++b)
-        AddDenseBlock(in.model, b, traffic, &chain);
+  const size_t steps = decode ? NumSteps(in.trace) : 1;
+  for (size_t step = 0; step < steps; ++step) {
+    bool first_block = true;
+    for (const trace::LayerRouting& whole : in.trace.layers) {
+      const trace::LayerRouting sliced = decode ? StepOf(whole, step) : trace::LayerRouting();
+      const trace::LayerRouting& layer = decode ? sliced : whole;
+      if (layer.num_tokens() == 0) continue;
+      EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, ContextFor(in, layer.layer));
+      LayerTraffic traffic = CountLayer(layer, ctx, in.strategy);
+      // Decode: each row is a sequence's new token, its KV cache the
+      // context, the steps already replayed and itself.
+      if (decode)
+        for (uint32_t r = 0; r < d; ++r)
+          traffic.sum_context_per_rank[r] =
+              static_cast<double>(traffic.tokens_per_rank[r]) *
+              static_cast<double>(in.context + step + 1);
+      totals.Add(traffic, ctx.placement, uint64_t{in.model.hidden()} * in.model.dispatch_bytes());
+      if (first_block) {
+        if (step == 0)
+          for (uint64_t n : traffic.tokens_per_rank) schedule.add_tokens_per_rank(n);
+        for (uint32_t b = 0; b < in.model.num_dense_layers(); ++b)
+          AddDenseBlock(in.model, b, traffic, decode, &chain);
+        first_block = false;
+      }
+      AddMoeBlock(in.model, ctx.placement, in.strategy.hierarchical(), in.overlap, decode,
+                  layer.layer, traffic, &chain);
     }
-    AddMoeBlock(in.model, ctx.placement, in.strategy.hierarchical(), in.overlap, layer.layer,
-                traffic, &chain);
   }
   *schedule.mutable_routing() = totals.Summary();
   return schedule;

@@ -33,6 +33,15 @@
 
 namespace epsim::plan {
 
+// Which pass: prefill (every traced token once, causal context within its
+// sequence) or decode (every forward step of the trace replayed in turn,
+// each row a sequence's one new token attending to a KV cache of
+// `context` + the steps before + 1 tokens; a trace without steps is one
+// step).
+enum class Pass { kPrefill, kDecode };
+// "prefill", "decode"; Usage naming both otherwise.
+Result<Pass> PassFromName(const std::string& name);
+
 // What overlaps the dispatch.
 enum class Overlap { kNone, kSharedExpert };
 // "none", "shared-expert"; Usage naming both otherwise.
@@ -49,6 +58,8 @@ struct PlanInputs {
   const dispatch::ClusterMap& cluster;
   const std::map<uint32_t, dispatch::LayerProfile>* profiles = nullptr;
   Overlap overlap = Overlap::kNone;
+  Pass pass = Pass::kPrefill;
+  uint64_t context = 0;  // decode: KV-cache tokens per sequence before the first step
 };
 
 // Checks that trace and model agree (experts, top-k, MoE layer indices),

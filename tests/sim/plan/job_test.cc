@@ -17,6 +17,9 @@ TEST(JobArgsTest, RoundTripsEveryField) {
   job.flags.profile = "p.pb";
   job.flags.similarity = "s.txt";
   job.flags.ranks_per_host = 4;
+  job.flags.overlap = "shared-expert";
+  job.flags.pass = "decode";
+  job.flags.context = 12800;
   job.dispatch = "pruned:2:score";
   job.placement = "contiguous";
   const std::string text = JobArgs(job);
@@ -32,6 +35,9 @@ TEST(JobArgsTest, RoundTripsEveryField) {
   EXPECT_EQ(back->flags.profile, "p.pb");
   EXPECT_EQ(back->flags.similarity, "s.txt");
   EXPECT_EQ(back->flags.ranks_per_host, 4u);
+  EXPECT_EQ(back->flags.overlap, "shared-expert");
+  EXPECT_EQ(back->flags.pass, "decode");
+  EXPECT_EQ(back->flags.context, 12800u);
   EXPECT_EQ(back->dispatch, "pruned:2:score");
   EXPECT_EQ(back->placement, "contiguous");
   EXPECT_EQ(JobArgs(*back), text);
@@ -54,6 +60,8 @@ TEST(JobArgsTest, RefusesWhatItDidNotWrite) {
            {"--tokens -3 --dispatch d --placement p", "--tokens '-3' is not a whole number"},
            {"--ep 99999999999 --dispatch d --placement p", "--ep 99999999999 is out of range"},
            {"--colour red --dispatch d --placement p", "unknown flag '--colour'"},
+           {"--pass train --dispatch d --placement p", "--pass 'train' is not one of"},
+           {"--overlap all --dispatch d --placement p", "--overlap 'all' is not one of"},
            {"--dispatch d --placement", "--placement has no value"},
            {"--model m", "--dispatch and --placement are required"}}) {
     Result<JobSpec> job = ParseJobArgs(text);

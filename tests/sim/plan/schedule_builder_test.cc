@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/plan/compute_cost.h"
 #include "sim/plan/model.h"
 #include "tests/sim/plan/plan_test_util.h"
 
@@ -134,6 +135,97 @@ TEST(ScheduleBuilderTest, RejectsContradictingTraceAndModel) {
   EXPECT_NE(outside.status().message().find("trace layer 5"), std::string::npos);
   auto dense = Build(testing::HandTrace({0}), HandModel(1), *dispatch::MakeDedup());
   EXPECT_EQ(dense.status().code(), Status::Code::kBadInput);
+}
+
+// Decode attention against the formula, on the hand model (H 8, 2 heads of
+// 4, 2 KV heads, 2 bytes): 2 tokens with KV caches adding up to 20 tokens.
+// Projections 8 x 4 x (2 + 2) x 2 = 256 weights; FLOPs 2 x 2 x 256 + core
+// 2 x 20 x 2 heads x (4 + 4) = 1024 + 640; bytes: weights and 6 activations
+// per token, 2 x (256 + 2 x 8 x 6) = 704, plus the cache, 32 B per token
+// (K and V of 2 heads of 4, 2 bytes) read for the 20 and written for the 2.
+TEST(ScheduleBuilderTest, DecodeAttentionCostsWhatTheFormulaSays) {
+  const proto::Model m = HandModel();
+  EXPECT_DOUBLE_EQ(KvCacheBytesPerToken(m), 32);
+  const proto::Kernel k = DecodeAttentionKernel(m, 2, 20);
+  EXPECT_DOUBLE_EQ(k.flops(), 1024 + 640);
+  EXPECT_DOUBLE_EQ(k.bytes(), 704 + 32 * 22);
+  EXPECT_DOUBLE_EQ(AttentionKernel(m, 2, 20).bytes(), 704);  // prefill reads no cache
+}
+
+// A trace with two forward steps (tokens 0,1 then 2,3, each a sequence of
+// its own) replayed as decode: one MoE block per step and layer, each
+// rank's one token attending to context + step + 1 cached tokens.
+TEST(ScheduleBuilderTest, DecodeReplaysEachStepWithItsKvCache) {
+  trace::Trace t = testing::HandTrace({1});
+  trace::LayerRouting& layer = t.layers[0];
+  trace::LayerRouting stepped;
+  stepped.layer = layer.layer;
+  stepped.num_topk = stepped.num_candidates = 2;
+  for (size_t row = 0; row < 4; ++row) {
+    stepped.BeginStep(row / 2);
+    stepped.Append(row, row % 2, layer.topk(row), layer.weights(row));
+  }
+  layer = stepped;
+  const proto::Model m = HandModel();
+  auto s = BuildSchedule({t, m, kTwoRanks, *dispatch::MakeDedup(), kOneNode, nullptr,
+                          Overlap::kNone, Pass::kDecode, 100});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->pass(), "decode");
+  ASSERT_EQ(s->phases_size(), 12);  // 2 steps x 6 phases
+  for (int step = 0; step < 2; ++step) {
+    const proto::Phase& attention = s->phases(6 * step);
+    ASSERT_EQ(attention.kind(), proto::ATTENTION);
+    const proto::Kernel want = DecodeAttentionKernel(m, 1, 100.0 + step + 1);
+    EXPECT_EQ(attention.work(0).kernels(0).name(), "decode_attention");
+    EXPECT_DOUBLE_EQ(attention.work(0).kernels(0).bytes(), want.bytes()) << "step " << step;
+    EXPECT_DOUBLE_EQ(attention.work(1).kernels(0).flops(), want.flops()) << "step " << step;
+    EXPECT_EQ(s->phases(6 * step + 3).kind(), proto::EXPERT);
+  }
+  // Each step's two tokens split one per rank. Step 0: token 0 [0,1] stays
+  // on rank 0; token 1 [0,2] on rank 1 sends one row to rank 0 (expert 0).
+  // Step 1: token 2 [2,3] on rank 0 sends one row to rank 1, token 3 [0,1]
+  // on rank 1 one row to rank 0.
+  EXPECT_EQ(s->phases(2).send_rows(1), 0u);
+  EXPECT_EQ(s->phases(2).send_rows(2), 1u);
+  EXPECT_EQ(s->phases(8).send_rows(1), 1u);
+  EXPECT_EQ(s->phases(8).send_rows(2), 1u);
+  // The same trace as prefill is one block; a KV cache there contradicts it.
+  auto prefill = BuildSchedule({t, m, kTwoRanks, *dispatch::MakeDedup(), kOneNode});
+  ASSERT_TRUE(prefill.ok());
+  EXPECT_EQ(prefill->phases_size(), 6);
+  auto bad = BuildSchedule({t, m, kTwoRanks, *dispatch::MakeDedup(), kOneNode, nullptr,
+                            Overlap::kNone, Pass::kPrefill, 100});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Status::Code::kUsage);
+  EXPECT_NE(bad.status().message().find("--pass decode"), std::string::npos);
+}
+
+// Shared-expert overlap: the shared expert comes after the dispatch and
+// waits for the gate only; the routed experts wait for the dispatch and the
+// shared expert.
+TEST(ScheduleBuilderTest, SharedExpertOverlapRunsItUnderTheDispatch) {
+  proto::Model m = HandModel();
+  m.set_num_shared_experts(1);
+  m.set_shared_intermediate(16);
+  auto s = BuildSchedule({testing::HandTrace({1}), m, kTwoRanks, *dispatch::MakeDedup(), kOneNode,
+                          nullptr, Overlap::kSharedExpert});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  std::vector<proto::PhaseKind> kinds;
+  for (const proto::Phase& p : s->phases()) kinds.push_back(p.kind());
+  EXPECT_EQ(kinds, (std::vector<proto::PhaseKind>{proto::ATTENTION, proto::GATE_PERMUTE,
+                                                  proto::DISPATCH, proto::SHARED_EXPERT,
+                                                  proto::EXPERT, proto::COMBINE,
+                                                  proto::UNPERMUTE_REDUCE}));
+  EXPECT_EQ(std::vector<uint32_t>(s->phases(3).depends_on().begin(), s->phases(3).depends_on().end()),
+            (std::vector<uint32_t>{1}));
+  EXPECT_EQ(std::vector<uint32_t>(s->phases(4).depends_on().begin(), s->phases(4).depends_on().end()),
+            (std::vector<uint32_t>{2, 3}));
+  // Without overlap the shared expert sits before the gate, in the chain.
+  auto plain = BuildSchedule({testing::HandTrace({1}), m, kTwoRanks, *dispatch::MakeDedup(),
+                              kOneNode});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->phases(1).kind(), proto::SHARED_EXPERT);
+  EXPECT_EQ(plain->phases(2).depends_on(0), 1u);
 }
 
 TEST(ModelTest, ValidateRejectsTopkAboveExperts) {
