@@ -126,8 +126,8 @@ std::string TransportSummary(const topology::TransportTable& table) {
 }
 
 Settings CollectSettings(const std::vector<std::string>& args, const UserConfig& user_cfg,
-                         const topology::TransportTable& table, uint32_t max_inflight,
-                         const char* granularity) {
+                         const topology::TransportTable& table, double comm_sm_share,
+                         uint32_t max_inflight, const char* granularity) {
   int major = 0, minor = 0, patch = 0;
   sg_version_get(&major, &minor, &patch);
   Settings settings = {{"simgrid_version", fmt::format("{}.{}.{}", major, minor, patch)}};
@@ -142,7 +142,12 @@ Settings CollectSettings(const std::vector<std::string>& args, const UserConfig&
   settings.emplace_back("transport", TransportSummary(table));
   settings.emplace_back("protocols", ProtocolSummary(table.nccl()));
   settings.emplace_back("sharing", kSharing);
-  settings.emplace_back("compute", "roofline per kernel; one stream per rank");
+  settings.emplace_back(
+      "compute",
+      fmt::format("roofline per kernel; per rank one compute stream and one communication "
+                  "stream; an all-to-all in flight takes {:g} of the GPU from compute it "
+                  "overlaps (gpu.comm_sm_share)",
+                  comm_sm_share));
   settings.emplace_back("granularity", granularity);
   if (std::string(granularity) == "pair")
     settings.emplace_back("max_inflight", max_inflight > 0
@@ -177,7 +182,8 @@ Result<SimResult> Run(const proto::Topology& topo, const std::vector<proto::Sche
       opts.granularity == SimOptions::Granularity::kPhase ||
       (opts.granularity == SimOptions::Granularity::kAuto && max_ranks > SimOptions::kAutoPairRanks);
   SimResult result;
-  result.settings = CollectSettings(opts.simgrid_args, user_cfg, platform.transports, max_inflight,
+  result.settings = CollectSettings(opts.simgrid_args, user_cfg, platform.transports,
+                                    topo.gpu().comm_sm_share(), max_inflight,
                                     per_phase ? "phase" : "pair");
   for (size_t i = 0; i < schedules.size(); ++i) {
     auto replay = std::make_unique<Replay>(
