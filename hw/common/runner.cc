@@ -90,6 +90,10 @@ Status Runner::Setup() {
     return Status::BadInput(fmt::format("the plan is for {} ranks but {} were launched (mpirun "
                                         "-np {} for this plan)",
                                         d_, backend_->num_ranks(), d_));
+  if (s.pass() == "train")
+    return Status::BadInput(
+        "the plan is a train pass (forward, backward, gradient all-reduce): epsim-hw runs "
+        "prefill and decode passes; simulate a train pass with epsim simulate --pass train");
   EPSIM_ASSIGN_OR_RETURN(wire_dispatch_, WireType(plan_.model().dispatch_bytes(), "dispatch_bytes"));
   EPSIM_ASSIGN_OR_RETURN(wire_combine_, WireType(plan_.model().combine_bytes(), "combine_bytes"));
   EPSIM_ASSIGN_OR_RETURN(layouts_, BuildLayouts(plan_, rank_));

@@ -26,9 +26,12 @@ void AddRunFlags(CLI::App* cmd, plan::RunFlags* f) {
                   "the profile trace's scores)");
   cmd->add_option("--pass", f->pass,
                   "prefill: every traced token once; decode: each forward step of the trace "
-                  "in turn, one new token per sequence over a KV cache (--context)")
-      ->check(CLI::IsMember({"prefill", "decode"}))
+                  "in turn, one new token per sequence over a KV cache (--context); train: "
+                  "forward, backward and the gradient all-reduce")
+      ->check(CLI::IsMember({"prefill", "decode", "train"}))
       ->capture_default_str();
+  cmd->add_flag("--recompute", f->recompute,
+                "Train: recompute each block's activations before its backward");
   cmd->add_option("--context", f->context,
                   "Decode: KV-cache tokens per sequence before the trace's first step")
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30))

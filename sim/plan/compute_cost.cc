@@ -54,6 +54,16 @@ proto::Kernel AttentionKernel(const proto::Model& m, uint64_t num_tokens, double
   return MakeKernel(m, "attention", proto::ATTENTION_BLOCK, num_tokens, flops, bytes);
 }
 
+double AttentionWeights(const proto::Model& m) { return ProjectionWeights(m); }
+
+proto::Kernel ScaledKernel(const proto::Kernel& k, const char* name, double factor) {
+  proto::Kernel out = k;
+  out.set_name(name);
+  out.set_flops(k.flops() * factor);
+  out.set_bytes(k.bytes() * factor);
+  return out;
+}
+
 double KvCacheBytesPerToken(const proto::Model& m) {
   const double b = m.activation_bytes();
   if (m.attention() == proto::MLA) return b * (m.kv_lora_rank() + m.qk_rope_head_dim());

@@ -21,6 +21,13 @@ namespace epsim::plan {
 // output projections (MHA, GQA or MLA shapes) and the score/value products.
 proto::Kernel AttentionKernel(const proto::Model& m, uint64_t num_tokens, double sum_context);
 
+// Weight elements of the attention projections (Q, K, V, O; MLA's shapes).
+double AttentionWeights(const proto::Model& m);
+
+// `k` with FLOPs and bytes times `factor`, renamed: a backward pass's input
+// and weight gradients cost about twice the forward GEMMs (factor 2).
+proto::Kernel ScaledKernel(const proto::Kernel& k, const char* name, double factor);
+
 // Bytes of one token's KV cache in one layer: K and V of every KV head
 // (MHA, GQA: 2 x kv_heads x head_dim), or MLA's compressed latent and its
 // rotary key (kv_lora_rank + qk_rope_head_dim); activation_bytes each.

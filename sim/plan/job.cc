@@ -118,6 +118,7 @@ std::string JobArgs(const JobSpec& job) {
   if (f.overlap != "none") add("--overlap", f.overlap);
   if (f.pass != "prefill") add("--pass", f.pass);
   if (f.context > 0) add("--context", std::to_string(f.context));
+  if (f.recompute) add("--recompute", "on");
   add("--dispatch", job.dispatch);
   add("--placement", job.placement);
   return out.str();
@@ -149,8 +150,13 @@ Result<JobSpec> ParseJobArgs(const std::string& text) {
       job.flags.similarity = value;
     } else if (flag == "--pass") {
       if (!PassFromName(value).ok())
-        return Status::BadInput(fmt::format("job: --pass '{}' is not one of prefill, decode", value));
+        return Status::BadInput(
+            fmt::format("job: --pass '{}' is not one of prefill, decode, train", value));
       job.flags.pass = value;
+    } else if (flag == "--recompute") {
+      if (value != "on" && value != "off")
+        return Status::BadInput(fmt::format("job: --recompute '{}' is not on or off", value));
+      job.flags.recompute = value == "on";
     } else if (flag == "--context") {
       EPSIM_ASSIGN_OR_RETURN(job.flags.context, number(flag, value));
     } else if (flag == "--overlap") {
@@ -224,7 +230,7 @@ Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlace
   EPSIM_ASSIGN_OR_RETURN(const Overlap overlap, OverlapFromName(in.flags.overlap));
   EPSIM_ASSIGN_OR_RETURN(const Pass pass, PassFromName(in.flags.pass));
   return BuildSchedule({in.trace, in.model, placements, strategy, in.cluster, layer_profiles,
-                        overlap, pass, in.flags.context});
+                        overlap, pass, in.flags.context, in.flags.recompute});
 }
 
 Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlacements& placements,
@@ -235,7 +241,8 @@ Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlace
   EPSIM_ASSIGN_OR_RETURN(const Pass pass, PassFromName(in.flags.pass));
   EPSIM_ASSIGN_OR_RETURN(proto::Plan plan,
                          BuildPlan({in.trace, in.model, placements, strategy, in.cluster,
-                                    layer_profiles, overlap, pass, in.flags.context}));
+                                    layer_profiles, overlap, pass, in.flags.context,
+                                    in.flags.recompute}));
   plan.set_topology(in.topology.name());
   for (const auto& [key, value] : DescribeInputs(in)) (*plan.mutable_inputs())[key] = value;
   (*plan.mutable_inputs())["placement"] = placements.name();
@@ -261,9 +268,14 @@ std::vector<std::pair<std::string, std::string>> DescribeInputs(const RunInputs&
   lines.push_back({"topology file", DisplayPath(in.topology_file)});
   lines.push_back({"ep", std::to_string(in.ep)});
   if (in.flags.overlap != "none") lines.push_back({"overlap", in.flags.overlap});
-  if (in.flags.pass != "prefill")
-    lines.push_back({"pass", fmt::format("{}, KV cache of {} tokens per sequence before the "
-                                         "first step", in.flags.pass, in.flags.context)});
+  if (in.flags.pass == "decode")
+    lines.push_back({"pass", fmt::format("decode, KV cache of {} tokens per sequence before the "
+                                         "first step", in.flags.context)});
+  if (in.flags.pass == "train")
+    lines.push_back({"pass", in.flags.recompute
+                                 ? "train (forward, backward with activation recomputation, "
+                                   "gradient all-reduce)"
+                                 : "train (forward, backward, gradient all-reduce)"});
   return lines;
 }
 

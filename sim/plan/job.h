@@ -46,6 +46,7 @@ struct RunFlags {
   // trace's first step (0 with prefill).
   std::string pass = "prefill";
   uint64_t context = 0;
+  bool recompute = false;  // train: activation recomputation
 };
 
 // A job as command-line flags, so a report can say exactly what it ran and

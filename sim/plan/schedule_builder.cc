@@ -17,12 +17,21 @@ class PhaseChain {
   PhaseChain(proto::Schedule* schedule, uint32_t num_ranks)
       : schedule_(schedule), num_ranks_(num_ranks) {}
 
+  // Depends on the chain's tail (the last phase added by Add), and becomes
+  // the tail.
   proto::Phase* Add(uint32_t layer, proto::PhaseKind kind) {
+    proto::Phase* p = AddSide(layer, kind);
+    tail_ = static_cast<int>(p->id());
+    return p;
+  }
+  // Depends on the tail but leaves it: the next phase does not wait for
+  // this one (a gradient all-reduce under the backward pass).
+  proto::Phase* AddSide(uint32_t layer, proto::PhaseKind kind) {
     proto::Phase* p = schedule_->add_phases();
     p->set_id(static_cast<uint32_t>(schedule_->phases_size() - 1));
     p->set_layer(layer);
     p->set_kind(kind);
-    if (p->id() > 0) p->add_depends_on(p->id() - 1);
+    if (tail_ >= 0) p->add_depends_on(static_cast<uint32_t>(tail_));
     p->set_phase_class(proto::ALL_TO_ALL);
     return p;
   }
@@ -41,6 +50,7 @@ class PhaseChain {
  private:
   proto::Schedule* schedule_;
   uint32_t num_ranks_;
+  int tail_ = -1;
 };
 
 // An all-to-all from a [src][dst] row matrix (transposed for combine).
@@ -156,6 +166,122 @@ void AddDenseBlock(const proto::Model& m, uint32_t layer, const LayerTraffic& tr
   for (uint32_t r = 0; r < traffic.num_ranks; ++r)
     *ffn->mutable_work(r)->add_kernels() =
         SwigluKernel(m, "dense_ffn", traffic.tokens_per_rank[r], m.dense_intermediate());
+}
+
+// ---- training's backward pass ----
+
+// Gradient all-reduce of a block's weights replicated on every rank
+// (`weights` elements, gradients of activation_bytes each), as one ring:
+// each rank sends 2 (n - 1) / n of the gradient bytes to the next rank.
+// One phase, so it pays one message latency, not one per ring step. It
+// hangs off the chain: the backward pass goes on under it.
+void AddGradientAllReduce(const proto::Model& m, uint32_t layer, double weights, uint32_t d,
+                          PhaseChain* chain) {
+  if (d < 2 || weights <= 0) return;
+  proto::Phase* p = chain->AddSide(layer, proto::GRADIENT_ALLREDUCE);
+  const auto bytes = static_cast<uint64_t>(
+      std::llround(2.0 * (d - 1) / d * weights * m.activation_bytes()));
+  for (uint32_t s = 0; s < d; ++s)
+    for (uint32_t t = 0; t < d; ++t) p->add_send_bytes(t == (s + 1) % d ? bytes : 0);
+}
+
+// `forward`'s kernels as a backward phase's: input and weight gradients at
+// twice the cost, after the forward kernels again when recomputing.
+void AddBackwardKernels(const proto::RankWork& forward, const char* suffix, bool recompute,
+                        proto::RankWork* out) {
+  if (recompute)
+    for (const proto::Kernel& k : forward.kernels()) *out->add_kernels() = k;
+  for (const proto::Kernel& k : forward.kernels())
+    *out->add_kernels() = ScaledKernel(k, (k.name() + suffix).c_str(), 2.0);
+}
+
+void AddAttentionBackward(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,
+                          bool recompute, PhaseChain* chain) {
+  proto::Phase* p = chain->AddCompute(layer, proto::ATTENTION_BACKWARD);
+  for (uint32_t r = 0; r < traffic.num_ranks; ++r) {
+    proto::RankWork forward;
+    *forward.add_kernels() =
+        AttentionKernel(m, traffic.tokens_per_rank[r], traffic.sum_context_per_rank[r]);
+    AddBackwardKernels(forward, "_bwd", recompute, p->mutable_work(r));
+  }
+}
+
+// A forward MoE block as the backward pass needs it.
+struct MoeBlock {
+  uint32_t layer = 0;
+  const placement::Placement* placement = nullptr;
+  bool hierarchical = false;
+  LayerTraffic traffic;
+};
+
+// The backward of one MoE block, in the reverse order of its forward
+// phases; every all-to-all moves its forward mirror's rows the other way.
+void AddMoeBackward(const proto::Model& m, const MoeBlock& b, bool recompute, PhaseChain* chain) {
+  const LayerTraffic& t = b.traffic;
+  const uint32_t d = t.num_ranks;
+  const bool hierarchical = b.hierarchical && std::any_of(t.forward_rows.begin(),
+                                                          t.forward_rows.end(),
+                                                          [](uint64_t n) { return n > 0; });
+  const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
+  const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
+  proto::Phase* reduce = chain->AddCompute(b.layer, proto::UNPERMUTE_REDUCE_BACKWARD);
+  for (uint32_t r = 0; r < d; ++r)
+    *reduce->mutable_work(r)->add_kernels() =
+        ReduceKernel(m, "unpermute_reduce_bwd", t.RowsFrom(r), t.tokens_per_rank[r]);
+  AddTransfer(t.rows, d, false, combine_row, chain->Add(b.layer, proto::COMBINE_BACKWARD));
+  if (hierarchical)
+    AddTransfer(t.forward_rows, d, false, combine_row,
+                chain->Add(b.layer, proto::COMBINE_BACKWARD));
+  proto::Phase* expert = chain->AddCompute(b.layer, proto::EXPERT_BACKWARD);
+  for (uint32_t r = 0; r < d; ++r) {
+    proto::RankWork forward;
+    AddExpertWork(m, *b.placement, t, r, &forward);
+    proto::RankWork* work = expert->mutable_work(r);
+    *work->mutable_expert_ids() = forward.expert_ids();
+    *work->mutable_tokens_per_expert() = forward.tokens_per_expert();
+    AddBackwardKernels(forward, "_bwd", recompute, work);
+  }
+  if (hierarchical)
+    AddTransfer(t.forward_rows, d, true, dispatch_row,
+                chain->Add(b.layer, proto::DISPATCH_BACKWARD));
+  AddTransfer(t.rows, d, true, dispatch_row, chain->Add(b.layer, proto::DISPATCH_BACKWARD));
+  proto::Phase* gate = chain->AddCompute(b.layer, proto::GATE_PERMUTE_BACKWARD);
+  for (uint32_t r = 0; r < d; ++r) {
+    *gate->mutable_work(r)->add_kernels() =
+        ScaledKernel(GateKernel(m, t.tokens_per_rank[r]), "gate_bwd", 2.0);
+    *gate->mutable_work(r)->add_kernels() = CopyRowsKernel(m, "unpermute_grad", t.RowsFrom(r));
+  }
+  if (m.num_shared_experts() > 0) {
+    proto::Phase* shared = chain->AddCompute(b.layer, proto::SHARED_EXPERT_BACKWARD);
+    for (uint32_t r = 0; r < d; ++r) {
+      proto::RankWork forward;
+      *forward.add_kernels() =
+          SwigluKernel(m, "shared_expert", t.tokens_per_rank[r],
+                       uint64_t{m.shared_intermediate()} * m.num_shared_experts());
+      AddBackwardKernels(forward, "_bwd", recompute, shared->mutable_work(r));
+    }
+  }
+  AddAttentionBackward(m, b.layer, t, recompute, chain);
+  // Replicated on every rank: attention, router, shared experts.
+  const double h = m.hidden();
+  AddGradientAllReduce(m, b.layer,
+                       AttentionWeights(m) + h * m.num_experts() +
+                           3.0 * h * m.shared_intermediate() * m.num_shared_experts(),
+                       d, chain);
+}
+
+void AddDenseBackward(const proto::Model& m, uint32_t layer, const LayerTraffic& t,
+                      bool recompute, PhaseChain* chain) {
+  proto::Phase* ffn = chain->AddCompute(layer, proto::DENSE_FFN_BACKWARD);
+  for (uint32_t r = 0; r < t.num_ranks; ++r) {
+    proto::RankWork forward;
+    *forward.add_kernels() =
+        SwigluKernel(m, "dense_ffn", t.tokens_per_rank[r], m.dense_intermediate());
+    AddBackwardKernels(forward, "_bwd", recompute, ffn->mutable_work(r));
+  }
+  AddAttentionBackward(m, layer, t, recompute, chain);
+  AddGradientAllReduce(m, layer, AttentionWeights(m) + 3.0 * m.hidden() * m.dense_intermediate(),
+                       t.num_ranks, chain);
 }
 
 // Sums LayerTraffic over layers into the schedule's RoutingSummary.
@@ -303,27 +429,33 @@ trace::LayerRouting StepOf(const trace::LayerRouting& layer, size_t step) {
 Result<Pass> PassFromName(const std::string& name) {
   if (name == "prefill") return Pass::kPrefill;
   if (name == "decode") return Pass::kDecode;
-  return Status::Usage(fmt::format("pass '{}': expected prefill or decode", name));
+  if (name == "train") return Pass::kTrain;
+  return Status::Usage(fmt::format("pass '{}': expected prefill, decode or train", name));
 }
 
 Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   EPSIM_RETURN_IF_ERROR(CheckCompatible(in));
-  if (in.pass == Pass::kPrefill && in.context > 0)
+  if (in.pass != Pass::kDecode && in.context > 0)
     return Status::Usage(fmt::format(
-        "--context {} is the KV-cache length of a decode pass; a prefill pass has none "
-        "(add --pass decode)", in.context));
+        "--context {} is the KV-cache length of a decode pass; a {} pass has none "
+        "(add --pass decode)", in.context, in.pass == Pass::kTrain ? "train" : "prefill"));
+  if (in.pass != Pass::kTrain && in.recompute)
+    return Status::Usage("--recompute recomputes activations in a train pass's backward "
+                         "(add --pass train)");
   const bool decode = in.pass == Pass::kDecode;
   const uint32_t d = in.placements.num_ranks();
   proto::Schedule schedule;
   schedule.set_model(in.model.name());
   schedule.set_strategy(in.strategy.name());
   schedule.set_placement(in.placements.name());
-  schedule.set_pass(decode ? "decode" : "prefill");
+  schedule.set_pass(decode ? "decode" : in.pass == Pass::kTrain ? "train" : "prefill");
   schedule.set_num_ranks(d);
   schedule.set_hidden(in.model.hidden());
   PhaseChain chain(&schedule, d);
   RoutingTotals totals;
   const size_t steps = decode ? NumSteps(in.trace) : 1;
+  std::vector<MoeBlock> forward_blocks;  // train: what the backward mirrors
+  LayerTraffic dense_traffic;
   for (size_t step = 0; step < steps; ++step) {
     bool first_block = true;
     for (const trace::LayerRouting& whole : in.trace.layers) {
@@ -345,12 +477,22 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
           for (uint64_t n : traffic.tokens_per_rank) schedule.add_tokens_per_rank(n);
         for (uint32_t b = 0; b < in.model.num_dense_layers(); ++b)
           AddDenseBlock(in.model, b, traffic, decode, &chain);
+        dense_traffic = traffic;
         first_block = false;
       }
       AddMoeBlock(in.model, ctx.placement, in.strategy.hierarchical(), in.overlap, decode,
                   layer.layer, traffic, &chain);
+      if (in.pass == Pass::kTrain)
+        forward_blocks.push_back({layer.layer, &ctx.placement, in.strategy.hierarchical(), traffic});
     }
   }
+  // Training: the backward pass, blocks in reverse, each block's gradient
+  // all-reduce under the next one's backward.
+  for (auto b = forward_blocks.rbegin(); b != forward_blocks.rend(); ++b)
+    AddMoeBackward(in.model, *b, in.recompute, &chain);
+  if (in.pass == Pass::kTrain)
+    for (uint32_t b = in.model.num_dense_layers(); b-- > 0;)
+      AddDenseBackward(in.model, b, dense_traffic, in.recompute, &chain);
   *schedule.mutable_routing() = totals.Summary();
   return schedule;
 }

@@ -38,8 +38,20 @@ namespace epsim::plan {
 // each row a sequence's one new token attending to a KV cache of
 // `context` + the steps before + 1 tokens; a trace without steps is one
 // step).
-enum class Pass { kPrefill, kDecode };
-// "prefill", "decode"; Usage naming both otherwise.
+//
+// Train: the prefill forward pass, then the backward pass block by block
+// in reverse: the gradient of the un-permute reduce, the combine's
+// gradient all-to-all (the dispatch's rows, to the experts), expert input
+// and weight gradients (twice the forward GEMMs), the dispatch's gradient
+// all-to-all (the combine's rows, back to the tokens), router and permute
+// gradients, shared experts, attention (each twice its forward; with
+// `recompute` after its forward again), and per block the ring all-reduce
+// of the gradients of its weights replicated on every rank (attention,
+// router, shared experts; dense FFN in dense blocks), which runs under the
+// next block's backward. Experts are each on one rank, so no expert
+// gradient is all-reduced.
+enum class Pass { kPrefill, kDecode, kTrain };
+// "prefill", "decode", "train"; Usage naming them otherwise.
 Result<Pass> PassFromName(const std::string& name);
 
 // What overlaps the dispatch.
@@ -60,6 +72,7 @@ struct PlanInputs {
   Overlap overlap = Overlap::kNone;
   Pass pass = Pass::kPrefill;
   uint64_t context = 0;  // decode: KV-cache tokens per sequence before the first step
+  bool recompute = false;  // train: activations recomputed before each backward
 };
 
 // Checks that trace and model agree (experts, top-k, MoE layer indices),

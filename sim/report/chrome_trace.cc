@@ -19,7 +19,8 @@ using Json = nlohmann::ordered_json;
 
 bool IsCommunication(proto::PhaseKind kind) {
   return kind == proto::DISPATCH || kind == proto::COMBINE || kind == proto::DISPATCH_FORWARD ||
-         kind == proto::COMBINE_GATHER;
+         kind == proto::COMBINE_GATHER || kind == proto::COMBINE_BACKWARD ||
+         kind == proto::DISPATCH_BACKWARD || kind == proto::GRADIENT_ALLREDUCE;
 }
 
 uint32_t ThreadId(uint32_t rank, bool comm) { return 2 * rank + (comm ? 1 : 0); }

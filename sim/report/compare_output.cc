@@ -28,7 +28,10 @@ ComparisonRow Condense(const proto::Report& r) {
       case proto::DISPATCH_FORWARD: row.dispatch_s += t; break;
       case proto::EXPERT: row.expert_s += t, moe_layers.insert(p.layer()); break;
       case proto::COMBINE:
-      case proto::COMBINE_GATHER: row.combine_s += t; break;
+      case proto::COMBINE_GATHER:
+      case proto::COMBINE_BACKWARD: row.combine_s += t; break;
+      case proto::DISPATCH_BACKWARD: row.dispatch_s += t; break;
+      case proto::EXPERT_BACKWARD: row.expert_s += t; break;
       default: break;
     }
   }

@@ -85,7 +85,7 @@ void WriteHeader(std::ostream& out, const RunInfo& info,
   }
   out << "#\n# Times are critical-path times: what each phase adds to the pass (they sum to"
          " layer(us), and the layers to the pass time); other = all phases but dispatch,"
-         " expert, combine\n"
+         " expert, combine (and their backward phases in training)\n"
          "# algbw = bytes sent by the most-loaded rank / the slowest rank's dispatch time"
          " (GB = 1e9 B); wait = mean rank's time in all-to-alls before its last sender"
          " started (skew)\n#\n";

@@ -39,6 +39,15 @@ const char* PhaseName(proto::PhaseKind kind) {
     case proto::UNPERMUTE_REDUCE: return "unpermute_reduce";
     case proto::DISPATCH_FORWARD: return "dispatch_forward";
     case proto::COMBINE_GATHER: return "combine_gather";
+    case proto::ATTENTION_BACKWARD: return "attention_bwd";
+    case proto::SHARED_EXPERT_BACKWARD: return "shared_expert_bwd";
+    case proto::DENSE_FFN_BACKWARD: return "dense_ffn_bwd";
+    case proto::GATE_PERMUTE_BACKWARD: return "gate_permute_bwd";
+    case proto::COMBINE_BACKWARD: return "combine_bwd";
+    case proto::EXPERT_BACKWARD: return "expert_bwd";
+    case proto::DISPATCH_BACKWARD: return "dispatch_bwd";
+    case proto::UNPERMUTE_REDUCE_BACKWARD: return "unpermute_reduce_bwd";
+    case proto::GRADIENT_ALLREDUCE: return "gradient_allreduce";
     default: return "unspecified";
   }
 }

@@ -8,7 +8,8 @@ namespace {
 
 bool IsCommunication(proto::PhaseKind kind) {
   return kind == proto::DISPATCH || kind == proto::COMBINE || kind == proto::DISPATCH_FORWARD ||
-         kind == proto::COMBINE_GATHER;
+         kind == proto::COMBINE_GATHER || kind == proto::COMBINE_BACKWARD ||
+         kind == proto::DISPATCH_BACKWARD || kind == proto::GRADIENT_ALLREDUCE;
 }
 
 // Adds one phase to its layer's row; `span` tracks [earliest start, latest end].
@@ -22,14 +23,17 @@ void AddPhase(const proto::PhaseTiming& phase, uint64_t max_rank_bytes,
     // the columns add both stages.
     case proto::DISPATCH:
     case proto::DISPATCH_FORWARD:
+    case proto::DISPATCH_BACKWARD:  // training: each column adds its phase's backward
       row->dispatch_bytes += phase.bytes();
       row->dispatch_max_rank_bytes += max_rank_bytes;
       row->dispatch_time_s += time_s;
       row->dispatch_busy_max_s += phase.busy_max_s();
       break;
     case proto::EXPERT:
+    case proto::EXPERT_BACKWARD:
       row->expert_time_s += time_s;
       break;
+    case proto::COMBINE_BACKWARD:
     case proto::COMBINE:
     case proto::COMBINE_GATHER:
       row->combine_bytes += phase.bytes();

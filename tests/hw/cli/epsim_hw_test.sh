@@ -42,6 +42,13 @@ print("communication hidden:", share)
 sys.exit(0 if share > 0.1 else 1)
 PY
     ;;
+  train-refused)  # a train plan: exit 2 before any work, saying what runs
+    "$epsim" plan --model tiny-moe --tokens 256 --ep 2 --pass train -o "$tmp/t.plan" || fail "epsim plan"
+    "${mpi[@]}" 2 "$hw" run --plan "$tmp/t.plan" -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 2 ] || fail "exit $rc, want 2"
+    grep -q "the plan is a train pass" "$tmp/out" || fail "message"
+    ;;
   plan-file)  # a plan made by epsim runs unchanged
     "$epsim" plan --model tiny-moe --tokens 512 --ep 2 --dispatch dedup -o "$tmp/p.plan" || fail "epsim plan"
     "${mpi[@]}" 2 "$hw" run --plan "$tmp/p.plan" --check -w 0 -n 1 > "$tmp/out" 2>&1

@@ -60,7 +60,7 @@ TEST(JobArgsTest, RefusesWhatItDidNotWrite) {
            {"--tokens -3 --dispatch d --placement p", "--tokens '-3' is not a whole number"},
            {"--ep 99999999999 --dispatch d --placement p", "--ep 99999999999 is out of range"},
            {"--colour red --dispatch d --placement p", "unknown flag '--colour'"},
-           {"--pass train --dispatch d --placement p", "--pass 'train' is not one of"},
+           {"--pass training --dispatch d --placement p", "--pass 'training' is not one of"},
            {"--overlap all --dispatch d --placement p", "--overlap 'all' is not one of"},
            {"--dispatch d --placement", "--placement has no value"},
            {"--model m", "--dispatch and --placement are required"}}) {

@@ -228,6 +228,73 @@ TEST(ScheduleBuilderTest, SharedExpertOverlapRunsItUnderTheDispatch) {
   EXPECT_EQ(plain->phases(2).depends_on(0), 1u);
 }
 
+// Train = the forward pass, then its mirror: on the hand trace (one MoE
+// block, 2 ranks, dedup) 6 forward phases and 7 backward ones, each
+// all-to-all moving its forward mirror's rows back, gradients costing twice
+// the forward, and the gradient all-reduce of the replicated weights
+// (attention 256 + router 8 x 4 = 288 elements, 2 bytes): each rank sends
+// 2 (2 - 1) / 2 x 288 x 2 = 576 bytes to the other.
+TEST(ScheduleBuilderTest, TrainIsForwardThenItsMirroredBackward) {
+  const proto::Model m = HandModel();
+  const trace::Trace t = testing::HandTrace({1});
+  auto s = BuildSchedule({t, m, kTwoRanks, *dispatch::MakeDedup(), kOneNode, nullptr,
+                          Overlap::kNone, Pass::kTrain});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->pass(), "train");
+  std::vector<proto::PhaseKind> kinds;
+  for (const proto::Phase& p : s->phases()) kinds.push_back(p.kind());
+  EXPECT_EQ(kinds, (std::vector<proto::PhaseKind>{
+                       proto::ATTENTION, proto::GATE_PERMUTE, proto::DISPATCH, proto::EXPERT,
+                       proto::COMBINE, proto::UNPERMUTE_REDUCE, proto::UNPERMUTE_REDUCE_BACKWARD,
+                       proto::COMBINE_BACKWARD, proto::EXPERT_BACKWARD, proto::DISPATCH_BACKWARD,
+                       proto::GATE_PERMUTE_BACKWARD, proto::ATTENTION_BACKWARD,
+                       proto::GRADIENT_ALLREDUCE}));
+  const auto rows = [&](int p) {
+    return std::vector<uint64_t>(s->phases(p).send_rows().begin(), s->phases(p).send_rows().end());
+  };
+  EXPECT_EQ(rows(7), rows(2));  // the combine's gradient goes where the dispatch went
+  EXPECT_EQ(rows(9), rows(4));  // the dispatch's gradient comes back as the combine did
+  for (uint32_t r = 0; r < 2; ++r) {
+    EXPECT_DOUBLE_EQ(s->phases(8).work(r).kernels(0).flops(),
+                     2 * s->phases(3).work(r).kernels(0).flops());
+    EXPECT_DOUBLE_EQ(s->phases(11).work(r).kernels(0).flops(),
+                     2 * s->phases(0).work(r).kernels(0).flops());
+  }
+  EXPECT_EQ(std::vector<uint64_t>(s->phases(12).send_bytes().begin(),
+                                  s->phases(12).send_bytes().end()),
+            (std::vector<uint64_t>{0, 576, 576, 0}));
+  EXPECT_EQ(s->phases(12).depends_on(0), 11u);
+  // With recomputation the forward kernels run again first.
+  auto re = BuildSchedule({t, m, kTwoRanks, *dispatch::MakeDedup(), kOneNode, nullptr,
+                           Overlap::kNone, Pass::kTrain, 0, true});
+  ASSERT_TRUE(re.ok());
+  EXPECT_EQ(re->phases(8).work(0).kernels(0).flops(), s->phases(3).work(0).kernels(0).flops());
+  EXPECT_EQ(re->phases(8).work(0).kernels_size(), 2 * s->phases(3).work(0).kernels_size());
+  auto bad = BuildSchedule({t, m, kTwoRanks, *dispatch::MakeDedup(), kOneNode, nullptr,
+                            Overlap::kNone, Pass::kPrefill, 0, true});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--pass train"), std::string::npos);
+}
+
+// Two MoE blocks: the first block's backward (second in the backward pass)
+// does not wait for the second block's gradient all-reduce, which runs
+// under it; the pass ends with the last all-reduce.
+TEST(ScheduleBuilderTest, TrainGradientAllReduceRunsUnderTheNextBackward) {
+  auto s = BuildSchedule({testing::HandTrace({1, 2}), HandModel(), kTwoRanks,
+                          *dispatch::MakeDedup(), kOneNode, nullptr, Overlap::kNone,
+                          Pass::kTrain});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_EQ(s->phases_size(), 12 + 14);
+  const proto::Phase& allreduce = s->phases(24 - 6 + 0);  // block 2's: backward phases 12..18
+  ASSERT_EQ(allreduce.kind(), proto::GRADIENT_ALLREDUCE);
+  EXPECT_EQ(allreduce.layer(), 2u);
+  const proto::Phase& next = s->phases(19);
+  EXPECT_EQ(next.kind(), proto::UNPERMUTE_REDUCE_BACKWARD);
+  EXPECT_EQ(next.layer(), 1u);
+  EXPECT_EQ(std::vector<uint32_t>(next.depends_on().begin(), next.depends_on().end()),
+            (std::vector<uint32_t>{17}));  // block 2's attention backward, not the all-reduce
+}
+
 TEST(ModelTest, ValidateRejectsTopkAboveExperts) {
   proto::Model m = HandModel();
   m.set_num_topk(5);
