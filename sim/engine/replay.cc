@@ -39,8 +39,18 @@ Replay::Replay(const Platform& platform, const proto::GpuSpec& gpu,
 
 void Replay::Start() {
   start_s_ = sg4::Engine::get_clock();
+  // SM occupancy matters only where compute may overlap an all-to-all:
+  // some phase that does not wait for the one before it. Otherwise every
+  // compute phase waits for the all-to-all before it, which it releases
+  // anyway, so plans without overlap skip the bookkeeping altogether.
+  occupancy_ = false;
+  for (int p = 1; p < schedule_.phases_size() && gpu_.comm_sm_share() > 0; ++p) {
+    const auto& deps = schedule_.phases(p).depends_on();
+    if (std::find(deps.begin(), deps.end(), static_cast<uint32_t>(p - 1)) == deps.end())
+      occupancy_ = true;
+  }
   // Transfers each rank's all-to-all op waits for (occupancy's end).
-  for (int p = 0; p < schedule_.phases_size(); ++p) {
+  for (int p = 0; p < schedule_.phases_size() && occupancy_; ++p) {
     if (!exec::IsAllToAll(schedule_.phases(p))) continue;
     for (uint32_t dst = 0; dst < num_ranks_; ++dst)
       for (uint32_t src = 0; src < num_ranks_; ++src)
@@ -192,7 +202,7 @@ void Replay::IssueCompute(uint32_t rank, uint32_t phase) {
 // no per-exec bound). Without compute it changes no time.
 void Replay::Occupy(uint32_t rank, uint32_t phase) {
   Op& op = ops_[phase][rank];
-  if (gpu_.comm_sm_share() <= 0 || (op.sends_done && op.pending_in == 0)) return;
+  if (!occupancy_ || (op.sends_done && op.pending_in == 0)) return;
   op.occupying = true;
   if (occupied_[rank]++ == 0) platform_.ranks[rank]->set_pstate(1);
 }

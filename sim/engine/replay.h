@@ -136,6 +136,7 @@ class Replay {
   std::vector<PhaseTask> phase_tasks_;                              // [phase], kPhase only
   std::vector<std::vector<Op>> ops_;                                // [phase][rank]
   std::vector<uint32_t> occupied_;  // [rank]: all-to-alls holding its SMs now
+  bool occupancy_ = false;          // comm_sm_share > 0 and the plan overlaps (Start())
   // Per-pair replay: when the last transfer into each rank arrived, so a
   // rank's all-to-all op ends when it has sent and received everything, as
   // a measured rank's does.
