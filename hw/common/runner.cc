@@ -101,14 +101,7 @@ Status Runner::Setup() {
   for (size_t i = 0; i < layouts_.size(); ++i)
     if (layouts_[i].layer < layout_of_layer_.size())
       layout_of_layer_[layouts_[i].layer] = static_cast<int>(i);
-  // Overlap: some phase does not wait for the one before it (a compute
-  // phase listed after an all-to-all it does not need).
-  two_streams_ = false;
-  for (int p = 1; p < s.phases_size(); ++p) {
-    const auto& deps = s.phases(p).depends_on();
-    if (std::find(deps.begin(), deps.end(), static_cast<uint32_t>(p - 1)) == deps.end())
-      two_streams_ = true;
-  }
+  two_streams_ = exec::HasOverlap(s);
   pending_.assign(s.phases_size(), -1);
   buf_ = std::make_unique<Buffers>();
   EPSIM_RETURN_IF_ERROR(AllocateBuffers());

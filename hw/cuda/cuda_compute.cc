@@ -136,15 +136,7 @@ Result<int> CudaCompute::ForkComm() {
   return h;
 }
 
-Status CudaCompute::MarkComm(size_t i) {
-  if (i >= recorded_.size()) {
-    return Fail("Mark(" + std::to_string(i) + ") but the pass has " +
-                std::to_string(recorded_.size()) + " marks");
-  }
-  EPSIM_CUDA_CHECK(where_, cudaEventRecord(events_[i], comm_stream_));
-  recorded_[i] = true;
-  return Status::Ok();
-}
+Status CudaCompute::MarkComm(size_t i) { return RecordMark(i, comm_stream_); }
 
 Result<cudaEvent_t> CudaCompute::CommDone(int h) {
   if (h < 0 || static_cast<size_t>(h) >= comm_events_.size()) return Fail("no such comm handle");
@@ -185,12 +177,14 @@ Status CudaCompute::MarkPassStart(size_t num_marks) {
   return Status::Ok();
 }
 
-Status CudaCompute::Mark(size_t i) {
+Status CudaCompute::Mark(size_t i) { return RecordMark(i, stream_); }
+
+Status CudaCompute::RecordMark(size_t i, cudaStream_t stream) {
   if (i >= recorded_.size()) {
     return Fail("Mark(" + std::to_string(i) + ") but the pass has " +
                 std::to_string(recorded_.size()) + " marks");
   }
-  EPSIM_CUDA_CHECK(where_, cudaEventRecord(events_[i], stream_));
+  EPSIM_CUDA_CHECK(where_, cudaEventRecord(events_[i], stream));
   recorded_[i] = true;
   return Status::Ok();
 }

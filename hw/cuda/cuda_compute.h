@@ -121,6 +121,7 @@ class CudaCompute {
 
   CudaCompute(int device, std::string where) : device_(device), where_(std::move(where)) {}
   Status Init();
+  Status RecordMark(size_t i, cudaStream_t stream);  // mark i on `stream`
   Status Fail(const std::string& what) const;  // BadInput "<where>: <what>"
   // Row-major C[m x n] = A[m x k] B[k x n], A and B BF16, FP32 accumulate.
   Status RowMajorGemm(size_t m, size_t n, size_t k, const void* a, const void* b, void* c,

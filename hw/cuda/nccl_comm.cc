@@ -64,7 +64,7 @@ Result<std::unique_ptr<NcclComm>> NcclComm::Create(MpiComm* mpi, std::string whe
     return comm->AbortWith(NcclError(r, "ncclCommInitRankConfig(&comm, n, id, rank, &config)",
                                      __FILE__, __LINE__, comm->where_));
   }
-  EPSIM_RETURN_IF_ERROR(comm->Wait(nullptr, deadline_s, "NCCL communicator init", [] {
+  EPSIM_RETURN_IF_ERROR(comm->Wait({}, "", deadline_s, "NCCL communicator init", [] {
     return std::string("every rank must reach ncclCommInitRankConfig; NCCL cannot tell which "
                        "did not");
   }));
@@ -93,7 +93,8 @@ Status NcclComm::AbortWith(Status status) {
   return status;
 }
 
-Status NcclComm::Wait(const cudaStream_t* stream, double deadline_s, const char* what,
+Status NcclComm::Wait(const std::function<cudaError_t()>& query, const char* query_name,
+                      double deadline_s, const char* what,
                       const std::function<std::string()>& peers) {
   for (;;) {
     ncclResult_t state = ncclSuccess;
@@ -106,12 +107,10 @@ Status NcclComm::Wait(const cudaStream_t* stream, double deadline_s, const char*
       return AbortWith(Append(NcclError(state, what, __FILE__, __LINE__, where_), peers()));
     }
     if (state == ncclSuccess) {
-      if (stream == nullptr) return Status::Ok();
-      const cudaError_t q = cudaStreamQuery(*stream);
+      if (!query) return Status::Ok();
+      const cudaError_t q = query();
       if (q == cudaSuccess) return Status::Ok();
-      if (q != cudaErrorNotReady) {
-        return CudaError(q, "cudaStreamQuery(stream)", __FILE__, __LINE__, where_);
-      }
+      if (q != cudaErrorNotReady) return CudaError(q, query_name, __FILE__, __LINE__, where_);
     }
     if (Backend::NowS() > deadline_s) {
       return AbortWith(Status::PeerFailure(where_ + ": " + what +
@@ -170,7 +169,8 @@ Status NcclComm::Issue(const Buffer& send, const Buffer& recv, const AllToAllSpe
 Status NcclComm::AllToAllV(const Buffer& send, const Buffer& recv, const AllToAllSpec& spec,
                            size_t row_bytes, cudaStream_t stream, double deadline_s) {
   EPSIM_RETURN_IF_ERROR(StartAllToAllV(send, recv, spec, row_bytes, stream));
-  return Wait(&stream, deadline_s, "all-to-all-v", [&] {
+  return Wait([stream] { return cudaStreamQuery(stream); }, "cudaStreamQuery(stream)",
+              deadline_s, "all-to-all-v", [&] {
     return "this rank sends to ranks " + FormatRanks(PeersWithRows(spec.send_rows, rank_)) +
            " and receives from ranks " + FormatRanks(PeersWithRows(spec.recv_rows, rank_)) +
            "; NCCL cannot tell which of them is missing";
@@ -178,25 +178,9 @@ Status NcclComm::AllToAllV(const Buffer& send, const Buffer& recv, const AllToAl
 }
 
 Status NcclComm::WaitEvent(cudaEvent_t event, double deadline_s) {
-  for (;;) {
-    ncclResult_t state = ncclSuccess;
-    const ncclResult_t r = ncclCommGetAsyncError(comm_, &state);
-    if (r != ncclSuccess) {
-      return AbortWith(
-          NcclError(r, "ncclCommGetAsyncError(comm, &state)", __FILE__, __LINE__, where_));
-    }
-    if (state != ncclSuccess && state != ncclInProgress)
-      return AbortWith(NcclError(state, "all-to-all-v", __FILE__, __LINE__, where_));
-    const cudaError_t q = cudaEventQuery(event);
-    if (q == cudaSuccess) return Status::Ok();
-    if (q != cudaErrorNotReady) return CudaError(q, "cudaEventQuery(event)", __FILE__, __LINE__, where_);
-    if (Backend::NowS() > deadline_s) {
-      return AbortWith(Status::PeerFailure(where_ +
-                                           ": all-to-all-v on the communication stream did not "
-                                           "finish by the deadline; NCCL communicator aborted"));
-    }
-    std::this_thread::yield();
-  }
+  return Wait([event] { return cudaEventQuery(event); }, "cudaEventQuery(event)", deadline_s,
+              "all-to-all-v on the communication stream",
+              [] { return std::string("NCCL cannot tell which peer is missing"); });
 }
 
 Status NcclComm::StartAllToAllV(const Buffer& send, const Buffer& recv, const AllToAllSpec& spec,

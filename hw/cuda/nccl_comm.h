@@ -67,11 +67,12 @@ class NcclComm {
                    size_t row_bytes) const;
   Status Issue(const Buffer& send, const Buffer& recv, const AllToAllSpec& spec,
                size_t row_bytes, cudaStream_t stream);
-  // Polls until the communicator is idle and `*stream` (when not null) is
+  // Polls until the communicator is idle and `query` (when given: a
+  // cudaStreamQuery or cudaEventQuery, named `query_name` in errors) says
   // done; on the deadline or an asynchronous NCCL error aborts and fails
   // with a message naming `what` and the peers (`peers()`, built only then).
-  Status Wait(const cudaStream_t* stream, double deadline_s, const char* what,
-              const std::function<std::string()>& peers);
+  Status Wait(const std::function<cudaError_t()>& query, const char* query_name,
+              double deadline_s, const char* what, const std::function<std::string()>& peers);
   Status AbortWith(Status status);
 
   ncclComm_t comm_ = nullptr;

@@ -19,6 +19,7 @@
 #include "sim/plan/plan_file.h"
 #include "sim/report/json_input.h"
 #include "sim/report/report.h"
+#include "sim/report/summary.h"
 
 namespace epsim::calibrate {
 namespace {
@@ -138,9 +139,7 @@ Status AddMeasuredReport(const std::string& path, const std::string& topology,
     o.where = where;
     o.measured_s = seconds;
     // One rank moves nothing: its all-to-all phases time only the loop.
-    const bool moves = o.phase == proto::DISPATCH || o.phase == proto::COMBINE ||
-                       o.phase == proto::DISPATCH_FORWARD || o.phase == proto::COMBINE_GATHER;
-    if (moves && measured.num_ranks() == 1) continue;
+    if (report::IsCommunicationKind(o.phase) && measured.num_ranks() == 1) continue;
     if (!(seconds > 0)) continue;
     set->observations.push_back(o);
   }

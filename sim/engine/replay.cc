@@ -43,12 +43,7 @@ void Replay::Start() {
   // some phase that does not wait for the one before it. Otherwise every
   // compute phase waits for the all-to-all before it, which it releases
   // anyway, so plans without overlap skip the bookkeeping altogether.
-  occupancy_ = false;
-  for (int p = 1; p < schedule_.phases_size() && gpu_.comm_sm_share() > 0; ++p) {
-    const auto& deps = schedule_.phases(p).depends_on();
-    if (std::find(deps.begin(), deps.end(), static_cast<uint32_t>(p - 1)) == deps.end())
-      occupancy_ = true;
-  }
+  occupancy_ = gpu_.comm_sm_share() > 0 && exec::HasOverlap(schedule_);
   // Transfers each rank's all-to-all op waits for (occupancy's end).
   for (int p = 0; p < schedule_.phases_size() && occupancy_; ++p) {
     if (!exec::IsAllToAll(schedule_.phases(p))) continue;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace epsim::exec {
@@ -59,6 +60,15 @@ bool IsAllToAll(const proto::Phase& phase) {
     return phase.phase_class() == proto::ALL_TO_ALL;
   return phase.kind() == proto::DISPATCH || phase.kind() == proto::COMBINE ||
          phase.send_bytes_size() > 0;
+}
+
+bool HasOverlap(const proto::Schedule& schedule) {
+  for (int p = 1; p < schedule.phases_size(); ++p) {
+    const auto& deps = schedule.phases(p).depends_on();
+    if (std::find(deps.begin(), deps.end(), static_cast<uint32_t>(p - 1)) == deps.end())
+      return true;
+  }
+  return false;
 }
 
 Status ValidateSchedule(const proto::Schedule& schedule, size_t num_gpus) {

@@ -15,6 +15,13 @@ namespace epsim::exec {
 // carrying a send matrix. Every other phase is compute.
 bool IsAllToAll(const proto::Phase& phase);
 
+// Whether the schedule overlaps communication with compute: some phase
+// does not wait for the one before it (e.g. --overlap shared-expert). The
+// executors run such a schedule on two streams per rank (the simulator
+// with SM occupancy, the harness with a communication stream); a schedule
+// that chains every phase runs as one stream.
+bool HasOverlap(const proto::Schedule& schedule);
+
 // Returns BadInput naming the phase and the problem unless:
 //  - 1 <= num_ranks <= num_gpus;
 //  - phases[i].id == i and every depends_on entry < i;

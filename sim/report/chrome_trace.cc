@@ -17,11 +17,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-bool IsCommunication(proto::PhaseKind kind) {
-  return kind == proto::DISPATCH || kind == proto::COMBINE || kind == proto::DISPATCH_FORWARD ||
-         kind == proto::COMBINE_GATHER || kind == proto::COMBINE_BACKWARD ||
-         kind == proto::DISPATCH_BACKWARD || kind == proto::GRADIENT_ALLREDUCE;
-}
 
 uint32_t ThreadId(uint32_t rank, bool comm) { return 2 * rank + (comm ? 1 : 0); }
 
@@ -41,7 +36,7 @@ void AppendNames(const proto::Report& report, int pid, Json* events) {
 }
 
 Json OpEvent(const proto::OpTiming& op, const proto::PhaseTiming& phase, int pid) {
-  const bool comm = IsCommunication(phase.kind());
+  const bool comm = IsCommunicationKind(phase.kind());
   return Json{{"name", std::string(PhaseName(phase.kind())) + " L" + std::to_string(phase.layer())},
               {"cat", comm ? "comm" : "compute"},
               {"ph", "X"},

@@ -24,6 +24,7 @@ Json Pairs(const std::vector<std::pair<std::string, std::string>>& pairs) {
 
 // One entry per report: what it was and its own settings.
 Json Run(const proto::Report& report) {
+  const CommunicationShare communication = CommunicationOf(report);
   Json settings = Json::object();
   std::map<std::string, std::string> sorted(report.settings().begin(), report.settings().end());
   for (const auto& [key, value] : sorted) settings[key] = value;
@@ -40,9 +41,9 @@ Json Run(const proto::Report& report) {
               {"warmup", report.warmup()},
               {"checked", report.checked()},
               {"wrong", report.wrong()},
-              {"communication_us", ToUs(CommunicationOf(report).busy_s)},
-              {"communication_hidden_us", ToUs(CommunicationOf(report).hidden_s)},
-              {"communication_hidden_share", CommunicationOf(report).hidden},
+              {"communication_us", ToUs(communication.busy_s)},
+              {"communication_hidden_us", ToUs(communication.hidden_s)},
+              {"communication_hidden_share", communication.hidden},
               {"settings", settings}};
 }
 

@@ -6,11 +6,6 @@ namespace epsim::report {
 
 namespace {
 
-bool IsCommunication(proto::PhaseKind kind) {
-  return kind == proto::DISPATCH || kind == proto::COMBINE || kind == proto::DISPATCH_FORWARD ||
-         kind == proto::COMBINE_GATHER || kind == proto::COMBINE_BACKWARD ||
-         kind == proto::DISPATCH_BACKWARD || kind == proto::GRADIENT_ALLREDUCE;
-}
 
 // Adds one phase to its layer's row; `span` tracks [earliest start, latest end].
 void AddPhase(const proto::PhaseTiming& phase, uint64_t max_rank_bytes,
@@ -49,6 +44,12 @@ void AddPhase(const proto::PhaseTiming& phase, uint64_t max_rank_bytes,
 
 }  // namespace
 
+bool IsCommunicationKind(proto::PhaseKind kind) {
+  return kind == proto::DISPATCH || kind == proto::COMBINE || kind == proto::DISPATCH_FORWARD ||
+         kind == proto::COMBINE_GATHER || kind == proto::COMBINE_BACKWARD ||
+         kind == proto::DISPATCH_BACKWARD || kind == proto::GRADIENT_ALLREDUCE;
+}
+
 double PhaseTime(const proto::PhaseTiming& phase) { return phase.end_s() - phase.start_s(); }
 
 std::map<uint32_t, uint64_t> MaxRankBytesByPhase(const proto::Report& report) {
@@ -60,7 +61,7 @@ std::map<uint32_t, uint64_t> MaxRankBytesByPhase(const proto::Report& report) {
   // Without per-rank ops, assume the phase's bytes were spread evenly.
   const uint64_t num_ranks = std::max<uint64_t>(report.num_ranks(), 1);
   for (const proto::PhaseTiming& phase : report.phases()) {
-    if (IsCommunication(phase.kind()) && !max_bytes.count(phase.phase()))
+    if (IsCommunicationKind(phase.kind()) && !max_bytes.count(phase.phase()))
       max_bytes[phase.phase()] = phase.bytes() / num_ranks;
   }
   return max_bytes;
@@ -165,7 +166,7 @@ CommunicationShare CommunicationOf(const proto::Report& report) {
   if (n == 0 || report.ops().empty()) return c;
   std::map<uint32_t, bool> comm;  // phase -> is an all-to-all
   for (const proto::PhaseTiming& phase : report.phases())
-    comm[phase.phase()] = IsCommunication(phase.kind());
+    comm[phase.phase()] = IsCommunicationKind(phase.kind());
   std::vector<Intervals> a2a(n), compute(n);
   for (const proto::OpTiming& op : report.ops()) {
     if (op.rank() >= n) continue;

@@ -46,6 +46,10 @@ struct KindTotal {
   double wait_mean_s = 0;  // sum over layers of PhaseTiming.wait_mean_s
 };
 
+// The kinds that move data between ranks (all-to-alls, their hierarchical
+// stages and backward mirrors, the gradient all-reduce).
+bool IsCommunicationKind(proto::PhaseKind kind);
+
 // PhaseTiming time: end - start.
 double PhaseTime(const proto::PhaseTiming& phase);
 

@@ -141,7 +141,23 @@ void AppendFramedLayerRecord(const RecordColumns& r, std::string* out) {
   AppendChecksum(out, at);
 }
 
+bool RowIsPlain(const proto::TraceHeader& header, const uint32_t* idx, const float* weights) {
+  const uint32_t n = header.num_candidates();
+  const uint32_t experts = header.num_experts();
+  if (n > 64 || header.num_topk() != n) return false;
+  uint64_t mask = 0;
+  for (uint32_t k = 0; k < n; ++k) {
+    const uint64_t bit = uint64_t{1} << (idx[k] & 63);
+    if (idx[k] >= experts || (mask & bit) != 0 ||
+        (weights != nullptr && !std::isfinite(weights[k])))
+      return false;
+    mask |= bit;
+  }
+  return true;
+}
+
 Status CheckRow(const proto::TraceHeader& header, const uint32_t* idx, const float* weights) {
+  if (RowIsPlain(header, idx, weights)) return Status::Ok();
   for (uint32_t k = 0; k < header.num_candidates(); ++k) {
     if (idx[k] >= header.num_experts())
       return Status::BadInput(

@@ -70,6 +70,11 @@ void AppendFramedLayerRecord(const RecordColumns& record, std::string* out);
 // with a message such as "expert 300 >= num_experts 256", without location
 // (callers add it).
 Status CheckRow(const proto::TraceHeader& header, const uint32_t* idx, const float* weights);
+// CheckRow's common case without building a Status: true when every id is
+// below num_experts, all num_candidates ids differ in their low 6 bits and
+// the weights are finite, so the row passes. False says nothing (CheckRow
+// decides and words it).
+bool RowIsPlain(const proto::TraceHeader& header, const uint32_t* idx, const float* weights);
 
 }  // namespace epsim::trace
 

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -140,21 +139,12 @@ Status TraceWriter::Impl::Add(uint32_t layer, uint64_t token_id, uint64_t sequen
                               const uint32_t* idx, const float* weights) {
   if (finished_) return Status::Internal(path_ + ": Add() after Finish()");
   const bool scores = !header_.scores_absent();
-  // The common case inline (ids in range, distinct low bits, finite
-  // weights); CheckRow decides and words anything else.
-  const uint32_t n = header_.num_candidates();
-  const uint32_t experts = header_.num_experts();
-  bool plain = n <= 64 && header_.num_topk() == n;
-  uint64_t mask = 0;
-  for (uint32_t k = 0; k < n && plain; ++k) {
-    const uint64_t bit = uint64_t{1} << (idx[k] & 63);
-    plain = idx[k] < experts && (mask & bit) == 0 && (!scores || std::isfinite(weights[k]));
-    mask |= bit;
-  }
-  if (!plain) {
-    Status st = CheckRow(header_, idx, scores ? weights : nullptr);
+  const float* checked_weights = scores ? weights : nullptr;
+  if (!RowIsPlain(header_, idx, checked_weights)) {
+    Status st = CheckRow(header_, idx, checked_weights);
     if (!st.ok()) return st.WithContext(fmt::format("layer {}, token {}", layer, token_id));
   }
+  const uint32_t n = header_.num_candidates();
   // Rows mostly come in runs of one layer: the last layer's record and count
   // are kept at hand (std::map nodes do not move).
   if (last_record_ == nullptr || layer != last_layer_) {
