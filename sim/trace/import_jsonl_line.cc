@@ -4,6 +4,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -208,6 +210,347 @@ class FieldIndex {
   uint8_t guess_[kRemembered];  // entry found at each key position, 0xff none
 };
 
+// The scanner of usual route lines (see the header). Each function reads
+// at `p` (below `end`) and moves `p` past what it read; false means "not in
+// the subset", never "malformed": the caller then hands the line to simdjson.
+class LineScanner {
+ public:
+  LineScanner(const char* data, size_t size) : p_(data), end_(data + size) {}
+
+  bool AtEnd() const { return p_ == end_; }
+  bool Peek(char c) const { return p_ < end_ && *p_ == c; }
+  bool Take(char c) {
+    if (!Peek(c)) return false;
+    ++p_;
+    return true;
+  }
+  void SkipSpace() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+
+  // A string of printable ASCII without escapes (anything else: simdjson's).
+  // Eight bytes at a time: the lowest byte that is '"', '\\' or outside
+  // 0x20..0x7e ends the scan (exact for the lowest such byte, as in
+  // DigitRun), and it must be the closing quote.
+  [[gnu::always_inline]] bool String(std::string_view* out) {
+    if (!Take('"')) return false;
+    const char* begin = p_;
+    constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+    while (end_ - p_ >= 8) {
+      const uint64_t v = Load8(p_);
+      const uint64_t quote = v ^ (kOnes * '"'), backslash = v ^ (kOnes * '\\');
+      const uint64_t stop = (((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
+                             (v - kOnes * 0x20) | v | (v + kOnes)) &
+                            kHigh;
+      if (stop != 0) {
+        p_ += std::countr_zero(stop) / 8;
+        break;
+      }
+      p_ += 8;
+    }
+    while (p_ < end_) {
+      const unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        *out = std::string_view(begin, static_cast<size_t>(p_ - begin));
+        ++p_;
+        return true;
+      }
+      if (c < 0x20 || c > 0x7e || c == '\\') return false;
+      ++p_;
+    }
+    return false;
+  }
+
+  // 0 or [1-9][0-9]*, at most 19 digits (below 2^64); a sign, fraction or
+  // exponent makes it not an unsigned integer, which the structure after it
+  // then rejects.
+  [[gnu::always_inline]] bool Uint(uint64_t* out) {
+    const size_t n = DigitRun(p_);
+    if (n == 0 || n > 19 || (n > 1 && *p_ == '0')) return false;
+    *out = DigitsValue(p_, n);
+    p_ += n;
+    return true;
+  }
+
+  // A JSON number, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, as the
+  // correctly rounded double: exactly w / 10^d (Clinger's fast path: both
+  // exact doubles, one IEEE division) when its digits w (at most 19) are at
+  // most 2^53 and its decimals d at most 22, else std::from_chars (also
+  // correctly rounded). A negative zero, an integer beyond 2^53 and anything
+  // out of range are left to simdjson.
+  [[gnu::always_inline]] bool Number(double* out) {
+    const char* begin = p_;
+    const bool negative = Take('-');
+    if (p_ >= end_ || *p_ < '0' || *p_ > '9') return false;
+    size_t digits = 0;  // significant digits in w (a lone leading 0 is not one)
+    uint64_t w = 0;
+    if (*p_ == '0') {
+      if (DigitRun(p_) > 1) return false;  // a leading zero
+      ++p_;
+    } else {
+      digits = DigitRun(p_);
+      if (digits <= 19) w = DigitsValue(p_, digits);
+      p_ += digits;
+    }
+    size_t decimals = 0;
+    if (Take('.')) {
+      decimals = DigitRun(p_);
+      if (decimals == 0) return false;
+      if (digits + decimals <= 19) w = w * kPow10Int[decimals] + DigitsValue(p_, decimals);
+      digits += decimals;
+      p_ += decimals;
+    }
+    bool exponent = false;
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      exponent = true;
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      const size_t n = DigitRun(p_);
+      if (n == 0) return false;
+      p_ += n;
+    }
+    if (!exponent && digits <= 19 && w <= (uint64_t{1} << 53) && decimals <= 22) {
+      if (negative && w == 0) return false;  // -0, -0.0: simdjson's sign rule
+      const double v = static_cast<double>(w) / kPow10[decimals];
+      *out = negative ? -v : v;
+      return true;
+    }
+    // An integer beyond 2^53: simdjson keeps it as a 64-bit integer (or
+    // rejects it), so its double is simdjson's business.
+    if (!exponent && decimals == 0) return false;
+    double v = 0;
+    const auto [at, error] = std::from_chars(begin, p_, v);
+    if (error != std::errc() || at != p_ || !std::isfinite(v) || v == 0) return false;
+    *out = v;
+    return true;
+  }
+
+  // Any value of an unknown key: a string, a number or a literal (arrays
+  // and objects there go to simdjson).
+  bool SkipValue() {
+    if (p_ >= end_) return false;
+    std::string_view s;
+    double d = 0;
+    switch (*p_) {
+      case '"':
+        return String(&s);
+      case 't':
+        return Word("true");
+      case 'f':
+        return Word("false");
+      case 'n':
+        return Word("null");
+      default:
+        return Number(&d);
+    }
+  }
+
+ private:
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  static constexpr uint64_t kPow10Int[] = {1ull,
+                                           10ull,
+                                           100ull,
+                                           1000ull,
+                                           10000ull,
+                                           100000ull,
+                                           1000000ull,
+                                           10000000ull,
+                                           100000000ull,
+                                           1000000000ull,
+                                           10000000000ull,
+                                           100000000000ull,
+                                           1000000000000ull,
+                                           10000000000000ull,
+                                           100000000000000ull,
+                                           1000000000000000ull,
+                                           10000000000000000ull,
+                                           100000000000000000ull,
+                                           1000000000000000000ull,
+                                           10000000000000000000ull};
+  static_assert(std::endian::native == std::endian::little, "the digit loads assume little endian");
+
+  static uint64_t Load8(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+
+  // A byte's high bit in the result is set for every byte of v outside
+  // '0'..'9': (v - '0'x8) sets it below '0', (v + 0x46x8) above '9'. The
+  // borrows and carries of those sums only reach the bytes after the first
+  // such byte, so the lowest set bit is exact.
+  static uint64_t NotDigits(uint64_t v) {
+    return ((v - 0x3030303030303030ull) | (v + 0x4646464646464646ull)) & 0x8080808080808080ull;
+  }
+
+  // How many ASCII digits start at `p` (p <= end_), at most up to end_.
+  // Reads 16 bytes from `p` without a loop for the usual numbers (ids of
+  // one or two digits, scores of 8 to 10 decimals): within the 64 readable
+  // bytes past the end that the caller guarantees.
+  [[gnu::always_inline]] size_t DigitRun(const char* p) const {
+    size_t n = static_cast<size_t>(std::countr_zero(NotDigits(Load8(p)))) / 8;
+    if (n == 8) {
+      n += static_cast<size_t>(std::countr_zero(NotDigits(Load8(p + 8)))) / 8;
+      if (n == 16) {
+        const char* q = p + 16;
+        while (q < end_ && *q >= '0' && *q <= '9') ++q;
+        n = static_cast<size_t>(q - p);
+      }
+    }
+    return std::min(n, static_cast<size_t>(end_ - p));
+  }
+
+  // The value of eight digit values, first digit in the lowest byte, by
+  // three multiplies (pairs, then quads, then the eight).
+  static uint64_t EightDigits(uint64_t v) {
+    v = (v * 10) + (v >> 8);  // pairs in bytes 0, 2, 4, 6
+    v = (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+         (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+        32;
+    return v & 0xffffffffull;
+  }
+
+  // The value of 1..8 digits at `p`: shifted to the top of the word, the
+  // bytes after them fall out and zero digits come in below.
+  static uint64_t FewDigits(const char* p, size_t n) {
+    return EightDigits((Load8(p) - 0x3030303030303030ull) << (64 - 8 * n));
+  }
+
+  // The value of 1..19 digits at `p`.
+  [[gnu::always_inline]] static uint64_t DigitsValue(const char* p, size_t n) {
+    if (n <= 8) return FewDigits(p, n);
+    if (n <= 16) return EightDigits(Load8(p) - 0x3030303030303030ull) * kPow10Int[n - 8] +
+                        FewDigits(p + 8, n - 8);
+    uint64_t w = 0;
+    for (; n > 0; --n) w = w * 10 + static_cast<uint64_t>(*p++ - '0');
+    return w;
+  }
+
+  bool Word(std::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() ||
+        std::memcmp(p_, word.data(), word.size()) != 0)
+      return false;
+    p_ += word.size();
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+// A usual route line straight into the chunk's arrays, with the same
+// results as FastRoute on simdjson's DOM. False for anything outside the
+// scanner's subset, with `arrays` possibly holding a partial row.
+bool ScanRoute(const char* data, size_t size, FieldIndex& index, JsonlRow* out,
+               JsonlArrays* arrays) {
+  LineScanner in(data, size);
+  in.SkipSpace();
+  if (!in.Take('{')) return false;
+  in.SkipSpace();
+  if (!in.Take('}')) {
+    size_t position = 0;
+    unsigned seen = 0;  // route fields read, one bit each: a repeat goes to simdjson
+    for (;;) {
+      std::string_view key;
+      if (!in.String(&key)) return false;
+      in.SkipSpace();
+      if (!in.Take(':')) return false;
+      in.SkipSpace();
+      const Field field = index.Find(key, position++);
+      if (key.size() == 4 && std::memcmp(key.data(), "type", 4) == 0) {
+        std::string_view type;
+        if (field != Field::kNone || !in.String(&type) || type != "route") return false;
+      } else if (field == Field::kNone) {
+        if (!in.SkipValue()) return false;
+      } else {
+        const unsigned bit = 1u << static_cast<unsigned>(field);
+        if ((seen & bit) != 0) return false;
+        seen |= bit;
+        switch (field) {
+          case Field::kLayer: {
+            uint64_t v = 0;
+            if (!in.Uint(&v) || v > std::numeric_limits<uint32_t>::max()) return false;
+            out->layer = static_cast<uint32_t>(v);
+            out->has_layer = true;
+            break;
+          }
+          case Field::kIds: {
+            if (!in.Take('[')) return false;
+            const size_t at = arrays->ids.size();
+            do {
+              in.SkipSpace();
+              uint64_t id = 0;
+              if (!in.Uint(&id) || id > std::numeric_limits<uint32_t>::max()) return false;
+              arrays->ids.push_back(static_cast<uint32_t>(id));
+              in.SkipSpace();
+            } while (in.Take(','));
+            if (!in.Take(']')) return false;
+            const size_t n = arrays->ids.size() - at;
+            if (n >= 0xffffff) return false;
+            out->ids_at = at;
+            out->num_ids = static_cast<uint32_t>(n);
+            out->has_ids = true;
+            break;
+          }
+          case Field::kScores: {
+            if (!in.Take('[')) return false;
+            const size_t at = arrays->scores.size();
+            in.SkipSpace();
+            if (!in.Take(']')) {
+              do {
+                in.SkipSpace();
+                double score = 0;
+                if (!in.Number(&score)) return false;
+                arrays->scores.push_back(static_cast<float>(score));
+                in.SkipSpace();
+              } while (in.Take(','));
+              if (!in.Take(']')) return false;
+            }
+            const size_t n = arrays->scores.size() - at;
+            if (n >= 0xffffff) return false;
+            out->scores_at = at;
+            out->num_scores = static_cast<uint32_t>(n);
+            out->has_scores = true;
+            break;
+          }
+          case Field::kToken:
+            if (!in.Uint(&out->token)) return false;
+            out->has_token = true;
+            break;
+          case Field::kSequence: {
+            std::string_view text;
+            if (in.Peek('"')) {
+              if (!in.String(&text)) return false;
+              out->sequence_is_string = true;
+              out->sequence = arrays->strings.size();
+              out->sequence_bytes = static_cast<uint32_t>(text.size());
+              arrays->strings.append(text);
+            } else if (!in.Uint(&out->sequence)) {
+              return false;
+            }
+            out->has_sequence = true;
+            break;
+          }
+          case Field::kRouted:
+          case Field::kNone:
+            return false;
+        }
+      }
+      in.SkipSpace();
+      if (in.Take(',')) {
+        in.SkipSpace();
+        continue;
+      }
+      if (in.Take('}')) break;
+      return false;
+    }
+  }
+  in.SkipSpace();
+  return in.AtEnd();
+}
+
 Status ParseRouteField(Field field, std::string_view key, const element& value, JsonlRow* out,
                        JsonlArrays* arrays) {
   switch (field) {
@@ -262,13 +605,23 @@ Status ParseRouteField(Field field, std::string_view key, const element& value, 
 
 class JsonlLineParser::Impl {
  public:
+  bool scan = true;
+  uint64_t scanned = 0;
   simdjson::dom::parser parser;
   const JsonlFields* indexed = nullptr;  // the fields `index` was built for
   FieldIndex index;
 };
 
-JsonlLineParser::JsonlLineParser() : impl_(std::make_unique<Impl>()) {}
+JsonlLineParser::JsonlLineParser(bool scan) : impl_(std::make_unique<Impl>()) {
+  impl_->scan = scan;
+}
 JsonlLineParser::~JsonlLineParser() = default;
+uint64_t JsonlLineParser::scanned() const { return impl_->scanned; }
+
+bool ScanJsonNumber(const char* data, size_t size, double* out) {
+  LineScanner in(data, size);
+  return in.Number(out) && in.AtEnd();
+}
 
 namespace {
 
@@ -368,6 +721,18 @@ Status JsonlLineParser::Parse(const char* data, size_t size, const JsonlFields& 
   }
   *out = JsonlRow();
   if (keys != nullptr) keys->clear();
+  if (keys == nullptr && impl_->scan) {
+    const size_t ids = arrays->ids.size(), scores = arrays->scores.size(),
+                 strings = arrays->strings.size();
+    if (ScanRoute(data, size, impl_->index, out, arrays)) {
+      ++impl_->scanned;
+      return Status::Ok();
+    }
+    arrays->ids.resize(ids);
+    arrays->scores.resize(scores);
+    arrays->strings.resize(strings);
+    *out = JsonlRow();
+  }
   // simdjson reads up to SIMDJSON_PADDING bytes past the end: the caller's.
   static_assert(simdjson::SIMDJSON_PADDING <= 64, "LogInput pads chunks by 64 bytes");
   element doc;
