@@ -7,10 +7,12 @@ present (about 2.4 GB for the default 10,000,000 route rows), then measures,
 each the best of --runs with the log in the page cache:
   read      read(2) of the whole log (parse_rate --read): the rate `cat` gets;
   simdjson  parse_rate with 1 thread and with --threads: simdjson alone
-            parsing every line and reading its route fields, nothing else;
+            parsing every line and reading its route fields, nothing else,
+            with its DOM API and with its On-Demand API;
   import    `epsim import LOG --skip-rows 4` with --threads 1 and --threads;
             the two traces must be byte-identical.
-Prints rows/s, MB/s, peak RSS and the ratios import / simdjson and import /
+Prints rows/s, MB/s, peak RSS and the ratios import / simdjson (against the
+faster of the two APIs on each thread count, and against each) and import /
 read. Not part of ctest.
 """
 import argparse
@@ -88,7 +90,9 @@ def main():
     T = args.threads
     read_s = best([parse_rate, log, "--read"], args.runs)
     read_mbps = field(read_s[3], "read_mb_per_s")
-    ref = {t: best([parse_rate, log, str(t)], args.runs) for t in sorted({1, T})}
+    apis = {"DOM": [], "On-Demand": ["--ondemand"]}
+    ref = {(api, t): best([parse_rate, log, str(t)] + flag, args.runs)
+           for api, flag in apis.items() for t in sorted({1, T})}
     imp = {}
     for t in sorted({1, T}):
         trace = os.path.join(args.trace_dir or out_dir, f"routing_t{t}.trace")
@@ -101,17 +105,20 @@ def main():
     print(f"{'what':<24} {'wall_s':>7} {'cpu_s':>7} {'Mrows/s':>8} {'MB/s':>7} {'peak_MB':>8}")
     print(f"{'read(2)':<24} {read_s[0]:7.2f} {read_s[1]:7.2f} {'':>8} {read_mbps:7.0f} "
           f"{read_s[2] * 1024 / 1e6:8.1f}")
-    for t, r in ref.items():
-        print(f"{'simdjson alone, ' + str(t) + ' thr':<24} {r[0]:7.2f} {r[1]:7.2f} "
+    for (api, t), r in ref.items():
+        print(f"{'simdjson ' + api + ', ' + str(t) + ' thr':<24} {r[0]:7.2f} {r[1]:7.2f} "
               f"{field(r[3], 'rows_per_s') / 1e6:8.2f} {field(r[3], 'mb_per_s'):7.0f} "
               f"{r[2] * 1024 / 1e6:8.1f}")
     for t, r in imp.items():
         print(f"{'epsim import, ' + str(t) + ' thr':<24} {r[0]:7.2f} {r[1]:7.2f} "
               f"{rows / r[0] / 1e6:8.2f} {size / r[0] / 1e6:7.0f} {r[2] * 1024 / 1e6:8.1f}")
-    ref_rate = field(ref[T][3], "rows_per_s")
-    print(f"import / simdjson alone ({T} threads): {rows / imp[T][0] / ref_rate:.2f}")
-    print(f"import / simdjson alone (1 thread):  {rows / imp[1][0] / field(ref[1][3], 'rows_per_s'):.2f}")
-    print(f"import / read(2):                    {size / imp[T][0] / 1e6 / read_mbps:.2f}")
+    for t in sorted({T, 1}, reverse=True):
+        rates = {api: field(ref[(api, t)][3], "rows_per_s") for api in apis}
+        fastest = max(rates, key=rates.get)
+        each = ", ".join(f"{rows / imp[t][0] / rate:.2f} of {api}" for api, rate in rates.items())
+        print(f"import / simdjson alone ({t} thread{'s' if t > 1 else ''}): "
+              f"{rows / imp[t][0] / rates[fastest]:.2f} of the faster ({fastest}; {each})")
+    print(f"import / read(2): {size / imp[T][0] / 1e6 / read_mbps:.2f}")
     print(f"trace bytes: {os.path.getsize(imp[T][4])}; 1 and {T} threads byte-identical: {identical}")
     if not args.keep:
         for t in imp:
