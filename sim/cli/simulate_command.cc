@@ -38,14 +38,15 @@ Result<Outputs> OpenOutputs(const SimulateOptions& opt) {
 }
 
 Status WriteOutputs(const SimulateOptions& opt, Outputs* out, const report::RunInfo& info,
-                    const std::vector<proto::Report>& reports) {
+                    const std::vector<proto::Report>& reports,
+                    const std::vector<proto::Schedule>& schedules) {
   EPSIM_ASSIGN_OR_RETURN(report::Format format, report::ParseFormat(opt.format));
   if (out->csv.given()) {
     EPSIM_RETURN_IF_ERROR(WriteFileAtomically(out->csv.path(), report::SimulationCsv(reports)));
     EPSIM_RETURN_IF_ERROR(out->csv.Finish());
   }
   if (out->timeline.given()) {
-    EPSIM_RETURN_IF_ERROR(report::WriteChromeTrace(out->timeline.path(), reports));
+    EPSIM_RETURN_IF_ERROR(report::WriteChromeTrace(out->timeline.path(), reports, &schedules));
     EPSIM_RETURN_IF_ERROR(out->timeline.Finish());
   }
   // CSV has no header to carry the notes: they go with the progress lines.
@@ -82,7 +83,7 @@ Status Run(const SimulateOptions& opt, const std::vector<std::string>& simgrid_a
   EPSIM_ASSIGN_OR_RETURN(SimulatedRun run, SimulateRun("simulate", extra, in, profiles, schedules,
                                                         sim_options));
   run.info.notes = RunNotes(in, planned, "--dispatch", repeated);
-  EPSIM_RETURN_IF_ERROR(WriteOutputs(opt, &outputs, run.info, run.result.reports));
+  EPSIM_RETURN_IF_ERROR(WriteOutputs(opt, &outputs, run.info, run.result.reports, schedules));
   const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - wall_start;
   std::cerr << fmt::format("epsim: simulated {} strategies in {:.3f} s wall time\n",
                            schedules.size(), wall.count());

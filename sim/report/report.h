@@ -59,6 +59,7 @@
 
 #include "sim/base/status.h"
 #include "sim/proto/report.pb.h"
+#include "sim/proto/schedule.pb.h"
 
 namespace epsim::report {
 
@@ -97,10 +98,18 @@ std::string SimulationCsv(const std::vector<proto::Report>& reports);
 
 // Writes a Chrome trace event file (chrome://tracing, ui.perfetto.dev)
 // atomically: one process per report ("strategy / placement"), per rank r a
-// thread "GPU r compute" and a thread "GPU r comm", one complete ("X") event
-// per OpTiming named "<phase> L<layer>" with ts/dur in microseconds and the
-// bytes in args. Fails on an op whose phase is not in the report.
-Status WriteChromeTrace(const std::string& path, const std::vector<proto::Report>& reports);
+// thread "GPU r compute" (the compute stream) and a thread "GPU r comm" (the
+// communication stream), one complete ("X") event per OpTiming named
+// "<phase> L<layer>" with ts/dur in microseconds and the bytes in args, and
+// on each compute track "block L<layer>" slices (" backward" in a train
+// pass's backward) in which the block's phases nest. With `schedules` (the
+// plans the reports replayed, one per report), every all-to-all also gets a
+// flow arrow from each sender's op to each receiver's op that the plan sends
+// bytes between (up to kMaxFlowRanks ranks; beyond, D^2 arrows per phase
+// would swamp the viewer). Fails on an op whose phase is not in the report.
+inline constexpr uint32_t kMaxFlowRanks = 32;
+Status WriteChromeTrace(const std::string& path, const std::vector<proto::Report>& reports,
+                        const std::vector<proto::Schedule>* schedules = nullptr);
 
 // "attention", "shared_expert", "dense_ffn", "gate_permute", "dispatch",
 // "expert", "combine", "unpermute_reduce" ("unspecified" otherwise).
