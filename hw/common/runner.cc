@@ -58,6 +58,28 @@ struct Runner::Buffers {
   Buffer standin_x;            // input of stand-in FFNs (values unused)
   std::vector<Buffer> x;       // [layout] hidden states of this rank's tokens
   Buffer combine_send, gather_send, gather_pool, combine_recv;
+  // The buffers one layer's all-to-alls and reduce use while in flight.
+  // Plans whose layers interleave (ScMoE's shortcut issues block j+1's
+  // dispatch before block j's combine) have two sets, layer by layer in
+  // turn, so that the next layer's all-to-all never writes what this layer
+  // still reads; `Use` points the named buffers above at one set.
+  struct CommSet {
+    Buffer out, dispatch_send, arrivals, forward_send, combine_send, gather_send, gather_pool,
+        combine_recv;
+  };
+  std::vector<CommSet> sets;
+  void Use(size_t layer) {
+    if (sets.size() < 2) return;
+    const CommSet& c = sets[layer % sets.size()];
+    out = c.out;
+    dispatch_send = c.dispatch_send;
+    arrivals = c.arrivals;
+    forward_send = c.forward_send;
+    combine_send = c.combine_send;
+    gather_send = c.gather_send;
+    gather_pool = c.gather_pool;
+    combine_recv = c.combine_recv;
+  }
   Buffer gemm_a, gemm_b, gemm_c, standin_y;
   std::map<uint32_t, Buffer> ffn;  // expert id or kSharedFfnId/kDenseFfnId -> weights
   struct Layer {
@@ -156,6 +178,21 @@ Status Runner::AllocateBuffers() {
       {&b.combine_recv, disp_send * h * wc},  {&b.gemm_a, ga * cd},
       {&b.gemm_b, gb * cd},             {&b.gemm_c, gc * cd}};
   for (const auto& [buffer, bytes] : sizes) EPSIM_RETURN_IF_ERROR(Alloc(buffer, bytes));
+  if (exec::LayersInterleave(plan_.schedule())) {
+    const auto set_of = [&]() {
+      return Buffers::CommSet{b.out, b.dispatch_send, b.arrivals, b.forward_send,
+                              b.combine_send, b.gather_send, b.gather_pool, b.combine_recv};
+    };
+    b.sets.push_back(set_of());
+    const std::pair<Buffer*, size_t> second[] = {
+        {&b.out, tokens * h * f32},           {&b.dispatch_send, disp_send * h * wd},
+        {&b.arrivals, arrivals * h * wd},     {&b.forward_send, fwd_send * h * wd},
+        {&b.combine_send, comb_send * h * wc}, {&b.gather_send, gather_send * h * wc},
+        {&b.gather_pool, pool * h * wc},      {&b.combine_recv, disp_send * h * wc}};
+    for (const auto& [buffer, bytes] : second) EPSIM_RETURN_IF_ERROR(Alloc(buffer, bytes));
+    b.sets.push_back(set_of());
+    b.Use(0);
+  }
   return Status::Ok();
 }
 
@@ -369,6 +406,7 @@ Status Runner::RunAllToAll(const proto::Phase& phase, uint32_t index, const Laye
 
 Status Runner::RunPhase(const proto::Phase& phase, uint32_t index, bool check, RunResult* result) {
   const int li = phase.layer() < layout_of_layer_.size() ? layout_of_layer_[phase.layer()] : -1;
+  if (li >= 0) buf_->Use(static_cast<size_t>(li));
   if (exec::IsAllToAll(phase)) {
     if (li < 0)
       return Status::BadInput(fmt::format("{}: no routes for this layer", PhaseLabel(phase, index)));

@@ -37,9 +37,11 @@ void AddRunFlags(CLI::App* cmd, plan::RunFlags* f) {
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30))
       ->capture_default_str();
   cmd->add_option("--overlap", f->overlap,
-                  "What runs under the dispatch all-to-all: none, or shared-expert (the "
-                  "shared experts, as DeepSeek and Qwen run them)")
-      ->check(CLI::IsMember({"none", "shared-expert"}))
+                  "What runs under the dispatch all-to-all: none, shared-expert (the "
+                  "shared experts, as DeepSeek and Qwen run them), or scmoe (ScMoE's "
+                  "shortcut: each MoE block's dispatch under the previous block's rest "
+                  "and its own attention)")
+      ->check(CLI::IsMember({"none", "shared-expert", "scmoe"}))
       ->capture_default_str();
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace epsim::exec {
 
@@ -67,6 +68,19 @@ bool HasOverlap(const proto::Schedule& schedule) {
     const auto& deps = schedule.phases(p).depends_on();
     if (std::find(deps.begin(), deps.end(), static_cast<uint32_t>(p - 1)) == deps.end())
       return true;
+  }
+  return false;
+}
+
+bool LayersInterleave(const proto::Schedule& schedule) {
+  std::vector<uint32_t> open;  // layers whose gate came and whose reduce has not
+  for (const proto::Phase& p : schedule.phases()) {
+    if (p.kind() == proto::GATE_PERMUTE) {
+      if (!open.empty()) return true;
+      open.push_back(p.layer());
+    } else if (p.kind() == proto::UNPERMUTE_REDUCE) {
+      open.erase(std::remove(open.begin(), open.end(), p.layer()), open.end());
+    }
   }
   return false;
 }

@@ -22,6 +22,11 @@ bool IsAllToAll(const proto::Phase& phase);
 // that chains every phase runs as one stream.
 bool HasOverlap(const proto::Schedule& schedule);
 
+// Whether some MoE block's gate comes before an earlier block's un-permute
+// reduce (ScMoE's shortcut: block j+1's dispatch is issued inside block j),
+// so that two blocks' all-to-all buffers are live at once.
+bool LayersInterleave(const proto::Schedule& schedule);
+
 // Returns BadInput naming the phase and the problem unless:
 //  - 1 <= num_ranks <= num_gpus;
 //  - phases[i].id == i and every depends_on entry < i;

@@ -162,7 +162,7 @@ Result<JobSpec> ParseJobArgs(const std::string& text) {
     } else if (flag == "--overlap") {
       if (!OverlapFromName(value).ok())
         return Status::BadInput(fmt::format("job: --overlap '{}' is not one of none, "
-                                            "shared-expert", value));
+                                            "shared-expert, scmoe", value));
       job.flags.overlap = value;
     } else if (flag == "--dispatch") {
       job.dispatch = value;
@@ -230,7 +230,7 @@ Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlace
   EPSIM_ASSIGN_OR_RETURN(const Overlap overlap, OverlapFromName(in.flags.overlap));
   EPSIM_ASSIGN_OR_RETURN(const Pass pass, PassFromName(in.flags.pass));
   return BuildSchedule({in.trace, in.model, placements, strategy, in.cluster, layer_profiles,
-                        overlap, pass, in.flags.context, in.flags.recompute});
+                        overlap, pass, in.flags.context, in.flags.recompute, &in.topology});
 }
 
 Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlacements& placements,
@@ -242,7 +242,7 @@ Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlace
   EPSIM_ASSIGN_OR_RETURN(proto::Plan plan,
                          BuildPlan({in.trace, in.model, placements, strategy, in.cluster,
                                     layer_profiles, overlap, pass, in.flags.context,
-                                    in.flags.recompute}));
+                                    in.flags.recompute, &in.topology}));
   plan.set_topology(in.topology.name());
   for (const auto& [key, value] : DescribeInputs(in)) (*plan.mutable_inputs())[key] = value;
   (*plan.mutable_inputs())["placement"] = placements.name();

@@ -1,12 +1,18 @@
 #include "sim/plan/schedule_builder.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <numeric>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "sim/plan/compute_cost.h"
 #include "sim/plan/layer_traffic.h"
+#include "sim/topology/roofline.h"
+#include "sim/topology/topology.h"
+#include "sim/topology/topology_paths.h"
 
 namespace epsim::plan {
 namespace {
@@ -37,6 +43,8 @@ class PhaseChain {
   }
 
   size_t size() const { return static_cast<size_t>(schedule_->phases_size()); }
+  int tail() const { return tail_; }
+  void set_tail(int tail) { tail_ = tail; }
   proto::Phase* last() { return schedule_->mutable_phases(schedule_->phases_size() - 1); }
 
   // A compute phase with one (possibly empty) RankWork per rank.
@@ -168,6 +176,256 @@ void AddDenseBlock(const proto::Model& m, uint32_t layer, const LayerTraffic& tr
         SwigluKernel(m, "dense_ffn", traffic.tokens_per_rank[r], m.dense_intermediate());
 }
 
+// A forward MoE block as the backward pass and the shortcut plan need it.
+struct MoeBlock {
+  uint32_t layer = 0;
+  const placement::Placement* placement = nullptr;
+  bool hierarchical = false;
+  LayerTraffic traffic;
+};
+
+// ---- ScMoE's shortcut (Overlap::kShortcut) ----
+
+// Plan-time time estimates for ScMoE's expert placement rule (see the
+// header): compute phases by the roofline on their slowest rank, an
+// all-to-all as the most any rank sends or receives, each pair's bytes over
+// its route's slowest link one pair after another.
+class ShortcutEstimates {
+ public:
+  static Result<ShortcutEstimates> Make(const proto::Topology& topo, uint32_t num_ranks) {
+    EPSIM_RETURN_IF_ERROR(topology::ValidateTopology(topo));
+    ShortcutEstimates e;
+    e.gpu_ = topo.gpu();
+    e.d_ = num_ranks;
+    const std::vector<std::string> ranks = topology::RankNames(topo);
+    if (ranks.size() < num_ranks)
+      return Status::Internal("topology has fewer ranks than the plan");
+    const topology::RouteTable routes(topo);
+    e.bw_.assign(size_t{num_ranks} * num_ranks, 0);
+    for (uint32_t a = 0; a < num_ranks; ++a)
+      for (uint32_t b = 0; b < num_ranks; ++b) {
+        if (a == b) continue;
+        double slowest = 0;
+        for (const proto::Link* link :
+             routes.Route(routes.NodeIndex(ranks[a]), routes.NodeIndex(ranks[b])))
+          slowest = slowest == 0 ? link->bw_gb_per_s() : std::min(slowest, link->bw_gb_per_s());
+        e.bw_[size_t{a} * num_ranks + b] = slowest * 1e9;
+      }
+    return e;
+  }
+  double Compute(const proto::Phase& phase) const {
+    double t = 0;
+    for (const proto::RankWork& w : phase.work()) t = std::max(t, topology::WorkTimeS(gpu_, w));
+    return t;
+  }
+  double AllToAll(const proto::Phase& phase) const {
+    std::vector<double> send(d_, 0), recv(d_, 0);
+    for (uint32_t a = 0; a < d_; ++a)
+      for (uint32_t b = 0; b < d_; ++b) {
+        const double bw = bw_[size_t{a} * d_ + b];
+        const auto bytes = static_cast<double>(phase.send_bytes(static_cast<int>(a * d_ + b)));
+        if (a == b || bytes == 0 || bw <= 0) continue;
+        send[a] += bytes / bw;
+        recv[b] += bytes / bw;
+      }
+    double t = 0;
+    for (uint32_t r = 0; r < d_; ++r) t = std::max({t, send[r], recv[r]});
+    return t;
+  }
+
+ private:
+  proto::GpuSpec gpu_;
+  uint32_t d_ = 0;
+  std::vector<double> bw_;  // bytes/s of the slowest link on each pair's route
+};
+
+// Emits phases with explicit streams: a compute phase depends on the
+// previous compute phase, an all-to-all on the previous all-to-all and on
+// the compute phase that feeds it.
+class StreamEmitter {
+ public:
+  StreamEmitter(proto::Schedule* schedule, int tail) : schedule_(schedule), compute_(tail) {}
+
+  uint32_t Compute(proto::Phase phase, std::initializer_list<int> inputs = {}) {
+    return Emit(std::move(phase), compute_, inputs, &compute_);
+  }
+  uint32_t Comm(proto::Phase phase, int input) {
+    // The first all-to-all also waits for the compute before it, as a
+    // chained plan would.
+    return Emit(std::move(phase), comm_ >= 0 ? comm_ : -1, {input}, &comm_);
+  }
+  int last_compute() const { return compute_; }
+
+ private:
+  uint32_t Emit(proto::Phase phase, int stream_prev, std::initializer_list<int> inputs,
+                int* stream_last) {
+    const auto id = static_cast<uint32_t>(schedule_->phases_size());
+    phase.set_id(id);
+    phase.clear_depends_on();
+    std::vector<uint32_t> deps;
+    if (stream_prev >= 0) deps.push_back(static_cast<uint32_t>(stream_prev));
+    for (int i : inputs)
+      if (i >= 0) deps.push_back(static_cast<uint32_t>(i));
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    for (uint32_t dep : deps) phase.add_depends_on(dep);
+    *schedule_->add_phases() = std::move(phase);
+    *stream_last = static_cast<int>(id);
+    return id;
+  }
+
+  proto::Schedule* schedule_;
+  int compute_ = -1, comm_ = -1;
+};
+
+proto::Phase ComputePhase(uint32_t layer, proto::PhaseKind kind, uint32_t d) {
+  proto::Phase p;
+  p.set_layer(layer);
+  p.set_kind(kind);
+  p.set_phase_class(proto::COMPUTE);
+  for (uint32_t r = 0; r < d; ++r) p.add_work();
+  return p;
+}
+
+proto::Phase TransferPhase(uint32_t layer, proto::PhaseKind kind, const std::vector<uint64_t>& rows,
+                           uint32_t d, bool transpose, uint64_t row_bytes) {
+  proto::Phase p;
+  p.set_layer(layer);
+  p.set_kind(kind);
+  p.set_phase_class(proto::ALL_TO_ALL);
+  AddTransfer(rows, d, transpose, row_bytes, &p);
+  return p;
+}
+
+// One MoE block's phases, made before they are placed.
+struct ShortcutBlock {
+  uint32_t layer = 0;
+  proto::Phase attention, gate, shared, expert, reduce;
+  bool has_shared = false;
+  std::vector<proto::Phase> dispatch, combine;  // dispatch [+ forward]; [gather +] combine
+  double t_dispatch = 0, t_combine = 0;
+};
+
+ShortcutBlock MakeShortcutBlock(const proto::Model& m, const MoeBlock& b, bool decode) {
+  const LayerTraffic& t = b.traffic;
+  const uint32_t d = t.num_ranks;
+  const bool hierarchical = b.hierarchical && std::any_of(t.forward_rows.begin(),
+                                                          t.forward_rows.end(),
+                                                          [](uint64_t n) { return n > 0; });
+  const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
+  const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
+  ShortcutBlock s;
+  s.layer = b.layer;
+  s.attention = ComputePhase(b.layer, proto::ATTENTION, d);
+  s.gate = ComputePhase(b.layer, proto::GATE_PERMUTE, d);
+  s.shared = ComputePhase(b.layer, proto::SHARED_EXPERT, d);
+  s.expert = ComputePhase(b.layer, proto::EXPERT, d);
+  s.reduce = ComputePhase(b.layer, proto::UNPERMUTE_REDUCE, d);
+  s.has_shared = m.num_shared_experts() > 0;
+  for (uint32_t r = 0; r < d; ++r) {
+    *s.attention.mutable_work(r)->add_kernels() =
+        decode ? DecodeAttentionKernel(m, t.tokens_per_rank[r], t.sum_context_per_rank[r])
+               : AttentionKernel(m, t.tokens_per_rank[r], t.sum_context_per_rank[r]);
+    *s.gate.mutable_work(r)->add_kernels() = GateKernel(m, t.tokens_per_rank[r]);
+    *s.gate.mutable_work(r)->add_kernels() = CopyRowsKernel(m, "permute", t.RowsFrom(r));
+    if (s.has_shared)
+      *s.shared.mutable_work(r)->add_kernels() =
+          SwigluKernel(m, "shared_expert", t.tokens_per_rank[r],
+                       uint64_t{m.shared_intermediate()} * m.num_shared_experts());
+    AddExpertWork(m, *b.placement, t, r, s.expert.mutable_work(r));
+    *s.reduce.mutable_work(r)->add_kernels() =
+        ReduceKernel(m, "unpermute_reduce", t.RowsFrom(r), t.tokens_per_rank[r]);
+  }
+  s.dispatch.push_back(TransferPhase(b.layer, proto::DISPATCH, t.rows, d, false, dispatch_row));
+  if (hierarchical) {
+    s.dispatch.push_back(
+        TransferPhase(b.layer, proto::DISPATCH_FORWARD, t.forward_rows, d, false, dispatch_row));
+    s.combine.push_back(
+        TransferPhase(b.layer, proto::COMBINE_GATHER, t.forward_rows, d, true, combine_row));
+  }
+  s.combine.push_back(TransferPhase(b.layer, proto::COMBINE, t.rows, d, true, combine_row));
+  return s;
+}
+
+// Issues block `b`'s gate and dispatch (after the compute emitted so far);
+// returns the last dispatch phase's id.
+int IssueDispatch(ShortcutBlock& b, StreamEmitter* out) {
+  int last = static_cast<int>(out->Compute(b.gate));
+  for (proto::Phase& p : b.dispatch) last = static_cast<int>(out->Comm(p, last));
+  return last;
+}
+
+// The MoE blocks of one pass (or decode step) under ScMoE's shortcut, after
+// the chain's tail; the chain's tail becomes the last block's reduce.
+void AddShortcutBlocks(const proto::Model& m, const std::vector<MoeBlock>& blocks, bool decode,
+                       const ShortcutEstimates& est, PhaseChain* chain,
+                       proto::Schedule* schedule) {
+  if (blocks.empty()) return;
+  std::vector<ShortcutBlock> sb;
+  for (const MoeBlock& b : blocks) sb.push_back(MakeShortcutBlock(m, b, decode));
+  for (ShortcutBlock& b : sb) {
+    for (const proto::Phase& p : b.dispatch) b.t_dispatch += est.AllToAll(p);
+    for (const proto::Phase& p : b.combine) b.t_combine += est.AllToAll(p);
+  }
+  StreamEmitter out(schedule, chain->tail());
+  std::vector<int> dispatched(sb.size(), -1);
+  double clock = 0;  // estimated compute time emitted so far
+  std::vector<double> issued_at(sb.size(), 0);
+  for (size_t j = 0; j < sb.size(); ++j) {
+    ShortcutBlock& b = sb[j];
+    // Block j's own compute in plan order. The next block's gate and
+    // dispatch go right after this block's attention (the shortcut reads its
+    // output), so the attention and that gate are one place in the order.
+    const bool has_next = j + 1 < sb.size();
+    const auto issue_next = [&]() {
+      if (!has_next) return;
+      dispatched[j + 1] = IssueDispatch(sb[j + 1], &out);
+      clock += est.Compute(sb[j + 1].gate);
+      issued_at[j + 1] = clock;
+    };
+    struct Op {
+      proto::Phase* phase;
+      bool then_next_gate;
+    };
+    std::vector<Op> ops;
+    if (j == 0) {
+      // The first block has no shortcut: its attention, then its gate.
+      out.Compute(b.attention);
+      clock += est.Compute(b.attention);
+      dispatched[0] = IssueDispatch(b, &out);
+      clock += est.Compute(b.gate);
+      issued_at[0] = clock;
+      issue_next();
+    } else {
+      ops.push_back({&b.attention, true});
+    }
+    if (b.has_shared) ops.push_back({&b.shared, false});
+    // ScMoE's rule: the place K (before ops[K]) that best balances the
+    // compute under the dispatch and under the combine.
+    std::vector<double> t(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i)
+      t[i] = est.Compute(*ops[i].phase) +
+             (ops[i].then_next_gate && has_next ? est.Compute(sb[j + 1].gate) : 0);
+    const size_t best_k = ShortcutExpertPlace(clock - issued_at[j], t, b.t_dispatch, b.t_combine);
+    int combined = -1;
+    for (size_t k = 0; k <= ops.size(); ++k) {
+      if (k == best_k) {
+        const int expert = static_cast<int>(out.Compute(b.expert, {dispatched[j]}));
+        clock += est.Compute(b.expert);
+        combined = expert;
+        for (proto::Phase& p : b.combine) combined = static_cast<int>(out.Comm(p, combined));
+      }
+      if (k == ops.size()) break;
+      out.Compute(*ops[k].phase);
+      clock += est.Compute(*ops[k].phase);
+      if (ops[k].then_next_gate) issue_next();
+    }
+    out.Compute(b.reduce, {combined});
+    clock += est.Compute(b.reduce);
+  }
+  chain->set_tail(out.last_compute());
+}
+
 // ---- training's backward pass ----
 
 // Gradient all-reduce of a block's weights replicated on every rank
@@ -205,14 +463,6 @@ void AddAttentionBackward(const proto::Model& m, uint32_t layer, const LayerTraf
     AddBackwardKernels(forward, "_bwd", recompute, p->mutable_work(r));
   }
 }
-
-// A forward MoE block as the backward pass needs it.
-struct MoeBlock {
-  uint32_t layer = 0;
-  const placement::Placement* placement = nullptr;
-  bool hierarchical = false;
-  LayerTraffic traffic;
-};
 
 // The backward of one MoE block, in the reverse order of its forward
 // phases; every all-to-all moves its forward mirror's rows the other way.
@@ -330,14 +580,37 @@ class RoutingTotals {
 
 }  // namespace
 
+size_t ShortcutExpertPlace(double window_before, const std::vector<double>& compute,
+                           double t_dispatch, double t_combine) {
+  size_t best_k = 0;
+  double best = 0;
+  for (size_t k = 0; k <= compute.size(); ++k) {
+    double before = window_before, after = 0;
+    for (size_t i = 0; i < compute.size(); ++i) (i < k ? before : after) += compute[i];
+    const double cost = std::abs(before - t_dispatch) + std::abs(after - t_combine);
+    if (k == 0 || cost < best) {
+      best = cost;
+      best_k = k;
+    }
+  }
+  return best_k;
+}
+
 Result<Overlap> OverlapFromName(const std::string& name) {
   if (name == "none") return Overlap::kNone;
   if (name == "shared-expert") return Overlap::kSharedExpert;
-  return Status::Usage(fmt::format("overlap '{}': expected none or shared-expert", name));
+  if (name == "scmoe") return Overlap::kShortcut;
+  return Status::Usage(
+      fmt::format("overlap '{}': expected none, shared-expert or scmoe", name));
 }
 
 const char* OverlapName(Overlap overlap) {
-  return overlap == Overlap::kSharedExpert ? "shared-expert" : "none";
+  switch (overlap) {
+    case Overlap::kSharedExpert: return "shared-expert";
+    case Overlap::kShortcut: return "scmoe";
+    case Overlap::kNone: break;
+  }
+  return "none";
 }
 
 Status CheckCompatible(const PlanInputs& in) {
@@ -444,6 +717,17 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
                          "(add --pass train)");
   const bool decode = in.pass == Pass::kDecode;
   const uint32_t d = in.placements.num_ranks();
+  const bool shortcut = in.overlap == Overlap::kShortcut;
+  std::optional<ShortcutEstimates> estimates;
+  if (shortcut) {
+    if (in.pass == Pass::kTrain)
+      return Status::Usage("--overlap scmoe is planned for prefill and decode passes; a train "
+                           "pass with ScMoE's shortcut is not built");
+    if (in.topology == nullptr)
+      return Status::Internal("--overlap scmoe needs the topology for its time estimates");
+    EPSIM_ASSIGN_OR_RETURN(ShortcutEstimates e, ShortcutEstimates::Make(*in.topology, d));
+    estimates = std::move(e);
+  }
   proto::Schedule schedule;
   schedule.set_model(in.model.name());
   schedule.set_strategy(in.strategy.name());
@@ -458,6 +742,7 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   LayerTraffic dense_traffic;
   for (size_t step = 0; step < steps; ++step) {
     bool first_block = true;
+    std::vector<MoeBlock> shortcut_blocks;  // this step's, under ScMoE's shortcut
     for (const trace::LayerRouting& whole : in.trace.layers) {
       const trace::LayerRouting sliced = decode ? StepOf(whole, step) : trace::LayerRouting();
       const trace::LayerRouting& layer = decode ? sliced : whole;
@@ -480,11 +765,17 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
         dense_traffic = traffic;
         first_block = false;
       }
+      if (shortcut) {
+        shortcut_blocks.push_back({layer.layer, &ctx.placement, in.strategy.hierarchical(), traffic});
+        continue;
+      }
       AddMoeBlock(in.model, ctx.placement, in.strategy.hierarchical(), in.overlap, decode,
                   layer.layer, traffic, &chain);
       if (in.pass == Pass::kTrain)
         forward_blocks.push_back({layer.layer, &ctx.placement, in.strategy.hierarchical(), traffic});
     }
+    if (shortcut)
+      AddShortcutBlocks(in.model, shortcut_blocks, decode, *estimates, &chain, &schedule);
   }
   // Training: the backward pass, blocks in reverse, each block's gradient
   // all-reduce under the next one's backward.

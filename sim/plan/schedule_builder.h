@@ -19,16 +19,37 @@
 // the compute stream under the all-to-all on the communication stream; the
 // routed experts wait for the dispatch (and, on the compute stream, for the
 // shared expert). Models without shared experts are planned as without it.
+//
+// Overlap::kShortcut (ScMoE, ../shared/reference/dispatch.md): the routed
+// experts of MoE block j read the representation of MoE block j-1 taken
+// after its attention (the Pos-2 shortcut), so block j's gate, permute and
+// dispatch are issued right after block j-1's attention, and the dispatch
+// overlaps the rest of block j-1 and block j's attention and shared experts.
+// Per rank the compute phases run in plan order on the compute stream and
+// the all-to-alls in plan order on the communication stream: every phase
+// depends on the one before it on its stream and on what feeds it. Block
+// j's expert computation goes where it minimises
+//   |compute before it in the dispatch's window - T_dispatch|
+//   + |compute after it in the combine's window - T_combine|
+// (ScMoE's rule), among the places between block j's own compute phases,
+// with the times estimated at plan time: compute by the roofline
+// (topology/roofline.h) on the slowest rank, an all-to-all as the most any
+// rank sends or receives, each pair's bytes over its route's slowest link,
+// one pair after another. The first MoE block of a pass reads its own
+// attention (no earlier MoE block to take a shortcut from). Prefill and
+// decode only.
 #ifndef EPSIM_SIM_PLAN_SCHEDULE_BUILDER_H_
 #define EPSIM_SIM_PLAN_SCHEDULE_BUILDER_H_
 
 #include <map>
+#include <vector>
 
 #include "sim/base/status.h"
 #include "sim/dispatch/strategy.h"
 #include "sim/placement/placement.h"
 #include "sim/proto/model.pb.h"
 #include "sim/proto/schedule.pb.h"
+#include "sim/proto/topology.pb.h"
 #include "sim/trace/trace.h"
 
 namespace epsim::plan {
@@ -55,10 +76,19 @@ enum class Pass { kPrefill, kDecode, kTrain };
 Result<Pass> PassFromName(const std::string& name);
 
 // What overlaps the dispatch.
-enum class Overlap { kNone, kSharedExpert };
-// "none", "shared-expert"; Usage naming both otherwise.
+enum class Overlap { kNone, kSharedExpert, kShortcut };
+// "none", "shared-expert", "scmoe"; Usage naming them otherwise.
 Result<Overlap> OverlapFromName(const std::string& name);
 const char* OverlapName(Overlap overlap);
+
+// ScMoE's placement of a block's expert computation among the compute
+// phases of its window: the place K (before compute[K]; compute.size() =
+// after all) minimising |window_before + sum_{i<K} compute_i - t_dispatch|
+// + |sum_{i>=K} compute_i - t_combine|, the first on ties. window_before is
+// the compute between the dispatch's issue and the first of `compute`.
+// Seconds.
+size_t ShortcutExpertPlace(double window_before, const std::vector<double>& compute,
+                           double t_dispatch, double t_combine);
 
 // What a plan is made from. Profiles (per layer) are needed only by
 // strategies whose needs_profile() is true.
@@ -73,6 +103,9 @@ struct PlanInputs {
   Pass pass = Pass::kPrefill;
   uint64_t context = 0;  // decode: KV-cache tokens per sequence before the first step
   bool recompute = false;  // train: activations recomputed before each backward
+  // The machine, for the time estimates Overlap::kShortcut places expert
+  // computation by (required there, unused otherwise).
+  const proto::Topology* topology = nullptr;
 };
 
 // Checks that trace and model agree (experts, top-k, MoE layer indices),

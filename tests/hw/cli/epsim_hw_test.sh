@@ -42,6 +42,27 @@ print("communication hidden:", share)
 sys.exit(0 if share > 0.1 else 1)
 PY
     ;;
+  overlap-scmoe)  # ScMoE's shortcut: blocks interleave (two buffer sets), verified, overlapped; and a decode pass
+    "${mpi[@]}" 4 "$hw" run --model tiny-moe-shared --tokens 2048 --dispatch dedup \
+      --overlap scmoe --check -w 1 -n 5 --json "$tmp/m.json" > "$tmp/out" 2> "$tmp/err"
+    rc=$?
+    cat "$tmp/out" "$tmp/err"
+    [ $rc -eq 0 ] || fail "exit $rc"
+    grep -q "# check: 0 of 2097152 elements wrong (#wrong 0)" "$tmp/out" || fail "no #wrong 0 line"
+    grep -q "#   overlap: scmoe" "$tmp/out" || fail "header does not name the overlap"
+    python3 - "$tmp/m.json" <<'PY' || fail "communication not overlapped"
+import json, sys
+run = json.load(open(sys.argv[1]))["context"]["runs"][0]
+share = run["communication_hidden_share"]
+print("communication hidden:", share)
+sys.exit(0 if share > 0.2 else 1)
+PY
+    "${mpi[@]}" 4 "$hw" run --model tiny-moe --tokens 1024 --dispatch classical --overlap scmoe \
+      --pass decode --context 64 --check -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 0 ] || fail "decode: exit $rc"
+    grep -q "#wrong 0)" "$tmp/out" || fail "decode: no #wrong 0"
+    ;;
   train-refused)  # a train plan: exit 2 before any work, saying what runs
     "$epsim" plan --model tiny-moe --tokens 256 --ep 2 --pass train -o "$tmp/t.plan" || fail "epsim plan"
     "${mpi[@]}" 2 "$hw" run --plan "$tmp/t.plan" -w 0 -n 1 > "$tmp/out" 2>&1

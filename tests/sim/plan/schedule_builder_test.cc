@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "sim/exec/schedule_check.h"
 #include "sim/plan/compute_cost.h"
 #include "sim/plan/model.h"
 #include "tests/sim/plan/plan_test_util.h"
+#include "tests/sim/topology/topology_test_util.h"
 
 namespace epsim::plan {
 namespace {
@@ -226,6 +230,87 @@ TEST(ScheduleBuilderTest, SharedExpertOverlapRunsItUnderTheDispatch) {
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain->phases(1).kind(), proto::SHARED_EXPERT);
   EXPECT_EQ(plain->phases(2).depends_on(0), 1u);
+}
+
+// ScMoE's rule by hand: compute {10, 1, 20} in the window, dispatch 12,
+// combine 19: K = 2 leaves 11 under the dispatch and 20 under the combine
+// (|11 - 12| + |20 - 19| = 2; K = 1 costs 4, K = 0 24, K = 3 38).
+TEST(ScheduleBuilderTest, ShortcutPlacesTheExpertsWhereBothWindowsBalance) {
+  EXPECT_EQ(ShortcutExpertPlace(0, {10, 1, 20}, 12, 19), 2u);
+  // Compute already under the dispatch before the window (15 of 12): the
+  // experts go first (cost 3 + 2 against 13 + 8 after).
+  EXPECT_EQ(ShortcutExpertPlace(15, {10}, 12, 8), 0u);
+  // A long dispatch, no combine: as late as possible.
+  EXPECT_EQ(ShortcutExpertPlace(0, {5, 5}, 100, 0), 2u);
+  // No communication: every place costs the same; the first.
+  EXPECT_EQ(ShortcutExpertPlace(0, {5, 5}, 0, 0), 0u);
+  EXPECT_EQ(ShortcutExpertPlace(3, {}, 1, 1), 0u);
+}
+
+// The shortcut plan on three MoE blocks: block j's gate and dispatch come
+// right after block j-1's attention (block 0 has no earlier block: its own
+// gate and dispatch, then block 1's, follow its attention); each
+// compute phase waits for the compute phase before it, each all-to-all for
+// the one before it and for what feeds it; experts wait for their dispatch,
+// the reduce for its combine.
+TEST(ScheduleBuilderTest, ShortcutIssuesEachDispatchAfterThePreviousBlocksAttention) {
+  proto::Model m = HandModel();
+  m.set_num_shared_experts(1);
+  m.set_shared_intermediate(16);
+  const proto::Topology topo = epsim::testing::Star(2, 10, 1);
+  auto s = BuildSchedule({testing::HandTrace({0, 1, 2}), m, kTwoRanks, *dispatch::MakeDedup(),
+                          kOneNode, nullptr, Overlap::kShortcut, Pass::kPrefill, 0, false, &topo});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const auto index = [&](proto::PhaseKind kind, uint32_t layer) {
+    for (const proto::Phase& p : s->phases())
+      if (p.kind() == kind && p.layer() == layer) return static_cast<int>(p.id());
+    ADD_FAILURE() << proto::PhaseKind_Name(kind) << " of layer " << layer << " missing";
+    return -1;
+  };
+  const auto deps = [&](int p) {
+    return std::vector<uint32_t>(s->phases(p).depends_on().begin(), s->phases(p).depends_on().end());
+  };
+  EXPECT_EQ(s->phases_size(), 3 * 7);
+  EXPECT_EQ(index(proto::GATE_PERMUTE, 0), index(proto::ATTENTION, 0) + 1);
+  EXPECT_EQ(index(proto::GATE_PERMUTE, 1), index(proto::DISPATCH, 0) + 1);
+  EXPECT_EQ(index(proto::GATE_PERMUTE, 2), index(proto::ATTENTION, 1) + 1);
+  for (uint32_t l = 1; l < 3; ++l) {
+    EXPECT_EQ(index(proto::DISPATCH, l), index(proto::GATE_PERMUTE, l) + 1) << l;
+    EXPECT_LT(index(proto::DISPATCH, l), index(proto::ATTENTION, l)) << l;
+  }
+  int prev_compute = -1, prev_comm = -1;
+  for (const proto::Phase& p : s->phases()) {
+    const int id = static_cast<int>(p.id());
+    const std::vector<uint32_t> d = deps(id);
+    const auto has = [&](int dep) {
+      return dep < 0 || std::find(d.begin(), d.end(), static_cast<uint32_t>(dep)) != d.end();
+    };
+    if (p.phase_class() == proto::ALL_TO_ALL) {
+      EXPECT_TRUE(has(prev_comm)) << id;
+      const int feeder = p.kind() == proto::DISPATCH ? index(proto::GATE_PERMUTE, p.layer())
+                                                     : index(proto::EXPERT, p.layer());
+      EXPECT_TRUE(has(feeder)) << id;
+      prev_comm = id;
+    } else {
+      EXPECT_TRUE(has(prev_compute)) << id;
+      if (p.kind() == proto::EXPERT) EXPECT_TRUE(has(index(proto::DISPATCH, p.layer()))) << id;
+      if (p.kind() == proto::UNPERMUTE_REDUCE)
+        EXPECT_TRUE(has(index(proto::COMBINE, p.layer()))) << id;
+      prev_compute = id;
+    }
+  }
+  EXPECT_TRUE(exec::HasOverlap(*s));
+  EXPECT_TRUE(exec::LayersInterleave(*s));
+  // Without the topology there is nothing to estimate with; train is not built.
+  EXPECT_EQ(BuildSchedule({testing::HandTrace({0, 1}), m, kTwoRanks, *dispatch::MakeDedup(),
+                           kOneNode, nullptr, Overlap::kShortcut})
+                .status()
+                .code(),
+            Status::Code::kInternal);
+  auto train = BuildSchedule({testing::HandTrace({0, 1}), m, kTwoRanks, *dispatch::MakeDedup(),
+                              kOneNode, nullptr, Overlap::kShortcut, Pass::kTrain, 0, false, &topo});
+  EXPECT_EQ(train.status().code(), Status::Code::kUsage);
+  EXPECT_NE(train.status().message().find("prefill and decode"), std::string::npos);
 }
 
 // Train = the forward pass, then its mirror: on the hand trace (one MoE
