@@ -35,12 +35,15 @@ struct Part {
   bool failed = false;
 };
 
-void ParsePartDom(const char* file_end, Part* part) {
-  simdjson::dom::parser parser;
+// Calls parse(data, len) for every non-empty line of `part`, each readable
+// SIMDJSON_PADDING bytes past its end (copied when the map may end there);
+// stops when parse returns false.
+template <typename Parse>
+void ForEachLine(const char* file_end, const Part& part, Parse parse) {
   std::string padded;
-  for (const char* p = part->begin; p < part->end;) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', part->end - p));
-    const char* line_end = nl == nullptr ? part->end : nl;
+  for (const char* p = part.begin; p < part.end;) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', part.end - p));
+    const char* line_end = nl == nullptr ? part.end : nl;
     const size_t len = static_cast<size_t>(line_end - p);
     const char* data = p;
     if (line_end + simdjson::SIMDJSON_PADDING > file_end) {  // the map may end here
@@ -49,14 +52,20 @@ void ParsePartDom(const char* file_end, Part* part) {
       data = padded.data();
     }
     p = line_end + 1;
-    if (len == 0) continue;
+    if (len > 0 && !parse(data, len)) return;
+  }
+}
+
+void ParsePartDom(const char* file_end, Part* part) {
+  simdjson::dom::parser parser;
+  ForEachLine(file_end, *part, [&](const char* data, size_t len) {
     simdjson::dom::element doc;
     if (parser.parse(data, len, false).get(doc) != simdjson::SUCCESS) {
       part->failed = true;
-      return;
+      return false;
     }
     simdjson::dom::object obj;
-    if (doc.get_object().get(obj) != simdjson::SUCCESS) continue;
+    if (doc.get_object().get(obj) != simdjson::SUCCESS) return true;
     uint64_t sum = 0;
     for (auto [key, value] : obj) {
       if (key == "layer" || key == "token_idx") {
@@ -83,37 +92,26 @@ void ParsePartDom(const char* file_end, Part* part) {
     }
     part->checksum += sum;
     ++part->rows;
-  }
+    return true;
+  });
 }
 
 void ParsePartOnDemand(const char* file_end, Part* part) {
   simdjson::ondemand::parser parser;
-  std::string padded;
-  for (const char* p = part->begin; p < part->end;) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', part->end - p));
-    const char* line_end = nl == nullptr ? part->end : nl;
-    const size_t len = static_cast<size_t>(line_end - p);
-    const char* data = p;
-    if (line_end + simdjson::SIMDJSON_PADDING > file_end) {  // the map may end here
-      padded.assign(p, len);
-      padded.reserve(len + simdjson::SIMDJSON_PADDING);
-      data = padded.data();
-    }
-    p = line_end + 1;
-    if (len == 0) continue;
+  ForEachLine(file_end, *part, [&](const char* data, size_t len) {
     simdjson::ondemand::document doc;
     simdjson::ondemand::object obj;
     if (parser.iterate(data, len, len + simdjson::SIMDJSON_PADDING).get(doc) != simdjson::SUCCESS ||
         doc.get_object().get(obj) != simdjson::SUCCESS) {
       part->failed = true;
-      return;
+      return false;
     }
     uint64_t sum = 0;
     for (auto field : obj) {
       std::string_view key;
       if (field.unescaped_key().get(key) != simdjson::SUCCESS) {
         part->failed = true;
-        return;
+        return false;
       }
       simdjson::ondemand::value value = field.value();
       if (key == "layer" || key == "token_idx") {
@@ -140,7 +138,8 @@ void ParsePartOnDemand(const char* file_end, Part* part) {
     }
     part->checksum += sum;
     ++part->rows;
-  }
+    return true;
+  });
 }
 
 double Now() {

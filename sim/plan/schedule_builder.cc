@@ -61,6 +61,13 @@ class PhaseChain {
   int tail_ = -1;
 };
 
+// Whether some row of the layer goes through a relay (the intra-node stages
+// of hierarchical strategies exist only then; never on a single node).
+bool RelaysRows(const LayerTraffic& t) {
+  return std::any_of(t.forward_rows.begin(), t.forward_rows.end(),
+                     [](uint64_t n) { return n > 0; });
+}
+
 // An all-to-all from a [src][dst] row matrix (transposed for combine).
 void AddTransfer(const std::vector<uint64_t>& rows, uint32_t d, bool transpose,
                  uint64_t row_bytes, proto::Phase* phase) {
@@ -126,8 +133,7 @@ void AddMoeBlock(const proto::Model& m, const placement::Placement& placement, b
   const uint32_t d = traffic.num_ranks;
   // The intra-node stages exist only when some row goes through a relay
   // (never on a single node).
-  hierarchical &= std::any_of(traffic.forward_rows.begin(), traffic.forward_rows.end(),
-                              [](uint64_t n) { return n > 0; });
+  hierarchical &= RelaysRows(traffic);
   const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
   const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
   AddAttention(m, layer, traffic, decode, chain);
@@ -309,9 +315,7 @@ struct ShortcutBlock {
 ShortcutBlock MakeShortcutBlock(const proto::Model& m, const MoeBlock& b, bool decode) {
   const LayerTraffic& t = b.traffic;
   const uint32_t d = t.num_ranks;
-  const bool hierarchical = b.hierarchical && std::any_of(t.forward_rows.begin(),
-                                                          t.forward_rows.end(),
-                                                          [](uint64_t n) { return n > 0; });
+  const bool hierarchical = b.hierarchical && RelaysRows(t);
   const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
   const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
   ShortcutBlock s;
@@ -469,9 +473,7 @@ void AddAttentionBackward(const proto::Model& m, uint32_t layer, const LayerTraf
 void AddMoeBackward(const proto::Model& m, const MoeBlock& b, bool recompute, PhaseChain* chain) {
   const LayerTraffic& t = b.traffic;
   const uint32_t d = t.num_ranks;
-  const bool hierarchical = b.hierarchical && std::any_of(t.forward_rows.begin(),
-                                                          t.forward_rows.end(),
-                                                          [](uint64_t n) { return n > 0; });
+  const bool hierarchical = b.hierarchical && RelaysRows(t);
   const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
   const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
   proto::Phase* reduce = chain->AddCompute(b.layer, proto::UNPERMUTE_REDUCE_BACKWARD);
