@@ -116,6 +116,11 @@ Status Runner::Setup() {
     return Status::BadInput(
         "the plan is a train pass (forward, backward, gradient all-reduce): epsim-hw runs "
         "prefill and decode passes; simulate a train pass with epsim simulate --pass train");
+  for (const proto::Phase& p : s.phases())
+    if (p.micro_batch() > 0)
+      return Status::BadInput(
+          "the plan splits each block into two micro-batches (--overlap micro-batches): "
+          "epsim-hw runs one batch per block; simulate it with epsim simulate");
   EPSIM_ASSIGN_OR_RETURN(wire_dispatch_, WireType(plan_.model().dispatch_bytes(), "dispatch_bytes"));
   EPSIM_ASSIGN_OR_RETURN(wire_combine_, WireType(plan_.model().combine_bytes(), "combine_bytes"));
   EPSIM_ASSIGN_OR_RETURN(layouts_, BuildLayouts(plan_, rank_));

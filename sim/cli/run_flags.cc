@@ -40,8 +40,9 @@ void AddRunFlags(CLI::App* cmd, plan::RunFlags* f) {
                   "What runs under the dispatch all-to-all: none, shared-expert (the "
                   "shared experts, as DeepSeek and Qwen run them), or scmoe (ScMoE's "
                   "shortcut: each MoE block's dispatch under the previous block's rest "
-                  "and its own attention)")
-      ->check(CLI::IsMember({"none", "shared-expert", "scmoe"}))
+                  "and its own attention), or micro-batches (DeepSeek-V3: two micro-batches, "
+                  "one's all-to-all under the other's compute)")
+      ->check(CLI::IsMember({"none", "shared-expert", "scmoe", "micro-batches"}))
       ->capture_default_str();
 }
 

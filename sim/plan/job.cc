@@ -162,7 +162,7 @@ Result<JobSpec> ParseJobArgs(const std::string& text) {
     } else if (flag == "--overlap") {
       if (!OverlapFromName(value).ok())
         return Status::BadInput(fmt::format("job: --overlap '{}' is not one of none, "
-                                            "shared-expert, scmoe", value));
+                                            "shared-expert, scmoe, micro-batches", value));
       job.flags.overlap = value;
     } else if (flag == "--dispatch") {
       job.dispatch = value;

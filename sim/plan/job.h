@@ -40,7 +40,7 @@ struct RunFlags {
   // for processes that run on one machine). 0: the topology's hosts.
   uint32_t ranks_per_host = 0;
   // What runs while the dispatch is in flight (schedule_builder.h):
-  // "none", "shared-expert" or "scmoe".
+  // "none", "shared-expert", "scmoe" or "micro-batches".
   std::string overlap = "none";
   // "prefill" or "decode"; decode's KV-cache length per sequence before the
   // trace's first step (0 with prefill).

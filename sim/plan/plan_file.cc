@@ -129,9 +129,9 @@ Status ValidatePlan(const proto::Plan& plan) {
   if (plan.host_of_rank_size() != static_cast<int>(s.num_ranks()))
     return Status::BadInput(fmt::format("host_of_rank has {} entries, want num_ranks {}",
                                         plan.host_of_rank_size(), s.num_ranks()));
-  std::vector<uint32_t> moe_layers;
+  std::vector<uint32_t> moe_layers;  // one dispatch per block (the first micro-batch's)
   for (const proto::Phase& p : s.phases())
-    if (p.kind() == proto::DISPATCH) moe_layers.push_back(p.layer());
+    if (p.kind() == proto::DISPATCH && p.micro_batch() == 0) moe_layers.push_back(p.layer());
   if (moe_layers.size() != static_cast<size_t>(plan.layers_size()))
     return Status::BadInput(fmt::format("{} routed layers for {} MoE layers in the schedule",
                                         plan.layers_size(), moe_layers.size()));

@@ -1,6 +1,7 @@
 #include "sim/plan/schedule_builder.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
@@ -430,6 +431,46 @@ void AddShortcutBlocks(const proto::Model& m, const std::vector<MoeBlock>& block
   chain->set_tail(out.last_compute());
 }
 
+// ---- two micro-batches (Overlap::kMicroBatches) ----
+
+// The MoE blocks of one pass (or decode step) as two software-pipelined
+// micro-batches (see the header); `halves[j]` are block j's two.
+void AddMicroBatchBlocks(const proto::Model& m,
+                         const std::vector<std::array<MoeBlock, 2>>& halves, bool decode,
+                         PhaseChain* chain, proto::Schedule* schedule) {
+  if (halves.empty()) return;
+  std::vector<std::array<ShortcutBlock, 2>> blocks;
+  for (const auto& pair : halves) {
+    blocks.push_back({MakeShortcutBlock(m, pair[0], decode), MakeShortcutBlock(m, pair[1], decode)});
+    for (uint32_t mb = 0; mb < 2; ++mb) {
+      ShortcutBlock& b = blocks.back()[mb];
+      for (proto::Phase* p : {&b.attention, &b.gate, &b.shared, &b.expert, &b.reduce})
+        p->set_micro_batch(mb);
+      for (auto* list : {&b.dispatch, &b.combine})
+        for (proto::Phase& p : *list) p.set_micro_batch(mb);
+    }
+  }
+  StreamEmitter out(schedule, chain->tail());
+  std::array<int, 2> combined = {-1, -1};
+  for (size_t j = 0; j < blocks.size(); ++j) {
+    std::array<int, 2> dispatched = {-1, -1};
+    for (uint32_t mb = 0; mb < 2; ++mb) {
+      ShortcutBlock& b = blocks[j][mb];
+      if (j > 0) out.Compute(blocks[j - 1][mb].reduce, {combined[mb]});
+      out.Compute(b.attention);
+      dispatched[mb] = IssueDispatch(b, &out);
+    }
+    for (uint32_t mb = 0; mb < 2; ++mb) {
+      ShortcutBlock& b = blocks[j][mb];
+      if (b.has_shared) out.Compute(b.shared);
+      combined[mb] = static_cast<int>(out.Compute(b.expert, {dispatched[mb]}));
+      for (proto::Phase& p : b.combine) combined[mb] = static_cast<int>(out.Comm(p, combined[mb]));
+    }
+  }
+  for (uint32_t mb = 0; mb < 2; ++mb) out.Compute(blocks.back()[mb].reduce, {combined[mb]});
+  chain->set_tail(out.last_compute());
+}
+
 // ---- training's backward pass ----
 
 // Gradient all-reduce of a block's weights replicated on every rank
@@ -602,14 +643,16 @@ Result<Overlap> OverlapFromName(const std::string& name) {
   if (name == "none") return Overlap::kNone;
   if (name == "shared-expert") return Overlap::kSharedExpert;
   if (name == "scmoe") return Overlap::kShortcut;
-  return Status::Usage(
-      fmt::format("overlap '{}': expected none, shared-expert or scmoe", name));
+  if (name == "micro-batches") return Overlap::kMicroBatches;
+  return Status::Usage(fmt::format(
+      "overlap '{}': expected none, shared-expert, scmoe or micro-batches", name));
 }
 
 const char* OverlapName(Overlap overlap) {
   switch (overlap) {
     case Overlap::kSharedExpert: return "shared-expert";
     case Overlap::kShortcut: return "scmoe";
+    case Overlap::kMicroBatches: return "micro-batches";
     case Overlap::kNone: break;
   }
   return "none";
@@ -672,21 +715,12 @@ size_t NumSteps(const trace::Trace& trace) {
   return steps;
 }
 
-// Layer `layer`'s rows of its `step`-th forward step (all of them for a
-// layer without steps, as step 0; none past its last step).
-trace::LayerRouting StepOf(const trace::LayerRouting& layer, size_t step) {
+// Rows [first, first + count) of `layer`.
+trace::LayerRouting SliceOf(const trace::LayerRouting& layer, size_t first, size_t count) {
   trace::LayerRouting out;
   out.layer = layer.layer;
   out.num_topk = layer.num_topk;
   out.num_candidates = layer.num_candidates;
-  size_t first = 0, count = layer.num_tokens();
-  if (!layer.steps.empty()) {
-    if (step >= layer.steps.size()) return out;
-    first = layer.steps[step].first;
-    count = layer.steps[step].count;
-  } else if (step > 0) {
-    return out;
-  }
   const size_t c = layer.num_candidates;
   out.token_ids.assign(layer.token_ids.begin() + first, layer.token_ids.begin() + first + count);
   out.sequence_ids.assign(layer.sequence_ids.begin() + first,
@@ -697,6 +731,16 @@ trace::LayerRouting StepOf(const trace::LayerRouting& layer, size_t step) {
     out.topk_weights.assign(layer.topk_weights.begin() + first * c,
                             layer.topk_weights.begin() + (first + count) * c);
   return out;
+}
+
+// Layer `layer`'s rows of its `step`-th forward step (all of them for a
+// layer without steps, as step 0; none past its last step).
+trace::LayerRouting StepOf(const trace::LayerRouting& layer, size_t step) {
+  if (!layer.steps.empty()) {
+    if (step >= layer.steps.size()) return SliceOf(layer, 0, 0);
+    return SliceOf(layer, layer.steps[step].first, layer.steps[step].count);
+  }
+  return SliceOf(layer, 0, step > 0 ? 0 : layer.num_tokens());
 }
 
 }  // namespace
@@ -720,6 +764,10 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   const bool decode = in.pass == Pass::kDecode;
   const uint32_t d = in.placements.num_ranks();
   const bool shortcut = in.overlap == Overlap::kShortcut;
+  const bool micro = in.overlap == Overlap::kMicroBatches;
+  if (micro && in.pass == Pass::kTrain)
+    return Status::Usage("--overlap micro-batches is planned for prefill and decode passes; a "
+                         "train pass with two micro-batches is not built");
   std::optional<ShortcutEstimates> estimates;
   if (shortcut) {
     if (in.pass == Pass::kTrain)
@@ -745,6 +793,7 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   for (size_t step = 0; step < steps; ++step) {
     bool first_block = true;
     std::vector<MoeBlock> shortcut_blocks;  // this step's, under ScMoE's shortcut
+    std::vector<std::array<MoeBlock, 2>> micro_blocks;  // this step's, two micro-batches each
     for (const trace::LayerRouting& whole : in.trace.layers) {
       const trace::LayerRouting sliced = decode ? StepOf(whole, step) : trace::LayerRouting();
       const trace::LayerRouting& layer = decode ? sliced : whole;
@@ -771,6 +820,26 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
         shortcut_blocks.push_back({layer.layer, &ctx.placement, in.strategy.hierarchical(), traffic});
         continue;
       }
+      if (micro) {
+        if (layer.num_tokens() < 2)
+          return Status::BadInput(fmt::format(
+              "--overlap micro-batches: layer {}{} has {} token, too few for two micro-batches",
+              layer.layer, decode ? fmt::format(" step {}", step) : "", layer.num_tokens()));
+        std::array<MoeBlock, 2> pair;
+        const size_t half = layer.num_tokens() / 2;
+        for (uint32_t mb = 0; mb < 2; ++mb) {
+          const trace::LayerRouting part =
+              SliceOf(layer, mb == 0 ? 0 : half, mb == 0 ? half : layer.num_tokens() - half);
+          LayerTraffic t = CountLayer(part, ctx, in.strategy);
+          if (decode)
+            for (uint32_t r = 0; r < d; ++r)
+              t.sum_context_per_rank[r] = static_cast<double>(t.tokens_per_rank[r]) *
+                                          static_cast<double>(in.context + step + 1);
+          pair[mb] = {layer.layer, &ctx.placement, in.strategy.hierarchical(), std::move(t)};
+        }
+        micro_blocks.push_back(std::move(pair));
+        continue;
+      }
       AddMoeBlock(in.model, ctx.placement, in.strategy.hierarchical(), in.overlap, decode,
                   layer.layer, traffic, &chain);
       if (in.pass == Pass::kTrain)
@@ -778,6 +847,7 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
     }
     if (shortcut)
       AddShortcutBlocks(in.model, shortcut_blocks, decode, *estimates, &chain, &schedule);
+    if (micro) AddMicroBatchBlocks(in.model, micro_blocks, decode, &chain, &schedule);
   }
   // Training: the backward pass, blocks in reverse, each block's gradient
   // all-reduce under the next one's backward.

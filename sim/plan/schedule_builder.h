@@ -38,6 +38,17 @@
 // one pair after another. The first MoE block of a pass reads its own
 // attention (no earlier MoE block to take a shortcut from). Prefill and
 // decode only.
+//
+// Overlap::kMicroBatches (DeepSeek-V3 inference): each block's tokens are
+// two micro-batches (the first and second half of the trace's tokens of the
+// layer, or of the decode step, in trace order, each spread over the ranks
+// as a whole batch is), software-pipelined so that one micro-batch's
+// all-to-all runs under the other's compute: per block j, on the compute
+// stream, reduce(j-1, 0), attention(j, 0), gate(j, 0) [dispatch(j, 0)],
+// reduce(j-1, 1), attention(j, 1), gate(j, 1) [dispatch(j, 1)], shared(j, 0),
+// experts(j, 0) [combine(j, 0)], shared(j, 1), experts(j, 1) [combine(j,
+// 1)]; the all-to-alls in that order on the communication stream. Prefill
+// and decode only.
 #ifndef EPSIM_SIM_PLAN_SCHEDULE_BUILDER_H_
 #define EPSIM_SIM_PLAN_SCHEDULE_BUILDER_H_
 
@@ -76,8 +87,9 @@ enum class Pass { kPrefill, kDecode, kTrain };
 Result<Pass> PassFromName(const std::string& name);
 
 // What overlaps the dispatch.
-enum class Overlap { kNone, kSharedExpert, kShortcut };
-// "none", "shared-expert", "scmoe"; Usage naming them otherwise.
+enum class Overlap { kNone, kSharedExpert, kShortcut, kMicroBatches };
+// "none", "shared-expert", "scmoe", "micro-batches"; Usage naming them
+// otherwise.
 Result<Overlap> OverlapFromName(const std::string& name);
 const char* OverlapName(Overlap overlap);
 

@@ -70,6 +70,14 @@ PY
     [ $rc -eq 2 ] || fail "exit $rc, want 2"
     grep -q "the plan is a train pass" "$tmp/out" || fail "message"
     ;;
+  micro-batches-refused)  # a two-micro-batch plan: exit 2 before any work, saying why
+    "$epsim" plan --model tiny-moe --tokens 256 --ep 2 --overlap micro-batches -o "$tmp/m.plan" ||
+      fail "epsim plan"
+    "${mpi[@]}" 2 "$hw" run --plan "$tmp/m.plan" -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 2 ] || fail "exit $rc, want 2"
+    grep -q "two micro-batches" "$tmp/out" || fail "message"
+    ;;
   plan-file)  # a plan made by epsim runs unchanged
     "$epsim" plan --model tiny-moe --tokens 512 --ep 2 --dispatch dedup -o "$tmp/p.plan" || fail "epsim plan"
     "${mpi[@]}" 2 "$hw" run --plan "$tmp/p.plan" --check -w 0 -n 1 > "$tmp/out" 2>&1

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 
 #include "sim/exec/schedule_check.h"
 #include "sim/plan/compute_cost.h"
@@ -311,6 +312,53 @@ TEST(ScheduleBuilderTest, ShortcutIssuesEachDispatchAfterThePreviousBlocksAttent
                               kOneNode, nullptr, Overlap::kShortcut, Pass::kTrain, 0, false, &topo});
   EXPECT_EQ(train.status().code(), Status::Code::kUsage);
   EXPECT_NE(train.status().message().find("prefill and decode"), std::string::npos);
+}
+
+// Two micro-batches on two MoE blocks of the hand trace (4 tokens: 2 and
+// 2): the software pipeline's order on the compute stream, each
+// micro-batch's all-to-alls fed by its own gate and experts, and the
+// micro-batches' token counts adding up to the block's.
+TEST(ScheduleBuilderTest, MicroBatchesPipelineOneAllToAllUnderTheOthersCompute) {
+  const proto::Model m = HandModel();
+  auto s = BuildSchedule({testing::HandTrace({0, 1}), m, kTwoRanks, *dispatch::MakeDedup(),
+                          kOneNode, nullptr, Overlap::kMicroBatches});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  std::vector<std::string> order;
+  for (const proto::Phase& p : s->phases())
+    order.push_back(proto::PhaseKind_Name(p.kind()) + " " + std::to_string(p.layer()) + "." +
+                    std::to_string(p.micro_batch()));
+  EXPECT_EQ(order, (std::vector<std::string>{
+                       "ATTENTION 0.0", "GATE_PERMUTE 0.0", "DISPATCH 0.0",
+                       "ATTENTION 0.1", "GATE_PERMUTE 0.1", "DISPATCH 0.1",
+                       "EXPERT 0.0", "COMBINE 0.0", "EXPERT 0.1", "COMBINE 0.1",
+                       "UNPERMUTE_REDUCE 0.0", "ATTENTION 1.0", "GATE_PERMUTE 1.0", "DISPATCH 1.0",
+                       "UNPERMUTE_REDUCE 0.1", "ATTENTION 1.1", "GATE_PERMUTE 1.1", "DISPATCH 1.1",
+                       "EXPERT 1.0", "COMBINE 1.0", "EXPERT 1.1", "COMBINE 1.1",
+                       "UNPERMUTE_REDUCE 1.0", "UNPERMUTE_REDUCE 1.1"}));
+  const auto deps = [&](int p) {
+    return std::vector<uint32_t>(s->phases(p).depends_on().begin(), s->phases(p).depends_on().end());
+  };
+  EXPECT_EQ(deps(3), (std::vector<uint32_t>{1}));     // attention 0.1 after gate 0.0 (compute)
+  EXPECT_EQ(deps(5), (std::vector<uint32_t>{2, 4}));  // dispatch 0.1: dispatch 0.0, gate 0.1
+  EXPECT_EQ(deps(6), (std::vector<uint32_t>{2, 4}));  // experts 0.0: its dispatch, the compute before
+  EXPECT_EQ(deps(10), (std::vector<uint32_t>{7, 8}));  // reduce 0.0: its combine, experts 0.1
+  EXPECT_EQ(deps(14), (std::vector<uint32_t>{9, 12}));  // reduce 0.1 waits for its combine
+  // The halves' tokens per rank add up to the whole block's.
+  auto whole = BuildSchedule({testing::HandTrace({0, 1}), m, kTwoRanks, *dispatch::MakeDedup(),
+                              kOneNode});
+  ASSERT_TRUE(whole.ok());
+  for (uint32_t r = 0; r < 2; ++r) {
+    uint64_t halves = 0;
+    for (int p : {6, 8})
+      for (uint64_t n : s->phases(p).work(r).tokens_per_expert()) halves += n;
+    uint64_t all = 0;
+    for (uint64_t n : whole->phases(3).work(r).tokens_per_expert()) all += n;
+    EXPECT_EQ(halves, all) << r;
+  }
+  EXPECT_EQ(s->routing().num_tokens(), whole->routing().num_tokens());
+  auto train = BuildSchedule({testing::HandTrace({0, 1}), m, kTwoRanks, *dispatch::MakeDedup(),
+                              kOneNode, nullptr, Overlap::kMicroBatches, Pass::kTrain});
+  EXPECT_EQ(train.status().code(), Status::Code::kUsage);
 }
 
 // Train = the forward pass, then its mirror: on the hand trace (one MoE
