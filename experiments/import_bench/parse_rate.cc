@@ -56,6 +56,35 @@ void ForEachLine(const char* file_end, const Part& part, Parse parse) {
   }
 }
 
+// The route fields of one key/value pair (layer, token_idx, req_id,
+// topk_ids, topk_weights), summed into a checksum; the same code for DOM
+// and On-Demand values, whose accessors share their names.
+template <typename Value>
+uint64_t FieldSum(std::string_view key, Value value) {
+  uint64_t sum = 0;
+  if (key == "layer" || key == "token_idx") {
+    uint64_t v = 0;
+    if (value.get_uint64().get(v) == simdjson::SUCCESS) sum += v;
+  } else if (key == "req_id") {
+    std::string_view s;
+    if (value.get_string().get(s) == simdjson::SUCCESS) sum += s.size();
+  } else if (key == "topk_ids" || key == "topk_weights") {
+    const bool ids = key == "topk_ids";
+    auto array = value.get_array();
+    if (array.error() != simdjson::SUCCESS) return 0;
+    for (auto e : array) {
+      if (ids) {
+        uint64_t v = 0;
+        if (e.get_uint64().get(v) == simdjson::SUCCESS) sum += v;
+      } else {
+        double v = 0;
+        if (e.get_double().get(v) == simdjson::SUCCESS) sum += static_cast<uint64_t>(v * 1e6);
+      }
+    }
+  }
+  return sum;
+}
+
 void ParsePartDom(const char* file_end, Part* part) {
   simdjson::dom::parser parser;
   ForEachLine(file_end, *part, [&](const char* data, size_t len) {
@@ -67,29 +96,7 @@ void ParsePartDom(const char* file_end, Part* part) {
     simdjson::dom::object obj;
     if (doc.get_object().get(obj) != simdjson::SUCCESS) return true;
     uint64_t sum = 0;
-    for (auto [key, value] : obj) {
-      if (key == "layer" || key == "token_idx") {
-        uint64_t v = 0;
-        if (value.get_uint64().get(v) == simdjson::SUCCESS) sum += v;
-      } else if (key == "req_id") {
-        std::string_view s;
-        if (value.get_string().get(s) == simdjson::SUCCESS) sum += s.size();
-      } else if (key == "topk_ids") {
-        simdjson::dom::array a;
-        if (value.get_array().get(a) == simdjson::SUCCESS)
-          for (auto e : a) {
-            uint64_t v = 0;
-            if (e.get_uint64().get(v) == simdjson::SUCCESS) sum += v;
-          }
-      } else if (key == "topk_weights") {
-        simdjson::dom::array a;
-        if (value.get_array().get(a) == simdjson::SUCCESS)
-          for (auto e : a) {
-            double v = 0;
-            if (e.get_double().get(v) == simdjson::SUCCESS) sum += static_cast<uint64_t>(v * 1e6);
-          }
-      }
-    }
+    for (auto [key, value] : obj) sum += FieldSum(key, value);
     part->checksum += sum;
     ++part->rows;
     return true;
@@ -113,28 +120,7 @@ void ParsePartOnDemand(const char* file_end, Part* part) {
         part->failed = true;
         return false;
       }
-      simdjson::ondemand::value value = field.value();
-      if (key == "layer" || key == "token_idx") {
-        uint64_t v = 0;
-        if (value.get_uint64().get(v) == simdjson::SUCCESS) sum += v;
-      } else if (key == "req_id") {
-        std::string_view s;
-        if (value.get_string().get(s) == simdjson::SUCCESS) sum += s.size();
-      } else if (key == "topk_ids") {
-        simdjson::ondemand::array a;
-        if (value.get_array().get(a) == simdjson::SUCCESS)
-          for (auto e : a) {
-            uint64_t v = 0;
-            if (e.get_uint64().get(v) == simdjson::SUCCESS) sum += v;
-          }
-      } else if (key == "topk_weights") {
-        simdjson::ondemand::array a;
-        if (value.get_array().get(a) == simdjson::SUCCESS)
-          for (auto e : a) {
-            double v = 0;
-            if (e.get_double().get(v) == simdjson::SUCCESS) sum += static_cast<uint64_t>(v * 1e6);
-          }
-      }
+      sum += FieldSum(key, field.value());
     }
     part->checksum += sum;
     ++part->rows;

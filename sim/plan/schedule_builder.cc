@@ -43,6 +43,17 @@ class PhaseChain {
     return p;
   }
 
+  // Appends a phase made elsewhere, depending on the tail, as the tail.
+  uint32_t Append(proto::Phase phase) {
+    phase.set_id(static_cast<uint32_t>(schedule_->phases_size()));
+    phase.clear_depends_on();
+    if (tail_ >= 0) phase.add_depends_on(static_cast<uint32_t>(tail_));
+    *schedule_->add_phases() = std::move(phase);
+    tail_ = schedule_->phases_size() - 1;
+    return static_cast<uint32_t>(tail_);
+  }
+  proto::Phase* At(uint32_t id) { return schedule_->mutable_phases(static_cast<int>(id)); }
+
   size_t size() const { return static_cast<size_t>(schedule_->phases_size()); }
   int tail() const { return tail_; }
   void set_tail(int tail) { tail_ = tail; }
@@ -117,61 +128,105 @@ void AddAttention(const proto::Model& m, uint32_t layer, const LayerTraffic& tra
                : AttentionKernel(m, traffic.tokens_per_rank[r], traffic.sum_context_per_rank[r]);
 }
 
-void AddSharedExperts(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,
-                      PhaseChain* chain) {
-  if (m.num_shared_experts() == 0) return;
-  proto::Phase* shared = chain->AddCompute(layer, proto::SHARED_EXPERT);
-  for (uint32_t r = 0; r < traffic.num_ranks; ++r)
-    *shared->mutable_work(r)->add_kernels() =
-        SwigluKernel(m, "shared_expert", traffic.tokens_per_rank[r],
-                     uint64_t{m.shared_intermediate()} * m.num_shared_experts());
+// A forward MoE block as the backward pass and the shortcut plan need it.
+struct MoeBlock {
+  uint32_t layer = 0;
+  const placement::Placement* placement = nullptr;
+  bool hierarchical = false;
+  LayerTraffic traffic;
+};
+
+proto::Phase ComputePhase(uint32_t layer, proto::PhaseKind kind, uint32_t d) {
+  proto::Phase p;
+  p.set_layer(layer);
+  p.set_kind(kind);
+  p.set_phase_class(proto::COMPUTE);
+  for (uint32_t r = 0; r < d; ++r) p.add_work();
+  return p;
 }
 
-void AddMoeBlock(const proto::Model& m, const placement::Placement& placement, bool hierarchical,
-                 Overlap overlap, bool decode, uint32_t layer, const LayerTraffic& traffic,
-                 PhaseChain* chain) {
-  const bool overlap_shared = overlap == Overlap::kSharedExpert && m.num_shared_experts() > 0;
-  const uint32_t d = traffic.num_ranks;
-  // The intra-node stages exist only when some row goes through a relay
-  // (never on a single node).
-  hierarchical &= RelaysRows(traffic);
+proto::Phase TransferPhase(uint32_t layer, proto::PhaseKind kind, const std::vector<uint64_t>& rows,
+                           uint32_t d, bool transpose, uint64_t row_bytes) {
+  proto::Phase p;
+  p.set_layer(layer);
+  p.set_kind(kind);
+  p.set_phase_class(proto::ALL_TO_ALL);
+  AddTransfer(rows, d, transpose, row_bytes, &p);
+  return p;
+}
+
+// One MoE block's phases, made before they are placed in a plan (chained,
+// or on explicit streams by the shortcut and micro-batch plans).
+struct BlockPhases {
+  uint32_t layer = 0;
+  proto::Phase attention, gate, shared, expert, reduce;
+  bool has_shared = false;
+  std::vector<proto::Phase> dispatch, combine;  // dispatch [+ forward]; [gather +] combine
+  double t_dispatch = 0, t_combine = 0;
+};
+
+BlockPhases MakeBlockPhases(const proto::Model& m, const MoeBlock& b, bool decode) {
+  const LayerTraffic& t = b.traffic;
+  const uint32_t d = t.num_ranks;
+  const bool hierarchical = b.hierarchical && RelaysRows(t);
   const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
   const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
-  AddAttention(m, layer, traffic, decode, chain);
-  if (!overlap_shared) AddSharedExperts(m, layer, traffic, chain);
-  proto::Phase* gate = chain->AddCompute(layer, proto::GATE_PERMUTE);
-  const uint32_t gate_id = gate->id();
+  BlockPhases s;
+  s.layer = b.layer;
+  s.attention = ComputePhase(b.layer, proto::ATTENTION, d);
+  s.gate = ComputePhase(b.layer, proto::GATE_PERMUTE, d);
+  s.shared = ComputePhase(b.layer, proto::SHARED_EXPERT, d);
+  s.expert = ComputePhase(b.layer, proto::EXPERT, d);
+  s.reduce = ComputePhase(b.layer, proto::UNPERMUTE_REDUCE, d);
+  s.has_shared = m.num_shared_experts() > 0;
   for (uint32_t r = 0; r < d; ++r) {
-    *gate->mutable_work(r)->add_kernels() = GateKernel(m, traffic.tokens_per_rank[r]);
-    *gate->mutable_work(r)->add_kernels() = CopyRowsKernel(m, "permute", traffic.RowsFrom(r));
+    *s.attention.mutable_work(r)->add_kernels() =
+        decode ? DecodeAttentionKernel(m, t.tokens_per_rank[r], t.sum_context_per_rank[r])
+               : AttentionKernel(m, t.tokens_per_rank[r], t.sum_context_per_rank[r]);
+    *s.gate.mutable_work(r)->add_kernels() = GateKernel(m, t.tokens_per_rank[r]);
+    *s.gate.mutable_work(r)->add_kernels() = CopyRowsKernel(m, "permute", t.RowsFrom(r));
+    if (s.has_shared)
+      *s.shared.mutable_work(r)->add_kernels() =
+          SwigluKernel(m, "shared_expert", t.tokens_per_rank[r],
+                       uint64_t{m.shared_intermediate()} * m.num_shared_experts());
+    AddExpertWork(m, *b.placement, t, r, s.expert.mutable_work(r));
+    *s.reduce.mutable_work(r)->add_kernels() =
+        ReduceKernel(m, "unpermute_reduce", t.RowsFrom(r), t.tokens_per_rank[r]);
   }
-  AddTransfer(traffic.rows, d, false, dispatch_row, chain->Add(layer, proto::DISPATCH));
-  if (hierarchical)
-    AddTransfer(traffic.forward_rows, d, false, dispatch_row,
-                chain->Add(layer, proto::DISPATCH_FORWARD));
-  const uint32_t dispatched_id = static_cast<uint32_t>(chain->size() - 1);
+  s.dispatch.push_back(TransferPhase(b.layer, proto::DISPATCH, t.rows, d, false, dispatch_row));
+  if (hierarchical) {
+    s.dispatch.push_back(
+        TransferPhase(b.layer, proto::DISPATCH_FORWARD, t.forward_rows, d, false, dispatch_row));
+    s.combine.push_back(
+        TransferPhase(b.layer, proto::COMBINE_GATHER, t.forward_rows, d, true, combine_row));
+  }
+  s.combine.push_back(TransferPhase(b.layer, proto::COMBINE, t.rows, d, true, combine_row));
+  return s;
+}
+
+void AddMoeBlock(const proto::Model& m, const MoeBlock& block, Overlap overlap, bool decode,
+                 PhaseChain* chain) {
+  BlockPhases b = MakeBlockPhases(m, block, decode);
+  const bool overlap_shared = overlap == Overlap::kSharedExpert && b.has_shared;
+  chain->Append(std::move(b.attention));
+  if (b.has_shared && !overlap_shared) chain->Append(std::move(b.shared));
+  const uint32_t gate_id = chain->Append(std::move(b.gate));
+  uint32_t dispatched_id = gate_id;
+  for (proto::Phase& p : b.dispatch) dispatched_id = chain->Append(std::move(p));
   if (overlap_shared) {
     // Under the dispatch: depends on the gate's output, not on the dispatch.
-    AddSharedExperts(m, layer, traffic, chain);
-    proto::Phase* shared = chain->last();
+    proto::Phase* shared = chain->At(chain->Append(std::move(b.shared)));
     shared->clear_depends_on();
     shared->add_depends_on(gate_id);
   }
-  proto::Phase* expert = chain->AddCompute(layer, proto::EXPERT);
+  proto::Phase* expert = chain->At(chain->Append(std::move(b.expert)));
   if (overlap_shared) {
     expert->clear_depends_on();
     expert->add_depends_on(dispatched_id);
     expert->add_depends_on(expert->id() - 1);  // the shared expert, on the compute stream
   }
-  for (uint32_t r = 0; r < d; ++r) AddExpertWork(m, placement, traffic, r, expert->mutable_work(r));
-  if (hierarchical)
-    AddTransfer(traffic.forward_rows, d, true, combine_row,
-                chain->Add(layer, proto::COMBINE_GATHER));
-  AddTransfer(traffic.rows, d, true, combine_row, chain->Add(layer, proto::COMBINE));
-  proto::Phase* reduce = chain->AddCompute(layer, proto::UNPERMUTE_REDUCE);
-  for (uint32_t r = 0; r < d; ++r)
-    *reduce->mutable_work(r)->add_kernels() =
-        ReduceKernel(m, "unpermute_reduce", traffic.RowsFrom(r), traffic.tokens_per_rank[r]);
+  for (proto::Phase& p : b.combine) chain->Append(std::move(p));
+  chain->Append(std::move(b.reduce));
 }
 
 void AddDenseBlock(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,
@@ -182,14 +237,6 @@ void AddDenseBlock(const proto::Model& m, uint32_t layer, const LayerTraffic& tr
     *ffn->mutable_work(r)->add_kernels() =
         SwigluKernel(m, "dense_ffn", traffic.tokens_per_rank[r], m.dense_intermediate());
 }
-
-// A forward MoE block as the backward pass and the shortcut plan need it.
-struct MoeBlock {
-  uint32_t layer = 0;
-  const placement::Placement* placement = nullptr;
-  bool hierarchical = false;
-  LayerTraffic traffic;
-};
 
 // ---- ScMoE's shortcut (Overlap::kShortcut) ----
 
@@ -285,76 +332,9 @@ class StreamEmitter {
   int compute_ = -1, comm_ = -1;
 };
 
-proto::Phase ComputePhase(uint32_t layer, proto::PhaseKind kind, uint32_t d) {
-  proto::Phase p;
-  p.set_layer(layer);
-  p.set_kind(kind);
-  p.set_phase_class(proto::COMPUTE);
-  for (uint32_t r = 0; r < d; ++r) p.add_work();
-  return p;
-}
-
-proto::Phase TransferPhase(uint32_t layer, proto::PhaseKind kind, const std::vector<uint64_t>& rows,
-                           uint32_t d, bool transpose, uint64_t row_bytes) {
-  proto::Phase p;
-  p.set_layer(layer);
-  p.set_kind(kind);
-  p.set_phase_class(proto::ALL_TO_ALL);
-  AddTransfer(rows, d, transpose, row_bytes, &p);
-  return p;
-}
-
-// One MoE block's phases, made before they are placed.
-struct ShortcutBlock {
-  uint32_t layer = 0;
-  proto::Phase attention, gate, shared, expert, reduce;
-  bool has_shared = false;
-  std::vector<proto::Phase> dispatch, combine;  // dispatch [+ forward]; [gather +] combine
-  double t_dispatch = 0, t_combine = 0;
-};
-
-ShortcutBlock MakeShortcutBlock(const proto::Model& m, const MoeBlock& b, bool decode) {
-  const LayerTraffic& t = b.traffic;
-  const uint32_t d = t.num_ranks;
-  const bool hierarchical = b.hierarchical && RelaysRows(t);
-  const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
-  const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
-  ShortcutBlock s;
-  s.layer = b.layer;
-  s.attention = ComputePhase(b.layer, proto::ATTENTION, d);
-  s.gate = ComputePhase(b.layer, proto::GATE_PERMUTE, d);
-  s.shared = ComputePhase(b.layer, proto::SHARED_EXPERT, d);
-  s.expert = ComputePhase(b.layer, proto::EXPERT, d);
-  s.reduce = ComputePhase(b.layer, proto::UNPERMUTE_REDUCE, d);
-  s.has_shared = m.num_shared_experts() > 0;
-  for (uint32_t r = 0; r < d; ++r) {
-    *s.attention.mutable_work(r)->add_kernels() =
-        decode ? DecodeAttentionKernel(m, t.tokens_per_rank[r], t.sum_context_per_rank[r])
-               : AttentionKernel(m, t.tokens_per_rank[r], t.sum_context_per_rank[r]);
-    *s.gate.mutable_work(r)->add_kernels() = GateKernel(m, t.tokens_per_rank[r]);
-    *s.gate.mutable_work(r)->add_kernels() = CopyRowsKernel(m, "permute", t.RowsFrom(r));
-    if (s.has_shared)
-      *s.shared.mutable_work(r)->add_kernels() =
-          SwigluKernel(m, "shared_expert", t.tokens_per_rank[r],
-                       uint64_t{m.shared_intermediate()} * m.num_shared_experts());
-    AddExpertWork(m, *b.placement, t, r, s.expert.mutable_work(r));
-    *s.reduce.mutable_work(r)->add_kernels() =
-        ReduceKernel(m, "unpermute_reduce", t.RowsFrom(r), t.tokens_per_rank[r]);
-  }
-  s.dispatch.push_back(TransferPhase(b.layer, proto::DISPATCH, t.rows, d, false, dispatch_row));
-  if (hierarchical) {
-    s.dispatch.push_back(
-        TransferPhase(b.layer, proto::DISPATCH_FORWARD, t.forward_rows, d, false, dispatch_row));
-    s.combine.push_back(
-        TransferPhase(b.layer, proto::COMBINE_GATHER, t.forward_rows, d, true, combine_row));
-  }
-  s.combine.push_back(TransferPhase(b.layer, proto::COMBINE, t.rows, d, true, combine_row));
-  return s;
-}
-
 // Issues block `b`'s gate and dispatch (after the compute emitted so far);
 // returns the last dispatch phase's id.
-int IssueDispatch(ShortcutBlock& b, StreamEmitter* out) {
+int IssueDispatch(BlockPhases& b, StreamEmitter* out) {
   int last = static_cast<int>(out->Compute(b.gate));
   for (proto::Phase& p : b.dispatch) last = static_cast<int>(out->Comm(p, last));
   return last;
@@ -366,9 +346,9 @@ void AddShortcutBlocks(const proto::Model& m, const std::vector<MoeBlock>& block
                        const ShortcutEstimates& est, PhaseChain* chain,
                        proto::Schedule* schedule) {
   if (blocks.empty()) return;
-  std::vector<ShortcutBlock> sb;
-  for (const MoeBlock& b : blocks) sb.push_back(MakeShortcutBlock(m, b, decode));
-  for (ShortcutBlock& b : sb) {
+  std::vector<BlockPhases> sb;
+  for (const MoeBlock& b : blocks) sb.push_back(MakeBlockPhases(m, b, decode));
+  for (BlockPhases& b : sb) {
     for (const proto::Phase& p : b.dispatch) b.t_dispatch += est.AllToAll(p);
     for (const proto::Phase& p : b.combine) b.t_combine += est.AllToAll(p);
   }
@@ -377,7 +357,7 @@ void AddShortcutBlocks(const proto::Model& m, const std::vector<MoeBlock>& block
   double clock = 0;  // estimated compute time emitted so far
   std::vector<double> issued_at(sb.size(), 0);
   for (size_t j = 0; j < sb.size(); ++j) {
-    ShortcutBlock& b = sb[j];
+    BlockPhases& b = sb[j];
     // Block j's own compute in plan order. The next block's gate and
     // dispatch go right after this block's attention (the shortcut reads its
     // output), so the attention and that gate are one place in the order.
@@ -439,11 +419,11 @@ void AddMicroBatchBlocks(const proto::Model& m,
                          const std::vector<std::array<MoeBlock, 2>>& halves, bool decode,
                          PhaseChain* chain, proto::Schedule* schedule) {
   if (halves.empty()) return;
-  std::vector<std::array<ShortcutBlock, 2>> blocks;
+  std::vector<std::array<BlockPhases, 2>> blocks;
   for (const auto& pair : halves) {
-    blocks.push_back({MakeShortcutBlock(m, pair[0], decode), MakeShortcutBlock(m, pair[1], decode)});
+    blocks.push_back({MakeBlockPhases(m, pair[0], decode), MakeBlockPhases(m, pair[1], decode)});
     for (uint32_t mb = 0; mb < 2; ++mb) {
-      ShortcutBlock& b = blocks.back()[mb];
+      BlockPhases& b = blocks.back()[mb];
       for (proto::Phase* p : {&b.attention, &b.gate, &b.shared, &b.expert, &b.reduce})
         p->set_micro_batch(mb);
       for (auto* list : {&b.dispatch, &b.combine})
@@ -455,13 +435,13 @@ void AddMicroBatchBlocks(const proto::Model& m,
   for (size_t j = 0; j < blocks.size(); ++j) {
     std::array<int, 2> dispatched = {-1, -1};
     for (uint32_t mb = 0; mb < 2; ++mb) {
-      ShortcutBlock& b = blocks[j][mb];
+      BlockPhases& b = blocks[j][mb];
       if (j > 0) out.Compute(blocks[j - 1][mb].reduce, {combined[mb]});
       out.Compute(b.attention);
       dispatched[mb] = IssueDispatch(b, &out);
     }
     for (uint32_t mb = 0; mb < 2; ++mb) {
-      ShortcutBlock& b = blocks[j][mb];
+      BlockPhases& b = blocks[j][mb];
       if (b.has_shared) out.Compute(b.shared);
       combined[mb] = static_cast<int>(out.Compute(b.expert, {dispatched[mb]}));
       for (proto::Phase& p : b.combine) combined[mb] = static_cast<int>(out.Comm(p, combined[mb]));
@@ -840,10 +820,9 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
         micro_blocks.push_back(std::move(pair));
         continue;
       }
-      AddMoeBlock(in.model, ctx.placement, in.strategy.hierarchical(), in.overlap, decode,
-                  layer.layer, traffic, &chain);
-      if (in.pass == Pass::kTrain)
-        forward_blocks.push_back({layer.layer, &ctx.placement, in.strategy.hierarchical(), traffic});
+      MoeBlock block{layer.layer, &ctx.placement, in.strategy.hierarchical(), std::move(traffic)};
+      AddMoeBlock(in.model, block, in.overlap, decode, &chain);
+      if (in.pass == Pass::kTrain) forward_blocks.push_back(std::move(block));
     }
     if (shortcut)
       AddShortcutBlocks(in.model, shortcut_blocks, decode, *estimates, &chain, &schedule);
