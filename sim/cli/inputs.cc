@@ -38,6 +38,8 @@ std::vector<std::string> RunNotes(const RunInputs& in,
   for (const dispatch::Strategy* s : strategies) {
     std::string reason = s->NoEffectReason(in.cluster, in.trace.header.num_topk());
     if (!reason.empty()) notes.push_back(std::move(reason));
+    std::string model_note = s->ModelNote();
+    if (!model_note.empty()) notes.push_back(std::move(model_note));
   }
   for (const std::string& name : repeated)
     notes.push_back(fmt::format("{} lists {} more than once: run once", flag, name));

@@ -84,9 +84,18 @@ Result<std::vector<LayerMatrix>> LayerMatrices(const TraceOptions& opt, uint64_t
   const uint64_t row_bytes = uint64_t{model.hidden()} * model.dispatch_bytes();
   *element_bytes = model.dispatch_bytes();
   std::vector<LayerMatrix> out;
+  // Luffy: sequences move layer by layer, so a layer's matrix depends on
+  // the layers before it; they are counted in trace order from the first.
+  plan::SequenceHomes homes{{}, model.hidden(), model.num_shared_experts() > 0};
+  if (strategy->luffy() != nullptr && opt.layer != "all")
+    for (const trace::LayerRouting& l : trace.layers) {
+      if (&l == layers.front()) break;
+      EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, plan::ContextFor(in, l.layer));
+      plan::CountLayer(l, ctx, *strategy, &homes);
+    }
   for (const trace::LayerRouting* layer : layers) {
     EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, plan::ContextFor(in, layer->layer));
-    const plan::LayerTraffic traffic = plan::CountLayer(*layer, ctx, *strategy);
+    const plan::LayerTraffic traffic = plan::CountLayer(*layer, ctx, *strategy, &homes);
     LayerMatrix m{layer->layer, std::vector<uint64_t>(traffic.rows.size(), 0)};
     for (uint32_t s = 0; s < opt.ep; ++s)
       for (uint32_t d = 0; d < opt.ep; ++d)

@@ -32,6 +32,28 @@ std::unique_ptr<Strategy> MakeNodeLimited(uint32_t max_nodes);
 // "hierarchical": unchanged top-k, one network copy per destination node.
 std::unique_ptr<Strategy> MakeHierarchical();
 
+// Luffy's parameters (reference/dispatch.md, "Sequence migration and token
+// condensation"); the planner applies them to whole layers
+// (plan/layer_traffic.h), as they decide where sequences live, not how one
+// token is routed.
+struct LuffyParams {
+  // q: a sequence moves, in the combine, to the one of its q cheapest
+  // devices (least combine rows) whose attention load is least.
+  uint32_t candidates = 2;
+  // The similarity structure: tokens of one sequence on one device fall into
+  // clusters of `cluster_tokens` consecutive positions, each a clique above
+  // the threshold (1 = no two tokens similar, nothing condensed). Routing
+  // traces carry no hidden states; this stands in for them.
+  uint32_t cluster_tokens = 1;
+  // Capacity: a device holds at most ceil(N / D * (1 + slack_percent / 100))
+  // of a layer's N tokens after migration.
+  uint32_t slack_percent = 10;
+};
+
+// "luffy:Q:C[:S]": Luffy's sequence migration and token condensation over
+// classical rows (Luffy builds on DeepSpeed-MoE's top-k all-to-all).
+std::unique_ptr<Strategy> MakeLuffy(const LuffyParams& params);
+
 // Checks the constraints a strategy puts on the trace it routes that its
 // spec alone cannot: c2r:T needs T >= num_topk - 1. Usage error otherwise;
 // Ok for every other strategy.

@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* kKnownForms =
     "classical, dedup, pruned:N_d:score, pruned:N_d:similarity, c2r:T, node-limited:M, "
-    "hierarchical";
+    "hierarchical, luffy:Q:C[:S]";
 
 Status UsageError(const std::string& spec, const std::string& why) {
   return Status::Usage("dispatch strategy '" + spec + "': " + why + " (known: " + kKnownForms +
@@ -63,6 +63,27 @@ Result<std::unique_ptr<Strategy>> MakeOneCountSpec(const std::string& spec,
   return MakeNodeLimited(n);
 }
 
+// "luffy:Q:C[:S]": candidates, cluster tokens, capacity slack in percent
+// (0 allowed: no device above its even share).
+Result<std::unique_ptr<Strategy>> MakeLuffySpec(const std::string& spec,
+                                                const std::vector<std::string>& parts) {
+  if (parts.size() != 3 && parts.size() != 4)
+    return UsageError(spec, "Luffy takes the form luffy:Q:C or luffy:Q:C:S (Q candidate devices "
+                            "per sequence, C tokens per similarity cluster, S capacity slack in "
+                            "percent, 10 unless given)");
+  LuffyParams p;
+  EPSIM_ASSIGN_OR_RETURN(p.candidates, ParseCount(spec, "Q", parts[1]));
+  EPSIM_ASSIGN_OR_RETURN(p.cluster_tokens, ParseCount(spec, "C", parts[2]));
+  if (parts.size() == 4) {
+    if (parts[3] == "0") {
+      p.slack_percent = 0;
+    } else {
+      EPSIM_ASSIGN_OR_RETURN(p.slack_percent, ParseCount(spec, "S", parts[3]));
+    }
+  }
+  return MakeLuffy(p);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Strategy>> MakeStrategy(const std::string& spec) {
@@ -72,8 +93,9 @@ Result<std::unique_ptr<Strategy>> MakeStrategy(const std::string& spec) {
   const std::vector<std::string> parts = SplitColons(spec);
   if (parts[0] == "pruned") return MakePrunedSpec(spec, parts);
   if (parts[0] == "c2r" || parts[0] == "node-limited") return MakeOneCountSpec(spec, parts);
+  if (parts[0] == "luffy") return MakeLuffySpec(spec, parts);
   const std::string near = NearestName(
-      parts[0], {"classical", "dedup", "hierarchical", "pruned", "c2r", "node-limited"});
+      parts[0], {"classical", "dedup", "hierarchical", "pruned", "c2r", "node-limited", "luffy"});
   return Status::Usage("unknown dispatch strategy '" + spec + "'" +
                        (near.empty() ? "" : "; did you mean '" + near + "'?") + " (known: " +
                        kKnownForms + ")");

@@ -86,6 +86,8 @@ struct RoutedToken {
   }
 };
 
+struct LuffyParams;  // strategies.h
+
 class Strategy {
  public:
   virtual ~Strategy() = default;
@@ -108,6 +110,12 @@ class Strategy {
   virtual std::string NoEffectReason(const ClusterMap& cluster, uint32_t num_topk) const {
     return "";
   }
+  // A line for outputs on what the strategy models rather than takes from
+  // the trace; "" for most.
+  virtual std::string ModelNote() const { return ""; }
+  // Luffy's parameters when this is Luffy (the planner then places whole
+  // sequences, plan/layer_traffic.h); null for every other strategy.
+  virtual const LuffyParams* luffy() const { return nullptr; }
   // Routes one token held by `src_rank`. Overwrites `out`.
   virtual void Route(const TokenView& token, uint32_t src_rank, const RouteContext& ctx,
                      RoutedToken* out) const = 0;

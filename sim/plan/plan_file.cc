@@ -95,6 +95,14 @@ proto::LayerRoutes RouteLayer(const trace::LayerRouting& layer, const dispatch::
 }
 
 Result<proto::Plan> BuildPlan(const PlanInputs& in) {
+  // The harness sends every token back to its source; Luffy's combine
+  // returns to another device, and its condensed rows are not sent at all.
+  if (in.strategy.luffy() != nullptr)
+    return Status::Usage(fmt::format(
+        "{}: the hardware harness does not execute Luffy (its combine returns tokens to other "
+        "devices than their sources and drops condensed rows, which the harness's verification "
+        "does not model); simulate it with `epsim simulate` or `epsim compare`",
+        in.strategy.name()));
   proto::Plan plan;
   plan.set_version(kPlanVersion);
   EPSIM_ASSIGN_OR_RETURN(*plan.mutable_schedule(), BuildSchedule(in));

@@ -190,8 +190,8 @@ BlockPhases MakeBlockPhases(const proto::Model& m, const MoeBlock& b, bool decod
           SwigluKernel(m, "shared_expert", t.tokens_per_rank[r],
                        uint64_t{m.shared_intermediate()} * m.num_shared_experts());
     AddExpertWork(m, *b.placement, t, r, s.expert.mutable_work(r));
-    *s.reduce.mutable_work(r)->add_kernels() =
-        ReduceKernel(m, "unpermute_reduce", t.RowsFrom(r), t.tokens_per_rank[r]);
+    *s.reduce.mutable_work(r)->add_kernels() = ReduceKernel(
+        m, "unpermute_reduce", t.combine_inputs_per_rank[r], t.tokens_after[r]);
   }
   s.dispatch.push_back(TransferPhase(b.layer, proto::DISPATCH, t.rows, d, false, dispatch_row));
   if (hierarchical) {
@@ -200,7 +200,8 @@ BlockPhases MakeBlockPhases(const proto::Model& m, const MoeBlock& b, bool decod
     s.combine.push_back(
         TransferPhase(b.layer, proto::COMBINE_GATHER, t.forward_rows, d, true, combine_row));
   }
-  s.combine.push_back(TransferPhase(b.layer, proto::COMBINE, t.rows, d, true, combine_row));
+  s.combine.push_back(
+      TransferPhase(b.layer, proto::COMBINE, t.combine_rows, d, false, combine_row));
   return s;
 }
 
@@ -499,9 +500,9 @@ void AddMoeBackward(const proto::Model& m, const MoeBlock& b, bool recompute, Ph
   const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
   proto::Phase* reduce = chain->AddCompute(b.layer, proto::UNPERMUTE_REDUCE_BACKWARD);
   for (uint32_t r = 0; r < d; ++r)
-    *reduce->mutable_work(r)->add_kernels() =
-        ReduceKernel(m, "unpermute_reduce_bwd", t.RowsFrom(r), t.tokens_per_rank[r]);
-  AddTransfer(t.rows, d, false, combine_row, chain->Add(b.layer, proto::COMBINE_BACKWARD));
+    *reduce->mutable_work(r)->add_kernels() = ReduceKernel(
+        m, "unpermute_reduce_bwd", t.combine_inputs_per_rank[r], t.tokens_after[r]);
+  AddTransfer(t.combine_rows, d, true, combine_row, chain->Add(b.layer, proto::COMBINE_BACKWARD));
   if (hierarchical)
     AddTransfer(t.forward_rows, d, false, combine_row,
                 chain->Add(b.layer, proto::COMBINE_BACKWARD));
@@ -565,6 +566,13 @@ class RoutingTotals {
     devices_ += t.sum_devices;
     nodes_ += t.sum_nodes;
     rows_ += t.RemoteRows();
+    for (uint32_t i = 0; i < t.num_ranks; ++i)
+      for (uint32_t j = 0; j < t.num_ranks; ++j)
+        if (i != j)
+          combine_rows_ += t.combine_rows[size_t{i} * t.num_ranks + j] +
+                           t.forward_rows[size_t{i} * t.num_ranks + j];
+    condensed_ += t.condensed_pairs;
+    migrated_ += t.migrated_tokens;
     bytes_ += static_cast<double>(t.RemoteRows()) * row_bytes;
     picks_ += t.topk_picks;
     changed_ += t.topk_changed;
@@ -592,11 +600,16 @@ class RoutingTotals {
     s.set_topk_changed(picks_ > 0 ? static_cast<double>(changed_) / picks_ : 0);
     s.set_weight_kept(weight_total_ > 0 ? weight_kept_ / weight_total_ : 1);
     s.set_device_imbalance(layers_ > 0 ? imbalance_sum_ / layers_ : 0);
+    s.set_combine_rows_per_token(combine_rows_ / n);
+    s.set_condensed_pairs(picks_ > 0 ? static_cast<double>(condensed_) / picks_ : 0);
+    s.set_migrated_tokens(static_cast<double>(migrated_) / n);
     return s;
   }
 
  private:
   uint64_t tokens_ = 0, devices_ = 0, nodes_ = 0, rows_ = 0, picks_ = 0, changed_ = 0;
+  uint64_t condensed_ = 0, migrated_ = 0;
+  double combine_rows_ = 0;
   uint32_t layers_ = 0;
   double bytes_ = 0, weight_total_ = 0, weight_kept_ = 0, imbalance_sum_ = 0;
 };
@@ -748,6 +761,20 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   if (micro && in.pass == Pass::kTrain)
     return Status::Usage("--overlap micro-batches is planned for prefill and decode passes; a "
                          "train pass with two micro-batches is not built");
+  if (in.strategy.luffy() != nullptr) {
+    // Migration moves a sequence's hidden states, not its KV cache, and a
+    // micro-batch or a shortcut block would split what it moves.
+    if (decode)
+      return Status::Usage(fmt::format(
+          "{}: Luffy migrates sequences between prefill or training layers; a decode step would "
+          "move their KV caches, which it does not model (use --pass prefill or train)",
+          in.strategy.name()));
+    if (in.overlap == Overlap::kShortcut || micro)
+      return Status::Usage(fmt::format("{} with --overlap {} is not built (Luffy's migration "
+                                       "decides each combine's destination layer by layer)",
+                                       in.strategy.name(), OverlapName(in.overlap)));
+  }
+  SequenceHomes homes{{}, in.model.hidden(), in.model.num_shared_experts() > 0};
   std::optional<ShortcutEstimates> estimates;
   if (shortcut) {
     if (in.pass == Pass::kTrain)
@@ -779,7 +806,7 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
       const trace::LayerRouting& layer = decode ? sliced : whole;
       if (layer.num_tokens() == 0) continue;
       EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, ContextFor(in, layer.layer));
-      LayerTraffic traffic = CountLayer(layer, ctx, in.strategy);
+      LayerTraffic traffic = CountLayer(layer, ctx, in.strategy, &homes);
       // Decode: each row is a sequence's new token, its KV cache the
       // context, the steps already replayed and itself.
       if (decode)

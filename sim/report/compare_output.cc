@@ -48,6 +48,9 @@ std::vector<std::pair<std::string, double>> Numbers(const ComparisonRow& r) {
           {"topk_changed", r.routing.topk_changed()},
           {"weight_kept", r.routing.weight_kept()},
           {"device_imbalance", r.routing.device_imbalance()},
+          {"combine_rows_per_token", r.routing.combine_rows_per_token()},
+          {"condensed_pairs", r.routing.condensed_pairs()},
+          {"migrated_tokens", r.routing.migrated_tokens()},
           {"dispatch_us", r.dispatch_s * 1e6},
           {"expert_us", r.expert_s * 1e6},
           {"combine_us", r.combine_s * 1e6},
@@ -63,11 +66,11 @@ void WriteConsole(std::ostream& out, const RunInfo& info, const std::vector<Comp
   for (const std::string& note : info.notes) fmt::print(out, "#   note: {}\n", note);
   fmt::print(out,
              "#\n# ct = mean devices per token; rows, bytes = dispatch rows/bytes per token that\n"
-             "# leave their device (combine moves as much back); changed = share of top-k picks\n"
-             "# rerouted, kept = share of top-k gate mass still used; dev = device load max/mean;\n"
-             "# times are critical-path times (what the phases add to the pass) summed over the\n"
-             "# pass; layer = pass time / MoE layers; speedup over classical with contiguous\n"
-             "# placement.\n");
+             "# leave their device (combine moves as much back but under Luffy, see below the\n"
+             "# table); changed = share of top-k picks rerouted, kept = share of top-k gate\n"
+             "# mass still used; dev = device load max/mean; times are critical-path times\n"
+             "# (what the phases add to the pass) summed over the pass; layer = pass time /\n"
+             "# MoE layers; speedup over classical with contiguous placement.\n");
   fmt::print(out, "#{:>13} {:>22} {:>6} {:>6} {:>9} {:>8} {:>6} {:>6} {:>12} {:>11} {:>12} {:>10} "
                   "{:>8}\n",
              "placement", "dispatch", "ct", "rows", "bytes", "changed", "kept", "dev",
@@ -81,6 +84,18 @@ void WriteConsole(std::ostream& out, const RunInfo& info, const std::vector<Comp
                s.bytes_per_token(), 100 * s.topk_changed(), 100 * s.weight_kept(),
                s.device_imbalance(), r.dispatch_s * 1e6, r.expert_s * 1e6, r.combine_s * 1e6,
                r.layer_s * 1e6, r.speedup);
+  }
+  // Luffy's combine returns elsewhere than the dispatch came from, and its
+  // condensed pairs are not sent: what the table's columns cannot say.
+  for (const ComparisonRow& r : rows) {
+    const proto::RoutingSummary& s = r.routing;
+    if (s.condensed_pairs() == 0 && s.migrated_tokens() == 0) continue;
+    fmt::print(out,
+               "# {} {}: combine {:.3f} rows per token leave their device; {:.1f}% of top-k "
+               "pairs condensed (not sent); {:.1f}% of tokens combined on another device than "
+               "their source (migrated)\n",
+               r.placement, r.strategy, s.combine_rows_per_token(), 100 * s.condensed_pairs(),
+               100 * s.migrated_tokens());
   }
 }
 

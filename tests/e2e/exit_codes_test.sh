@@ -30,6 +30,9 @@ expect 1 "--shape"          -- $E import t.jsonl -o x.trace --shape bogus
 expect 1 "--format"         -- $E import t.jsonl -o x.trace --format xml
 expect 1 "--unit"           -- $E trace matrix t.trace --unit MiB
 expect 1 "dispatch"         -- $E trace matrix t.trace --dispatch bogus
+expect 1 "harness does not execute Luffy" -- $E plan --trace t.trace --ep 2 --dispatch luffy:2:4 -o x.plan
+expect 1 "KV cache"         -- $E simulate --trace t.trace --ep 2 --dispatch luffy:2:4 --pass decode
+expect 1 "luffy:Q:C"        -- $E compare --trace t.trace --ep 2 --dispatch luffy:2
 expect 1 "--format"         -- $E trace export t.trace -o x.jsonl --format xml
 expect 1 "--p2p"            -- $E topo show a6000-x4-pcie-gen4 --p2p maybe
 expect 1 "--cpu-vendor"     -- $E topo from-smi smi.txt --cpu-vendor via

@@ -22,6 +22,9 @@ TEST(StrategySpecTest, ParsesEveryFormToItsCanonicalName) {
       {"c2r:5", "c2r:5", true, false, true},
       {"node-limited:4", "node-limited:4", true, false, false},
       {"hierarchical", "hierarchical", false, true, false},
+      {"luffy:2:4", "luffy:2:4", false, false, false},
+      {"luffy:2:4:10", "luffy:2:4", false, false, false},  // 10 is the default slack
+      {"luffy:3:1:0", "luffy:3:1:0", false, false, false},
   };
   for (const Expected& e : cases) {
     auto s = MakeStrategy(e.spec);
@@ -46,6 +49,12 @@ TEST(StrategySpecTest, RejectsBadSpecsWithTheKnownForms) {
       {"pruned::score", "got ''"},
       {"pruned:2:random", "'score' or 'similarity'"},
       {"c2r", "expected c2r:T"},
+      {"luffy", "luffy:Q:C or luffy:Q:C:S"},
+      {"luffy:2", "luffy:Q:C or luffy:Q:C:S"},
+      {"luffy:0:4", "Q must be a positive integer, got '0'"},
+      {"luffy:2:0", "C must be a positive integer, got '0'"},
+      {"luffy:2:4:-5", "S must be a positive integer, got '-5'"},
+      {"luffy:2:4:10:1", "luffy:Q:C or luffy:Q:C:S"},
       {"c2r:", "T must be a positive integer"},
       {"c2r:-1", "got '-1'"},
       {"c2r:+3", "got '+3'"},
