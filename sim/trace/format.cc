@@ -1,7 +1,7 @@
 #include "sim/trace/format.h"
 
 #include <fmt/format.h>
-#include <zlib.h>
+#include <isa-l/crc.h>
 
 #include <bit>
 #include <cmath>
@@ -9,9 +9,11 @@
 
 namespace epsim::trace {
 
+// The CRC-32 of zlib and gzip (reflected polynomial 0xEDB88320, initial
+// and final inversion): ISA-L's crc32_gzip_refl with initial value 0 is
+// exactly zlib's crc32(0, ...).
 uint32_t Crc32(std::string_view bytes) {
-  return static_cast<uint32_t>(
-      crc32_z(0L, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
+  return crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }
 
 void AppendChecksum(std::string* bytes, size_t from) {
@@ -52,11 +54,20 @@ namespace {
 constexpr char kLayerTag = 0x08, kTokenIdsTag = 0x12, kSequenceIdsTag = 0x1a,
                kTopkIdxTag = 0x22, kTopkWeightsTag = 0x2a, kStepTag = 0x30;
 
+// Whether every value takes one byte (below 0x80): an OR of them all, which
+// the compiler vectorizes (expert ids nearly always are; token ids rarely).
+template <typename T>
+bool AllOneByte(const T* values, size_t n) {
+  T any = 0;
+  for (size_t i = 0; i < n; ++i) any |= values[i];
+  return any < 0x80;
+}
+
 template <typename T>
 size_t PackedVarintsSize(const T* values, size_t n) {
-  size_t bytes = n;  // one byte each, plus one per further 7 bits
-  for (size_t i = 0; i < n; ++i)
-    if (values[i] >= 0x80) bytes += VarintSize(values[i]) - 1;
+  if (AllOneByte(values, n)) return n;
+  size_t bytes = 0;
+  for (size_t i = 0; i < n; ++i) bytes += VarintSize(values[i]);
   return bytes;
 }
 
@@ -74,6 +85,10 @@ char* PutPackedVarints(char tag, const T* values, size_t n, size_t payload, char
   if (n == 0) return p;
   *p++ = tag;
   p = PutVarint(payload, p);
+  if (payload == n) {  // every value one byte: a narrowing copy
+    for (size_t i = 0; i < n; ++i) p[i] = static_cast<char>(values[i]);
+    return p + n;
+  }
   for (size_t i = 0; i < n; ++i) {
     if (values[i] < 0x80)
       *p++ = static_cast<char>(values[i]);

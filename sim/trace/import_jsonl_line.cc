@@ -224,8 +224,12 @@ class LineScanner {
     ++p_;
     return true;
   }
-  // JSON's whitespace: ' ', '\t', '\n', '\r', as one bit test.
+  // JSON's whitespace: ' ', '\t', '\n', '\r', as one bit test. Usual lines
+  // have none or one space between tokens, so the first byte is tested
+  // before the loop: above ' ' it is no whitespace (reading it at p_ == end_
+  // is within the padding, and nothing is consumed there).
   [[gnu::always_inline]] void SkipSpace() {
+    if (static_cast<unsigned char>(*p_) > ' ') return;
     constexpr uint64_t kSpace = (1ull << ' ') | (1ull << '\t') | (1ull << '\n') | (1ull << '\r');
     while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ' &&
            ((kSpace >> static_cast<unsigned char>(*p_)) & 1) != 0)
@@ -289,8 +293,8 @@ class LineScanner {
     size_t digits = 0;  // significant digits in w (a lone leading 0 is not one)
     uint64_t w = 0;
     if (*p_ == '0') {
-      if (DigitRun(p_) > 1) return false;  // a leading zero
       ++p_;
+      if (p_ < end_ && *p_ >= '0' && *p_ <= '9') return false;  // a leading zero
     } else {
       digits = DigitRun(p_);
       if (digits <= 19) w = DigitsValue(p_, digits);

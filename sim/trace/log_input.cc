@@ -2,14 +2,20 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+
+#include "sim/base/fatal_cleanup.h"
 
 namespace epsim::trace {
 
@@ -36,7 +42,103 @@ Result<size_t> ReadFully(int fd, const std::string& name, char* buf, size_t n) {
   return done;
 }
 
+// ---- SIGBUS from a mapped file that shrank ----
+
+std::atomic<int> g_live_mappings{0};
+// The file mapped last, for the handler's message (written before its
+// first mapping is made, read only by the handler).
+char g_mapped_name[4096];
+std::atomic<bool> g_have_name{false};
+
+void WriteAll(const char* text, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(STDERR_FILENO, text, n);
+    if (w <= 0) return;
+    text += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+// Only async-signal-safe calls: unlink, write, _exit, sigaction, raise.
+void OnSigbus(int sig) {
+  if (g_live_mappings.load() == 0) {  // not ours: the default action
+    struct sigaction dfl{};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(sig, &dfl, nullptr);
+    ::raise(sig);
+    return;
+  }
+  RemoveFatalCleanupFiles();
+  static const char kHead[] = "epsim: ";
+  static const char kTail[] =
+      ": the file shrank while it was being read (it is memory-mapped): stopped, no output "
+      "written\n";
+  WriteAll(kHead, sizeof kHead - 1);
+  if (g_have_name.load()) WriteAll(g_mapped_name, std::strlen(g_mapped_name));
+  WriteAll(kTail, sizeof kTail - 1);
+  ::_exit(2);
+}
+
+void InstallSigbusHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa{};
+    sa.sa_handler = OnSigbus;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGBUS, &sa, nullptr);
+  });
+}
+
+void NameMappedFile(const std::string& name) {
+  g_have_name.store(false);
+  const size_t n = std::min(name.size(), sizeof g_mapped_name - 1);
+  std::memcpy(g_mapped_name, name.data(), n);
+  g_mapped_name[n] = '\0';
+  g_have_name.store(true);
+}
+
+// pread() until `n` bytes at `offset` or the end; returns bytes read.
+Result<size_t> PreadFully(int fd, const std::string& name, char* buf, size_t n, uint64_t offset) {
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(fd, buf + done, n - done, static_cast<off_t>(offset + done));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(name, "read failed");
+    }
+    if (got == 0) break;
+    done += static_cast<size_t>(got);
+  }
+  return done;
+}
+
 }  // namespace
+
+MappedRegion& MappedRegion::operator=(MappedRegion&& o) noexcept {
+  if (this != &o) {
+    Reset();
+    base_ = o.base_;
+    size_ = o.size_;
+    o.base_ = nullptr;
+    o.size_ = 0;
+  }
+  return *this;
+}
+
+void MappedRegion::Set(void* base, size_t size) {
+  Reset();
+  base_ = base;
+  size_ = size;
+  g_live_mappings.fetch_add(1);
+}
+
+void MappedRegion::Reset() {
+  if (base_ == nullptr) return;
+  ::munmap(base_, size_);
+  base_ = nullptr;
+  size_ = 0;
+  g_live_mappings.fetch_sub(1);
+}
 
 void ByteBuffer::reserve(size_t n) {
   if (n <= capacity_) return;
@@ -150,7 +252,7 @@ class LogInput::Decoder {
   bool frame_done_ = false;
 };
 
-Result<std::unique_ptr<LogInput>> LogInput::Open(const std::string& path) {
+Result<std::unique_ptr<LogInput>> LogInput::Open(const std::string& path, LogReadMode mode) {
   std::unique_ptr<LogInput> in(new LogInput());
   in->name_ = path == "-" ? "<stdin>" : path;
   if (path == "-") {
@@ -178,12 +280,18 @@ Result<std::unique_ptr<LogInput>> LogInput::Open(const std::string& path) {
     in->compression_ = "zstd";
   }
   if (regular) ::posix_fadvise(in->fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-  // Uncompressed input is read(2) straight into each chunk's buffer
-  // (measured cheaper than faulting in a memory map; the buffers are reused).
-  if (in->compression_.empty())
-    in->carry_.assign(head);
-  else
+  if (in->compression_.empty()) {
+    in->carry_.assign(head);  // FirstLine() and the read(2) path go on from here
+    // A regular file with a size (not /proc's, which say 0) is mapped.
+    if (regular && st.st_size > 0 && mode == LogReadMode::kAuto) {
+      in->mapped_ = true;
+      in->file_size_ = static_cast<uint64_t>(st.st_size);
+      NameMappedFile(in->name_);
+      InstallSigbusHandler();
+    }
+  } else {
     in->decoder_ = std::make_unique<Decoder>(in->fd_, in->name_, in->compression_, head);
+  }
   return in;
 }
 
@@ -216,9 +324,73 @@ Result<std::string> LogInput::FirstLine() {
   return line;
 }
 
+// The next window of about `bytes` of the file, mapped with kChunkPadding
+// more and cut behind its last newline (a longer line doubles the window).
+// A window that would reach within the padding of the file's end is the
+// last chunk, read instead. If mmap fails the rest is read with read(2).
+Result<bool> LogInput::NextMapped(size_t bytes, LogChunk* chunk) {
+  chunk->mapping.Reset();
+  if (map_pos_ >= file_size_) return false;
+  static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  size_t want = std::max<size_t>(bytes, 1);
+  while (true) {
+    const uint64_t want_end = map_pos_ + want;
+    if (want_end + kChunkPadding >= file_size_) return ReadTail(chunk);
+    const uint64_t start = map_pos_ / page * page;
+    const size_t size = static_cast<size_t>(want_end + kChunkPadding - start);
+    void* base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd_, static_cast<off_t>(start));
+    if (base == MAP_FAILED) {
+      mapped_ = false;  // read(2) from here on
+      carry_.clear();
+      at_end_ = false;
+      if (::lseek(fd_, static_cast<off_t>(map_pos_), SEEK_SET) < 0)
+        return ErrnoError(name_, "cannot seek");
+      stream_pos_ = map_pos_;
+      return NextChunk(bytes, chunk);
+    }
+    chunk->mapping.Set(base, size);
+    const char* text = chunk->mapping.data() + (map_pos_ - start);
+    const void* nl = ::memrchr(text, '\n', want);
+    if (nl != nullptr) {
+      const size_t n = static_cast<size_t>(static_cast<const char*>(nl) - text) + 1;
+      chunk->text = std::string_view(text, n);
+      chunk->offset = map_pos_;
+      map_pos_ += n;
+      stream_pos_ = map_pos_;
+      return true;
+    }
+    chunk->mapping.Reset();
+    if (want > kMaxLineBytes)
+      return Status::BadInput(fmt::format("{}: a line longer than {} MB (not a routing log?)",
+                                          name_, kMaxLineBytes >> 20));
+    want *= 2;  // one line longer than the window: a wider one
+  }
+}
+
+// The rest of a mapped file, read into the chunk's buffer with zeroed
+// padding behind it.
+Result<bool> LogInput::ReadTail(LogChunk* chunk) {
+  ByteBuffer& buf = chunk->storage;
+  const size_t n = static_cast<size_t>(file_size_ - map_pos_);
+  buf.clear();
+  buf.reserve(n + kChunkPadding);
+  buf.resize(n);
+  EPSIM_ASSIGN_OR_RETURN(size_t got, PreadFully(fd_, name_, buf.data(), n, map_pos_));
+  if (got < n)
+    return Status::BadInput(fmt::format("{}: the file shrank while it was being read", name_));
+  std::memset(buf.data() + n, 0, kChunkPadding);
+  chunk->text = buf.view();
+  chunk->offset = map_pos_;
+  map_pos_ = file_size_;
+  stream_pos_ = map_pos_;
+  return true;
+}
+
 // The partial line left from the previous chunk, then about `bytes` more of
 // the log into the chunk's own buffer, cut behind its last newline.
 Result<bool> LogInput::NextChunk(size_t bytes, LogChunk* chunk) {
+  if (mapped_) return NextMapped(bytes, chunk);
+  chunk->mapping.Reset();
   ByteBuffer& buf = chunk->storage;
   buf.assign(carry_.view());
   carry_.clear();

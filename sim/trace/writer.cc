@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "sim/base/fatal_cleanup.h"
 #include "sim/trace/format.h"
 #include "sim/trace/reader.h"
 
@@ -78,6 +79,8 @@ class TraceWriter::Impl {
     if (fd_ >= 0) ::close(fd_);
     if (!finished_) std::remove(temp_path_.c_str());
     std::remove(copy_path_.c_str());
+    RemoveFatalCleanup(temp_path_);
+    RemoveFatalCleanup(copy_path_);
   }
 
   Status Open();
@@ -121,6 +124,9 @@ class TraceWriter::Impl {
 Status TraceWriter::Impl::Open() {
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) return IoErrorFor(path_, "cannot create temporary " + temp_path_);
+  // A stop from a signal (a mapped input that shrank) removes them too.
+  AddFatalCleanup(temp_path_);
+  AddFatalCleanup(copy_path_);
   room_ = HeaderRoom(header_);
   out_.assign(room_, '\0');  // the header's room, overwritten by Finish()
   return Status::Ok();
@@ -221,6 +227,7 @@ Status TraceWriter::Impl::Finish() {
   EPSIM_RETURN_IF_ERROR(WriteHeader());
   if (std::rename(temp_path_.c_str(), path_.c_str()) != 0)
     return IoErrorFor(path_, "cannot rename into place");
+  RemoveFatalCleanup(temp_path_);  // now the output: a later stop keeps it
   finished_ = true;
   return Status::Ok();
 }

@@ -1,6 +1,7 @@
 // Version 2 of the trace format: forward steps, traces without scores, the
 // header written into its reserved room, and a checksum on every message.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <cstring>
 #include <fstream>
@@ -225,9 +226,17 @@ TEST(TraceFormatV2Test, RecordEncoderWritesProtobufsBytes) {
     std::vector<uint64_t> token_ids(tokens), sequence_ids(tokens);
     std::vector<uint32_t> idx(tokens * k);
     std::vector<float> w(weights ? tokens * k : 0);
-    for (uint64_t& t : token_ids) t = any_varint();
-    for (uint64_t& s : sequence_ids) s = trial % 2 ? any_varint() : 0;
-    for (uint32_t& i : idx) i = static_cast<uint32_t>(any_varint());
+    // Some lists all of one-byte values (the encoder's narrowing copy),
+    // some with one wide value among them, some of any width.
+    const auto value = [&](int kind) -> uint64_t {
+      if (kind == 0) return rng() % 128;
+      return any_varint();
+    };
+    const int kind = trial % 3;
+    for (uint64_t& t : token_ids) t = value(kind);
+    for (uint64_t& s : sequence_ids) s = trial % 2 ? value(kind) : 0;
+    for (uint32_t& i : idx) i = static_cast<uint32_t>(value(kind));
+    if (kind == 0 && trial % 6 == 3 && !idx.empty()) idx[rng() % idx.size()] = 128 + rng() % 1000;
     for (float& f : w) {
       const uint32_t bits = static_cast<uint32_t>(rng());
       std::memcpy(&f, &bits, 4);
@@ -269,6 +278,25 @@ TEST(TraceFormatV2Test, RecordEncoderWritesProtobufsBytes) {
     want += body;
     ASSERT_EQ(framed, want) << "trial " << trial;
   }
+}
+
+// The checksum is zlib's CRC-32: its check value, and zlib's own results
+// on random bytes of every length up to 300 and at unaligned starts.
+TEST(TraceFormatV2Test, Crc32IsZlibs) {
+  EXPECT_EQ(Crc32(""), 0u);
+  EXPECT_EQ(Crc32("123456789"), 0xCBF43926u);
+  std::mt19937_64 rng(11);
+  std::string bytes(4096 + 300, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng());
+  for (size_t n = 0; n <= 300; ++n) {
+    const std::string_view v(bytes.data() + n % 7, n);
+    EXPECT_EQ(Crc32(v),
+              static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(v.data()), v.size())))
+        << n << " bytes";
+  }
+  const std::string_view all(bytes);
+  EXPECT_EQ(Crc32(all), static_cast<uint32_t>(crc32_z(
+                            0, reinterpret_cast<const Bytef*>(all.data()), all.size())));
 }
 
 TEST(TraceFormatV2Test, VarintSizeAtEveryLength) {

@@ -75,10 +75,11 @@ void ExpectSame(const Parsed& a, const Parsed& b, const std::string& line) {
   EXPECT_EQ(a.arrays.ids, b.arrays.ids);
   EXPECT_EQ(a.arrays.strings, b.arrays.strings);
   ASSERT_EQ(a.arrays.scores.size(), b.arrays.scores.size());
-  if (!a.arrays.scores.empty())  // data() may be null when empty
+  if (!a.arrays.scores.empty()) {  // data() may be null when empty
     EXPECT_EQ(std::memcmp(a.arrays.scores.data(), b.arrays.scores.data(),
                           a.arrays.scores.size() * sizeof(float)),
               0);
+  }
 }
 
 // Parses `line` with the scanner first and with simdjson alone; expects
