@@ -167,9 +167,21 @@ enum class Field : uint8_t { kLayer, kIds, kScores, kToken, kSequence, kRouted, 
 // length and first-byte test rejects most names before a compare.
 class FieldIndex {
  public:
+  // A key as the last line that had one at its position spelled it: the
+  // bytes from its opening quote to its value (`"layer": `), zero padded
+  // for 8-byte compares, and what the key was.
+  static constexpr size_t kLiteralBytes = 32;
+  struct Literal {
+    char bytes[kLiteralBytes + 8] = {};
+    uint8_t size = 0;  // 0: none
+    Field field = Field::kNone;
+    bool type = false;  // the "type" key
+  };
+
   void Build(const JsonlFields& f) {
     size_ = 0;
     std::fill(std::begin(guess_), std::end(guess_), uint8_t{0xff});
+    for (Literal& l : literals_) l.size = 0;
     Put(f.layer, Field::kLayer);
     Put(f.ids, Field::kIds);
     Put(f.scores, Field::kScores);
@@ -196,6 +208,19 @@ class FieldIndex {
     return Field::kNone;
   }
 
+  const Literal* LiteralAt(size_t position) const {
+    return position < kRemembered && literals_[position].size != 0 ? &literals_[position] : nullptr;
+  }
+  void Remember(size_t position, const char* begin, size_t size, Field field, bool type) {
+    if (position >= kRemembered || size == 0 || size > kLiteralBytes) return;
+    Literal& l = literals_[position];
+    std::memset(l.bytes, 0, sizeof l.bytes);
+    std::memcpy(l.bytes, begin, size);
+    l.size = static_cast<uint8_t>(size);
+    l.field = field;
+    l.type = type;
+  }
+
  private:
   struct Entry {
     std::string_view name;
@@ -208,6 +233,7 @@ class FieldIndex {
   Entry entries_[6];
   uint8_t size_ = 0;
   uint8_t guess_[kRemembered];  // entry found at each key position, 0xff none
+  Literal literals_[kRemembered];
 };
 
 // The scanner of usual route lines (see the header). Each function reads
@@ -218,6 +244,37 @@ class LineScanner {
   LineScanner(const char* data, size_t size) : p_(data), end_(data + size) {}
 
   bool AtEnd() const { return p_ == end_; }
+  const char* pos() const { return p_; }
+
+  // Takes the `size` bytes at `lit` (zero padded to size + 8) if they come
+  // next, by 8-byte compares (the last one masked; reading up to 8 bytes
+  // past end_ is within the padding).
+  [[gnu::always_inline]] bool TakeLiteral(const char* lit, size_t size) {
+    if (static_cast<size_t>(end_ - p_) < size) return false;
+    size_t i = 0;
+    for (; i + 8 <= size; i += 8)
+      if (Load8(p_ + i) != Load8(lit + i)) return false;
+    if (i < size) {
+      const uint64_t mask = ~uint64_t{0} >> (64 - 8 * (size - i));
+      if (((Load8(p_ + i) ^ Load8(lit + i)) & mask) != 0) return false;
+    }
+    p_ += size;
+    return true;
+  }
+
+  // After an array item: true past a ',' and the whitespace after it, false
+  // (whitespace skipped) when no ',' follows. ", " before a non-space byte,
+  // the usual spelling, is one test.
+  [[gnu::always_inline]] bool NextItem() {
+    if (end_ - p_ >= 2 && p_[0] == ',' && p_[1] == ' ' && static_cast<unsigned char>(p_[2]) > ' ') {
+      p_ += 2;
+      return true;
+    }
+    SkipSpace();
+    if (!Take(',')) return false;
+    SkipSpace();
+    return true;
+  }
   [[gnu::always_inline]] bool Peek(char c) const { return p_ < end_ && *p_ == c; }
   [[gnu::always_inline]] bool Take(char c) {
     if (!Peek(c)) return false;
@@ -461,13 +518,29 @@ bool ScanRoute(const char* data, size_t size, FieldIndex& index, JsonlRow* out,
     size_t position = 0;
     unsigned seen = 0;  // route fields read, one bit each: a repeat goes to simdjson
     for (;;) {
-      std::string_view key;
-      if (!in.String(&key)) return false;
-      in.SkipSpace();
-      if (!in.Take(':')) return false;
-      in.SkipSpace();
-      const Field field = index.Find(key, position++);
-      if (key.size() == 4 && std::memcmp(key.data(), "type", 4) == 0) {
+      // A key spelled as in the last line (the same bytes up to its value)
+      // is that key; else it is read, and remembered for the next line.
+      Field field = Field::kNone;
+      bool type_key = false;
+      const FieldIndex::Literal* literal = index.LiteralAt(position);
+      if (literal != nullptr && in.TakeLiteral(literal->bytes, literal->size)) {
+        field = literal->field;
+        type_key = literal->type;
+        in.SkipSpace();
+      } else {
+        const char* key_begin = in.pos();
+        std::string_view key;
+        if (!in.String(&key)) return false;
+        in.SkipSpace();
+        if (!in.Take(':')) return false;
+        in.SkipSpace();
+        field = index.Find(key, position);
+        type_key = key.size() == 4 && std::memcmp(key.data(), "type", 4) == 0;
+        index.Remember(position, key_begin, static_cast<size_t>(in.pos() - key_begin), field,
+                       type_key);
+      }
+      ++position;
+      if (type_key) {
         std::string_view type;
         if (field != Field::kNone || !in.String(&type) || type != "route") return false;
       } else if (field == Field::kNone) {
@@ -487,13 +560,12 @@ bool ScanRoute(const char* data, size_t size, FieldIndex& index, JsonlRow* out,
           case Field::kIds: {
             if (!in.Take('[')) return false;
             const size_t at = arrays->ids.size();
+            in.SkipSpace();
             do {
-              in.SkipSpace();
               uint64_t id = 0;
               if (!in.Uint(&id) || id > std::numeric_limits<uint32_t>::max()) return false;
               arrays->ids.push_back(static_cast<uint32_t>(id));
-              in.SkipSpace();
-            } while (in.Take(','));
+            } while (in.NextItem());
             if (!in.Take(']')) return false;
             const size_t n = arrays->ids.size() - at;
             if (n >= 0xffffff) return false;
@@ -508,12 +580,10 @@ bool ScanRoute(const char* data, size_t size, FieldIndex& index, JsonlRow* out,
             in.SkipSpace();
             if (!in.Take(']')) {
               do {
-                in.SkipSpace();
                 double score = 0;
                 if (!in.Number(&score)) return false;
                 arrays->scores.push_back(static_cast<float>(score));
-                in.SkipSpace();
-              } while (in.Take(','));
+              } while (in.NextItem());
               if (!in.Take(']')) return false;
             }
             const size_t n = arrays->scores.size() - at;

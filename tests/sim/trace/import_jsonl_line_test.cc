@@ -29,6 +29,13 @@ JsonlFields VllmFields() {
   return f;
 }
 
+// One object for every call: a parser re-indexes (and forgets the key
+// spellings it remembers) when handed another.
+const JsonlFields& VllmFieldsOnce() {
+  static const JsonlFields fields = VllmFields();
+  return fields;
+}
+
 struct Parsed {
   Status status;
   JsonlRow row;
@@ -84,14 +91,22 @@ void ExpectSame(const Parsed& a, const Parsed& b, const std::string& line) {
 
 // Parses `line` with the scanner first and with simdjson alone; expects
 // the same result and returns whether the scanner read it.
-bool Compare(const std::string& line, char padding = ' ') {
-  const JsonlFields fields = VllmFields();
-  JsonlLineParser scanning, dom(/*scan=*/false);
+// `scanning` may have read other lines before (it remembers how their keys
+// were spelled); true when the scanner read this one.
+bool CompareWith(JsonlLineParser& scanning, const std::string& line, char padding = ' ') {
+  const JsonlFields& fields = VllmFieldsOnce();
+  JsonlLineParser dom(/*scan=*/false);
+  const uint64_t before = scanning.scanned();
   const Parsed a = ParseWith(scanning, fields, line, padding);
   const Parsed b = ParseWith(dom, fields, line, padding);
   ExpectSame(a, b, line);
   EXPECT_EQ(dom.scanned(), 0u);
-  return scanning.scanned() == 1;
+  return scanning.scanned() == before + 1;
+}
+
+bool Compare(const std::string& line, char padding = ' ') {
+  JsonlLineParser scanning;
+  return CompareWith(scanning, line, padding);
 }
 
 constexpr char kUsual[] =
@@ -246,6 +261,7 @@ TEST(JsonlLineScanner, AgreesWithSimdjsonOnRandomLines) {
     }
   };
   int scanned_clean = 0, clean = 0, scanned_mutated = 0;
+  JsonlLineParser scanning;  // across lines, as in a log
   for (int i = 0; i < 20000; ++i) {
     std::vector<std::string> members = {
         "\"type\":" + space() + "\"route\"",
@@ -274,7 +290,7 @@ TEST(JsonlLineScanner, AgreesWithSimdjsonOnRandomLines) {
         default: line.resize(at); break;
       }
     }
-    const bool read = Compare(line, "9 \"}"[pick(4)]);
+    const bool read = CompareWith(scanning, line, "9 \"}"[pick(4)]);
     if (::testing::Test::HasFailure()) return;  // one line's report is enough
     if (mutate) {
       scanned_mutated += read;
@@ -287,6 +303,47 @@ TEST(JsonlLineScanner, AgreesWithSimdjsonOnRandomLines) {
   // simdjson with itself): most of the unmutated ones are in its subset.
   EXPECT_GT(scanned_clean, clean / 3);
   EXPECT_GT(scanned_mutated, 0);
+}
+
+// A log's lines spell their keys alike, and the scanner takes a key spelled
+// as at its place in the previous line by comparing bytes. Lines of one
+// layout, every other one mutated (a byte of a key, of its quotes, colon or
+// spaces changed, inserted or deleted, a key renamed, escaped or moved),
+// through one parser: each still reads as simdjson reads it.
+TEST(JsonlLineScanner, RememberedKeySpellingsNeverMisreadALine) {
+  std::mt19937_64 rng(20261203);
+  const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  JsonlLineParser scanning;
+  int scanned = 0, mutated_scanned = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string line = fmt::format(
+        R"({{"type": "route", "req_id": "run", "token_idx": {}, "layer": {}, )"
+        R"("topk_ids": [{}, {}], "topk_weights": [0.{}, 0.{}]}})",
+        pick(5000), pick(48), pick(64), 64 + pick(64), 100000 + pick(900000), pick(1000));
+    const bool mutate = i % 2 == 1;
+    if (mutate) {
+      // Mostly inside the keys and what separates them.
+      static const char kBytes[] = "\" :,{}[]\\ayLe\t\x01\xc3";
+      std::vector<size_t> places;
+      for (size_t at = 0; at < line.size(); ++at)
+        if (!std::isdigit(static_cast<unsigned char>(line[at]))) places.push_back(at);
+      const size_t at = places[rng() % places.size()];
+      switch (pick(6)) {
+        case 0: line[at] = kBytes[pick(sizeof(kBytes) - 1)]; break;
+        case 1: line.insert(at, 1, kBytes[pick(sizeof(kBytes) - 1)]); break;
+        case 2: line.erase(at, 1); break;
+        case 3: line.replace(line.find("layer"), 5, "lay\\u0065r"); break;
+        case 4: line.replace(line.find("\"layer\": "), 9, "\"layer\":  "); break;
+        default: line.replace(line.find("token_idx"), 9, "token_idy"); break;
+      }
+    }
+    const bool read = CompareWith(scanning, line, "9 \"}"[pick(4)]);
+    if (::testing::Test::HasFailure()) return;
+    scanned += read;
+    if (mutate) mutated_scanned += read;
+  }
+  EXPECT_GT(scanned - mutated_scanned, 9000);  // the unmutated lines are in the subset
+  EXPECT_GT(mutated_scanned, 1000);            // and many mutated ones still are
 }
 
 }  // namespace
