@@ -29,7 +29,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 def run_child(cmd):
     """Wall time, CPU time and peak RSS (KiB) of one child process."""
     start = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=dict(os.environ, EPSIM_PROGRESS="0"))
+    # OPENBLAS_NUM_THREADS=1: the OpenBLAS that Ceres links into epsim would
+    # otherwise start a thread that spins for about 0.1 s of CPU.
+    env = dict(os.environ, EPSIM_PROGRESS="0", OPENBLAS_NUM_THREADS="1")
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env)
     out = child.stdout.read().decode()
     _, status, usage = os.wait4(child.pid, 0)
     code = os.waitstatus_to_exitcode(status)
