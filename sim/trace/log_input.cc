@@ -27,11 +27,15 @@ Status ErrnoError(const std::string& name, const std::string& what) {
   return Status::IoError(fmt::format("{}: {}: {}", name, what, std::strerror(errno)));
 }
 
-// read() until `n` bytes or the end; returns bytes read.
-Result<size_t> ReadFully(int fd, const std::string& name, char* buf, size_t n) {
+// read() until `n` bytes or the end, or pread() from `offset` when it is
+// given (>= 0); returns bytes read.
+Result<size_t> ReadFully(int fd, const std::string& name, char* buf, size_t n,
+                         int64_t offset = -1) {
   size_t done = 0;
   while (done < n) {
-    const ssize_t got = ::read(fd, buf + done, n - done);
+    const ssize_t got = offset < 0 ? ::read(fd, buf + done, n - done)
+                                   : ::pread(fd, buf + done, n - done,
+                                             static_cast<off_t>(offset + static_cast<int64_t>(done)));
     if (got < 0) {
       if (errno == EINTR) continue;
       return ErrnoError(name, "read failed");
@@ -95,21 +99,6 @@ void NameMappedFile(const std::string& name) {
   std::memcpy(g_mapped_name, name.data(), n);
   g_mapped_name[n] = '\0';
   g_have_name.store(true);
-}
-
-// pread() until `n` bytes at `offset` or the end; returns bytes read.
-Result<size_t> PreadFully(int fd, const std::string& name, char* buf, size_t n, uint64_t offset) {
-  size_t done = 0;
-  while (done < n) {
-    const ssize_t got = ::pread(fd, buf + done, n - done, static_cast<off_t>(offset + done));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(name, "read failed");
-    }
-    if (got == 0) break;
-    done += static_cast<size_t>(got);
-  }
-  return done;
 }
 
 }  // namespace
@@ -375,7 +364,8 @@ Result<bool> LogInput::ReadTail(LogChunk* chunk) {
   buf.clear();
   buf.reserve(n + kChunkPadding);
   buf.resize(n);
-  EPSIM_ASSIGN_OR_RETURN(size_t got, PreadFully(fd_, name_, buf.data(), n, map_pos_));
+  EPSIM_ASSIGN_OR_RETURN(size_t got,
+                         ReadFully(fd_, name_, buf.data(), n, static_cast<int64_t>(map_pos_)));
   if (got < n)
     return Status::BadInput(fmt::format("{}: the file shrank while it was being read", name_));
   std::memset(buf.data() + n, 0, kChunkPadding);
