@@ -65,7 +65,11 @@ def parse_args(argv):
     p.add_argument("--candidates", type=int, default=4,
                    help="next-best experts recorded per token beyond the top-k")
     p.add_argument("--decode-steps", type=int, default=0,
-                   help="greedy decode steps recorded after each prefill (0 = prefill only)")
+                   help="greedy decode steps recorded after each prefill (0 = prefill only); "
+                        "every forward pass is one forward step of the trace")
+    p.add_argument("--decode-only", action="store_true",
+                   help="with --decode-steps: write the decode steps only, not the prefills "
+                        "(the trace a decode replay wants)")
     p.add_argument("--top-k", type=int, default=None,
                    help="experts selected per token, where the model does not say")
     p.add_argument("--device", default="cuda", help="device for the inputs (cuda, cpu)")
@@ -84,6 +88,8 @@ def parse_args(argv):
             p.error(f"--{flag.replace('_', '-')} must be positive")
     if args.candidates < 0 or args.decode_steps < 0:
         p.error("--candidates and --decode-steps must be >= 0")
+    if args.decode_only and args.decode_steps == 0:
+        p.error("--decode-only needs --decode-steps N (N > 0): nothing would be recorded")
     return args
 
 
@@ -209,14 +215,16 @@ def capture(args, log):
     batches = [seqs[i:i + args.batch_size] for i in range(0, len(seqs), args.batch_size)]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     source = args.prompts or f"{args.dataset} ({args.dataset_split})"
-    phase = f"prefill + {args.decode_steps} decode steps" if args.decode_steps else "prefill"
+    phase = (f"{args.decode_steps} decode steps (prefills not recorded)" if args.decode_only
+             else f"prefill + {args.decode_steps} decode steps" if args.decode_steps else "prefill")
     description = (f"{args.model}, routing captured by hooks ({r0.family}); {phase}; "
                    f"prompts: {source}; batch {args.batch_size}; {args.dtype}")
     with etw.TraceWriter(args.output, model=args.model_name or header_model_name(args.model),
                          num_experts=r0.num_experts, num_topk=r0.num_topk,
                          num_candidates=min(r0.num_topk + args.candidates, r0.num_experts),
                          source_files=[source], description=description) as writer:
-        hooks = moe_hooks.RouterCapture(routers, writer, writer.num_candidates - r0.num_topk)
+        hooks = moe_hooks.RouterCapture(routers, writer, writer.num_candidates - r0.num_topk,
+                                        record_prefill=not args.decode_only)
         hooks.attach()
         try:
             run_batches(model, hooks, batches, pad_id, args.device, args.decode_steps, log)
@@ -225,7 +233,7 @@ def capture(args, log):
         counts = writer.finish()
     log(f"wrote {args.output}: {len(counts)} layers ({min(counts)}..{max(counts)}), "
         f"{sum(counts.values())} token rows, top-{r0.num_topk} of {r0.num_experts} experts, "
-        f"{writer.num_candidates} candidates")
+        f"{writer.num_candidates} candidates, {hooks.num_steps} forward steps")
 
 
 def main(argv=None):

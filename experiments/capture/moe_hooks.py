@@ -34,6 +34,14 @@ dropped; the others get token ids in order of appearance, and sequence id =
 first_sequence_id + batch row. A gate call for a layer not above the last
 one seen starts a new forward pass: the first pass after begin_batch() is the
 prefill; later ones (generate()) are decode steps of one token per row.
+
+Steps: every forward pass is one forward step of the trace (FORMATS.md,
+version 2), numbered in order across batches: batch 0's prefill is step 0,
+its decode steps 1..N, batch 1's prefill N+1, and so on, so that a decode
+replay (`epsim simulate --pass decode`) takes each step as the tokens of one
+forward pass. With record_prefill=False the prefill passes are not written
+(their tokens still get ids, so decode tokens keep the numbers they would
+have): the trace then holds only decode steps.
 """
 
 if __name__ == "__main__":  # a module: --help says so and what imports it
@@ -199,14 +207,17 @@ class RouterCapture:
     have num_candidates = num_topk + extra_candidates.
     """
 
-    def __init__(self, routers, writer, extra_candidates):
+    def __init__(self, routers, writer, extra_candidates, record_prefill=True):
         self.routers = routers
         self.writer = writer
         self.extra_candidates = extra_candidates
+        self.record_prefill = record_prefill
         self._handles = []
         self._next_token_id = 0
         self._mask = None
-        self.num_forwards = 0
+        self._recording = True
+        self.num_forwards = 0     # forward passes seen, every batch
+        self.num_steps = 0        # forward passes written, each one step
 
     def attach(self):
         for router in self.routers:
@@ -244,6 +255,8 @@ class RouterCapture:
         if idx.shape[0] != self._num_positions:
             raise CaptureError(f"{router.name}: {idx.shape[0]} tokens routed, expected "
                                f"{self._num_positions} in forward pass {self._forward}")
+        if not self._recording:
+            return
         idx, scores = idx[rows], scores[rows]
         self.writer.add_rows(router.layer, token_ids, seq_ids, idx.tolist(), scores.tolist())
 
@@ -251,6 +264,10 @@ class RouterCapture:
     def _start_forward(self):
         self._forward += 1
         self.num_forwards += 1
+        self._recording = self._forward > 0 or self.record_prefill
+        if self._recording:
+            self.writer.set_step(self.num_steps)
+            self.num_steps += 1
         batch, seq = self._mask.shape
         if self._forward == 0:
             valid = self._mask.reshape(-1)

@@ -60,6 +60,11 @@ class CaptureRoutingTest(unittest.TestCase):
         out = self.run_script("--model", "m", "-o", "x.trace")  # no --prompts/--dataset
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("--prompts", out.stderr)
+        prompts = self.write("p.txt", "hello\n")
+        out = self.run_script("--model", "m", "--prompts", prompts, "--decode-only", "-o", "x.trace")
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("--decode-only needs --decode-steps", out.stderr)
+        self.assertFalse(os.path.exists("x.trace"))
 
     def test_read_prompts_text_and_json_lines(self):
         path = self.write("p.txt", 'first prompt\n\n{"text": "second"}\nthird\n')

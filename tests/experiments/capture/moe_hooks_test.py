@@ -42,6 +42,15 @@ def batch(lengths, left=False, seed=3):
     return ids * mask, mask
 
 
+def read_steps(path):
+    """num_steps of the header, and {layer: [forward step of each row]}."""
+    header, records = etw.read_trace(path)
+    steps = {}
+    for rec in records:
+        steps.setdefault(rec.layer, []).extend([rec.step] * len(rec.token_ids))
+    return header.num_steps, steps
+
+
 def read_rows(path):
     """{layer: [(token_id, sequence_id, idx, scores)]} of a trace file."""
     header, records = etw.read_trace(path)
@@ -65,12 +74,13 @@ class MoeHooksTest(unittest.TestCase):
 
     # Runs one prefill of `lengths` (plus decode_steps one-token forwards) with
     # the hooks attached; returns the model's own decisions per layer and pass.
-    def capture(self, model, lengths=LENGTHS, decode_steps=0, extra=EXTRA):
+    def capture(self, model, lengths=LENGTHS, decode_steps=0, extra=EXTRA, record_prefill=True):
         routers = moe_hooks.find_routers(model)
         decisions = {layer: [] for layer in model.moe_blocks()}
         with etw.TraceWriter(self.path, model="tiny", num_experts=NUM_EXPERTS, num_topk=TOP_K,
                              num_candidates=TOP_K + extra) as writer:
-            hooks = moe_hooks.RouterCapture(routers, writer, extra).attach()
+            hooks = moe_hooks.RouterCapture(routers, writer, extra,
+                                            record_prefill=record_prefill).attach()
             ids, mask = batch(lengths)
             hooks.begin_batch(mask, first_sequence_id=10)
             with torch.no_grad():
@@ -149,6 +159,31 @@ class MoeHooksTest(unittest.TestCase):
             self.assertEqual([r[1] for r in got[n:]], [10, 11, 12, 10, 11, 12])
             step1 = decisions[layer][1].tolist()
             self.assertEqual([r[2][:TOP_K] for r in got[n:n + 3]], step1)
+        # Each forward pass is one forward step: the prefill 0, the decodes 1, 2.
+        num_steps, steps = read_steps(self.path)
+        self.assertEqual(num_steps, 3)
+        for layer in (0, 1, 2):
+            self.assertEqual(steps[layer], [0] * n + [1] * 3 + [2] * 3)
+        out = util.epsim("trace", "validate", self.path)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        show = util.epsim("trace", "show", self.path)
+        self.assertIn("forward steps:  3", show.stdout)
+
+    def test_decode_only_writes_the_decode_steps_alone(self):
+        model = TinyMoeForCausalLM("linear", seed=4).eval()
+        decisions, mask = self.capture(model, decode_steps=2, record_prefill=False)
+        _, rows = read_rows(self.path)
+        num_steps, steps = read_steps(self.path)
+        n = int(mask.sum())
+        self.assertEqual(num_steps, 2)
+        for layer in (0, 1, 2):
+            got = rows[layer]
+            # The prefill's tokens took ids 0..n-1 without being written.
+            self.assertEqual([r[0] for r in got], list(range(n, n + 2 * len(LENGTHS))))
+            self.assertEqual([r[1] for r in got], [10, 11, 12, 10, 11, 12])
+            self.assertEqual([r[2][:TOP_K] for r in got[:3]], decisions[layer][1].tolist())
+            self.assertEqual([r[2][:TOP_K] for r in got[3:]], decisions[layer][2].tolist())
+            self.assertEqual(steps[layer], [0] * 3 + [1] * 3)
         out = util.epsim("trace", "validate", self.path)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
