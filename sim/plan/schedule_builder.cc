@@ -118,14 +118,13 @@ void AddExpertWork(const proto::Model& m, const placement::Placement& placement,
   }
 }
 
-void AddAttention(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,
-                  bool decode, PhaseChain* chain) {
-  proto::Phase* attention = chain->AddCompute(layer, proto::ATTENTION);
-  for (uint32_t r = 0; r < traffic.num_ranks; ++r)
-    *attention->mutable_work(r)->add_kernels() =
-        decode ? DecodeAttentionKernel(m, traffic.tokens_per_rank[r],
-                                       traffic.sum_context_per_rank[r])
-               : AttentionKernel(m, traffic.tokens_per_rank[r], traffic.sum_context_per_rank[r]);
+
+// Rank r's attention of a forward block: prefill's over the tokens, or
+// decode's over their KV caches.
+proto::Kernel BlockAttentionKernel(const proto::Model& m, const LayerTraffic& t, uint32_t r,
+                                   bool decode) {
+  return decode ? DecodeAttentionKernel(m, t.tokens_per_rank[r], t.sum_context_per_rank[r])
+                : AttentionKernel(m, t.tokens_per_rank[r], t.sum_context_per_rank[r]);
 }
 
 // A forward MoE block as the backward pass and the shortcut plan need it.
@@ -180,9 +179,7 @@ BlockPhases MakeBlockPhases(const proto::Model& m, const MoeBlock& b, bool decod
   s.reduce = ComputePhase(b.layer, proto::UNPERMUTE_REDUCE, d);
   s.has_shared = m.num_shared_experts() > 0;
   for (uint32_t r = 0; r < d; ++r) {
-    *s.attention.mutable_work(r)->add_kernels() =
-        decode ? DecodeAttentionKernel(m, t.tokens_per_rank[r], t.sum_context_per_rank[r])
-               : AttentionKernel(m, t.tokens_per_rank[r], t.sum_context_per_rank[r]);
+    *s.attention.mutable_work(r)->add_kernels() = BlockAttentionKernel(m, t, r, decode);
     *s.gate.mutable_work(r)->add_kernels() = GateKernel(m, t.tokens_per_rank[r]);
     *s.gate.mutable_work(r)->add_kernels() = CopyRowsKernel(m, "permute", t.RowsFrom(r));
     if (s.has_shared)
@@ -230,13 +227,29 @@ void AddMoeBlock(const proto::Model& m, const MoeBlock& block, Overlap overlap, 
   chain->Append(std::move(b.reduce));
 }
 
+// A dense block's two compute phases (its tokens those of the first MoE
+// block: every block of a pass sees the same tokens).
+struct DensePhases {
+  proto::Phase attention, ffn;
+};
+
+DensePhases MakeDensePhases(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,
+                            bool decode) {
+  const uint32_t d = traffic.num_ranks;
+  DensePhases s{ComputePhase(layer, proto::ATTENTION, d), ComputePhase(layer, proto::DENSE_FFN, d)};
+  for (uint32_t r = 0; r < d; ++r) {
+    *s.attention.mutable_work(r)->add_kernels() = BlockAttentionKernel(m, traffic, r, decode);
+    *s.ffn.mutable_work(r)->add_kernels() =
+        SwigluKernel(m, "dense_ffn", traffic.tokens_per_rank[r], m.dense_intermediate());
+  }
+  return s;
+}
+
 void AddDenseBlock(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,
                    bool decode, PhaseChain* chain) {
-  AddAttention(m, layer, traffic, decode, chain);
-  proto::Phase* ffn = chain->AddCompute(layer, proto::DENSE_FFN);
-  for (uint32_t r = 0; r < traffic.num_ranks; ++r)
-    *ffn->mutable_work(r)->add_kernels() =
-        SwigluKernel(m, "dense_ffn", traffic.tokens_per_rank[r], m.dense_intermediate());
+  DensePhases s = MakeDensePhases(m, layer, traffic, decode);
+  chain->Append(std::move(s.attention));
+  chain->Append(std::move(s.ffn));
 }
 
 // ---- ScMoE's shortcut (Overlap::kShortcut) ----
@@ -342,9 +355,13 @@ int IssueDispatch(BlockPhases& b, StreamEmitter* out) {
 }
 
 // The MoE blocks of one pass (or decode step) under ScMoE's shortcut, after
-// the chain's tail; the chain's tail becomes the last block's reduce.
+// the chain's tail; the chain's tail becomes the last block's reduce. With
+// `dense` (the dense block just before the first MoE block, not yet in the
+// chain) the first block has a shortcut too: it reads the dense block's
+// post-attention representation, so its gate and dispatch follow the dense
+// attention and overlap the dense MLP and its own attention.
 void AddShortcutBlocks(const proto::Model& m, const std::vector<MoeBlock>& blocks, bool decode,
-                       const ShortcutEstimates& est, PhaseChain* chain,
+                       const ShortcutEstimates& est, DensePhases* dense, PhaseChain* chain,
                        proto::Schedule* schedule) {
   if (blocks.empty()) return;
   std::vector<BlockPhases> sb;
@@ -374,7 +391,17 @@ void AddShortcutBlocks(const proto::Model& m, const std::vector<MoeBlock>& block
       bool then_next_gate;
     };
     std::vector<Op> ops;
-    if (j == 0) {
+    if (j == 0 && dense != nullptr) {
+      // The dense block's attention, then this block's gate and dispatch;
+      // the dense MLP and this block's attention go under it.
+      out.Compute(dense->attention);
+      clock += est.Compute(dense->attention);
+      dispatched[0] = IssueDispatch(b, &out);
+      clock += est.Compute(b.gate);
+      issued_at[0] = clock;
+      ops.push_back({&dense->ffn, false});
+      ops.push_back({&b.attention, true});
+    } else if (j == 0) {
       // The first block has no shortcut: its attention, then its gate.
       out.Compute(b.attention);
       clock += est.Compute(b.attention);
@@ -800,6 +827,7 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   for (size_t step = 0; step < steps; ++step) {
     bool first_block = true;
     std::vector<MoeBlock> shortcut_blocks;  // this step's, under ScMoE's shortcut
+    std::optional<DensePhases> shortcut_dense;  // and the dense block before them
     std::vector<std::array<MoeBlock, 2>> micro_blocks;  // this step's, two micro-batches each
     for (const trace::LayerRouting& whole : in.trace.layers) {
       const trace::LayerRouting sliced = decode ? StepOf(whole, step) : trace::LayerRouting();
@@ -818,8 +846,12 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
       if (first_block) {
         if (step == 0)
           for (uint64_t n : traffic.tokens_per_rank) schedule.add_tokens_per_rank(n);
-        for (uint32_t b = 0; b < in.model.num_dense_layers(); ++b)
-          AddDenseBlock(in.model, b, traffic, decode, &chain);
+        // Under the shortcut the last dense block feeds the first MoE
+        // block's dispatch: AddShortcutBlocks places it.
+        const uint32_t dense = in.model.num_dense_layers();
+        const uint32_t chained = shortcut && dense > 0 ? dense - 1 : dense;
+        for (uint32_t b = 0; b < chained; ++b) AddDenseBlock(in.model, b, traffic, decode, &chain);
+        if (chained < dense) shortcut_dense = MakeDensePhases(in.model, dense - 1, traffic, decode);
         dense_traffic = traffic;
         first_block = false;
       }
@@ -852,7 +884,8 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
       if (in.pass == Pass::kTrain) forward_blocks.push_back(std::move(block));
     }
     if (shortcut)
-      AddShortcutBlocks(in.model, shortcut_blocks, decode, *estimates, &chain, &schedule);
+      AddShortcutBlocks(in.model, shortcut_blocks, decode, *estimates,
+                        shortcut_dense ? &*shortcut_dense : nullptr, &chain, &schedule);
     if (micro) AddMicroBatchBlocks(in.model, micro_blocks, decode, &chain, &schedule);
   }
   // Training: the backward pass, blocks in reverse, each block's gradient

@@ -35,9 +35,12 @@
 // with the times estimated at plan time: compute by the roofline
 // (topology/roofline.h) on the slowest rank, an all-to-all as the most any
 // rank sends or receives, each pair's bytes over its route's slowest link,
-// one pair after another. The first MoE block of a pass reads its own
-// attention (no earlier MoE block to take a shortcut from). Prefill and
-// decode only.
+// one pair after another. The first MoE block of a pass takes its
+// shortcut from the dense block before it when the model has dense blocks
+// (its gate and dispatch follow the dense attention; the dense MLP and its
+// own attention run under the dispatch), and otherwise reads its own
+// attention (no earlier block to take a shortcut from). Prefill and decode
+// only.
 //
 // Overlap::kMicroBatches (DeepSeek-V3 inference): each block's tokens are
 // two micro-batches (the first and second half of the trace's tokens of the

@@ -62,6 +62,17 @@ PY
     rc=$?; cat "$tmp/out"
     [ $rc -eq 0 ] || fail "decode: exit $rc"
     grep -q "#wrong 0)" "$tmp/out" || fail "decode: no #wrong 0"
+    # A dense block first: the first MoE block's shortcut starts at the
+    # dense attention, its dispatch under the dense MLP; still verified.
+    models="$(dirname "$0")/../../../models"
+    sed 's/^num_dense_layers: 0$/num_dense_layers: 1\ndense_intermediate: 512/' \
+      "$models/tiny-moe-shared.textproto" > "$tmp/dense-first.textproto"
+    grep -q "^num_dense_layers: 1" "$tmp/dense-first.textproto" || fail "model edit"
+    "${mpi[@]}" 4 "$hw" run --model "$tmp/dense-first.textproto" --tokens 512 --dispatch dedup \
+      --overlap scmoe --check -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 0 ] || fail "dense first: exit $rc"
+    grep -q "#wrong 0)" "$tmp/out" || fail "dense first: no #wrong 0"
     ;;
   train-refused)  # a train plan: exit 2 before any work, saying what runs
     "$epsim" plan --model tiny-moe --tokens 256 --ep 2 --pass train -o "$tmp/t.plan" || fail "epsim plan"

@@ -314,6 +314,64 @@ TEST(ScheduleBuilderTest, ShortcutIssuesEachDispatchAfterThePreviousBlocksAttent
   EXPECT_NE(train.status().message().find("prefill and decode"), std::string::npos);
 }
 
+// A model with dense blocks first: under the shortcut the first MoE block
+// reads the last dense block's post-attention output, so its gate and
+// dispatch come right after the dense attention and the dispatch runs under
+// the dense MLP and the block's own attention; earlier dense blocks stay
+// chained. Without dense blocks the first MoE block has no shortcut (above).
+TEST(ScheduleBuilderTest, ShortcutOfTheFirstMoeBlockStartsAtTheDenseBlockBeforeIt) {
+  for (uint32_t dense : {1u, 2u}) {
+    SCOPED_TRACE(::testing::Message() << dense << " dense blocks");
+    proto::Model m = HandModel(dense);
+    m.set_num_layers(dense + 2);
+    m.set_num_shared_experts(1);
+    m.set_shared_intermediate(16);
+    ASSERT_TRUE(ValidateModel(&m).ok());
+    const proto::Topology topo = epsim::testing::Star(2, 10, 1);
+    auto s = BuildSchedule({testing::HandTrace({dense, dense + 1}), m, kTwoRanks,
+                            *dispatch::MakeDedup(), kOneNode, nullptr, Overlap::kShortcut,
+                            Pass::kPrefill, 0, false, &topo});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    const auto index = [&](proto::PhaseKind kind, uint32_t layer) {
+      for (const proto::Phase& p : s->phases())
+        if (p.kind() == kind && p.layer() == layer) return static_cast<int>(p.id());
+      ADD_FAILURE() << proto::PhaseKind_Name(kind) << " of layer " << layer << " missing";
+      return -1;
+    };
+    const auto deps = [&](int p) {
+      return std::vector<uint32_t>(s->phases(p).depends_on().begin(),
+                                   s->phases(p).depends_on().end());
+    };
+    const uint32_t last_dense = dense - 1, first_moe = dense;
+    EXPECT_EQ(s->phases_size(), static_cast<int>(2 * dense + 2 * 7));
+    if (dense == 2) {  // block 0 chained as without the shortcut
+      EXPECT_EQ(index(proto::ATTENTION, 0), 0);
+      EXPECT_EQ(index(proto::DENSE_FFN, 0), 1);
+    }
+    const int attention = index(proto::ATTENTION, last_dense);
+    const int gate = index(proto::GATE_PERMUTE, first_moe);
+    const int dispatch = index(proto::DISPATCH, first_moe);
+    const int ffn = index(proto::DENSE_FFN, last_dense);
+    const int own_attention = index(proto::ATTENTION, first_moe);
+    EXPECT_EQ(gate, attention + 1);
+    EXPECT_EQ(dispatch, gate + 1);
+    EXPECT_EQ(ffn, dispatch + 1);
+    EXPECT_GT(own_attention, ffn);  // the experts may go between them (ScMoE's rule)
+    EXPECT_EQ(deps(gate), std::vector<uint32_t>{static_cast<uint32_t>(attention)});
+    EXPECT_EQ(deps(dispatch), std::vector<uint32_t>{static_cast<uint32_t>(gate)});
+    // The dense MLP follows the gate on the compute stream, not the dispatch.
+    EXPECT_EQ(deps(ffn), std::vector<uint32_t>{static_cast<uint32_t>(gate)});
+    // The next block's gate follows the first MoE block's attention, and
+    // the experts wait for their dispatch.
+    EXPECT_EQ(index(proto::GATE_PERMUTE, first_moe + 1), own_attention + 1);
+    const std::vector<uint32_t> expert_deps = deps(index(proto::EXPERT, first_moe));
+    EXPECT_NE(std::find(expert_deps.begin(), expert_deps.end(), static_cast<uint32_t>(dispatch)),
+              expert_deps.end());
+    const Status valid = exec::ValidateSchedule(*s, 2);
+    EXPECT_TRUE(valid.ok()) << valid.ToString();
+  }
+}
+
 // Two micro-batches on two MoE blocks of the hand trace (4 tokens: 2 and
 // 2): the software pipeline's order on the compute stream, each
 // micro-batch's all-to-alls fed by its own gate and experts, and the
