@@ -34,6 +34,19 @@ proto::Model HandModel(uint32_t dense_layers = 0) {
 const placement::LayerPlacements kTwoRanks(*placement::Contiguous(4, 2));
 const dispatch::ClusterMap kOneNode = dispatch::ClusterMap::SingleHost(2);
 
+// The id of the phase of `kind` in `layer` (the first such), -1 and a
+// failure when there is none.
+int PhaseId(const proto::Schedule& s, proto::PhaseKind kind, uint32_t layer) {
+  for (const proto::Phase& p : s.phases())
+    if (p.kind() == kind && p.layer() == layer) return static_cast<int>(p.id());
+  ADD_FAILURE() << proto::PhaseKind_Name(kind) << " of layer " << layer << " missing";
+  return -1;
+}
+
+std::vector<uint32_t> DependsOn(const proto::Schedule& s, int id) {
+  return std::vector<uint32_t>(s.phases(id).depends_on().begin(), s.phases(id).depends_on().end());
+}
+
 Result<proto::Schedule> Build(const trace::Trace& trace, const proto::Model& model,
                               const dispatch::Strategy& strategy) {
   return BuildSchedule({trace, model, kTwoRanks, strategy, kOneNode});
@@ -262,15 +275,8 @@ TEST(ScheduleBuilderTest, ShortcutIssuesEachDispatchAfterThePreviousBlocksAttent
   auto s = BuildSchedule({testing::HandTrace({0, 1, 2}), m, kTwoRanks, *dispatch::MakeDedup(),
                           kOneNode, nullptr, Overlap::kShortcut, Pass::kPrefill, 0, false, &topo});
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  const auto index = [&](proto::PhaseKind kind, uint32_t layer) {
-    for (const proto::Phase& p : s->phases())
-      if (p.kind() == kind && p.layer() == layer) return static_cast<int>(p.id());
-    ADD_FAILURE() << proto::PhaseKind_Name(kind) << " of layer " << layer << " missing";
-    return -1;
-  };
-  const auto deps = [&](int p) {
-    return std::vector<uint32_t>(s->phases(p).depends_on().begin(), s->phases(p).depends_on().end());
-  };
+  const auto index = [&](proto::PhaseKind kind, uint32_t layer) { return PhaseId(*s, kind, layer); };
+  const auto deps = [&](int p) { return DependsOn(*s, p); };
   EXPECT_EQ(s->phases_size(), 3 * 7);
   EXPECT_EQ(index(proto::GATE_PERMUTE, 0), index(proto::ATTENTION, 0) + 1);
   EXPECT_EQ(index(proto::GATE_PERMUTE, 1), index(proto::DISPATCH, 0) + 1);
@@ -294,9 +300,12 @@ TEST(ScheduleBuilderTest, ShortcutIssuesEachDispatchAfterThePreviousBlocksAttent
       prev_comm = id;
     } else {
       EXPECT_TRUE(has(prev_compute)) << id;
-      if (p.kind() == proto::EXPERT) EXPECT_TRUE(has(index(proto::DISPATCH, p.layer()))) << id;
-      if (p.kind() == proto::UNPERMUTE_REDUCE)
+      if (p.kind() == proto::EXPERT) {
+        EXPECT_TRUE(has(index(proto::DISPATCH, p.layer()))) << id;
+      }
+      if (p.kind() == proto::UNPERMUTE_REDUCE) {
         EXPECT_TRUE(has(index(proto::COMBINE, p.layer()))) << id;
+      }
       prev_compute = id;
     }
   }
@@ -333,15 +342,9 @@ TEST(ScheduleBuilderTest, ShortcutOfTheFirstMoeBlockStartsAtTheDenseBlockBeforeI
                             Pass::kPrefill, 0, false, &topo});
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     const auto index = [&](proto::PhaseKind kind, uint32_t layer) {
-      for (const proto::Phase& p : s->phases())
-        if (p.kind() == kind && p.layer() == layer) return static_cast<int>(p.id());
-      ADD_FAILURE() << proto::PhaseKind_Name(kind) << " of layer " << layer << " missing";
-      return -1;
+      return PhaseId(*s, kind, layer);
     };
-    const auto deps = [&](int p) {
-      return std::vector<uint32_t>(s->phases(p).depends_on().begin(),
-                                   s->phases(p).depends_on().end());
-    };
+    const auto deps = [&](int p) { return DependsOn(*s, p); };
     const uint32_t last_dense = dense - 1, first_moe = dense;
     EXPECT_EQ(s->phases_size(), static_cast<int>(2 * dense + 2 * 7));
     if (dense == 2) {  // block 0 chained as without the shortcut
