@@ -1,7 +1,7 @@
 // Files to remove when the process must stop at once from a signal handler
-// (a memory-mapped input file that shrank while it was read raises SIGBUS,
-// see sim/trace/log_input.h): the temporaries of unfinished outputs, so
-// that such a stop leaves no partial file behind either.
+// (for instance a memory-mapped input file that shrank while it was read
+// raises SIGBUS): the temporaries of unfinished outputs, so that such a
+// stop leaves no partial file behind either.
 //
 // AddFatalCleanup / RemoveFatalCleanup are called by normal code (thread
 // safe); RemoveFatalCleanupFiles only uses unlink(2) and may be called from
