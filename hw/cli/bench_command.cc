@@ -186,7 +186,7 @@ Status RunGemm(const BenchOptions& opt, Backend* b) {
   const uint64_t max_n = sizes.back();
   EPSIM_ASSIGN_OR_RETURN(Buffer x, b->Alloc(max_n * h * 4));
   EPSIM_ASSIGN_OR_RETURN(Buffer y, b->Alloc(max_n * h * 4));
-  EPSIM_ASSIGN_OR_RETURN(Buffer scratch, b->Alloc(2 * max_n * f * 4));
+  EPSIM_ASSIGN_OR_RETURN(Buffer scratch, b->Alloc(3 * max_n * f * 4));
   std::vector<report::GemmRow> rows;
   for (uint64_t n : sizes) {
     for (uint32_t i = 0; i < opt.warmup; ++i)

@@ -105,9 +105,23 @@ class Backend {
                                    std::span<const float> w_down, size_t hidden,
                                    size_t width) = 0;
   // y[n x hidden] = (silu(x Wg) * (x Wu)) Wd, x and y FP32 rows.
-  // `scratch` holds at least 2 * n * width FP32 values.
+  // `scratch` holds at least 3 * n * width FP32 values; afterwards its
+  // first 2 * n * width values are the activations the backward reads
+  // (a = x Wg and b = x Wu, laid out as this backend chooses).
   virtual Status SwigluFfn(const Buffer& ffn, const Buffer& x, size_t n, const Buffer& scratch,
                            const Buffer& y) = 0;
+  // The backward of SwigluFfn on the same n rows (training): from the rows
+  // x, the output gradient dy (FP32 rows) and `saved` (the first
+  // 2 * n * width values SwigluFfn left in its scratch for these x),
+  //   dx[n x hidden] = (da Wg^T + db Wu^T), with dh = dy Wd^T,
+  //   da = dh * b * silu'(a), db = dh * silu(a),
+  // and the weight gradients into `grad` (3 * hidden * width FP32 values,
+  // overwritten: dWg = x^T da, dWu = x^T db, dWd = silu(a)*b ^T dy).
+  // Twice the forward's GEMM FLOPs. `scratch` holds at least 3 * n * width
+  // FP32 values.
+  virtual Status SwigluFfnBackward(const Buffer& ffn, const Buffer& x, const Buffer& dy,
+                                   const Buffer& saved, size_t n, const Buffer& scratch,
+                                   const Buffer& dx, const Buffer& grad) = 0;
   // A GEMM [m x k] by [k x n] on scratch operands, result discarded: the
   // stand-in for phases whose data the harness does not model (attention,
   // router). `a`, `b`, `c` hold m*k, k*n, m*n values of the compute dtype.
@@ -135,6 +149,19 @@ class Backend {
     return 0;
   }
   virtual Status WaitComm(int /*handle*/) { return Status::Ok(); }
+  // Sum of `count` BF16 values over ranks, in place on every rank (the
+  // data-parallel gradient all-reduce of training): the host backend's
+  // MPI_Iallreduce with a BF16 sum, the CUDA backend's ncclAllReduce.
+  virtual Status AllReduceBf16(const Buffer& data, size_t count, double deadline_s) = 0;
+  // The same on the communication stream, as AllToAllVAsync (WaitComm
+  // takes its handle); the default runs it in place.
+  virtual Result<int> AllReduceBf16Async(const Buffer& data, size_t count, double deadline_s,
+                                         size_t mark_start, size_t mark_end) {
+    EPSIM_RETURN_IF_ERROR(Mark(mark_start));
+    EPSIM_RETURN_IF_ERROR(AllReduceBf16(data, count, deadline_s));
+    EPSIM_RETURN_IF_ERROR(Mark(mark_end));
+    return 0;
+  }
   // Whether AllToAllVAsync overlaps compute (a second stream or thread).
   virtual bool two_streams() const { return false; }
   // A barrier that names the ranks that did not arrive by the deadline.

@@ -15,6 +15,7 @@ uint64_t SplitMix64(uint64_t x) {
 
 constexpr uint64_t kTokenStream = 1;
 constexpr uint64_t kWeightStream = 2;
+constexpr uint64_t kGradStream = 3;
 
 }  // namespace
 
@@ -38,6 +39,11 @@ float SeededData::Uniform(uint64_t stream, uint64_t index) const {
 void SeededData::TokenRow(uint64_t token, uint32_t hidden, float* out) const {
   for (uint32_t h = 0; h < hidden; ++h)
     out[h] = RoundBf16(Uniform(kTokenStream, token * hidden + h));
+}
+
+void SeededData::GradRow(uint64_t token, uint32_t hidden, float* out) const {
+  for (uint32_t h = 0; h < hidden; ++h)
+    out[h] = RoundBf16(Uniform(kGradStream, token * hidden + h));
 }
 
 FfnWeights SeededData::Ffn(uint32_t ffn_id, uint32_t hidden, uint32_t width) const {

@@ -5,6 +5,7 @@
 // Values are BF16-representable FP32 numbers (rounded to BF16), so moving
 // them through a BF16 wire or loading them into BF16 GEMMs is exact:
 //   hidden states  x[token][h] uniform in [-1, 1)
+//   output grads   dy[token][h] uniform in [-1, 1) (another stream)
 //   weights        uniform in [-1, 1) / sqrt(fan_in): gate and up
 //                  [hidden x width] (fan_in = hidden), down [width x hidden]
 //                  (fan_in = width)
@@ -44,6 +45,9 @@ class SeededData {
   // Hidden state of token `token` (global index in its layer), `hidden`
   // values.
   void TokenRow(uint64_t token, uint32_t hidden, float* out) const;
+  // Gradient of the MoE block's output at token `token` (train passes: the
+  // backward's input), `hidden` values uniform in [-1, 1), BF16-representable.
+  void GradRow(uint64_t token, uint32_t hidden, float* out) const;
   // Weights of FFN `ffn_id` (a routed expert id, or kSharedFfnId/kDenseFfnId).
   FfnWeights Ffn(uint32_t ffn_id, uint32_t hidden, uint32_t width) const;
 

@@ -77,6 +77,7 @@ class Builder {
     BuildExperts();
     BuildReturns();
     BuildUnpermute();
+    BuildBackward();
     return std::move(out_);
   }
 
@@ -230,6 +231,65 @@ class Builder {
       terms[c.token - out_.first_token].push_back({s, coef});
     }
     for (uint32_t t = 0; t < out_.num_tokens; ++t) AddOut(&out_.unpermute, t, terms[t]);
+  }
+
+  // The transposes of a forward step, term by term: a forward term
+  // out[o] += c * in[i] becomes in_grad[i] += c * out_grad[o].
+  class Transpose {
+   public:
+    explicit Transpose(size_t num_out) : terms_(num_out) {}
+    // Adds `spec`'s terms, its outputs read at rows + `out_offset` of the
+    // transposed input, its inputs written at rows + `in_offset`.
+    void Add(const ReduceSpec& spec, uint64_t out_offset, uint64_t in_offset) {
+      for (size_t o = 0; o < spec.num_out(); ++o)
+        for (uint32_t j = spec.offsets[o]; j < spec.offsets[o + 1]; ++j)
+          Term(spec.idx[j] + in_offset, spec.out_rows[o] + out_offset, spec.coef[j]);
+    }
+    void Term(uint64_t out_row, uint64_t in_row, float coef) {
+      terms_.at(out_row).push_back({static_cast<uint32_t>(in_row), coef});
+    }
+    // Output rows [first, last), each written (no terms: zero), shifted by
+    // `out_offset`.
+    ReduceSpec Spec(uint64_t first, uint64_t last, uint64_t out_offset = 0) const {
+      ReduceSpec spec;
+      spec.offsets.push_back(0);
+      for (uint64_t o = first; o < last; ++o) AddOut(&spec, static_cast<uint32_t>(o + out_offset),
+                                                     terms_[o]);
+      return spec;
+    }
+
+   private:
+    std::vector<std::vector<std::pair<uint32_t, float>>> terms_;
+  };
+
+  void BuildBackward() {
+    const uint64_t c_rows = out_.combine.SendTotal(), g_rows = out_.gather.SendTotal();
+    out_.dcat_gather = c_rows;
+    out_.dcat_pool = c_rows + g_rows;
+    out_.dcat_rows = out_.dcat_pool + out_.gather_pool_rows;
+    Transpose unpermute(out_.combine.RecvTotal());
+    unpermute.Add(out_.unpermute, 0, 0);
+    out_.unpermute_t = unpermute.Spec(0, out_.combine.RecvTotal());
+    Transpose relay(out_.gather_pool_rows);
+    relay.Add(out_.relay_reduce, 0, 0);
+    out_.relay_t = relay.Spec(0, out_.gather_pool_rows, out_.dcat_pool);
+    Transpose returns(out_.ycat_rows);
+    returns.Add(out_.combine_pack, 0, 0);
+    returns.Add(out_.gather_pack, out_.dcat_gather, 0);
+    returns.Add(out_.relay_own, out_.dcat_pool, 0);
+    out_.returns_t = returns.Spec(0, out_.ycat_rows);
+    Transpose arrivals(out_.arrival_rows);
+    uint64_t y = 0;
+    for (const LayerLayout::Expert& e : out_.experts)
+      for (uint32_t a : e.rows) arrivals.Term(a, y++, 1.0f);
+    for (size_t i = 0; i < out_.forward_src.size(); ++i)
+      arrivals.Term(out_.forward_src[i], out_.ycat_rows + i, 1.0f);
+    const uint64_t d_rows = out_.dispatch.RecvTotal();
+    out_.arrivals_t = arrivals.Spec(0, d_rows);
+    out_.arrivals_forwarded_t = arrivals.Spec(d_rows, out_.arrival_rows);
+    Transpose permute(out_.num_tokens);
+    for (size_t i = 0; i < out_.permute.size(); ++i) permute.Term(out_.permute[i], i, 1.0f);
+    out_.permute_t = permute.Spec(0, out_.num_tokens);
   }
 
   const proto::LayerRoutes& l_;

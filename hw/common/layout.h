@@ -55,6 +55,22 @@ struct LayerLayout {
   ReduceSpec unpermute;         // combine receive rows -> local tokens
   uint64_t gather_pool_rows = 0;
   uint64_t max_expert_rows = 0;
+
+  // Training's backward: every forward step transposed (a gather's
+  // transpose sums the gradients of the rows it copied, a reduce's scales
+  // and scatters them), the all-to-alls reversed. Buffers:
+  //   dcat  = [combine send rows | gather send rows | gather pool rows]
+  //           (what the combine-shaped gradients land in, combine dtype);
+  //   dxext = [ycat rows | forward send rows] (FP32: the experts' input
+  //           gradients, then those a relay gets back for what it forwarded).
+  ReduceSpec unpermute_t;  // output gradient (local tokens) -> combine receive rows
+  ReduceSpec relay_t;      // dcat combine rows -> dcat pool rows (relay reduce^T)
+  ReduceSpec returns_t;    // dcat -> ycat rows (combine pack, gather pack, relay own ^T)
+  ReduceSpec arrivals_forwarded_t;  // dxext -> arrival rows received by forward
+  ReduceSpec arrivals_t;   // dxext -> dispatch receive rows (expert gathers and forward^T)
+  ReduceSpec permute_t;    // dispatch send rows -> local tokens (input gradient)
+  // dcat's regions, in rows: combine at 0, gather at dcat_gather, pool at dcat_pool.
+  uint64_t dcat_gather = 0, dcat_pool = 0, dcat_rows = 0;
 };
 
 // Layouts of `rank` for every layer of `plan` (validated: plan_file.h).

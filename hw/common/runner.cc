@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -15,7 +16,11 @@
 namespace epsim::hw {
 namespace {
 
-enum ReduceWhich { kCombinePack, kGatherPack, kRelayOwn, kRelayReduce, kUnpermute, kNumReduces };
+enum ReduceWhich {
+  kCombinePack, kGatherPack, kRelayOwn, kRelayReduce, kUnpermute,
+  // Training's backward (layout.h).
+  kUnpermuteT, kRelayT, kReturnsT, kArrivalsForwardedT, kArrivalsT, kPermuteT, kNumReduces
+};
 
 const ReduceSpec& SpecOf(const LayerLayout& l, int which) {
   switch (which) {
@@ -23,6 +28,12 @@ const ReduceSpec& SpecOf(const LayerLayout& l, int which) {
     case kGatherPack: return l.gather_pack;
     case kRelayOwn: return l.relay_own;
     case kRelayReduce: return l.relay_reduce;
+    case kUnpermuteT: return l.unpermute_t;
+    case kRelayT: return l.relay_t;
+    case kReturnsT: return l.returns_t;
+    case kArrivalsForwardedT: return l.arrivals_forwarded_t;
+    case kArrivalsT: return l.arrivals_t;
+    case kPermuteT: return l.permute_t;
     default: return l.unpermute;
   }
 }
@@ -43,7 +54,12 @@ struct GemmShape {
 
 GemmShape StandInShape(const proto::Kernel& k) {
   if (k.rows() == 0 || k.hidden() == 0) return {};
-  if (k.op() == proto::ROUTER) return {k.rows(), k.width(), k.hidden()};
+  if (k.op() == proto::ROUTER) {
+    // The router GEMM's inner dimension scaled by the kernel's FLOPs over
+    // the forward's (2 rows hidden experts): 2x in the backward.
+    const double times = std::round(k.flops() / (2.0 * k.rows() * k.hidden() * k.width()));
+    return {k.rows(), k.width(), k.hidden() * static_cast<size_t>(std::max(1.0, times))};
+  }
   if (k.op() == proto::ATTENTION_BLOCK) {
     const double n = std::ceil(k.flops() / (2.0 * k.rows() * k.hidden()));
     return {k.rows(), static_cast<size_t>(std::max(1.0, n)), k.hidden()};
@@ -81,6 +97,13 @@ struct Runner::Buffers {
     combine_recv = c.combine_recv;
   }
   Buffer gemm_a, gemm_b, gemm_c, standin_y;
+  // Train passes: what the backward reads of each layer's forward (its
+  // arrival rows and its experts' SwiGLU activations, kept as frameworks
+  // keep activations), the seeded output gradients, and the backward's
+  // own buffers (layout.h names them), sized for the largest layer.
+  std::vector<Buffer> saved_arrivals, saved_act, dout;  // [layout]
+  Buffer dcombine_recv, dcat, dycat, dxext, darrivals, dforward, dsend, dx, grad, identity;
+  Buffer standin_saved, allreduce;
   std::map<uint32_t, Buffer> ffn;  // expert id or kSharedFfnId/kDenseFfnId -> weights
   struct Layer {
     Buffer permute, forward_src;
@@ -112,10 +135,7 @@ Status Runner::Setup() {
     return Status::BadInput(fmt::format("the plan is for {} ranks but {} were launched (mpirun "
                                         "-np {} for this plan)",
                                         d_, backend_->num_ranks(), d_));
-  if (s.pass() == "train")
-    return Status::BadInput(
-        "the plan is a train pass (forward, backward, gradient all-reduce): epsim-hw runs "
-        "prefill and decode passes; simulate a train pass with epsim simulate --pass train");
+  train_ = s.pass() == "train";
   for (const proto::Phase& p : s.phases())
     if (p.micro_batch() > 0)
       return Status::BadInput(
@@ -130,10 +150,45 @@ Status Runner::Setup() {
       layout_of_layer_[layouts_[i].layer] = static_cast<int>(i);
   two_streams_ = exec::HasOverlap(s);
   pending_.assign(s.phases_size(), -1);
+  EPSIM_RETURN_IF_ERROR(AssignRoles());
   buf_ = std::make_unique<Buffers>();
   EPSIM_RETURN_IF_ERROR(AllocateBuffers());
   EPSIM_RETURN_IF_ERROR(UploadInputsAndWeights());
   return UploadLayouts();
+}
+
+// Which step of its layer's backward each backward all-to-all is: the
+// plan emits a hierarchical layer's two combine-shaped gradient exchanges
+// as combine then gather mirror, and its two dispatch-shaped ones as
+// forward then dispatch mirror (schedule_builder.cc); other layers have one
+// of each. Backward phases outside a train pass are refused.
+Status Runner::AssignRoles() {
+  const proto::Schedule& s = plan_.schedule();
+  role_.assign(s.phases_size(), Role::kNone);
+  std::map<std::pair<uint32_t, int>, int> seen;  // (layer, kind) -> count so far
+  for (int p = 0; p < s.phases_size(); ++p) {
+    const proto::Phase& phase = s.phases(p);
+    const proto::PhaseKind kind = phase.kind();
+    const bool backward = kind >= proto::ATTENTION_BACKWARD && kind <= proto::GRADIENT_ALLREDUCE;
+    if (backward && !train_)
+      return Status::BadInput(fmt::format("{}: a backward phase in a {} pass; the plan is "
+                                          "inconsistent", PhaseLabel(phase, p), s.pass()));
+    if (kind != proto::COMBINE_BACKWARD && kind != proto::DISPATCH_BACKWARD) continue;
+    const int li = phase.layer() < layout_of_layer_.size() ? layout_of_layer_[phase.layer()] : -1;
+    if (li < 0)
+      return Status::BadInput(fmt::format("{}: no routes for this layer", PhaseLabel(phase, p)));
+    const int n = seen[{phase.layer(), kind}]++;
+    const bool hier = layouts_[li].hierarchical;
+    if (n > (hier ? 1 : 0))
+      return Status::BadInput(fmt::format("{}: more gradient exchanges of this kind than the "
+                                          "layer's forward has; the plan is inconsistent",
+                                          PhaseLabel(phase, p)));
+    if (kind == proto::COMBINE_BACKWARD)
+      role_[p] = n == 0 ? Role::kCombineMirror : Role::kGatherMirror;
+    else
+      role_[p] = hier && n == 0 ? Role::kForwardMirror : Role::kDispatchMirror;
+  }
+  return Status::Ok();
 }
 
 Status Runner::Alloc(Buffer* out, size_t bytes) {
@@ -160,7 +215,9 @@ Status Runner::AllocateBuffers() {
     gather_send = std::max(gather_send, l.gather.SendTotal());
     pool = std::max(pool, l.gather_pool_rows);
   }
-  size_t ga = 1, gb = 1, gc = 1, ffn_scratch = 2 * expert_rows * plan_.model().moe_intermediate();
+  const size_t moe_width = plan_.model().moe_intermediate();
+  size_t ga = 1, gb = 1, gc = 1, ffn_scratch = 3 * expert_rows * moe_width;
+  size_t grad = train_ ? 3 * size_t{hidden_} * moe_width : 0, standin_saved = 0;
   for (const proto::Phase& p : plan_.schedule().phases()) {
     if (exec::IsAllToAll(p) || p.work_size() <= static_cast<int>(rank_)) continue;
     for (const proto::Kernel& k : p.work(rank_).kernels()) {
@@ -168,8 +225,13 @@ Status Runner::AllocateBuffers() {
       ga = std::max(ga, g.m * g.k);
       gb = std::max(gb, g.k * g.n);
       gc = std::max(gc, g.m * g.n);
-      if (k.op() == proto::SWIGLU_FFN && !k.has_expert())
-        ffn_scratch = std::max<size_t>(ffn_scratch, 2 * k.rows() * k.width());
+      if (k.op() == proto::SWIGLU_FFN && !k.has_expert()) {
+        ffn_scratch = std::max<size_t>(ffn_scratch, 3 * k.rows() * k.width());
+        if (train_) {
+          standin_saved = std::max<size_t>(standin_saved, 2 * k.rows() * k.width());
+          grad = std::max<size_t>(grad, 3 * size_t{hidden_} * k.width());
+        }
+      }
     }
   }
   const size_t cd = DTypeBytes(backend_->compute_dtype());
@@ -183,6 +245,7 @@ Status Runner::AllocateBuffers() {
       {&b.combine_recv, disp_send * h * wc},  {&b.gemm_a, ga * cd},
       {&b.gemm_b, gb * cd},             {&b.gemm_c, gc * cd}};
   for (const auto& [buffer, bytes] : sizes) EPSIM_RETURN_IF_ERROR(Alloc(buffer, bytes));
+  if (train_) EPSIM_RETURN_IF_ERROR(AllocateTrainBuffers(grad, standin_saved));
   if (exec::LayersInterleave(plan_.schedule())) {
     const auto set_of = [&]() {
       return Buffers::CommSet{b.out, b.dispatch_send, b.arrivals, b.forward_send,
@@ -198,6 +261,46 @@ Status Runner::AllocateBuffers() {
     b.sets.push_back(set_of());
     b.Use(0);
   }
+  return Status::Ok();
+}
+
+// The backward's buffers (train passes): per layer what it keeps of the
+// forward, then one set of gradient buffers for the largest layer.
+Status Runner::AllocateTrainBuffers(size_t grad_values, size_t standin_saved) {
+  Buffers& b = *buf_;
+  const size_t h = hidden_, f32 = 4, w = plan_.model().moe_intermediate();
+  const size_t wd = DTypeBytes(wire_dispatch_), wc = DTypeBytes(wire_combine_);
+  uint64_t tokens = 0, comb_recv = 0, dcat = 0, ycat = 0, fwd_send = 0, arrivals = 0, send = 0;
+  for (const LayerLayout& l : layouts_) {
+    b.saved_arrivals.emplace_back();
+    EPSIM_RETURN_IF_ERROR(Alloc(&b.saved_arrivals.back(), l.arrival_rows * h * wd));
+    // SwigluFfn's scratch of expert e starts at 2 w (its first ycat row) and
+    // takes 3 w per row: the last one reaches w max_expert_rows past 2 w ycat.
+    b.saved_act.emplace_back();
+    EPSIM_RETURN_IF_ERROR(
+        Alloc(&b.saved_act.back(), (2 * l.ycat_rows + l.max_expert_rows) * w * f32));
+    tokens = std::max(tokens, l.num_tokens);
+    comb_recv = std::max(comb_recv, l.combine.RecvTotal());
+    dcat = std::max(dcat, l.dcat_rows);
+    ycat = std::max(ycat, l.ycat_rows);
+    fwd_send = std::max(fwd_send, l.forward.SendTotal());
+    arrivals = std::max(arrivals, l.arrival_rows);
+    send = std::max(send, l.dispatch.SendTotal());
+  }
+  uint64_t allreduce = 0;
+  for (const proto::Phase& p : plan_.schedule().phases())
+    if (p.kind() == proto::GRADIENT_ALLREDUCE) allreduce = std::max(allreduce, p.allreduce_bytes());
+  const std::pair<Buffer*, size_t> sizes[] = {
+      {&b.dcombine_recv, comb_recv * h * wc}, {&b.dcat, dcat * h * wc},
+      {&b.dycat, ycat * h * f32},             {&b.dxext, (ycat + fwd_send) * h * f32},
+      {&b.darrivals, arrivals * h * wd},      {&b.dforward, fwd_send * h * wd},
+      {&b.dsend, send * h * wd},              {&b.dx, tokens * h * f32},
+      {&b.grad, grad_values * f32},           {&b.standin_saved, standin_saved * f32},
+      {&b.allreduce, allreduce}};
+  for (const auto& [buffer, bytes] : sizes) EPSIM_RETURN_IF_ERROR(Alloc(buffer, bytes));
+  std::vector<uint32_t> identity(fwd_send);
+  std::iota(identity.begin(), identity.end(), 0u);
+  EPSIM_ASSIGN_OR_RETURN(b.identity, backend_->UploadIndex(identity));
   return Status::Ok();
 }
 
@@ -218,6 +321,19 @@ Status Runner::UploadInputsAndWeights() {
       EPSIM_RETURN_IF_ERROR(backend_->Upload(it->second, x.data(), x.size() * 4));
     }
     b.x.push_back(it->second);
+  }
+  std::map<std::pair<uint64_t, uint64_t>, Buffer> grads;  // train: output gradients
+  for (const LayerLayout& l : layouts_) {
+    if (!train_) break;
+    auto [it, fresh] = grads.try_emplace({l.first_token, l.num_tokens});
+    if (fresh) {
+      std::vector<float> g(l.num_tokens * hidden_);
+      for (uint64_t t = 0; t < l.num_tokens; ++t)
+        data.GradRow(l.first_token + t, hidden_, &g[t * hidden_]);
+      EPSIM_RETURN_IF_ERROR(Alloc(&it->second, g.size() * 4));
+      EPSIM_RETURN_IF_ERROR(backend_->Upload(it->second, g.data(), g.size() * 4));
+    }
+    b.dout.push_back(it->second);
   }
   auto upload_ffn = [&](uint32_t id, uint32_t width) -> Status {
     if (b.ffn.count(id)) return Status::Ok();
@@ -299,10 +415,22 @@ Status Runner::Reduce(size_t li, int which, const Buffer& in, DType in_t, const 
 
 Status Runner::RunCompute(const proto::Phase& phase) {
   Buffers& b = *buf_;
+  const bool shared =
+      phase.kind() == proto::SHARED_EXPERT || phase.kind() == proto::SHARED_EXPERT_BACKWARD;
   for (const proto::Kernel& k : phase.work(rank_).kernels()) {
     if (k.op() == proto::SWIGLU_FFN && !k.has_expert() && k.rows() > 0) {
-      const uint32_t id = phase.kind() == proto::SHARED_EXPERT ? kSharedFfnId : kDenseFfnId;
-      EPSIM_RETURN_IF_ERROR(backend_->SwigluFfn(b.ffn.at(id), b.standin_x, k.rows(), b.scratch,
+      const Buffer& ffn = b.ffn.at(shared ? kSharedFfnId : kDenseFfnId);
+      // A backward kernel costs twice the forward (schedule_builder.cc):
+      // the real SwiGLU backward on stand-in values; a recomputed forward
+      // is the forward.
+      const double forward_flops = 6.0 * k.rows() * k.hidden() * k.width();
+      if (train_ && k.flops() > 1.5 * forward_flops) {
+        EPSIM_RETURN_IF_ERROR(backend_->SwigluFfnBackward(ffn, b.standin_x, b.standin_x,
+                                                          b.standin_saved, k.rows(), b.scratch,
+                                                          b.standin_y, b.grad));
+        continue;
+      }
+      EPSIM_RETURN_IF_ERROR(backend_->SwigluFfn(ffn, b.standin_x, k.rows(), b.scratch,
                                                 b.standin_y));
       continue;
     }
@@ -326,9 +454,51 @@ Status Runner::RunMoeCompute(const proto::Phase& phase, const LayerLayout& l, si
       return RunExperts(l, li);
     case proto::UNPERMUTE_REDUCE:
       return Reduce(li, kUnpermute, b.combine_recv, wire_combine_, b.out, DType::kF32);
+    // Training's backward, the forward's steps transposed (layout.h).
+    case proto::UNPERMUTE_REDUCE_BACKWARD:
+      return Reduce(li, kUnpermuteT, b.dout[li], DType::kF32, b.dcombine_recv, wire_combine_);
+    case proto::EXPERT_BACKWARD:
+      EPSIM_RETURN_IF_ERROR(CheckExperts(phase, l));
+      return RunExpertsBackward(l, li);
+    case proto::GATE_PERMUTE_BACKWARD:
+      EPSIM_RETURN_IF_ERROR(RunCompute(phase));  // the router's backward GEMM stand-in
+      return Reduce(li, kPermuteT, b.dsend, wire_dispatch_, b.dx, DType::kF32);
     default:
       return RunCompute(phase);
   }
+}
+
+// Rows [row, ...) of `buffer`, rows of `row_bytes`.
+Buffer Runner::RowsFrom(const Buffer& buffer, size_t row, size_t row_bytes) {
+  Buffer out = buffer;
+  const size_t skip = std::min(buffer.bytes, row * row_bytes);
+  out.ptr = static_cast<uint8_t*>(buffer.ptr) + skip;
+  out.bytes = buffer.bytes - skip;
+  return out;
+}
+
+// The experts' backward: output gradients of their rows from dcat, then
+// per expert the SwiGLU backward on its saved inputs and activations
+// (weight gradients into one buffer, overwritten expert by expert), then the
+// input gradients of the rows that came by the forward step, which go back
+// to their relays first.
+Status Runner::RunExpertsBackward(const LayerLayout& l, size_t li) {
+  Buffers& b = *buf_;
+  const size_t row_f32 = size_t{hidden_} * 4, w = plan_.model().moe_intermediate();
+  EPSIM_RETURN_IF_ERROR(Reduce(li, kReturnsT, b.dcat, wire_combine_, b.dycat, DType::kF32));
+  size_t ycat_row = 0;
+  for (size_t e = 0; e < l.experts.size(); ++e) {
+    const size_t n = l.experts[e].rows.size();
+    EPSIM_RETURN_IF_ERROR(backend_->GatherRows(b.saved_arrivals[li], wire_dispatch_,
+                                               b.layers[li].expert_rows[e], n, hidden_,
+                                               b.expert_in, DType::kF32));
+    EPSIM_RETURN_IF_ERROR(backend_->SwigluFfnBackward(
+        b.ffn.at(l.experts[e].expert), b.expert_in, RowsFrom(b.dycat, ycat_row, row_f32),
+        RowsFrom(b.saved_act[li], ycat_row, 2 * w * 4), n, b.scratch,
+        RowsFrom(b.dxext, ycat_row, row_f32), b.grad));
+    ycat_row += n;
+  }
+  return Reduce(li, kArrivalsForwardedT, b.dxext, DType::kF32, b.darrivals, wire_dispatch_);
 }
 
 // The schedule's expert kernels on this rank must be the layout's experts
@@ -368,8 +538,12 @@ Status Runner::RunExperts(const LayerLayout& l, size_t li) {
     Buffer y = b.ycat;
     y.ptr = static_cast<uint8_t*>(b.ycat.ptr) + ycat_row * row_f32;
     y.bytes = b.ycat.bytes - ycat_row * row_f32;
+    // Train passes keep each expert's activations for the backward.
+    const Buffer scratch =
+        train_ ? RowsFrom(b.saved_act[li], ycat_row, 2 * plan_.model().moe_intermediate() * 4)
+               : b.scratch;
     EPSIM_RETURN_IF_ERROR(
-        backend_->SwigluFfn(b.ffn.at(l.experts[e].expert), b.expert_in, n, b.scratch, y));
+        backend_->SwigluFfn(b.ffn.at(l.experts[e].expert), b.expert_in, n, scratch, y));
     ycat_row += n;
   }
   EPSIM_RETURN_IF_ERROR(Reduce(li, kCombinePack, b.ycat, DType::kF32, b.combine_send,
@@ -403,15 +577,78 @@ Status Runner::RunAllToAll(const proto::Phase& phase, uint32_t index, const Laye
       EPSIM_RETURN_IF_ERROR(Reduce(li, kRelayReduce, b.gather_pool, wire_combine_, b.combine_send,
                                    wire_combine_));
       return Exchange(phase, index, l.combine, b.combine_send, b.combine_recv, 0, wire_combine_);
+    case proto::COMBINE_BACKWARD:
+    case proto::DISPATCH_BACKWARD:
+      return RunGradientExchange(phase, index, l, li);
     default:
       return Status::BadInput(fmt::format("{}: an all-to-all of a kind epsim-hw cannot execute",
                                           PhaseLabel(phase, index)));
   }
 }
 
+// The backward's all-to-alls: each a forward exchange reversed, with the
+// transposed reduce that feeds it (layout.h).
+Status Runner::RunGradientExchange(const proto::Phase& phase, uint32_t index,
+                                   const LayerLayout& l, size_t li) {
+  Buffers& b = *buf_;
+  const size_t row_c = size_t{hidden_} * DTypeBytes(wire_combine_);
+  const size_t row_d = size_t{hidden_} * DTypeBytes(wire_dispatch_);
+  switch (role_[index]) {
+    case Role::kCombineMirror:
+      return Exchange(phase, index, l.combine.Reversed(), b.dcombine_recv, b.dcat, 0,
+                      wire_combine_);
+    case Role::kGatherMirror:
+      EPSIM_RETURN_IF_ERROR(Reduce(li, kRelayT, b.dcat, wire_combine_, b.dcat, wire_combine_));
+      return Exchange(phase, index, l.gather.Reversed(), RowsFrom(b.dcat, l.dcat_pool, row_c),
+                      b.dcat, l.dcat_gather, wire_combine_);
+    case Role::kForwardMirror:
+      return Exchange(phase, index, l.forward.Reversed(),
+                      RowsFrom(b.darrivals, l.dispatch.RecvTotal(), row_d), b.dforward, 0,
+                      wire_dispatch_);
+    case Role::kDispatchMirror: {
+      const size_t forwarded = l.forward.SendTotal();
+      if (forwarded > 0)
+        EPSIM_RETURN_IF_ERROR(backend_->GatherRows(
+            b.dforward, wire_dispatch_, b.identity, forwarded, hidden_,
+            RowsFrom(b.dxext, l.ycat_rows, size_t{hidden_} * 4), DType::kF32));
+      EPSIM_RETURN_IF_ERROR(
+          Reduce(li, kArrivalsT, b.dxext, DType::kF32, b.darrivals, wire_dispatch_));
+      return Exchange(phase, index, l.dispatch.Reversed(), b.darrivals, b.dsend, 0,
+                      wire_dispatch_);
+    }
+    case Role::kNone: break;
+  }
+  return Status::Internal(fmt::format("{}: no backward role", PhaseLabel(phase, index)));
+}
+
+// The data-parallel all-reduce of a block's replicated weights' gradients
+// (values not verified: the harness's attention and router gradients are
+// stand-ins). Its ring send in the plan must be 2 (n - 1) / n of the bytes.
+Status Runner::RunGradientAllReduce(const proto::Phase& phase, uint32_t index) {
+  const uint64_t bytes = phase.allreduce_bytes();
+  const auto ring = static_cast<uint64_t>(std::llround(2.0 * (d_ - 1) / d_ * bytes));
+  const uint64_t planned = phase.send_bytes(rank_ * d_ + (rank_ + 1) % d_);
+  if (bytes % 2 != 0 || ring != planned)
+    return Status::BadInput(fmt::format(
+        "{}: all-reduce of {} B, whose ring sends {} B to the next rank, but the schedule sends "
+        "{} B; the plan is inconsistent (or its gradients are not BF16)",
+        PhaseLabel(phase, index), bytes, ring, planned));
+  if (two_streams_) {
+    Result<int> handle = backend_->AllReduceBf16Async(buf_->allreduce, bytes / 2, Deadline(),
+                                                      2 * index, 2 * index + 1);
+    if (!handle.ok()) return handle.status().WithContext(PhaseLabel(phase, index));
+    pending_[index] = *handle;
+    return Status::Ok();
+  }
+  return backend_->AllReduceBf16(buf_->allreduce, bytes / 2, Deadline())
+      .WithContext(PhaseLabel(phase, index));
+}
+
 Status Runner::RunPhase(const proto::Phase& phase, uint32_t index, bool check, RunResult* result) {
   const int li = phase.layer() < layout_of_layer_.size() ? layout_of_layer_[phase.layer()] : -1;
   if (li >= 0) buf_->Use(static_cast<size_t>(li));
+  if (li >= 0 && train_) buf_->arrivals = buf_->saved_arrivals[li];
+  if (phase.kind() == proto::GRADIENT_ALLREDUCE) return RunGradientAllReduce(phase, index);
   if (exec::IsAllToAll(phase)) {
     if (li < 0)
       return Status::BadInput(fmt::format("{}: no routes for this layer", PhaseLabel(phase, index)));
@@ -420,18 +657,26 @@ Status Runner::RunPhase(const proto::Phase& phase, uint32_t index, bool check, R
   if (li < 0) return RunCompute(phase);  // dense blocks
   EPSIM_RETURN_IF_ERROR(RunMoeCompute(phase, layouts_[li], li));
   if (check && phase.kind() == proto::UNPERMUTE_REDUCE)
-    return VerifyLayer(layouts_[li], result);
+    return VerifyLayer(layouts_[li], false, result);
+  if (check && phase.kind() == proto::GATE_PERMUTE_BACKWARD)
+    return VerifyLayer(layouts_[li], true, result);
   return Status::Ok();
 }
 
-Status Runner::VerifyLayer(const LayerLayout& l, RunResult* result) {
+// The layer's outputs, or with `backward` its input gradients, against
+// the reference (verify.h).
+Status Runner::VerifyLayer(const LayerLayout& l, bool backward, RunResult* result) {
   std::vector<float> out(l.num_tokens * hidden_);
-  EPSIM_RETURN_IF_ERROR(backend_->Download(out.data(), buf_->out, out.size() * 4));
+  EPSIM_RETURN_IF_ERROR(
+      backend_->Download(out.data(), backward ? buf_->dx : buf_->out, out.size() * 4));
   if (options_.inject_wrong_rank == static_cast<int>(rank_) && !out.empty()) out[0] += 1.0f;
   const proto::LayerRoutes& routes = plan_.layers(layout_of_layer_[l.layer]);
+  const SeededData data(options_.seed);
   const LayerCheck c =
-      CheckLayerOutputs(plan_.model(), routes, SeededData(options_.seed), l.first_token,
-                        l.num_tokens, out.data(), backend_->compute_rounding());
+      backward ? CheckLayerInputGradients(plan_.model(), routes, data, l.first_token,
+                                          l.num_tokens, out.data(), backend_->compute_rounding())
+               : CheckLayerOutputs(plan_.model(), routes, data, l.first_token, l.num_tokens,
+                                   out.data(), backend_->compute_rounding());
   if (c.wrong > 0 && result->wrong == 0) result->first_wrong = c.first_wrong;
   result->wrong += c.wrong;
   result->checked += c.checked;

@@ -84,6 +84,13 @@ class Runner {
   Status UploadLayouts();
   Status CheckExperts(const proto::Phase& phase, const LayerLayout& layout) const;
   Status RunExperts(const LayerLayout& layout, size_t li);
+  Status RunExpertsBackward(const LayerLayout& layout, size_t li);
+  Status AllocateTrainBuffers(size_t grad_values, size_t standin_saved);
+  Status AssignRoles();
+  Status RunGradientExchange(const proto::Phase& phase, uint32_t index, const LayerLayout& layout,
+                             size_t li);
+  Status RunGradientAllReduce(const proto::Phase& phase, uint32_t index);
+  static Buffer RowsFrom(const Buffer& buffer, size_t row, size_t row_bytes);
   std::vector<double> Summary() const;
   Status GatherTimes(RunResult* result);
   Status CheckPass(RunResult* result);
@@ -102,7 +109,7 @@ class Runner {
                         size_t row_bytes) const;
   Status Reduce(size_t li, int which, const Buffer& in, DType in_t, const Buffer& out,
                 DType out_t);
-  Status VerifyLayer(const LayerLayout& layout, RunResult* result);
+  Status VerifyLayer(const LayerLayout& layout, bool backward, RunResult* result);
   double Deadline() const;
   std::string PhaseLabel(const proto::Phase& phase, uint32_t index) const;
 
@@ -115,6 +122,11 @@ class Runner {
   std::vector<int> layout_of_layer_;  // model layer -> index into layouts_, -1
   std::unique_ptr<Buffers> buf_;
   bool hang_armed_ = false;
+  // Train passes: the forward, then the backward phases; role_[phase] says
+  // which forward exchange a backward all-to-all mirrors.
+  bool train_ = false;
+  enum class Role { kNone, kCombineMirror, kGatherMirror, kForwardMirror, kDispatchMirror };
+  std::vector<Role> role_;
   // Plans with overlap run all-to-alls on the backend's communication
   // stream (Backend::AllToAllVAsync); pending_[phase] is the handle of one
   // in flight, -1 none.

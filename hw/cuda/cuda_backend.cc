@@ -55,6 +55,11 @@ class CudaBackend final : public Backend {
                    const Buffer& y) override {
     return compute_->SwigluFfn(ffn, x, n, scratch, y);
   }
+  Status SwigluFfnBackward(const Buffer& ffn, const Buffer& x, const Buffer& dy,
+                           const Buffer& saved, size_t n, const Buffer& scratch, const Buffer& dx,
+                           const Buffer& grad) override {
+    return compute_->SwigluFfnBackward(ffn, x, dy, saved, n, scratch, dx, grad);
+  }
   Status Gemm(size_t m, size_t n, size_t k, const Buffer& a, const Buffer& b,
               const Buffer& c) override {
     return compute_->Gemm(m, n, k, a, b, c);
@@ -90,6 +95,20 @@ class CudaBackend final : public Backend {
     EPSIM_RETURN_IF_ERROR(compute_->MarkComm(mark_start));
     EPSIM_RETURN_IF_ERROR(
         nccl_->StartAllToAllV(send, recv, spec, row_bytes, compute_->comm_stream()));
+    EPSIM_RETURN_IF_ERROR(compute_->MarkComm(mark_end));
+    EPSIM_ASSIGN_OR_RETURN(cudaEvent_t done, compute_->CommDone(h));
+    if (static_cast<size_t>(h) >= comm_.size()) comm_.resize(h + 1);
+    comm_[h] = {done, deadline_s};
+    return h;
+  }
+  Status AllReduceBf16(const Buffer& data, size_t count, double deadline_s) override {
+    return nccl_->AllReduceBf16(data, count, compute_->stream(), deadline_s);
+  }
+  Result<int> AllReduceBf16Async(const Buffer& data, size_t count, double deadline_s,
+                                 size_t mark_start, size_t mark_end) override {
+    EPSIM_ASSIGN_OR_RETURN(const int h, compute_->ForkComm());
+    EPSIM_RETURN_IF_ERROR(compute_->MarkComm(mark_start));
+    EPSIM_RETURN_IF_ERROR(nccl_->StartAllReduceBf16(data, count, compute_->comm_stream()));
     EPSIM_RETURN_IF_ERROR(compute_->MarkComm(mark_end));
     EPSIM_ASSIGN_OR_RETURN(cudaEvent_t done, compute_->CommDone(h));
     if (static_cast<size_t>(h) >= comm_.size()) comm_.resize(h + 1);

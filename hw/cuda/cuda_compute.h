@@ -16,6 +16,11 @@
 //   * WeightedReduce accumulates in FP32 whatever the in/out dtypes;
 //   * GatherRows converts exactly (BF16 -> FP32) or rounds to nearest even.
 //
+// Backward (SwigluFfnBackward): x and dy are rounded to BF16; dh = dy Wd^T
+// in FP32; the activation, da and db are rounded to BF16 (one kernel) and
+// the five GEMMs (dWd, dx twice, dWg, dWu) take BF16 inputs with FP32
+// accumulate and outputs. Its own scratch holds x, dy, act, da, db in BF16.
+//
 // Scratch: SwigluFfn keeps x Wg and x Wu (FP32) in the caller's scratch,
 // which must hold 2 * n * width FP32 values as backend.h says. It needs
 // n * (hidden + width) BF16 values more (x and h in BF16); those live in
@@ -98,6 +103,9 @@ class CudaCompute {
                            std::span<const float> w_down, size_t hidden, size_t width);
   Status SwigluFfn(const Buffer& ffn, const Buffer& x, size_t n, const Buffer& scratch,
                    const Buffer& y);
+  Status SwigluFfnBackward(const Buffer& ffn, const Buffer& x, const Buffer& dy,
+                           const Buffer& saved, size_t n, const Buffer& scratch, const Buffer& dx,
+                           const Buffer& grad);
   Status Gemm(size_t m, size_t n, size_t k, const Buffer& a, const Buffer& b, const Buffer& c);
 
   Status MarkPassStart(size_t num_marks);
@@ -126,6 +134,11 @@ class CudaCompute {
   // Row-major C[m x n] = A[m x k] B[k x n], A and B BF16, FP32 accumulate.
   Status RowMajorGemm(size_t m, size_t n, size_t k, const void* a, const void* b, void* c,
                       cudaDataType_t c_type);
+  // Row-major C[m x n] = op(A)[m x k] op(B)[k x n] + beta C, A and B BF16,
+  // FP32 accumulate; op(X) = X^T when `trans_x` (X is then stored
+  // transposed: A as [k x m], B as [n x k]).
+  Status RowMajorGemmT(size_t m, size_t n, size_t k, const void* a, bool trans_a, const void* b,
+                       bool trans_b, void* c, cudaDataType_t c_type, float beta);
   Result<void*> OwnScratch(size_t bytes);
 
   int device_;

@@ -187,6 +187,59 @@ Status CudaCompute::SwigluFfn(const Buffer& ffn, const Buffer& x, size_t n,
   return RowMajorGemm(n, hidden, width, h16, w + 2 * hidden * width, y.ptr, CUDA_R_32F);
 }
 
+Status CudaCompute::SwigluFfnBackward(const Buffer& ffn, const Buffer& x, const Buffer& dy,
+                                      const Buffer& saved, size_t n, const Buffer& scratch,
+                                      const Buffer& dx, const Buffer& grad) {
+  const auto it = ffns_.find(ffn.ptr);
+  if (it == ffns_.end()) return Fail("SwigluFfnBackward: ffn is not a handle from UploadFfn");
+  const size_t hidden = it->second.hidden, width = it->second.width;
+  if (n == 0) return Status::Ok();
+  const size_t rows_h = n * hidden * 4, rows_w = n * width * 4;
+  if (x.bytes < rows_h || dy.bytes < rows_h || dx.bytes < rows_h || saved.bytes < 2 * rows_w ||
+      scratch.bytes < 3 * rows_w || grad.bytes < 3 * hidden * width * 4) {
+    return Fail("SwigluFfnBackward: " + N(n) + " rows of hidden " + N(hidden) + " width " +
+                N(width) + " with x " + N(x.bytes) + " B, dy " + N(dy.bytes) + " B, dx " +
+                N(dx.bytes) + " B, saved " + N(saved.bytes) + " B, scratch " +
+                N(scratch.bytes) + " B, grad " + N(grad.bytes) + " B");
+  }
+  const size_t e = sizeof(__nv_bfloat16);
+  const size_t h16 = AlignUp(n * hidden * e), w16 = AlignUp(n * width * e);
+  EPSIM_ASSIGN_OR_RETURN(void* own, OwnScratch(2 * h16 + 3 * w16));
+  auto* base = static_cast<char*>(own);
+  auto* x16 = reinterpret_cast<__nv_bfloat16*>(base);
+  auto* dy16 = reinterpret_cast<__nv_bfloat16*>(base + h16);
+  auto* act16 = reinterpret_cast<__nv_bfloat16*>(base + 2 * h16);
+  auto* da16 = reinterpret_cast<__nv_bfloat16*>(base + 2 * h16 + w16);
+  auto* db16 = reinterpret_cast<__nv_bfloat16*>(base + 2 * h16 + 2 * w16);
+  const auto* w = static_cast<const __nv_bfloat16*>(ffn.ptr);
+  const __nv_bfloat16* wg = w;
+  const __nv_bfloat16* wu = w + hidden * width;
+  const __nv_bfloat16* wd = w + 2 * hidden * width;
+  const float* a = static_cast<const float*>(saved.ptr);
+  const float* b = a + n * width;
+  float* dh = static_cast<float*>(scratch.ptr);
+  auto* g = static_cast<float*>(grad.ptr);
+  EPSIM_CUDA_CHECK(where_, LaunchF32ToBf16(static_cast<const float*>(x.ptr), n * hidden, x16,
+                                           stream_));
+  EPSIM_CUDA_CHECK(where_, LaunchF32ToBf16(static_cast<const float*>(dy.ptr), n * hidden, dy16,
+                                           stream_));
+  // dh = dy Wd^T: [n x h] by [h x w] (Wd stored [w x h]).
+  EPSIM_RETURN_IF_ERROR(RowMajorGemmT(n, width, hidden, dy16, false, wd, true, dh, CUDA_R_32F, 0));
+  EPSIM_CUDA_CHECK(where_, LaunchSiluMulBackward(a, b, dh, n * width, act16, da16, db16, stream_));
+  // dWd = act^T dy: [w x n] by [n x h].
+  EPSIM_RETURN_IF_ERROR(RowMajorGemmT(width, hidden, n, act16, true, dy16, false,
+                                      g + 2 * hidden * width, CUDA_R_32F, 0));
+  // dx = da Wg^T + db Wu^T: [n x w] by [w x h] (Wg, Wu stored [h x w]).
+  EPSIM_RETURN_IF_ERROR(RowMajorGemmT(n, hidden, width, da16, false, wg, true, dx.ptr,
+                                      CUDA_R_32F, 0));
+  EPSIM_RETURN_IF_ERROR(RowMajorGemmT(n, hidden, width, db16, false, wu, true, dx.ptr,
+                                      CUDA_R_32F, 1));
+  // dWg = x^T da, dWu = x^T db: [h x n] by [n x w].
+  EPSIM_RETURN_IF_ERROR(RowMajorGemmT(hidden, width, n, x16, true, da16, false, g, CUDA_R_32F, 0));
+  return RowMajorGemmT(hidden, width, n, x16, true, db16, false, g + hidden * width, CUDA_R_32F,
+                       0);
+}
+
 Status CudaCompute::Gemm(size_t m, size_t n, size_t k, const Buffer& a, const Buffer& b,
                          const Buffer& c) {
   if (m == 0 || n == 0 || k == 0) return Status::Ok();
@@ -211,6 +264,25 @@ Status CudaCompute::RowMajorGemm(size_t m, size_t n, size_t k, const void* a, co
   EPSIM_CUBLAS_CHECK(where_, cublasGemmEx(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, ni, mi, ki, &alpha,
                                           b, CUDA_R_16BF, ni, a, CUDA_R_16BF, ki, &beta, c,
                                           c_type, ni, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  return Status::Ok();
+}
+
+// The same trick with transposes: row-major op(A) stored as [m x k] (or
+// [k x m] when transposed) is column-major [k x m] with leading dimension
+// k (or [m x k] with m), and C^T = op(B)^T op(A)^T.
+Status CudaCompute::RowMajorGemmT(size_t m, size_t n, size_t k, const void* a, bool trans_a,
+                                  const void* b, bool trans_b, void* c, cudaDataType_t c_type,
+                                  float beta) {
+  if (m > INT_MAX || n > INT_MAX || k > INT_MAX) {
+    return Fail("GEMM " + N(m) + "x" + N(n) + "x" + N(k) + " exceeds cuBLAS's int dimensions");
+  }
+  const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
+  const float alpha = 1.0f;
+  EPSIM_CUBLAS_CHECK(where_, cublasGemmEx(cublas_, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                          trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, ni, mi, ki, &alpha,
+                                          b, CUDA_R_16BF, trans_b ? ki : ni, a, CUDA_R_16BF,
+                                          trans_a ? mi : ki, &beta, c, c_type, ni,
+                                          CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
   return Status::Ok();
 }
 

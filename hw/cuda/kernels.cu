@@ -70,6 +70,20 @@ __global__ void SiluMulKernel(const float* gate, const float* up, size_t count,
   }
 }
 
+__global__ void SiluMulBackwardKernel(const float* gate, const float* up, const float* dh,
+                                      size_t count, __nv_bfloat16* act, __nv_bfloat16* da,
+                                      __nv_bfloat16* db) {
+  const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
+  for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += stride) {
+    const float a = gate[i], b = up[i], g = dh[i];
+    const float s = 1.0f / (1.0f + expf(-a));
+    act[i] = __float2bfloat16_rn(a * s * b);
+    da[i] = __float2bfloat16_rn(g * b * s * (1.0f + a * (1.0f - s)));
+    db[i] = __float2bfloat16_rn(g * a * s);
+  }
+}
+
 unsigned RowBlocks(size_t rows) { return static_cast<unsigned>(std::min(rows, kMaxBlocks)); }
 unsigned ElementBlocks(size_t count) {
   return static_cast<unsigned>(std::min((count + kThreads - 1) / kThreads, kMaxBlocks));
@@ -125,6 +139,15 @@ cudaError_t LaunchSiluMul(const float* gate, const float* up, size_t count, __nv
                           cudaStream_t stream) {
   if (count == 0) return cudaSuccess;
   SiluMulKernel<<<ElementBlocks(count), kThreads, 0, stream>>>(gate, up, count, h);
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchSiluMulBackward(const float* gate, const float* up, const float* dh,
+                                  size_t count, __nv_bfloat16* act, __nv_bfloat16* da,
+                                  __nv_bfloat16* db, cudaStream_t stream) {
+  if (count == 0) return cudaSuccess;
+  SiluMulBackwardKernel<<<ElementBlocks(count), kThreads, 0, stream>>>(gate, up, dh, count, act,
+                                                                       da, db);
   return cudaGetLastError();
 }
 

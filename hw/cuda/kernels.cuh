@@ -1,6 +1,6 @@
 // The CUDA backend's own kernels: row gather with dtype conversion, the
 // weighted row reduce of a ReduceSpec, FP32 -> BF16 conversion and the
-// SwiGLU activation. GEMMs are cuBLAS's (cuda_compute.cc).
+// SwiGLU activation and its backward. GEMMs are cuBLAS's (cuda_compute.cc).
 //
 // Every launcher enqueues on `stream`, returns cudaGetLastError() (launch
 // errors; faults inside a kernel surface at the next synchronizing call)
@@ -50,6 +50,13 @@ cudaError_t LaunchF32ToBf16(const float* src, size_t count, __nv_bfloat16* dst,
 // h[i] = bf16(silu(gate[i]) * up[i]), silu(x) = x / (1 + exp(-x)), i < count.
 cudaError_t LaunchSiluMul(const float* gate, const float* up, size_t count, __nv_bfloat16* h,
                           cudaStream_t stream);
+
+// The SwiGLU activation's backward, i < count: with s = sigmoid(a[i]),
+// act[i] = bf16(a s b), da[i] = bf16(dh[i] b s (1 + a (1 - s))),
+// db[i] = bf16(dh[i] a s) (a = gate[i], b = up[i]).
+cudaError_t LaunchSiluMulBackward(const float* gate, const float* up, const float* dh,
+                                  size_t count, __nv_bfloat16* act, __nv_bfloat16* da,
+                                  __nv_bfloat16* db, cudaStream_t stream);
 
 }  // namespace epsim::hw
 

@@ -207,4 +207,29 @@ Status NcclComm::StartAllToAllV(const Buffer& send, const Buffer& recv, const Al
   return Status::Ok();
 }
 
+Status NcclComm::StartAllReduceBf16(const Buffer& data, size_t count, cudaStream_t stream) {
+  if (aborted_) {
+    return Status::PeerFailure(where_ + ": gradient all-reduce: the NCCL communicator was "
+                               "aborted after an earlier failure");
+  }
+  if (count * 2 > data.bytes) {
+    return Status::Internal(where_ + ": gradient all-reduce of " + std::to_string(count) +
+                            " BF16 values on a buffer of " + std::to_string(data.bytes) + " B");
+  }
+  if (count == 0) return Status::Ok();
+  const ncclResult_t rc =
+      ncclAllReduce(data.ptr, data.ptr, count, ncclBfloat16, ncclSum, comm_, stream);
+  if (rc != ncclSuccess && rc != ncclInProgress)
+    return AbortWith(NcclError(rc, "ncclAllReduce", __FILE__, __LINE__, where_));
+  return Status::Ok();
+}
+
+Status NcclComm::AllReduceBf16(const Buffer& data, size_t count, cudaStream_t stream,
+                               double deadline_s) {
+  EPSIM_RETURN_IF_ERROR(StartAllReduceBf16(data, count, stream));
+  return Wait([stream] { return cudaStreamQuery(stream); }, "cudaStreamQuery(stream)",
+              deadline_s, "gradient all-reduce",
+              [] { return std::string("every rank takes part; NCCL cannot tell which is missing"); });
+}
+
 }  // namespace epsim::hw

@@ -57,6 +57,12 @@ class NcclComm {
   Status AllToAllV(const Buffer& send, const Buffer& recv, const AllToAllSpec& spec,
                    size_t row_bytes, cudaStream_t stream, double deadline_s);
 
+  // ncclAllReduce (sum, ncclBfloat16, in place) of `count` values on
+  // `stream`, issued only (as StartAllToAllV).
+  Status StartAllReduceBf16(const Buffer& data, size_t count, cudaStream_t stream);
+  // The same, returning when it has finished on the device (by the deadline).
+  Status AllReduceBf16(const Buffer& data, size_t count, cudaStream_t stream, double deadline_s);
+
   // "2.28.9" (ncclGetVersion: the library loaded, not the header).
   static std::string Version();
 

@@ -66,6 +66,11 @@ class HostBackend : public Backend {
                    const Buffer& y) override {
     return compute_.SwigluFfn(ffn, x, n, scratch, y);
   }
+  Status SwigluFfnBackward(const Buffer& ffn, const Buffer& x, const Buffer& dy,
+                           const Buffer& saved, size_t n, const Buffer& scratch, const Buffer& dx,
+                           const Buffer& grad) override {
+    return compute_.SwigluFfnBackward(ffn, x, dy, saved, n, scratch, dx, grad);
+  }
   Status Gemm(size_t m, size_t n, size_t k, const Buffer& a, const Buffer& b,
               const Buffer& c) override {
     return compute_.Gemm(m, n, k, a, b, c);
@@ -86,7 +91,8 @@ class HostBackend : public Backend {
     return mpi_->AllToAllV(static_cast<const uint8_t*>(send.ptr), sb, so,
                            static_cast<uint8_t*>(recv.ptr), rb, ro, deadline_s, "all-to-all");
   }
-  // The communication stream: one thread runs the all-to-alls in issue
+  // The communication stream: one thread runs the all-to-alls and
+  // gradient all-reduces in issue
   // order while this one computes (MPI called from one thread at a time:
   // the runner waits for every all-to-all before its next barrier). MPI's
   // copies are CPU work, so on a shared core they take from compute.
@@ -97,20 +103,21 @@ class HostBackend : public Backend {
     if (!two_streams())
       return Backend::AllToAllVAsync(send, recv, spec, row_bytes, deadline_s, mark_start,
                                      mark_end);
-    if (mark_start >= marks_.size() || mark_end >= marks_.size())
-      return Status::Internal("mark out of range");
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!comm_thread_.joinable()) comm_thread_ = std::thread([this] { CommLoop(); });
-    const int handle = next_handle_++;
-    jobs_.push_back([this, send, recv, spec, row_bytes, deadline_s, mark_start, mark_end] {
-      marks_[mark_start] = NowS() - start_s_;
-      Status st = AllToAllV(send, recv, spec, row_bytes, deadline_s);
-      marks_[mark_end] = NowS() - start_s_;
-      return st;
+    return Enqueue(mark_start, mark_end, [this, send, recv, spec, row_bytes, deadline_s] {
+      return AllToAllV(send, recv, spec, row_bytes, deadline_s);
     });
-    job_handles_.push_back(handle);
-    cv_.notify_all();
-    return handle;
+  }
+  Status AllReduceBf16(const Buffer& data, size_t count, double deadline_s) override {
+    if (count * 2 > data.bytes) return Status::Internal(Where() + ": all-reduce larger than its buffer");
+    return mpi_->AllReduceBf16(static_cast<uint16_t*>(data.ptr), count, deadline_s);
+  }
+  Result<int> AllReduceBf16Async(const Buffer& data, size_t count, double deadline_s,
+                                 size_t mark_start, size_t mark_end) override {
+    if (!two_streams())
+      return Backend::AllReduceBf16Async(data, count, deadline_s, mark_start, mark_end);
+    return Enqueue(mark_start, mark_end, [this, data, count, deadline_s] {
+      return AllReduceBf16(data, count, deadline_s);
+    });
   }
   Status WaitComm(int handle) override {
     if (!two_streams()) return Status::Ok();
@@ -144,6 +151,25 @@ class HostBackend : public Backend {
   Result<Marks> ReadMarks() override { return marks_; }
 
  private:
+  // Queues `op` on the communication thread, its start and end recorded
+  // as marks `mark_start` and `mark_end`.
+  Result<int> Enqueue(size_t mark_start, size_t mark_end, std::function<Status()> op) {
+    if (mark_start >= marks_.size() || mark_end >= marks_.size())
+      return Status::Internal("mark out of range");
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!comm_thread_.joinable()) comm_thread_ = std::thread([this] { CommLoop(); });
+    const int handle = next_handle_++;
+    jobs_.push_back([this, op = std::move(op), mark_start, mark_end] {
+      marks_[mark_start] = NowS() - start_s_;
+      Status st = op();
+      marks_[mark_end] = NowS() - start_s_;
+      return st;
+    });
+    job_handles_.push_back(handle);
+    cv_.notify_all();
+    return handle;
+  }
+
   void CommLoop() {
     std::unique_lock<std::mutex> lock(mu_);
     while (true) {

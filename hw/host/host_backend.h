@@ -40,6 +40,9 @@ class HostCompute {
                            std::span<const float> w_down, size_t hidden, size_t width);
   Status SwigluFfn(const Buffer& ffn, const Buffer& x, size_t n, const Buffer& scratch,
                    const Buffer& y);
+  Status SwigluFfnBackward(const Buffer& ffn, const Buffer& x, const Buffer& dy,
+                           const Buffer& saved, size_t n, const Buffer& scratch, const Buffer& dx,
+                           const Buffer& grad);
   Status Gemm(size_t m, size_t n, size_t k, const Buffer& a, const Buffer& b, const Buffer& c);
   static std::string BlasVersion();
 

@@ -140,22 +140,70 @@ Status HostCompute::SwigluFfn(const Buffer& ffn, const Buffer& x, size_t n, cons
   if (n == 0) return Status::Ok();
   const Ffn& f = *static_cast<const Ffn*>(ffn.ptr);
   const size_t h = f.hidden, w = f.width;
-  if (scratch.bytes < 2 * n * w * 4) return Status::Internal("FFN scratch too small");
-  float* gu = static_cast<float*>(scratch.ptr);  // n x 2w: [gate | up]
+  if (scratch.bytes < 3 * n * w * 4) return Status::Internal("FFN scratch too small");
+  float* gu = static_cast<float*>(scratch.ptr);  // n x 2w: [a | b], kept for the backward
+  float* act = gu + 2 * n * w;                   // n x w: silu(a) * b
   // One GEMM for gate and up: [n x h] x [h x 2w].
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n),
               static_cast<int>(2 * w), static_cast<int>(h), 1.0f,
               static_cast<const float*>(x.ptr), static_cast<int>(h), f.gate_up.data(),
               static_cast<int>(2 * w), 0.0f, gu, static_cast<int>(2 * w));
   for (size_t i = 0; i < n; ++i) {
-    float* row = gu + i * 2 * w;
-    for (size_t j = 0; j < w; ++j) row[j] = row[j] / (1.0f + std::exp(-row[j])) * row[w + j];
+    const float* row = gu + i * 2 * w;
+    float* out = act + i * w;
+    for (size_t j = 0; j < w; ++j) out[j] = row[j] / (1.0f + std::exp(-row[j])) * row[w + j];
   }
-  // [n x w] (stride 2w) x [w x h].
+  // [n x w] x [w x h].
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n),
-              static_cast<int>(h), static_cast<int>(w), 1.0f, gu, static_cast<int>(2 * w),
+              static_cast<int>(h), static_cast<int>(w), 1.0f, act, static_cast<int>(w),
               f.down.data(), static_cast<int>(h), 0.0f, static_cast<float*>(y.ptr),
               static_cast<int>(h));
+  return Status::Ok();
+}
+
+Status HostCompute::SwigluFfnBackward(const Buffer& ffn, const Buffer& x, const Buffer& dy,
+                                      const Buffer& saved, size_t n, const Buffer& scratch,
+                                      const Buffer& dx, const Buffer& grad) {
+  if (n == 0) return Status::Ok();
+  const Ffn& f = *static_cast<const Ffn*>(ffn.ptr);
+  const size_t h = f.hidden, w = f.width;
+  if (scratch.bytes < 3 * n * w * 4 || saved.bytes < 2 * n * w * 4 ||
+      grad.bytes < 3 * h * w * 4 || x.bytes < n * h * 4 || dy.bytes < n * h * 4 ||
+      dx.bytes < n * h * 4)
+    return Status::Internal("FFN backward buffers too small");
+  const auto I = [](size_t v) { return static_cast<int>(v); };
+  const float* gu = static_cast<const float*>(saved.ptr);  // n x 2w: [a | b]
+  float* dgu = static_cast<float*>(scratch.ptr);           // n x 2w: [dh, then da | db]
+  float* act = dgu + 2 * n * w;                            // n x w: silu(a) * b
+  const float* xs = static_cast<const float*>(x.ptr);
+  const float* dys = static_cast<const float*>(dy.ptr);
+  float* g = static_cast<float*>(grad.ptr);  // dWg | dWu (h x w each), dWd (w x h)
+  // dh = dy Wd^T: [n x h] x [h x w], into the da columns.
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, I(n), I(w), I(h), 1.0f, dys, I(h),
+              f.down.data(), I(h), 0.0f, dgu, I(2 * w));
+  for (size_t i = 0; i < n; ++i) {
+    const float* ab = gu + i * 2 * w;
+    float* d = dgu + i * 2 * w;
+    float* out = act + i * w;
+    for (size_t j = 0; j < w; ++j) {
+      const float a = ab[j], b = ab[w + j], dh = d[j];
+      const float sig = 1.0f / (1.0f + std::exp(-a));
+      const float silu = a * sig;
+      out[j] = silu * b;
+      d[j] = dh * b * sig * (1.0f + a * (1.0f - sig));  // silu'(a) = s (1 + a (1 - s))
+      d[w + j] = dh * silu;
+    }
+  }
+  // dWd = act^T dy: [w x n] x [n x h].
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, I(w), I(h), I(n), 1.0f, act, I(w), dys,
+              I(h), 0.0f, g + 2 * h * w, I(h));
+  // dx = [da | db] [Wg | Wu]^T: [n x 2w] x [2w x h].
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, I(n), I(h), I(2 * w), 1.0f, dgu,
+              I(2 * w), f.gate_up.data(), I(2 * w), 0.0f, static_cast<float*>(dx.ptr), I(h));
+  // dWg = x^T da and dWu = x^T db: [h x n] x [n x w] each.
+  for (size_t part = 0; part < 2; ++part)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, I(h), I(w), I(n), 1.0f, xs, I(h),
+                dgu + part * w, I(2 * w), 0.0f, g + part * h * w, I(w));
   return Status::Ok();
 }
 

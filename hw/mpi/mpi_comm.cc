@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "hw/common/backend.h"
+#include "hw/common/data.h"
 #include "sim/exec/pairwise.h"
 
 namespace epsim::hw {
@@ -281,6 +282,36 @@ Status MpiComm::AllToAllV(const uint8_t* send, std::span<const uint64_t> send_by
     msg += fmt::format("{}rank(s) {} did not take their data", silent.empty() ? "" : "; ",
                        RankList(unreceived));
   return Status::PeerFailure(msg + " before the deadline");
+}
+
+namespace {
+
+// MPI_User_function: inout[i] = bf16(f32(in[i]) + f32(inout[i])).
+void SumBf16(void* in, void* inout, int* len, MPI_Datatype* /*type*/) {
+  const auto* a = static_cast<const uint16_t*>(in);
+  auto* b = static_cast<uint16_t*>(inout);
+  for (int i = 0; i < *len; ++i) b[i] = ToBf16(FromBf16(a[i]) + FromBf16(b[i]));
+}
+
+}  // namespace
+
+Status MpiComm::AllReduceBf16(uint16_t* data, size_t count, double deadline_s) {
+  if (count == 0 || size_ < 2) return Status::Ok();
+  if (count > static_cast<size_t>(INT32_MAX))
+    return Status::BadInput(fmt::format("{}: gradient all-reduce of {} values exceeds MPI's int "
+                                        "count", Where(), count));
+  static MPI_Op sum_bf16 = MPI_OP_NULL;
+  if (sum_bf16 == MPI_OP_NULL)
+    EPSIM_MPI_CHECK(MPI_Op_create(&SumBf16, /*commute=*/1, &sum_bf16), "MPI_Op_create");
+  std::vector<MPI_Request> reqs(1);
+  EPSIM_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_UINT16_T,
+                                 sum_bf16, MPI_COMM_WORLD, &reqs[0]),
+                  "MPI_Iallreduce");
+  std::vector<size_t> pending;
+  if (WaitAll(&reqs, deadline_s, &pending).ok()) return Status::Ok();
+  return Status::PeerFailure(fmt::format(
+      "{}: gradient all-reduce of {} BF16 values: not every rank took part before the deadline",
+      Where(), count));
 }
 
 void MpiComm::Abort(const std::string& message, int code) {

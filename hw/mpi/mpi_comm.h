@@ -53,6 +53,13 @@ class MpiComm {
                    std::span<const uint64_t> recv_bytes, std::span<const uint64_t> recv_offset,
                    double deadline_s, const char* what);
 
+  // Sum of `count` BF16 values (uint16 bit patterns) over ranks, in place
+  // on every rank: MPI_Iallreduce with a user BF16 sum (each addition in
+  // FP32, rounded to nearest even), polled to the deadline. Open MPI picks
+  // the algorithm (for large messages a ring or reduce-scatter +
+  // all-gather, as NCCL's ring moves 2 (n - 1) / n of the bytes per rank).
+  Status AllReduceBf16(uint16_t* data, size_t count, double deadline_s);
+
   // MPI_Abort(MPI_COMM_WORLD, code) after printing `message` to stderr.
   [[noreturn]] void Abort(const std::string& message, int code);
 

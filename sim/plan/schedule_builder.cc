@@ -490,6 +490,7 @@ void AddGradientAllReduce(const proto::Model& m, uint32_t layer, double weights,
                           PhaseChain* chain) {
   if (d < 2 || weights <= 0) return;
   proto::Phase* p = chain->AddSide(layer, proto::GRADIENT_ALLREDUCE);
+  p->set_allreduce_bytes(static_cast<uint64_t>(std::llround(weights)) * m.activation_bytes());
   const auto bytes = static_cast<uint64_t>(
       std::llround(2.0 * (d - 1) / d * weights * m.activation_bytes()));
   for (uint32_t s = 0; s < d; ++s)

@@ -74,12 +74,34 @@ PY
     [ $rc -eq 0 ] || fail "dense first: exit $rc"
     grep -q "#wrong 0)" "$tmp/out" || fail "dense first: no #wrong 0"
     ;;
-  train-refused)  # a train plan: exit 2 before any work, saying what runs
-    "$epsim" plan --model tiny-moe --tokens 256 --ep 2 --pass train -o "$tmp/t.plan" || fail "epsim plan"
-    "${mpi[@]}" 2 "$hw" run --plan "$tmp/t.plan" -w 0 -n 1 > "$tmp/out" 2>&1
+  train)  # a train pass: forward, backward (gradient all-to-alls, expert backward), gradient all-reduce; verified both ways
+    "${mpi[@]}" 4 "$hw" run --model tiny-moe --tokens 1024 --dispatch dedup --pass train \
+      --check -w 1 -n 2 --json "$tmp/m.json" > "$tmp/out" 2> "$tmp/err"
+    rc=$?
+    cat "$tmp/out" "$tmp/err"
+    [ $rc -eq 0 ] || fail "exit $rc"
+    # 1,024 tokens x 4 layers x H 256: outputs and input gradients.
+    grep -q "# check: 0 of 2097152 elements wrong (#wrong 0)" "$tmp/out" || fail "no #wrong 0 line"
+    python3 - "$tmp/m.json" <<'PY' || fail "backward phases missing from the measured report"
+import json, sys
+kinds = {r["phase"] for r in json.load(open(sys.argv[1]))["records"]}
+want = {"expert_bwd", "combine_bwd", "dispatch_bwd", "gradient_allreduce"}
+print("phase kinds:", sorted(kinds))
+sys.exit(0 if want <= kinds else 1)
+PY
+    # A plan file of a hierarchical train pass with recomputation runs too.
+    "$epsim" plan --model tiny-moe --tokens 512 --ep 4 --ranks-per-host 2 --dispatch hierarchical \
+      --pass train --recompute -o "$tmp/t.plan" || fail "epsim plan"
+    "${mpi[@]}" 4 "$hw" run --plan "$tmp/t.plan" --check -w 0 -n 1 > "$tmp/out" 2>&1
     rc=$?; cat "$tmp/out"
-    [ $rc -eq 2 ] || fail "exit $rc, want 2"
-    grep -q "the plan is a train pass" "$tmp/out" || fail "message"
+    [ $rc -eq 0 ] || fail "plan file: exit $rc"
+    grep -q "#wrong 0)" "$tmp/out" || fail "plan file: no #wrong 0"
+    # A wrong input gradient is reported as one.
+    "${mpi[@]}" 2 "$hw" run --model tiny-moe --tokens 256 --ep 2 --pass train --check \
+      --inject-wrong 1 -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 3 ] || fail "exit $rc, want 3"
+    grep -q "#wrong 8)" "$tmp/out" || fail "want 8 wrong (4 layers, outputs and gradients)"
     ;;
   micro-batches-refused)  # a two-micro-batch plan: exit 2 before any work, saying why
     "$epsim" plan --model tiny-moe --tokens 256 --ep 2 --overlap micro-batches -o "$tmp/m.plan" ||

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "hw/common/backend.h"
+#include "hw/common/data.h"
 #include "hw/host/host_backend.h"
 
 namespace epsim::hw::testing {
@@ -77,6 +78,13 @@ class FakeBackend : public Backend {
     clock_s_ += 6.0 * n * h * w / kFlopsPerS;
     return compute_.SwigluFfn(ffn, x, n, scratch, y);
   }
+  Status SwigluFfnBackward(const Buffer& ffn, const Buffer& x, const Buffer& dy,
+                           const Buffer& saved, size_t n, const Buffer& scratch, const Buffer& dx,
+                           const Buffer& grad) override {
+    const auto [h, w] = shapes_.at(ffn.ptr);
+    clock_s_ += 12.0 * n * h * w / kFlopsPerS;
+    return compute_.SwigluFfnBackward(ffn, x, dy, saved, n, scratch, dx, grad);
+  }
   Status Gemm(size_t m, size_t n, size_t k, const Buffer& a, const Buffer& b,
               const Buffer& c) override {
     clock_s_ += 2.0 * m * n * k / kFlopsPerS;
@@ -98,6 +106,23 @@ class FakeBackend : public Backend {
     }
     world_->sync.arrive_and_wait();
     clock_s_ += static_cast<double>(wire) / kBytesPerS;
+    return Status::Ok();
+  }
+  // In-process BF16 sum over ranks, rank order; the clock advances by a
+  // ring's 2 (n - 1) / n of the bytes sent and as many received.
+  Status AllReduceBf16(const Buffer& data, size_t count, double) override {
+    auto* mine = static_cast<uint16_t*>(data.ptr);
+    world_->slots[rank_] = {static_cast<const uint8_t*>(data.ptr), nullptr, 0};
+    world_->sync.arrive_and_wait();
+    std::vector<uint16_t> sum(count, 0);
+    for (uint32_t p = 0; p < world_->num_ranks; ++p) {
+      const auto* theirs = reinterpret_cast<const uint16_t*>(world_->slots[p].send);
+      for (size_t i = 0; i < count; ++i) sum[i] = ToBf16(FromBf16(sum[i]) + FromBf16(theirs[i]));
+    }
+    world_->sync.arrive_and_wait();
+    std::memcpy(mine, sum.data(), count * 2);
+    const double n = world_->num_ranks;
+    clock_s_ += 2.0 * 2.0 * (n - 1) / n * static_cast<double>(count * 2) / kBytesPerS;
     return Status::Ok();
   }
   Status Barrier(double) override {

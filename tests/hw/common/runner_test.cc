@@ -58,12 +58,18 @@ trace::Trace HandTrace() {
 }
 
 proto::Plan MakePlan(const trace::Trace& trace, const proto::Model& model, const std::string& spec,
-                     const dispatch::ClusterMap& cluster, uint32_t ranks) {
+                     const dispatch::ClusterMap& cluster, uint32_t ranks,
+                     plan::Pass pass = plan::Pass::kPrefill, bool recompute = false,
+                     plan::Overlap overlap = plan::Overlap::kNone) {
   auto strategy = dispatch::MakeStrategy(spec);
   EXPECT_TRUE(strategy.ok()) << spec;
   const placement::LayerPlacements placements(*placement::Contiguous(model.num_experts(), ranks));
   const auto profiles = dispatch::BuildProfiles(trace);
-  auto plan = plan::BuildPlan({trace, model, placements, **strategy, cluster, &profiles});
+  plan::PlanInputs in{trace, model, placements, **strategy, cluster, &profiles};
+  in.pass = pass;
+  in.recompute = recompute;
+  in.overlap = overlap;
+  auto plan = plan::BuildPlan(in);
   EXPECT_TRUE(plan.ok()) << plan.status().ToString();
   return *plan;
 }
@@ -255,6 +261,117 @@ TEST(RunnerTest, FakeClockTimingsReachTheMeasuredReport) {
   }
   EXPECT_GT(report.total_time_s(), 0);
   EXPECT_EQ(report.total_time_min_s(), report.total_time_max_s());
+}
+
+TEST(RunnerTest, TrainPassVerifiesForwardOutputsAndInputGradients) {
+  // The backward's exchanges mirror every forward one (hierarchical: the
+  // relay's too) and must move exactly the schedule's bytes; the input
+  // gradients match the reference (verify.h).
+  const trace::Trace trace = UniformTrace({0, 1}, 256, 7);
+  proto::Model model = SmallModel(32, 16, 4, 16, 2);
+  const dispatch::ClusterMap cluster{{0, 0, 1, 1}, 2};
+  for (const char* spec : {"classical", "dedup", "pruned:2:score", "hierarchical"}) {
+    const proto::Plan plan = MakePlan(trace, model, spec, cluster, 4, plan::Pass::kTrain);
+    const Outcome o = RunPlan(plan, true);
+    for (const Status& s : o.status) ASSERT_TRUE(s.ok()) << spec << ": " << s.ToString();
+    EXPECT_EQ(o.result.checked, 2u * 512u * 32u) << spec;  // outputs and input gradients
+    EXPECT_EQ(o.result.wrong, 0u) << spec << ": " << o.result.first_wrong;
+  }
+  // Shared experts (stand-ins in both directions), recomputation, and the
+  // shared expert under the dispatch.
+  model.set_num_shared_experts(1);
+  model.set_shared_intermediate(24);
+  for (plan::Overlap overlap : {plan::Overlap::kNone, plan::Overlap::kSharedExpert}) {
+    const proto::Plan plan =
+        MakePlan(trace, model, "dedup", cluster, 4, plan::Pass::kTrain, true, overlap);
+    const Outcome o = RunPlan(plan, true);
+    for (const Status& s : o.status) ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(o.result.wrong, 0u) << o.result.first_wrong;
+  }
+}
+
+TEST(VerifyTest, InputGradientReferenceIsTheDerivativeOfTheForward) {
+  // Classical hand case: every row holds one expert, so expert e of token t
+  // gets dy = bf16(w_e g_t). The input gradient is then the derivative of
+  // L(x) = sum_e <FFN_e(x), bf16(w_e g_t)>, taken here by central
+  // differences of the forward in double.
+  const proto::Model model = SmallModel(8, 4, 2, 4, 1);
+  const proto::Plan plan =
+      MakePlan(HandTrace(), model, "classical", dispatch::ClusterMap::SingleHost(2), 2);
+  const proto::LayerRoutes& routes = plan.layers(0);
+  const SeededData data(1);
+  std::vector<float> dx(4 * 8);
+  for (uint32_t t = 0; t < 4; ++t) {
+    std::vector<float> x(8), g(8);
+    data.TokenRow(t, 8, x.data());
+    data.GradRow(t, 8, g.data());
+    const auto loss = [&](const std::vector<double>& at) {
+      double l = 0;
+      for (uint32_t j = routes.expert_offsets(t); j < routes.expert_offsets(t + 1); ++j) {
+        const FfnWeights w = data.Ffn(routes.experts(j), 8, 4);
+        for (uint32_t f = 0; f < 4; ++f) {
+          double a = 0, b = 0;
+          for (uint32_t k = 0; k < 8; ++k) {
+            a += at[k] * w.gate[k * 4 + f];
+            b += at[k] * w.up[k * 4 + f];
+          }
+          const double act = a / (1 + std::exp(-a)) * b;
+          for (uint32_t k = 0; k < 8; ++k)
+            l += act * w.down[f * 8 + k] * RoundBf16(routes.weights(j) * g[k]);
+        }
+      }
+      return l;
+    };
+    for (uint32_t k = 0; k < 8; ++k) {
+      std::vector<double> plus(x.begin(), x.end()), minus = plus;
+      plus[k] += 1e-5;
+      minus[k] -= 1e-5;
+      dx[t * 8 + k] = static_cast<float>((loss(plus) - loss(minus)) / 2e-5);
+    }
+  }
+  const LayerCheck ok = CheckLayerInputGradients(model, routes, data, 0, 4, dx.data(), 0x1p-24);
+  EXPECT_EQ(ok.checked, 32u);
+  EXPECT_EQ(ok.wrong, 0u) << ok.first_wrong;
+  EXPECT_LT(ok.max_ratio, 0.01);  // the reference agrees far inside the tolerance
+  dx[2 * 8 + 5] += 0.05f;  // token 2, element 5
+  const LayerCheck bad = CheckLayerInputGradients(model, routes, data, 0, 4, dx.data(), 0x1p-24);
+  EXPECT_EQ(bad.wrong, 1u);
+  EXPECT_NE(bad.first_wrong.find("layer 0 token 2 element 5 of the input gradient"),
+            std::string::npos)
+      << bad.first_wrong;
+}
+
+TEST(RunnerTest, TrainPassFakeClockTimesTheBackward) {
+  // Classical hand case (H = 8, F = 4): the expert backward is the SwiGLU
+  // backward, 12 n H F FLOPs at 1e12/s, on rank 0's 5 rows; the gradient
+  // all-reduce of attention and router weights moves 2 (n - 1) / n of its
+  // bytes each way at 1e9 B/s.
+  const proto::Model model = SmallModel(8, 4, 2, 4, 1);
+  const proto::Plan plan = MakePlan(HandTrace(), model, "classical",
+                                    dispatch::ClusterMap::SingleHost(2), 2, plan::Pass::kTrain);
+  const Outcome o = RunPlan(plan, true, 2);
+  for (const Status& s : o.status) ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(o.result.wrong, 0u) << o.result.first_wrong;
+  RunOptions ro;
+  ro.warmup = 0;
+  ro.iterations = 2;
+  const proto::Report report = MeasuredReport(plan, o.result, ro, "fake");
+  uint64_t allreduce_bytes = 0;
+  for (const proto::Phase& p : plan.schedule().phases())
+    if (p.kind() == proto::GRADIENT_ALLREDUCE) allreduce_bytes = p.allreduce_bytes();
+  ASSERT_GT(allreduce_bytes, 0u);
+  bool expert = false, allreduce = false;
+  for (const proto::PhaseTiming& p : report.phases()) {
+    if (p.kind() == proto::EXPERT_BACKWARD) {
+      expert = true;
+      EXPECT_NEAR(p.busy_max_s(), 12.0 * 5 * 8 * 4 / 1e12, 1e-20);
+    }
+    if (p.kind() == proto::GRADIENT_ALLREDUCE) {
+      allreduce = true;
+      EXPECT_NEAR(p.busy_max_s(), 2.0 * 2.0 * 1 / 2 * allreduce_bytes / 1e9, 1e-15);
+    }
+  }
+  EXPECT_TRUE(expert && allreduce);
 }
 
 TEST(VerifyTest, CountsAnElementOutsideTolerance) {

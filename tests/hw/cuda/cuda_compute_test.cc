@@ -165,7 +165,7 @@ TEST_F(CudaComputeGpuTest, SwigluFfnMatchesReference) {
   Result<Buffer> ffn = compute_->UploadFfn(wg, wu, wd, hidden, width);
   ASSERT_TRUE(ffn.ok()) << ffn.status().ToString();
   const Buffer xb = UploadFloats(x);
-  Result<Buffer> scratch = compute_->Alloc(2 * n * width * 4);
+  Result<Buffer> scratch = compute_->Alloc(3 * n * width * 4);
   Result<Buffer> y = compute_->Alloc(n * hidden * 4);
   ASSERT_TRUE(scratch.ok() && y.ok());
   const Status st = compute_->SwigluFfn(*ffn, xb, n, *scratch, *y);
