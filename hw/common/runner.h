@@ -14,7 +14,9 @@
 //
 // What runs for real: the MoE phases (permute, dispatch, forward, expert
 // SwiGLU FFNs, stage-1 and relay reduces, combine, un-permute reduce) on
-// real data. What runs as a stand-in of the same cost: attention (one GEMM
+// real data, and in a train pass their backward (every step transposed,
+// every all-to-all reversed, the SwiGLU backward of each expert on its
+// kept inputs and activations) and the gradient all-reduce. What runs as a stand-in of the same cost: attention (one GEMM
 // of the schedule's FLOPs), the router GEMM (its real shape, output
 // unused: routing is the plan's), shared-expert and dense FFNs (the real
 // SwiGLU shape on seeded weights, output unused).

@@ -12,6 +12,7 @@
 
 #include "hw/cuda/cuda_backend.h"
 #include "hw/cuda/kernels.cuh"
+#include "tests/hw/common/swiglu_reference.h"
 
 namespace epsim::hw {
 namespace {
@@ -190,6 +191,46 @@ TEST_F(CudaComputeGpuTest, SwigluFfnMatchesReference) {
       // h may round one BF16 step differently where FP32 sums differ.
       EXPECT_NEAR(got[r * hidden + c], want, std::ldexp(scale, -7) + 1e-5) << r << "," << c;
     }
+  }
+}
+
+TEST_F(CudaComputeGpuTest, SwigluFfnBackwardMatchesTheDefinition) {
+  // Inputs BF16-representable, so the only roundings are the documented
+  // ones (cuda_compute.h): act, da, db and dy to BF16 before their GEMMs.
+  const size_t n = 5, hidden = 64, width = 96;
+  auto rounded = [](std::vector<float> v) {
+    for (float& x : v) x = Bf16(x);
+    return v;
+  };
+  const std::vector<float> x = rounded(Random(n * hidden, 13)), dy = rounded(Random(n * hidden, 14)),
+                           wg = rounded(Random(hidden * width, 15)),
+                           wu = rounded(Random(hidden * width, 16)),
+                           wd = rounded(Random(width * hidden, 17));
+  Result<Buffer> ffn = compute_->UploadFfn(wg, wu, wd, hidden, width);
+  ASSERT_TRUE(ffn.ok()) << ffn.status().ToString();
+  const Buffer xb = UploadFloats(x), dyb = UploadFloats(dy);
+  Result<Buffer> saved = compute_->Alloc(3 * n * width * 4);
+  Result<Buffer> scratch = compute_->Alloc(3 * n * width * 4);
+  Result<Buffer> y = compute_->Alloc(n * hidden * 4);
+  Result<Buffer> dx = compute_->Alloc(n * hidden * 4);
+  Result<Buffer> grad = compute_->Alloc(3 * hidden * width * 4);
+  ASSERT_TRUE(saved.ok() && scratch.ok() && y.ok() && dx.ok() && grad.ok());
+  ASSERT_TRUE(compute_->SwigluFfn(*ffn, xb, n, *saved, *y).ok());
+  const Status st = compute_->SwigluFfnBackward(*ffn, xb, dyb, *saved, n, *scratch, *dx, *grad);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  const std::vector<float> got_dx = DownloadFloats(*dx, n * hidden);
+  const std::vector<float> got_grad = DownloadFloats(*grad, 3 * hidden * width);
+  const testing::SwigluGrads g =
+      testing::SwigluBackwardReference(x, dy, wg, wu, wd, n, hidden, width);
+  // dy, act, da and db rounded to BF16 (2^-8 each) on the way: 2^-6 of
+  // the sums of |terms| covers them.
+  for (size_t i = 0; i < n * hidden; ++i)
+    EXPECT_NEAR(got_dx[i], g.dx[i], std::ldexp(g.dx_abs[i], -6) + 1e-5) << "dx " << i;
+  const size_t hw = hidden * width;
+  for (size_t i = 0; i < hw; ++i) {
+    EXPECT_NEAR(got_grad[i], g.dwg[i], std::ldexp(g.dwg_abs[i], -6) + 1e-5) << "dWg " << i;
+    EXPECT_NEAR(got_grad[hw + i], g.dwu[i], std::ldexp(g.dwu_abs[i], -6) + 1e-5) << "dWu " << i;
+    EXPECT_NEAR(got_grad[2 * hw + i], g.dwd[i], std::ldexp(g.dwd_abs[i], -6) + 1e-5) << "dWd " << i;
   }
 }
 
