@@ -104,6 +104,25 @@ struct Runner::Buffers {
   std::vector<Buffer> saved_arrivals, saved_act, dout;  // [layout]
   Buffer dcombine_recv, dcat, dycat, dxext, darrivals, dforward, dsend, dx, grad, identity;
   Buffer standin_saved, allreduce;
+  // The gradient buffers one layer's backward uses while its exchanges are
+  // in flight; two sets, layer by layer in turn, when layers interleave
+  // (the backward of ScMoE's shortcut mirrors the forward's interleaving).
+  struct GradSet {
+    Buffer dcombine_recv, dcat, dycat, dxext, darrivals, dforward, dsend, dx;
+  };
+  std::vector<GradSet> grad_sets;
+  void UseGrad(size_t layer) {
+    if (grad_sets.empty()) return;
+    const GradSet& g = grad_sets[layer % grad_sets.size()];
+    dcombine_recv = g.dcombine_recv;
+    dcat = g.dcat;
+    dycat = g.dycat;
+    dxext = g.dxext;
+    darrivals = g.darrivals;
+    dforward = g.dforward;
+    dsend = g.dsend;
+    dx = g.dx;
+  }
   std::map<uint32_t, Buffer> ffn;  // expert id or kSharedFfnId/kDenseFfnId -> weights
   struct Layer {
     Buffer permute, forward_src;
@@ -290,14 +309,22 @@ Status Runner::AllocateTrainBuffers(size_t grad_values, size_t standin_saved) {
   uint64_t allreduce = 0;
   for (const proto::Phase& p : plan_.schedule().phases())
     if (p.kind() == proto::GRADIENT_ALLREDUCE) allreduce = std::max(allreduce, p.allreduce_bytes());
-  const std::pair<Buffer*, size_t> sizes[] = {
-      {&b.dcombine_recv, comb_recv * h * wc}, {&b.dcat, dcat * h * wc},
-      {&b.dycat, ycat * h * f32},             {&b.dxext, (ycat + fwd_send) * h * f32},
-      {&b.darrivals, arrivals * h * wd},      {&b.dforward, fwd_send * h * wd},
-      {&b.dsend, send * h * wd},              {&b.dx, tokens * h * f32},
-      {&b.grad, grad_values * f32},           {&b.standin_saved, standin_saved * f32},
-      {&b.allreduce, allreduce}};
-  for (const auto& [buffer, bytes] : sizes) EPSIM_RETURN_IF_ERROR(Alloc(buffer, bytes));
+  const std::pair<Buffer*, size_t> shared[] = {{&b.grad, grad_values * f32},
+                                               {&b.standin_saved, standin_saved * f32},
+                                               {&b.allreduce, allreduce}};
+  for (const auto& [buffer, bytes] : shared) EPSIM_RETURN_IF_ERROR(Alloc(buffer, bytes));
+  const int sets = exec::LayersInterleave(plan_.schedule()) ? 2 : 1;
+  for (int set = 0; set < sets; ++set) {
+    Buffers::GradSet g;
+    const std::pair<Buffer*, size_t> sizes[] = {
+        {&g.dcombine_recv, comb_recv * h * wc}, {&g.dcat, dcat * h * wc},
+        {&g.dycat, ycat * h * f32},             {&g.dxext, (ycat + fwd_send) * h * f32},
+        {&g.darrivals, arrivals * h * wd},      {&g.dforward, fwd_send * h * wd},
+        {&g.dsend, send * h * wd},              {&g.dx, tokens * h * f32}};
+    for (const auto& [buffer, bytes] : sizes) EPSIM_RETURN_IF_ERROR(Alloc(buffer, bytes));
+    b.grad_sets.push_back(g);
+  }
+  b.UseGrad(0);
   std::vector<uint32_t> identity(fwd_send);
   std::iota(identity.begin(), identity.end(), 0u);
   EPSIM_ASSIGN_OR_RETURN(b.identity, backend_->UploadIndex(identity));
@@ -647,7 +674,10 @@ Status Runner::RunGradientAllReduce(const proto::Phase& phase, uint32_t index) {
 Status Runner::RunPhase(const proto::Phase& phase, uint32_t index, bool check, RunResult* result) {
   const int li = phase.layer() < layout_of_layer_.size() ? layout_of_layer_[phase.layer()] : -1;
   if (li >= 0) buf_->Use(static_cast<size_t>(li));
-  if (li >= 0 && train_) buf_->arrivals = buf_->saved_arrivals[li];
+  if (li >= 0 && train_) {
+    buf_->arrivals = buf_->saved_arrivals[li];
+    buf_->UseGrad(static_cast<size_t>(li));
+  }
   if (phase.kind() == proto::GRADIENT_ALLREDUCE) return RunGradientAllReduce(phase, index);
   if (exec::IsAllToAll(phase)) {
     if (li < 0)

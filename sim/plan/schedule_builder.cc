@@ -4,8 +4,11 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <numeric>
 #include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -481,22 +484,6 @@ void AddMicroBatchBlocks(const proto::Model& m,
 
 // ---- training's backward pass ----
 
-// Gradient all-reduce of a block's weights replicated on every rank
-// (`weights` elements, gradients of activation_bytes each), as one ring:
-// each rank sends 2 (n - 1) / n of the gradient bytes to the next rank.
-// One phase, so it pays one message latency, not one per ring step. It
-// hangs off the chain: the backward pass goes on under it.
-void AddGradientAllReduce(const proto::Model& m, uint32_t layer, double weights, uint32_t d,
-                          PhaseChain* chain) {
-  if (d < 2 || weights <= 0) return;
-  proto::Phase* p = chain->AddSide(layer, proto::GRADIENT_ALLREDUCE);
-  p->set_allreduce_bytes(static_cast<uint64_t>(std::llround(weights)) * m.activation_bytes());
-  const auto bytes = static_cast<uint64_t>(
-      std::llround(2.0 * (d - 1) / d * weights * m.activation_bytes()));
-  for (uint32_t s = 0; s < d; ++s)
-    for (uint32_t t = 0; t < d; ++t) p->add_send_bytes(t == (s + 1) % d ? bytes : 0);
-}
-
 // `forward`'s kernels as a backward phase's: input and weight gradients at
 // twice the cost, after the forward kernels again when recomputing.
 void AddBackwardKernels(const proto::RankWork& forward, const char* suffix, bool recompute,
@@ -507,83 +494,185 @@ void AddBackwardKernels(const proto::RankWork& forward, const char* suffix, bool
     *out->add_kernels() = ScaledKernel(k, (k.name() + suffix).c_str(), 2.0);
 }
 
-void AddAttentionBackward(const proto::Model& m, uint32_t layer, const LayerTraffic& traffic,
-                          bool recompute, PhaseChain* chain) {
-  proto::Phase* p = chain->AddCompute(layer, proto::ATTENTION_BACKWARD);
-  for (uint32_t r = 0; r < traffic.num_ranks; ++r) {
-    proto::RankWork forward;
-    *forward.add_kernels() =
-        AttentionKernel(m, traffic.tokens_per_rank[r], traffic.sum_context_per_rank[r]);
-    AddBackwardKernels(forward, "_bwd", recompute, p->mutable_work(r));
-  }
-}
-
-// The backward of one MoE block, in the reverse order of its forward
-// phases; every all-to-all moves its forward mirror's rows the other way.
-void AddMoeBackward(const proto::Model& m, const MoeBlock& b, bool recompute, PhaseChain* chain) {
-  const LayerTraffic& t = b.traffic;
-  const uint32_t d = t.num_ranks;
-  const bool hierarchical = b.hierarchical && RelaysRows(t);
-  const uint64_t dispatch_row = uint64_t{m.hidden()} * m.dispatch_bytes();
-  const uint64_t combine_row = uint64_t{m.hidden()} * m.combine_bytes();
-  proto::Phase* reduce = chain->AddCompute(b.layer, proto::UNPERMUTE_REDUCE_BACKWARD);
-  for (uint32_t r = 0; r < d; ++r)
-    *reduce->mutable_work(r)->add_kernels() = ReduceKernel(
-        m, "unpermute_reduce_bwd", t.combine_inputs_per_rank[r], t.tokens_after[r]);
-  AddTransfer(t.combine_rows, d, true, combine_row, chain->Add(b.layer, proto::COMBINE_BACKWARD));
-  if (hierarchical)
-    AddTransfer(t.forward_rows, d, false, combine_row,
-                chain->Add(b.layer, proto::COMBINE_BACKWARD));
-  proto::Phase* expert = chain->AddCompute(b.layer, proto::EXPERT_BACKWARD);
-  for (uint32_t r = 0; r < d; ++r) {
-    proto::RankWork forward;
-    AddExpertWork(m, *b.placement, t, r, &forward);
-    proto::RankWork* work = expert->mutable_work(r);
-    *work->mutable_expert_ids() = forward.expert_ids();
-    *work->mutable_tokens_per_expert() = forward.tokens_per_expert();
-    AddBackwardKernels(forward, "_bwd", recompute, work);
-  }
-  if (hierarchical)
-    AddTransfer(t.forward_rows, d, true, dispatch_row,
-                chain->Add(b.layer, proto::DISPATCH_BACKWARD));
-  AddTransfer(t.rows, d, true, dispatch_row, chain->Add(b.layer, proto::DISPATCH_BACKWARD));
-  proto::Phase* gate = chain->AddCompute(b.layer, proto::GATE_PERMUTE_BACKWARD);
-  for (uint32_t r = 0; r < d; ++r) {
-    *gate->mutable_work(r)->add_kernels() =
-        ScaledKernel(GateKernel(m, t.tokens_per_rank[r]), "gate_bwd", 2.0);
-    *gate->mutable_work(r)->add_kernels() = CopyRowsKernel(m, "unpermute_grad", t.RowsFrom(r));
-  }
-  if (m.num_shared_experts() > 0) {
-    proto::Phase* shared = chain->AddCompute(b.layer, proto::SHARED_EXPERT_BACKWARD);
-    for (uint32_t r = 0; r < d; ++r) {
-      proto::RankWork forward;
-      *forward.add_kernels() =
-          SwigluKernel(m, "shared_expert", t.tokens_per_rank[r],
-                       uint64_t{m.shared_intermediate()} * m.num_shared_experts());
-      AddBackwardKernels(forward, "_bwd", recompute, shared->mutable_work(r));
+// An all-to-all's [src][dst] matrices transposed: its gradients go the
+// other way, the same rows and bytes.
+void TransposeTransfers(const proto::Phase& f, uint32_t d, proto::Phase* b) {
+  for (uint32_t s = 0; s < d; ++s)
+    for (uint32_t t = 0; t < d; ++t) {
+      const int i = static_cast<int>(t * d + s);
+      b->add_send_bytes(f.send_bytes_size() > i ? f.send_bytes(i) : 0);
+      if (f.send_rows_size() > 0) b->add_send_rows(f.send_rows_size() > i ? f.send_rows(i) : 0);
     }
-  }
-  AddAttentionBackward(m, b.layer, t, recompute, chain);
-  // Replicated on every rank: attention, router, shared experts.
-  const double h = m.hidden();
-  AddGradientAllReduce(m, b.layer,
-                       AttentionWeights(m) + h * m.num_experts() +
-                           3.0 * h * m.shared_intermediate() * m.num_shared_experts(),
-                       d, chain);
 }
 
-void AddDenseBackward(const proto::Model& m, uint32_t layer, const LayerTraffic& t,
-                      bool recompute, PhaseChain* chain) {
-  proto::Phase* ffn = chain->AddCompute(layer, proto::DENSE_FFN_BACKWARD);
-  for (uint32_t r = 0; r < t.num_ranks; ++r) {
-    proto::RankWork forward;
-    *forward.add_kernels() =
-        SwigluKernel(m, "dense_ffn", t.tokens_per_rank[r], m.dense_intermediate());
-    AddBackwardKernels(forward, "_bwd", recompute, ffn->mutable_work(r));
+// The backward phase of forward phase `f` (no id or dependencies yet):
+// compute phases twice their forward's cost (the gate's router GEMM twice,
+// its permute and the un-permute reduce once: their transposes move the
+// same rows), all-to-alls transposed (combine-shaped ones carry the
+// gradients to the experts, dispatch-shaped ones back to the tokens).
+proto::Phase BackwardOf(const proto::Phase& f, uint32_t d, bool recompute) {
+  proto::Phase b;
+  b.set_layer(f.layer());
+  b.set_micro_batch(f.micro_batch());
+  b.set_phase_class(f.phase_class());
+  const auto each_rank = [&](const std::function<void(const proto::RankWork&, proto::RankWork*)>&
+                                 make) {
+    for (const proto::RankWork& w : f.work()) make(w, b.add_work());
+  };
+  const auto scaled = [&](const proto::RankWork& w, proto::RankWork* out) {
+    AddBackwardKernels(w, "_bwd", recompute, out);
+  };
+  switch (f.kind()) {
+    case proto::ATTENTION: b.set_kind(proto::ATTENTION_BACKWARD); each_rank(scaled); break;
+    case proto::SHARED_EXPERT: b.set_kind(proto::SHARED_EXPERT_BACKWARD); each_rank(scaled); break;
+    case proto::DENSE_FFN: b.set_kind(proto::DENSE_FFN_BACKWARD); each_rank(scaled); break;
+    case proto::EXPERT:
+      b.set_kind(proto::EXPERT_BACKWARD);
+      each_rank([&](const proto::RankWork& w, proto::RankWork* out) {
+        *out->mutable_expert_ids() = w.expert_ids();
+        *out->mutable_tokens_per_expert() = w.tokens_per_expert();
+        AddBackwardKernels(w, "_bwd", recompute, out);
+      });
+      break;
+    case proto::GATE_PERMUTE:
+      b.set_kind(proto::GATE_PERMUTE_BACKWARD);
+      each_rank([&](const proto::RankWork& w, proto::RankWork* out) {
+        for (const proto::Kernel& k : w.kernels()) {
+          if (k.op() == proto::ROUTER) *out->add_kernels() = ScaledKernel(k, "gate_bwd", 2.0);
+          if (k.op() == proto::COPY_ROWS) *out->add_kernels() = ScaledKernel(k, "unpermute_grad", 1.0);
+        }
+      });
+      break;
+    case proto::UNPERMUTE_REDUCE:
+      b.set_kind(proto::UNPERMUTE_REDUCE_BACKWARD);
+      each_rank([&](const proto::RankWork& w, proto::RankWork* out) {
+        for (const proto::Kernel& k : w.kernels())
+          *out->add_kernels() = ScaledKernel(k, "unpermute_reduce_bwd", 1.0);
+      });
+      break;
+    case proto::DISPATCH:
+    case proto::DISPATCH_FORWARD:
+      b.set_kind(proto::DISPATCH_BACKWARD);
+      TransposeTransfers(f, d, &b);
+      break;
+    case proto::COMBINE:
+    case proto::COMBINE_GATHER:
+      b.set_kind(proto::COMBINE_BACKWARD);
+      TransposeTransfers(f, d, &b);
+      break;
+    default: b.set_kind(proto::PHASE_UNSPECIFIED); break;
   }
-  AddAttentionBackward(m, layer, t, recompute, chain);
-  AddGradientAllReduce(m, layer, AttentionWeights(m) + 3.0 * m.hidden() * m.dense_intermediate(),
-                       t.num_ranks, chain);
+  return b;
+}
+
+// Gradient all-reduce of a block's weights replicated on every rank
+// (`weights` elements, gradients of activation_bytes each), as one ring:
+// each rank sends 2 (n - 1) / n of the gradient bytes to the next rank.
+// One phase, so it pays one message latency, not one per ring step.
+proto::Phase GradientAllReduce(const proto::Model& m, uint32_t layer, double weights, uint32_t d) {
+  proto::Phase p;
+  p.set_layer(layer);
+  p.set_kind(proto::GRADIENT_ALLREDUCE);
+  p.set_phase_class(proto::ALL_TO_ALL);
+  p.set_allreduce_bytes(static_cast<uint64_t>(std::llround(weights)) * m.activation_bytes());
+  const auto bytes = static_cast<uint64_t>(
+      std::llround(2.0 * (d - 1) / d * weights * m.activation_bytes()));
+  for (uint32_t s = 0; s < d; ++s)
+    for (uint32_t t = 0; t < d; ++t) p.add_send_bytes(t == (s + 1) % d ? bytes : 0);
+  return p;
+}
+
+// Training's backward: the forward phases [0, forward_end) mirrored, the
+// last first. Each forward dependency reverses (a phase's gradient waits
+// for the gradients of every phase that read its output, and each stream's
+// order reverses with it), so whatever the forward overlapped (the shared
+// expert under the dispatch, ScMoE's shortcut, two micro-batches) the
+// backward overlaps the same way; a chained forward gives a chained
+// backward. Phases nothing read (the pass's end) wait for the forward's
+// last phase. After the last attention backward of a block (of both
+// micro-batches), the block's gradient all-reduce (attention, router,
+// shared experts; attention and FFN in dense blocks), which nothing waits
+// for: it runs under the next block's backward.
+//
+// List order (what an executor issues in turn, schedule.proto): the
+// reversed forward order, except that an all-to-all goes as early as its
+// dependencies allow, so that an executor walking the list starts it
+// before the compute it overlaps.
+void AddBackwardPass(const proto::Model& m, uint32_t d, bool recompute, proto::Schedule* schedule) {
+  const int forward_end = schedule->phases_size();
+  if (forward_end == 0 || d == 0) return;
+  std::vector<std::vector<uint32_t>> readers(forward_end);  // forward phase -> who read it
+  std::map<uint32_t, int> attentions_left;                  // layer -> forward attentions
+  for (int p = 0; p < forward_end; ++p) {
+    const proto::Phase& f = schedule->phases(p);
+    for (uint32_t dep : f.depends_on()) readers[dep].push_back(static_cast<uint32_t>(p));
+    if (f.kind() == proto::ATTENTION) ++attentions_left[f.layer()];
+  }
+  // The backward phases in reversed forward order; their dependencies
+  // index this list (forward phases are not needed: only the last one).
+  std::vector<proto::Phase> bw;
+  std::vector<std::vector<size_t>> deps;
+  std::vector<bool> after_forward;  // depends on the forward's last phase
+  std::vector<size_t> backward_of(forward_end, 0);
+  std::map<uint32_t, std::vector<size_t>> attention_bwd;  // layer -> its attention backwards
+  const double h = m.hidden();
+  for (int p = forward_end - 1; p >= 0; --p) {
+    bw.push_back(BackwardOf(schedule->phases(p), d, recompute));
+    deps.emplace_back();
+    for (uint32_t r : readers[p]) deps.back().push_back(backward_of[r]);
+    after_forward.push_back(readers[p].empty());
+    backward_of[p] = bw.size() - 1;
+    if (bw.back().kind() != proto::ATTENTION_BACKWARD) continue;
+    const uint32_t layer = bw.back().layer();
+    attention_bwd[layer].push_back(bw.size() - 1);
+    if (--attentions_left[layer] > 0 || d < 2) continue;
+    const double weights =
+        layer < m.num_dense_layers()
+            ? AttentionWeights(m) + 3.0 * h * m.dense_intermediate()
+            : AttentionWeights(m) + h * m.num_experts() +
+                  3.0 * h * m.shared_intermediate() * m.num_shared_experts();
+    if (weights <= 0) continue;
+    bw.push_back(GradientAllReduce(m, layer, weights, d));
+    deps.push_back(attention_bwd[layer]);
+    after_forward.push_back(false);
+  }
+  // Kahn's order: among the phases whose dependencies are placed, an
+  // all-to-all first, else the earliest in reversed forward order.
+  const size_t n = bw.size();
+  std::vector<size_t> waiting(n, 0);
+  std::vector<std::vector<size_t>> users(n);
+  for (size_t i = 0; i < n; ++i) {
+    waiting[i] = deps[i].size();
+    for (size_t dep : deps[i]) users[dep].push_back(i);
+  }
+  std::set<size_t> ready_comm, ready_compute;
+  const auto make_ready = [&](size_t i) {
+    (bw[i].phase_class() == proto::ALL_TO_ALL ? ready_comm : ready_compute).insert(i);
+  };
+  for (size_t i = 0; i < n; ++i)
+    if (waiting[i] == 0) make_ready(i);
+  std::vector<uint32_t> final_id(n, 0);
+  std::vector<size_t> order;
+  while (!ready_comm.empty() || !ready_compute.empty()) {
+    std::set<size_t>& from = ready_comm.empty() ? ready_compute : ready_comm;
+    const size_t i = *from.begin();
+    from.erase(from.begin());
+    final_id[i] = static_cast<uint32_t>(forward_end + order.size());
+    order.push_back(i);
+    for (size_t u : users[i])
+      if (--waiting[u] == 0) make_ready(u);
+  }
+  for (size_t i : order) {
+    proto::Phase& p = bw[i];
+    p.set_id(final_id[i]);
+    std::vector<uint32_t> ids;
+    for (size_t dep : deps[i]) ids.push_back(final_id[dep]);
+    if (after_forward[i]) ids.push_back(static_cast<uint32_t>(forward_end - 1));
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    for (uint32_t dep : ids) p.add_depends_on(dep);
+    *schedule->add_phases() = std::move(p);
+  }
 }
 
 // Sums LayerTraffic over layers into the schedule's RoutingSummary.
@@ -786,9 +875,6 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   const uint32_t d = in.placements.num_ranks();
   const bool shortcut = in.overlap == Overlap::kShortcut;
   const bool micro = in.overlap == Overlap::kMicroBatches;
-  if (micro && in.pass == Pass::kTrain)
-    return Status::Usage("--overlap micro-batches is planned for prefill and decode passes; a "
-                         "train pass with two micro-batches is not built");
   if (in.strategy.luffy() != nullptr) {
     // Migration moves a sequence's hidden states, not its KV cache, and a
     // micro-batch or a shortcut block would split what it moves.
@@ -805,9 +891,6 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   SequenceHomes homes{{}, in.model.hidden(), in.model.num_shared_experts() > 0};
   std::optional<ShortcutEstimates> estimates;
   if (shortcut) {
-    if (in.pass == Pass::kTrain)
-      return Status::Usage("--overlap scmoe is planned for prefill and decode passes; a train "
-                           "pass with ScMoE's shortcut is not built");
     if (in.topology == nullptr)
       return Status::Internal("--overlap scmoe needs the topology for its time estimates");
     EPSIM_ASSIGN_OR_RETURN(ShortcutEstimates e, ShortcutEstimates::Make(*in.topology, d));
@@ -823,8 +906,6 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   PhaseChain chain(&schedule, d);
   RoutingTotals totals;
   const size_t steps = decode ? NumSteps(in.trace) : 1;
-  std::vector<MoeBlock> forward_blocks;  // train: what the backward mirrors
-  LayerTraffic dense_traffic;
   for (size_t step = 0; step < steps; ++step) {
     bool first_block = true;
     std::vector<MoeBlock> shortcut_blocks;  // this step's, under ScMoE's shortcut
@@ -853,7 +934,6 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
         const uint32_t chained = shortcut && dense > 0 ? dense - 1 : dense;
         for (uint32_t b = 0; b < chained; ++b) AddDenseBlock(in.model, b, traffic, decode, &chain);
         if (chained < dense) shortcut_dense = MakeDensePhases(in.model, dense - 1, traffic, decode);
-        dense_traffic = traffic;
         first_block = false;
       }
       if (shortcut) {
@@ -882,20 +962,14 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
       }
       MoeBlock block{layer.layer, &ctx.placement, in.strategy.hierarchical(), std::move(traffic)};
       AddMoeBlock(in.model, block, in.overlap, decode, &chain);
-      if (in.pass == Pass::kTrain) forward_blocks.push_back(std::move(block));
     }
     if (shortcut)
       AddShortcutBlocks(in.model, shortcut_blocks, decode, *estimates,
                         shortcut_dense ? &*shortcut_dense : nullptr, &chain, &schedule);
     if (micro) AddMicroBatchBlocks(in.model, micro_blocks, decode, &chain, &schedule);
   }
-  // Training: the backward pass, blocks in reverse, each block's gradient
-  // all-reduce under the next one's backward.
-  for (auto b = forward_blocks.rbegin(); b != forward_blocks.rend(); ++b)
-    AddMoeBackward(in.model, *b, in.recompute, &chain);
-  if (in.pass == Pass::kTrain)
-    for (uint32_t b = in.model.num_dense_layers(); b-- > 0;)
-      AddDenseBackward(in.model, b, dense_traffic, in.recompute, &chain);
+  // Training: the backward pass, the forward mirrored.
+  if (in.pass == Pass::kTrain) AddBackwardPass(in.model, d, in.recompute, &schedule);
   *schedule.mutable_routing() = totals.Summary();
   return schedule;
 }

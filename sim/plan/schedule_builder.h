@@ -74,17 +74,19 @@ namespace epsim::plan {
 // `context` + the steps before + 1 tokens; a trace without steps is one
 // step).
 //
-// Train: the prefill forward pass, then the backward pass block by block
-// in reverse: the gradient of the un-permute reduce, the combine's
-// gradient all-to-all (the dispatch's rows, to the experts), expert input
-// and weight gradients (twice the forward GEMMs), the dispatch's gradient
-// all-to-all (the combine's rows, back to the tokens), router and permute
-// gradients, shared experts, attention (each twice its forward; with
-// `recompute` after its forward again), and per block the ring all-reduce
-// of the gradients of its weights replicated on every rank (attention,
-// router, shared experts; dense FFN in dense blocks), which runs under the
-// next block's backward. Experts are each on one rank, so no expert
-// gradient is all-reduced.
+// Train: the prefill forward pass, then the backward pass, the forward
+// mirrored phase by phase (every dependency reversed, so the backward
+// overlaps what the forward overlapped: the shared expert, ScMoE's
+// shortcut, two micro-batches): the gradient of the un-permute reduce, the
+// combine's gradient all-to-all (the dispatch's rows, to the experts),
+// expert input and weight gradients (twice the forward GEMMs), the
+// dispatch's gradient all-to-all (the combine's rows, back to the tokens),
+// router and permute gradients, shared experts, attention (each twice its
+// forward; with `recompute` after its forward again), and per block the
+// ring all-reduce of the gradients of its weights replicated on every rank
+// (attention, router, shared experts; dense FFN in dense blocks), which
+// runs under the next block's backward. Experts are each on one rank, so
+// no expert gradient is all-reduced.
 enum class Pass { kPrefill, kDecode, kTrain };
 // "prefill", "decode", "train"; Usage naming them otherwise.
 Result<Pass> PassFromName(const std::string& name);

@@ -96,6 +96,13 @@ PY
     rc=$?; cat "$tmp/out"
     [ $rc -eq 0 ] || fail "plan file: exit $rc"
     grep -q "#wrong 0)" "$tmp/out" || fail "plan file: no #wrong 0"
+    # ScMoE's shortcut in training: the backward interleaves blocks as the
+    # forward does (two sets of gradient buffers), verified both ways.
+    "${mpi[@]}" 4 "$hw" run --model tiny-moe-shared --tokens 1024 --dispatch dedup --overlap scmoe \
+      --pass train --check -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 0 ] || fail "scmoe: exit $rc"
+    grep -q "#wrong 0)" "$tmp/out" || fail "scmoe: no #wrong 0"
     # A wrong input gradient is reported as one.
     "${mpi[@]}" 2 "$hw" run --model tiny-moe --tokens 256 --ep 2 --pass train --check \
       --inject-wrong 1 -w 0 -n 1 > "$tmp/out" 2>&1
