@@ -9,8 +9,8 @@
 //   weights        uniform in [-1, 1) / sqrt(fan_in): gate and up
 //                  [hidden x width] (fan_in = hidden), down [width x hidden]
 //                  (fan_in = width)
-// Token rows are the same in every layer (token t is trace position t of its
-// layer); expert weights depend on the expert id only, so one layer's
+// Token rows are the same in every layer (token t is position t of its
+// block: the layer's trace rows, or one decode step's, or one micro-batch's); expert weights depend on the expert id only, so one layer's
 // experts are in memory at a time (documented simplification).
 #ifndef EPSIM_HW_COMMON_DATA_H_
 #define EPSIM_HW_COMMON_DATA_H_

@@ -145,6 +145,11 @@ std::string Runner::PhaseLabel(const proto::Phase& phase, uint32_t index) const 
                      phase.layer());
 }
 
+int Runner::LayoutOf(const proto::Phase& phase) const {
+  const auto it = layout_of_.find({phase.step(), phase.layer(), phase.micro_batch()});
+  return it == layout_of_.end() ? -1 : it->second;
+}
+
 Status Runner::Setup() {
   const proto::Schedule& s = plan_.schedule();
   rank_ = backend_->rank();
@@ -155,18 +160,13 @@ Status Runner::Setup() {
                                         "-np {} for this plan)",
                                         d_, backend_->num_ranks(), d_));
   train_ = s.pass() == "train";
-  for (const proto::Phase& p : s.phases())
-    if (p.micro_batch() > 0)
-      return Status::BadInput(
-          "the plan splits each block into two micro-batches (--overlap micro-batches): "
-          "epsim-hw runs one batch per block; simulate it with epsim simulate");
   EPSIM_ASSIGN_OR_RETURN(wire_dispatch_, WireType(plan_.model().dispatch_bytes(), "dispatch_bytes"));
   EPSIM_ASSIGN_OR_RETURN(wire_combine_, WireType(plan_.model().combine_bytes(), "combine_bytes"));
   EPSIM_ASSIGN_OR_RETURN(layouts_, BuildLayouts(plan_, rank_));
-  layout_of_layer_.assign(plan_.model().num_layers(), -1);
-  for (size_t i = 0; i < layouts_.size(); ++i)
-    if (layouts_[i].layer < layout_of_layer_.size())
-      layout_of_layer_[layouts_[i].layer] = static_cast<int>(i);
+  for (int i = 0; i < plan_.layers_size(); ++i) {
+    const proto::LayerRoutes& l = plan_.layers(i);
+    layout_of_[{l.step(), l.layer(), l.micro_batch()}] = i;
+  }
   two_streams_ = exec::HasOverlap(s);
   pending_.assign(s.phases_size(), -1);
   EPSIM_RETURN_IF_ERROR(AssignRoles());
@@ -184,7 +184,7 @@ Status Runner::Setup() {
 Status Runner::AssignRoles() {
   const proto::Schedule& s = plan_.schedule();
   role_.assign(s.phases_size(), Role::kNone);
-  std::map<std::pair<uint32_t, int>, int> seen;  // (layer, kind) -> count so far
+  std::map<std::pair<int, int>, int> seen;  // (layout, kind) -> count so far
   for (int p = 0; p < s.phases_size(); ++p) {
     const proto::Phase& phase = s.phases(p);
     const proto::PhaseKind kind = phase.kind();
@@ -193,10 +193,10 @@ Status Runner::AssignRoles() {
       return Status::BadInput(fmt::format("{}: a backward phase in a {} pass; the plan is "
                                           "inconsistent", PhaseLabel(phase, p), s.pass()));
     if (kind != proto::COMBINE_BACKWARD && kind != proto::DISPATCH_BACKWARD) continue;
-    const int li = phase.layer() < layout_of_layer_.size() ? layout_of_layer_[phase.layer()] : -1;
+    const int li = LayoutOf(phase);
     if (li < 0)
       return Status::BadInput(fmt::format("{}: no routes for this layer", PhaseLabel(phase, p)));
-    const int n = seen[{phase.layer(), kind}]++;
+    const int n = seen[{li, kind}]++;
     const bool hier = layouts_[li].hierarchical;
     if (n > (hier ? 1 : 0))
       return Status::BadInput(fmt::format("{}: more gradient exchanges of this kind than the "
@@ -672,7 +672,7 @@ Status Runner::RunGradientAllReduce(const proto::Phase& phase, uint32_t index) {
 }
 
 Status Runner::RunPhase(const proto::Phase& phase, uint32_t index, bool check, RunResult* result) {
-  const int li = phase.layer() < layout_of_layer_.size() ? layout_of_layer_[phase.layer()] : -1;
+  const int li = LayoutOf(phase);
   if (li >= 0) buf_->Use(static_cast<size_t>(li));
   if (li >= 0 && train_) {
     buf_->arrivals = buf_->saved_arrivals[li];
@@ -687,20 +687,21 @@ Status Runner::RunPhase(const proto::Phase& phase, uint32_t index, bool check, R
   if (li < 0) return RunCompute(phase);  // dense blocks
   EPSIM_RETURN_IF_ERROR(RunMoeCompute(phase, layouts_[li], li));
   if (check && phase.kind() == proto::UNPERMUTE_REDUCE)
-    return VerifyLayer(layouts_[li], false, result);
+    return VerifyLayer(static_cast<size_t>(li), false, result);
   if (check && phase.kind() == proto::GATE_PERMUTE_BACKWARD)
-    return VerifyLayer(layouts_[li], true, result);
+    return VerifyLayer(static_cast<size_t>(li), true, result);
   return Status::Ok();
 }
 
 // The layer's outputs, or with `backward` its input gradients, against
 // the reference (verify.h).
-Status Runner::VerifyLayer(const LayerLayout& l, bool backward, RunResult* result) {
+Status Runner::VerifyLayer(size_t li, bool backward, RunResult* result) {
+  const LayerLayout& l = layouts_[li];
   std::vector<float> out(l.num_tokens * hidden_);
   EPSIM_RETURN_IF_ERROR(
       backend_->Download(out.data(), backward ? buf_->dx : buf_->out, out.size() * 4));
   if (options_.inject_wrong_rank == static_cast<int>(rank_) && !out.empty()) out[0] += 1.0f;
-  const proto::LayerRoutes& routes = plan_.layers(layout_of_layer_[l.layer]);
+  const proto::LayerRoutes& routes = plan_.layers(static_cast<int>(li));
   const SeededData data(options_.seed);
   const LayerCheck c =
       backward ? CheckLayerInputGradients(plan_.model(), routes, data, l.first_token,

@@ -27,8 +27,10 @@
 #ifndef EPSIM_HW_COMMON_RUNNER_H_
 #define EPSIM_HW_COMMON_RUNNER_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -111,7 +113,7 @@ class Runner {
                         size_t row_bytes) const;
   Status Reduce(size_t li, int which, const Buffer& in, DType in_t, const Buffer& out,
                 DType out_t);
-  Status VerifyLayer(const LayerLayout& layout, bool backward, RunResult* result);
+  Status VerifyLayer(size_t layout, bool backward, RunResult* result);
   double Deadline() const;
   std::string PhaseLabel(const proto::Phase& phase, uint32_t index) const;
 
@@ -121,7 +123,10 @@ class Runner {
   uint32_t rank_ = 0, d_ = 0, hidden_ = 0;
   DType wire_dispatch_ = DType::kBF16, wire_combine_ = DType::kBF16;
   std::vector<LayerLayout> layouts_;
-  std::vector<int> layout_of_layer_;  // model layer -> index into layouts_, -1
+  // (step, layer, micro-batch) of a plan's routes -> index into layouts_
+  // (= into plan.layers); LayoutOf gives -1 for phases of dense blocks.
+  std::map<std::array<uint32_t, 3>, int> layout_of_;
+  int LayoutOf(const proto::Phase& phase) const;
   std::unique_ptr<Buffers> buf_;
   bool hang_armed_ = false;
   // Train passes: the forward, then the backward phases; role_[phase] says

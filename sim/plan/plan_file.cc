@@ -1,5 +1,6 @@
 #include "sim/plan/plan_file.h"
 
+#include <array>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -107,9 +108,12 @@ Result<proto::Plan> BuildPlan(const PlanInputs& in) {
   plan.set_version(kPlanVersion);
   EPSIM_ASSIGN_OR_RETURN(*plan.mutable_schedule(), BuildSchedule(in));
   *plan.mutable_model() = in.model;
-  for (const trace::LayerRouting& layer : in.trace.layers) {
-    EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, ContextFor(in, layer.layer));
-    *plan.add_layers() = RouteLayer(layer, ctx, in.strategy);
+  for (const BlockSlice& block : BlockSlices(in.trace, in.pass, in.overlap)) {
+    EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, ContextFor(in, block.routing.layer));
+    proto::LayerRoutes* routes = plan.add_layers();
+    *routes = RouteLayer(block.routing, ctx, in.strategy);
+    routes->set_step(block.step);
+    routes->set_micro_batch(block.micro_batch);
   }
   for (uint32_t r = 0; r < in.placements.num_ranks(); ++r)
     plan.add_host_of_rank(in.cluster.HostOf(r));
@@ -137,17 +141,21 @@ Status ValidatePlan(const proto::Plan& plan) {
   if (plan.host_of_rank_size() != static_cast<int>(s.num_ranks()))
     return Status::BadInput(fmt::format("host_of_rank has {} entries, want num_ranks {}",
                                         plan.host_of_rank_size(), s.num_ranks()));
-  std::vector<uint32_t> moe_layers;  // one dispatch per block (the first micro-batch's)
+  // One DISPATCH per MoE block (step, layer, micro-batch), in order.
+  std::vector<std::array<uint32_t, 3>> blocks;
   for (const proto::Phase& p : s.phases())
-    if (p.kind() == proto::DISPATCH && p.micro_batch() == 0) moe_layers.push_back(p.layer());
-  if (moe_layers.size() != static_cast<size_t>(plan.layers_size()))
-    return Status::BadInput(fmt::format("{} routed layers for {} MoE layers in the schedule",
-                                        plan.layers_size(), moe_layers.size()));
+    if (p.kind() == proto::DISPATCH) blocks.push_back({p.step(), p.layer(), p.micro_batch()});
+  if (blocks.size() != static_cast<size_t>(plan.layers_size()))
+    return Status::BadInput(fmt::format("{} routed blocks for {} MoE blocks in the schedule",
+                                        plan.layers_size(), blocks.size()));
   for (int i = 0; i < plan.layers_size(); ++i) {
     const proto::LayerRoutes& l = plan.layers(i);
-    if (l.layer() != moe_layers[i])
-      return Status::BadInput(fmt::format("routes of layer {} where the schedule has layer {}",
-                                          l.layer(), moe_layers[i]));
+    const std::array<uint32_t, 3> have = {l.step(), l.layer(), l.micro_batch()};
+    if (have != blocks[i])
+      return Status::BadInput(fmt::format(
+          "routes {} are of step {} layer {} micro-batch {} where the schedule's block {} is "
+          "of step {} layer {} micro-batch {}",
+          i, have[0], have[1], have[2], i, blocks[i][0], blocks[i][1], blocks[i][2]));
     EPSIM_RETURN_IF_ERROR(CheckLayer(l, plan.model().num_experts(), s.num_ranks())
                               .WithContext(fmt::format("layer {}", l.layer())));
   }

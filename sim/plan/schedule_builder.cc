@@ -843,6 +843,13 @@ trace::LayerRouting SliceOf(const trace::LayerRouting& layer, size_t first, size
   return out;
 }
 
+// Micro-batch `mb` (0 or 1) of a block: the first or second half of its
+// rows in trace order.
+trace::LayerRouting HalfOf(const trace::LayerRouting& layer, uint32_t mb) {
+  const size_t half = layer.num_tokens() / 2;
+  return SliceOf(layer, mb == 0 ? 0 : half, mb == 0 ? half : layer.num_tokens() - half);
+}
+
 // Layer `layer`'s rows of its `step`-th forward step (all of them for a
 // layer without steps, as step 0; none past its last step).
 trace::LayerRouting StepOf(const trace::LayerRouting& layer, size_t step) {
@@ -854,6 +861,24 @@ trace::LayerRouting StepOf(const trace::LayerRouting& layer, size_t step) {
 }
 
 }  // namespace
+
+std::vector<BlockSlice> BlockSlices(const trace::Trace& trace, Pass pass, Overlap overlap) {
+  std::vector<BlockSlice> out;
+  const bool decode = pass == Pass::kDecode;
+  const size_t steps = decode ? NumSteps(trace) : 1;
+  for (size_t step = 0; step < steps; ++step)
+    for (const trace::LayerRouting& whole : trace.layers) {
+      trace::LayerRouting layer = decode ? StepOf(whole, step) : whole;
+      if (layer.num_tokens() == 0) continue;
+      if (overlap != Overlap::kMicroBatches) {
+        out.push_back({static_cast<uint32_t>(step), 0, std::move(layer)});
+        continue;
+      }
+      for (uint32_t mb = 0; mb < 2; ++mb)
+        out.push_back({static_cast<uint32_t>(step), mb, HalfOf(layer, mb)});
+    }
+  return out;
+}
 
 Result<Pass> PassFromName(const std::string& name) {
   if (name == "prefill") return Pass::kPrefill;
@@ -907,6 +932,7 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   RoutingTotals totals;
   const size_t steps = decode ? NumSteps(in.trace) : 1;
   for (size_t step = 0; step < steps; ++step) {
+    const int step_start = schedule.phases_size();
     bool first_block = true;
     std::vector<MoeBlock> shortcut_blocks;  // this step's, under ScMoE's shortcut
     std::optional<DensePhases> shortcut_dense;  // and the dense block before them
@@ -946,10 +972,8 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
               "--overlap micro-batches: layer {}{} has {} token, too few for two micro-batches",
               layer.layer, decode ? fmt::format(" step {}", step) : "", layer.num_tokens()));
         std::array<MoeBlock, 2> pair;
-        const size_t half = layer.num_tokens() / 2;
         for (uint32_t mb = 0; mb < 2; ++mb) {
-          const trace::LayerRouting part =
-              SliceOf(layer, mb == 0 ? 0 : half, mb == 0 ? half : layer.num_tokens() - half);
+          const trace::LayerRouting part = HalfOf(layer, mb);
           LayerTraffic t = CountLayer(part, ctx, in.strategy);
           if (decode)
             for (uint32_t r = 0; r < d; ++r)
@@ -967,6 +991,8 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
       AddShortcutBlocks(in.model, shortcut_blocks, decode, *estimates,
                         shortcut_dense ? &*shortcut_dense : nullptr, &chain, &schedule);
     if (micro) AddMicroBatchBlocks(in.model, micro_blocks, decode, &chain, &schedule);
+    for (int p = step_start; p < schedule.phases_size(); ++p)
+      schedule.mutable_phases(p)->set_step(static_cast<uint32_t>(step));
   }
   // Training: the backward pass, the forward mirrored.
   if (in.pass == Pass::kTrain) AddBackwardPass(in.model, d, in.recompute, &schedule);

@@ -136,6 +136,17 @@ Result<dispatch::RouteContext> ContextFor(const PlanInputs& in, uint32_t layer);
 
 Result<proto::Schedule> BuildSchedule(const PlanInputs& in);
 
+// The token blocks a schedule's MoE blocks work on, in the order of their
+// first DISPATCH phases: per decode step (one step in prefill and train),
+// per traced layer with tokens in that step, per micro-batch (the first and
+// second half of the rows under Overlap::kMicroBatches, the whole
+// otherwise). What the plan's routes are made from.
+struct BlockSlice {
+  uint32_t step = 0, micro_batch = 0;
+  trace::LayerRouting routing;
+};
+std::vector<BlockSlice> BlockSlices(const trace::Trace& trace, Pass pass, Overlap overlap);
+
 }  // namespace epsim::plan
 
 #endif  // EPSIM_SIM_PLAN_SCHEDULE_BUILDER_H_

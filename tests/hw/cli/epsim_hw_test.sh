@@ -110,13 +110,24 @@ PY
     [ $rc -eq 3 ] || fail "exit $rc, want 3"
     grep -q "#wrong 8)" "$tmp/out" || fail "want 8 wrong (4 layers, outputs and gradients)"
     ;;
-  micro-batches-refused)  # a two-micro-batch plan: exit 2 before any work, saying why
-    "$epsim" plan --model tiny-moe --tokens 256 --ep 2 --overlap micro-batches -o "$tmp/m.plan" ||
-      fail "epsim plan"
-    "${mpi[@]}" 2 "$hw" run --plan "$tmp/m.plan" -w 0 -n 1 > "$tmp/out" 2>&1
+  micro-batches)  # two micro-batches per block (each half its own routes), overlapped and verified; also in training
+    "$epsim" plan --model tiny-moe --tokens 1024 --ep 4 --dispatch dedup --overlap micro-batches \
+      -o "$tmp/m.plan" || fail "epsim plan"
+    "${mpi[@]}" 4 "$hw" run --plan "$tmp/m.plan" --check -w 1 -n 3 --json "$tmp/m.json" > "$tmp/out" 2>&1
     rc=$?; cat "$tmp/out"
-    [ $rc -eq 2 ] || fail "exit $rc, want 2"
-    grep -q "two micro-batches" "$tmp/out" || fail "message"
+    [ $rc -eq 0 ] || fail "exit $rc"
+    grep -q "# check: 0 of 1048576 elements wrong (#wrong 0)" "$tmp/out" || fail "no #wrong 0 line"
+    python3 - "$tmp/m.json" <<'PY' || fail "communication not overlapped"
+import json, sys
+share = json.load(open(sys.argv[1]))["context"]["runs"][0]["communication_hidden_share"]
+print("communication hidden:", share)
+sys.exit(0 if share > 0.05 else 1)
+PY
+    "${mpi[@]}" 4 "$hw" run --model tiny-moe --tokens 512 --dispatch dedup --overlap micro-batches \
+      --pass train --check -w 0 -n 1 > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 0 ] || fail "train: exit $rc"
+    grep -q "#wrong 0)" "$tmp/out" || fail "train: no #wrong 0"
     ;;
   plan-file)  # a plan made by epsim runs unchanged
     "$epsim" plan --model tiny-moe --tokens 512 --ep 2 --dispatch dedup -o "$tmp/p.plan" || fail "epsim plan"

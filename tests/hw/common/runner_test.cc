@@ -290,6 +290,47 @@ TEST(RunnerTest, TrainPassVerifiesForwardOutputsAndInputGradients) {
   }
 }
 
+TEST(RunnerTest, EveryBlockOfTheScheduleHasItsRoutes) {
+  // A decode trace with three forward steps (each its own routes, replayed
+  // in turn) and two micro-batches per block (each half its own routes),
+  // prefill, decode and train: every block verified.
+  const trace::Trace uniform = UniformTrace({0, 1}, 96, 5);
+  trace::Trace stepped = uniform;
+  for (trace::LayerRouting& layer : stepped.layers) {
+    trace::LayerRouting out;
+    out.layer = layer.layer;
+    out.num_topk = out.num_candidates = layer.num_topk;
+    for (size_t row = 0; row < layer.num_tokens(); ++row) {
+      out.BeginStep(row / 32);
+      out.Append(row, row % 32, layer.topk(row), layer.weights(row));
+    }
+    layer = std::move(out);
+  }
+  const proto::Model model = SmallModel(32, 16, 4, 16, 2);
+  const dispatch::ClusterMap cluster{{0, 0, 1, 1}, 2};
+  struct Case {
+    const trace::Trace* trace;
+    plan::Pass pass;
+    plan::Overlap overlap;
+    int blocks;
+  };
+  for (const Case& c : {Case{&stepped, plan::Pass::kDecode, plan::Overlap::kNone, 6},
+                        Case{&uniform, plan::Pass::kPrefill, plan::Overlap::kMicroBatches, 4},
+                        Case{&stepped, plan::Pass::kDecode, plan::Overlap::kMicroBatches, 12},
+                        Case{&uniform, plan::Pass::kTrain, plan::Overlap::kMicroBatches, 4}}) {
+    for (const char* spec : {"dedup", "hierarchical"}) {
+      const proto::Plan plan = MakePlan(*c.trace, model, spec, cluster, 4, c.pass, false, c.overlap);
+      ASSERT_EQ(plan.layers_size(), c.blocks) << spec;
+      ASSERT_TRUE(plan::ValidatePlan(plan).ok()) << plan::ValidatePlan(plan).ToString();
+      const Outcome o = RunPlan(plan, true);
+      for (const Status& s : o.status) ASSERT_TRUE(s.ok()) << spec << ": " << s.ToString();
+      const uint64_t elements = 2 * 96 * 32;  // every row of both layers once
+      EXPECT_EQ(o.result.checked, (c.pass == plan::Pass::kTrain ? 2 : 1) * elements) << spec;
+      EXPECT_EQ(o.result.wrong, 0u) << spec << ": " << o.result.first_wrong;
+    }
+  }
+}
+
 TEST(VerifyTest, InputGradientReferenceIsTheDerivativeOfTheForward) {
   // Classical hand case: every row holds one expert, so expert e of token t
   // gets dy = bf16(w_e g_t). The input gradient is then the derivative of
