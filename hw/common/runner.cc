@@ -102,26 +102,18 @@ struct Runner::Buffers {
   // keep activations), the seeded output gradients, and the backward's
   // own buffers (layout.h names them), sized for the largest layer.
   std::vector<Buffer> saved_arrivals, saved_act, dout;  // [layout]
-  Buffer dcombine_recv, dcat, dycat, dxext, darrivals, dforward, dsend, dx, grad, identity;
-  Buffer standin_saved, allreduce;
+  Buffer grad, identity, standin_saved, allreduce;
   // The gradient buffers one layer's backward uses while its exchanges are
-  // in flight; two sets, layer by layer in turn, when layers interleave
-  // (the backward of ScMoE's shortcut mirrors the forward's interleaving).
+  // in flight (`g`, the set in use); two sets, layer by layer in turn, when
+  // layers interleave (the backward of ScMoE's shortcut mirrors the
+  // forward's interleaving).
   struct GradSet {
     Buffer dcombine_recv, dcat, dycat, dxext, darrivals, dforward, dsend, dx;
   };
   std::vector<GradSet> grad_sets;
+  GradSet g;
   void UseGrad(size_t layer) {
-    if (grad_sets.empty()) return;
-    const GradSet& g = grad_sets[layer % grad_sets.size()];
-    dcombine_recv = g.dcombine_recv;
-    dcat = g.dcat;
-    dycat = g.dycat;
-    dxext = g.dxext;
-    darrivals = g.darrivals;
-    dforward = g.dforward;
-    dsend = g.dsend;
-    dx = g.dx;
+    if (!grad_sets.empty()) g = grad_sets[layer % grad_sets.size()];
   }
   std::map<uint32_t, Buffer> ffn;  // expert id or kSharedFfnId/kDenseFfnId -> weights
   struct Layer {
@@ -483,13 +475,13 @@ Status Runner::RunMoeCompute(const proto::Phase& phase, const LayerLayout& l, si
       return Reduce(li, kUnpermute, b.combine_recv, wire_combine_, b.out, DType::kF32);
     // Training's backward, the forward's steps transposed (layout.h).
     case proto::UNPERMUTE_REDUCE_BACKWARD:
-      return Reduce(li, kUnpermuteT, b.dout[li], DType::kF32, b.dcombine_recv, wire_combine_);
+      return Reduce(li, kUnpermuteT, b.dout[li], DType::kF32, b.g.dcombine_recv, wire_combine_);
     case proto::EXPERT_BACKWARD:
       EPSIM_RETURN_IF_ERROR(CheckExperts(phase, l));
       return RunExpertsBackward(l, li);
     case proto::GATE_PERMUTE_BACKWARD:
       EPSIM_RETURN_IF_ERROR(RunCompute(phase));  // the router's backward GEMM stand-in
-      return Reduce(li, kPermuteT, b.dsend, wire_dispatch_, b.dx, DType::kF32);
+      return Reduce(li, kPermuteT, b.g.dsend, wire_dispatch_, b.g.dx, DType::kF32);
     default:
       return RunCompute(phase);
   }
@@ -512,7 +504,7 @@ Buffer Runner::RowsFrom(const Buffer& buffer, size_t row, size_t row_bytes) {
 Status Runner::RunExpertsBackward(const LayerLayout& l, size_t li) {
   Buffers& b = *buf_;
   const size_t row_f32 = size_t{hidden_} * 4, w = plan_.model().moe_intermediate();
-  EPSIM_RETURN_IF_ERROR(Reduce(li, kReturnsT, b.dcat, wire_combine_, b.dycat, DType::kF32));
+  EPSIM_RETURN_IF_ERROR(Reduce(li, kReturnsT, b.g.dcat, wire_combine_, b.g.dycat, DType::kF32));
   size_t ycat_row = 0;
   for (size_t e = 0; e < l.experts.size(); ++e) {
     const size_t n = l.experts[e].rows.size();
@@ -520,12 +512,12 @@ Status Runner::RunExpertsBackward(const LayerLayout& l, size_t li) {
                                                b.layers[li].expert_rows[e], n, hidden_,
                                                b.expert_in, DType::kF32));
     EPSIM_RETURN_IF_ERROR(backend_->SwigluFfnBackward(
-        b.ffn.at(l.experts[e].expert), b.expert_in, RowsFrom(b.dycat, ycat_row, row_f32),
+        b.ffn.at(l.experts[e].expert), b.expert_in, RowsFrom(b.g.dycat, ycat_row, row_f32),
         RowsFrom(b.saved_act[li], ycat_row, 2 * w * 4), n, b.scratch,
-        RowsFrom(b.dxext, ycat_row, row_f32), b.grad));
+        RowsFrom(b.g.dxext, ycat_row, row_f32), b.grad));
     ycat_row += n;
   }
-  return Reduce(li, kArrivalsForwardedT, b.dxext, DType::kF32, b.darrivals, wire_dispatch_);
+  return Reduce(li, kArrivalsForwardedT, b.g.dxext, DType::kF32, b.g.darrivals, wire_dispatch_);
 }
 
 // The schedule's expert kernels on this rank must be the layout's experts
@@ -622,25 +614,25 @@ Status Runner::RunGradientExchange(const proto::Phase& phase, uint32_t index,
   const size_t row_d = size_t{hidden_} * DTypeBytes(wire_dispatch_);
   switch (role_[index]) {
     case Role::kCombineMirror:
-      return Exchange(phase, index, l.combine.Reversed(), b.dcombine_recv, b.dcat, 0,
+      return Exchange(phase, index, l.combine.Reversed(), b.g.dcombine_recv, b.g.dcat, 0,
                       wire_combine_);
     case Role::kGatherMirror:
-      EPSIM_RETURN_IF_ERROR(Reduce(li, kRelayT, b.dcat, wire_combine_, b.dcat, wire_combine_));
-      return Exchange(phase, index, l.gather.Reversed(), RowsFrom(b.dcat, l.dcat_pool, row_c),
-                      b.dcat, l.dcat_gather, wire_combine_);
+      EPSIM_RETURN_IF_ERROR(Reduce(li, kRelayT, b.g.dcat, wire_combine_, b.g.dcat, wire_combine_));
+      return Exchange(phase, index, l.gather.Reversed(), RowsFrom(b.g.dcat, l.dcat_pool, row_c),
+                      b.g.dcat, l.dcat_gather, wire_combine_);
     case Role::kForwardMirror:
       return Exchange(phase, index, l.forward.Reversed(),
-                      RowsFrom(b.darrivals, l.dispatch.RecvTotal(), row_d), b.dforward, 0,
+                      RowsFrom(b.g.darrivals, l.dispatch.RecvTotal(), row_d), b.g.dforward, 0,
                       wire_dispatch_);
     case Role::kDispatchMirror: {
       const size_t forwarded = l.forward.SendTotal();
       if (forwarded > 0)
         EPSIM_RETURN_IF_ERROR(backend_->GatherRows(
-            b.dforward, wire_dispatch_, b.identity, forwarded, hidden_,
-            RowsFrom(b.dxext, l.ycat_rows, size_t{hidden_} * 4), DType::kF32));
+            b.g.dforward, wire_dispatch_, b.identity, forwarded, hidden_,
+            RowsFrom(b.g.dxext, l.ycat_rows, size_t{hidden_} * 4), DType::kF32));
       EPSIM_RETURN_IF_ERROR(
-          Reduce(li, kArrivalsT, b.dxext, DType::kF32, b.darrivals, wire_dispatch_));
-      return Exchange(phase, index, l.dispatch.Reversed(), b.darrivals, b.dsend, 0,
+          Reduce(li, kArrivalsT, b.g.dxext, DType::kF32, b.g.darrivals, wire_dispatch_));
+      return Exchange(phase, index, l.dispatch.Reversed(), b.g.darrivals, b.g.dsend, 0,
                       wire_dispatch_);
     }
     case Role::kNone: break;
@@ -699,7 +691,7 @@ Status Runner::VerifyLayer(size_t li, bool backward, RunResult* result) {
   const LayerLayout& l = layouts_[li];
   std::vector<float> out(l.num_tokens * hidden_);
   EPSIM_RETURN_IF_ERROR(
-      backend_->Download(out.data(), backward ? buf_->dx : buf_->out, out.size() * 4));
+      backend_->Download(out.data(), backward ? buf_->g.dx : buf_->out, out.size() * 4));
   if (options_.inject_wrong_rank == static_cast<int>(rank_) && !out.empty()) out[0] += 1.0f;
   const proto::LayerRoutes& routes = plan_.layers(static_cast<int>(li));
   const SeededData data(options_.seed);
