@@ -329,31 +329,27 @@ Status Runner::AllocateTrainBuffers(size_t grad_values, size_t standin_saved) {
 Status Runner::UploadInputsAndWeights() {
   Buffers& b = *buf_;
   const SeededData data(options_.seed);
-  std::map<std::pair<uint64_t, uint64_t>, Buffer> blocks;  // (first, count) -> rows
-  for (const LayerLayout& l : layouts_) {
-    auto [it, fresh] = blocks.try_emplace({l.first_token, l.num_tokens});
-    if (fresh) {
-      std::vector<float> x(l.num_tokens * hidden_);
-      for (uint64_t t = 0; t < l.num_tokens; ++t)
-        data.TokenRow(l.first_token + t, hidden_, &x[t * hidden_]);
-      EPSIM_RETURN_IF_ERROR(Alloc(&it->second, x.size() * 4));
-      EPSIM_RETURN_IF_ERROR(backend_->Upload(it->second, x.data(), x.size() * 4));
+  // One buffer per distinct block of tokens (layouts of equal blocks
+  // share it), each token's row made by `row`.
+  const auto upload_rows = [&](void (SeededData::*row)(uint64_t, uint32_t, float*) const,
+                               std::vector<Buffer>* out) -> Status {
+    std::map<std::pair<uint64_t, uint64_t>, Buffer> blocks;  // (first, count) -> rows
+    for (const LayerLayout& l : layouts_) {
+      auto [it, fresh] = blocks.try_emplace({l.first_token, l.num_tokens});
+      if (fresh) {
+        std::vector<float> x(l.num_tokens * hidden_);
+        for (uint64_t t = 0; t < l.num_tokens; ++t)
+          (data.*row)(l.first_token + t, hidden_, &x[t * hidden_]);
+        EPSIM_RETURN_IF_ERROR(Alloc(&it->second, x.size() * 4));
+        EPSIM_RETURN_IF_ERROR(backend_->Upload(it->second, x.data(), x.size() * 4));
+      }
+      out->push_back(it->second);
     }
-    b.x.push_back(it->second);
-  }
-  std::map<std::pair<uint64_t, uint64_t>, Buffer> grads;  // train: output gradients
-  for (const LayerLayout& l : layouts_) {
-    if (!train_) break;
-    auto [it, fresh] = grads.try_emplace({l.first_token, l.num_tokens});
-    if (fresh) {
-      std::vector<float> g(l.num_tokens * hidden_);
-      for (uint64_t t = 0; t < l.num_tokens; ++t)
-        data.GradRow(l.first_token + t, hidden_, &g[t * hidden_]);
-      EPSIM_RETURN_IF_ERROR(Alloc(&it->second, g.size() * 4));
-      EPSIM_RETURN_IF_ERROR(backend_->Upload(it->second, g.data(), g.size() * 4));
-    }
-    b.dout.push_back(it->second);
-  }
+    return Status::Ok();
+  };
+  EPSIM_RETURN_IF_ERROR(upload_rows(&SeededData::TokenRow, &b.x));
+  // Train passes: the seeded output gradients the backward starts from.
+  if (train_) EPSIM_RETURN_IF_ERROR(upload_rows(&SeededData::GradRow, &b.dout));
   auto upload_ffn = [&](uint32_t id, uint32_t width) -> Status {
     if (b.ffn.count(id)) return Status::Ok();
     const FfnWeights w = data.Ffn(id, hidden_, width);
