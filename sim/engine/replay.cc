@@ -341,6 +341,22 @@ void Replay::SendSlot(uint32_t rank, uint32_t phase) {
   }
 }
 
+Status Replay::CheckComplete() const {
+  for (int p = 0; p < schedule_.phases_size(); ++p)
+    for (uint32_t rank = 0; rank < num_ranks_; ++rank) {
+      if (ops_[p][rank].done) continue;
+      const proto::Phase& phase = schedule_.phases(p);
+      return Status::BadInput(fmt::format(
+          "the simulation stopped before phase {} ({} of layer {}) finished on rank {} (at "
+          "simulated time {} s): no activity could advance, so some figure of the topology or "
+          "model makes a transfer or a kernel take no progress (check them with epsim topo "
+          "check); no result is reported",
+          p, proto::PhaseKind_Name(phase.kind()), phase.layer(), rank,
+          simgrid::s4u::Engine::get_clock() - start_s_));
+    }
+  return Status::Ok();
+}
+
 proto::Report Replay::Collect(const std::string& topology_name) const {
   exec::OpTimes times(static_cast<uint32_t>(schedule_.phases_size()), num_ranks_);
   for (int p = 0; p < schedule_.phases_size(); ++p) {

@@ -49,6 +49,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/status.h"
 #include "sim/engine/platform.h"
 #include "sim/proto/report.pb.h"
 #include "sim/proto/schedule.pb.h"
@@ -75,6 +76,11 @@ class Replay {
   // The timings, once the Engine has run: source, names, phases and ops.
   // Settings are left to the caller.
   proto::Report Collect(const std::string& topology_name) const;
+  // Once the Engine has run: whether every phase finished on every rank.
+  // BadInput naming the first one that did not (SimGrid stops early on a
+  // deadlock, which figures it cannot advance time with, such as a peak
+  // FLOP rate of 1e-300, produce), so a cut-short run is never reported.
+  Status CheckComplete() const;
 
  private:
   // One phase on one rank.

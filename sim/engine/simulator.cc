@@ -191,6 +191,7 @@ Result<SimResult> Run(const proto::Topology& topo, const std::vector<proto::Sche
         per_phase ? Replay::Granularity::kPhase : Replay::Granularity::kPair);
     replay->Start();
     engine.run();
+    EPSIM_RETURN_IF_ERROR(replay->CheckComplete());
     proto::Report report = replay->Collect(topo.name());
     for (const auto& [key, value] : result.settings) (*report.mutable_settings())[key] = value;
     result.reports.push_back(std::move(report));

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "sim/base/file_util.h"
+#include "sim/trace/format.h"
 
 namespace epsim::placement {
 namespace {
@@ -36,6 +37,11 @@ proto::LayerPlacement LayerToProto(const Placement& p) {
 Result<LayerPlacements> FromProto(const proto::PlacementFile& file, const std::string& where) {
   if (file.num_experts() == 0 || file.num_ranks() == 0)
     return Status::BadInput(where + ": num_experts and num_ranks must be > 0");
+  // Before anything is sized by them.
+  if (file.num_experts() > trace::kMaxTraceExperts || file.num_ranks() > kMaxPlacementRanks)
+    return Status::BadInput(fmt::format(
+        "{}: num_experts {} and num_ranks {}: at most {} experts and {} ranks", where,
+        file.num_experts(), file.num_ranks(), trace::kMaxTraceExperts, kMaxPlacementRanks));
   if (file.fallback().experts_size() == 0 && file.layers_size() == 0)
     return Status::BadInput(where + ": no layers and no fallback");
   const proto::LayerPlacement& base =

@@ -3,6 +3,7 @@
 #ifndef EPSIM_SIM_PLACEMENT_PLACEMENT_FILE_H_
 #define EPSIM_SIM_PLACEMENT_PLACEMENT_FILE_H_
 
+#include <cstdint>
 #include <string>
 
 #include "sim/base/status.h"
@@ -10,6 +11,10 @@
 #include "sim/proto/placement.pb.h"
 
 namespace epsim::placement {
+
+// The most ranks a placement file may have: 256 times the largest expert
+// parallelism epsim models, checked before anything is sized by it.
+inline constexpr uint32_t kMaxPlacementRanks = 65536;
 
 // Checks the file (every layer lists num_experts experts, each with distinct
 // ranks < num_ranks) and builds the per-layer placements, named after the

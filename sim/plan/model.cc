@@ -1,5 +1,7 @@
 #include "sim/plan/model.h"
 
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "sim/base/file_util.h"
@@ -40,6 +42,32 @@ Status ValidateModel(proto::Model* m) {
   if (m->head_dim() == 0) m->set_head_dim(m->hidden() / m->num_heads());
   if (m->dispatch_bytes() == 0) m->set_dispatch_bytes(m->activation_bytes());
   if (m->combine_bytes() == 0) m->set_combine_bytes(m->activation_bytes());
+  // Sizes beyond any model's, so that every product the planner forms
+  // (row bytes = hidden x bytes, weights = hidden x width, E x E matrices,
+  // times up to 2^32 tokens) stays far inside 64 bits.
+  for (const auto& [name, value, most] :
+       {std::tuple{"num_layers", m->num_layers(), kMaxModelLayers},
+        std::tuple{"hidden", m->hidden(), kMaxModelWidth},
+        std::tuple{"num_heads", m->num_heads(), kMaxModelHeads},
+        std::tuple{"num_kv_heads", m->num_kv_heads(), kMaxModelHeads},
+        std::tuple{"head_dim", m->head_dim(), kMaxModelWidth},
+        std::tuple{"num_experts", m->num_experts(), kMaxModelExperts},
+        std::tuple{"num_shared_experts", m->num_shared_experts(), kMaxModelExperts},
+        std::tuple{"moe_intermediate", m->moe_intermediate(), kMaxModelWidth},
+        std::tuple{"shared_intermediate", m->shared_intermediate(), kMaxModelWidth},
+        std::tuple{"dense_intermediate", m->dense_intermediate(), kMaxModelWidth},
+        std::tuple{"q_lora_rank", m->q_lora_rank(), kMaxModelWidth},
+        std::tuple{"kv_lora_rank", m->kv_lora_rank(), kMaxModelWidth},
+        std::tuple{"qk_rope_head_dim", m->qk_rope_head_dim(), kMaxModelWidth},
+        std::tuple{"qk_nope_head_dim", m->qk_nope_head_dim(), kMaxModelWidth},
+        std::tuple{"v_head_dim", m->v_head_dim(), kMaxModelWidth},
+        std::tuple{"activation_bytes", m->activation_bytes(), kMaxElementBytes},
+        std::tuple{"dispatch_bytes", m->dispatch_bytes(), kMaxElementBytes},
+        std::tuple{"combine_bytes", m->combine_bytes(), kMaxElementBytes}}) {
+    EPSIM_RETURN_IF_ERROR(need(value <= most, fmt::format("{} {} is above {}, more than any "
+                                                          "model has",
+                                                          name, value, most)));
+  }
   return Status::Ok();
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -21,26 +22,22 @@ using NodeIndex = std::unordered_map<std::string, int>;
 std::string KindName(proto::ComponentKind kind) { return proto::ComponentKind_Name(kind); }
 
 Status CheckGpuSpec(const proto::GpuSpec& gpu) {
-  if (!(gpu.peak_flops() > 0))
-    return Status::BadInput(fmt::format("gpu.peak_flops {} must be > 0", gpu.peak_flops()));
-  if (!(gpu.mem_bw_gb_per_s() > 0))
-    return Status::BadInput(
-        fmt::format("gpu.mem_bw_gb_per_s {} must be > 0", gpu.mem_bw_gb_per_s()));
-  auto in_unit = [](double x) { return x > 0 && x <= 1; };
-  if (!in_unit(gpu.compute_efficiency()))
-    return Status::BadInput(fmt::format("gpu.compute_efficiency {} must be in (0, 1]",
-                                        gpu.compute_efficiency()));
-  if (!in_unit(gpu.memory_efficiency()))
-    return Status::BadInput(fmt::format("gpu.memory_efficiency {} must be in (0, 1]",
-                                        gpu.memory_efficiency()));
-  if (!(gpu.launch_us() >= 0))
-    return Status::BadInput(fmt::format("gpu.launch_us {} must be >= 0", gpu.launch_us()));
+  for (const auto& [name, x, range] :
+       {std::tuple{"peak_flops", gpu.peak_flops(), kPeakFlopsRange},
+        std::tuple{"mem_bw_gb_per_s", gpu.mem_bw_gb_per_s(), kMemBwRange},
+        std::tuple{"compute_efficiency", gpu.compute_efficiency(), kEfficiencyRange},
+        std::tuple{"memory_efficiency", gpu.memory_efficiency(), kEfficiencyRange},
+        std::tuple{"launch_us", gpu.launch_us(), kLaunchRange},
+        std::tuple{"memory_gb", gpu.memory_gb(), kMemoryRange}}) {
+    const std::string problem = RangeProblem(std::string("gpu.") + name, x, range);
+    if (!problem.empty()) return Status::BadInput(problem);
+  }
   for (auto [name, value] : {std::pair{"gemm_half_rows", gpu.gemm_half_rows()},
                              std::pair{"permute_row_ns", gpu.permute_row_ns()},
                              std::pair{"reduce_row_ns", gpu.reduce_row_ns()},
                              std::pair{"ffn_row_ns", gpu.ffn_row_ns()}}) {
-    if (!(value >= 0 && std::isfinite(value)))
-      return Status::BadInput(fmt::format("gpu.{} {} must be finite and >= 0", name, value));
+    if (!(value >= 0 && value <= 1e9))
+      return Status::BadInput(fmt::format("gpu.{} {} outside [0, 1e9]", name, value));
   }
   if (!(gpu.comm_sm_share() >= 0 && gpu.comm_sm_share() <= 0.9))
     return Status::BadInput(
@@ -65,10 +62,12 @@ Status CheckLink(const proto::Link& link, const NodeIndex& nodes) {
       return Status::BadInput(fmt::format("unknown node '{}'", *end));
   }
   if (link.a() == link.b()) return Status::BadInput("joins a node to itself");
-  if (!(link.bw_gb_per_s() > 0))
-    return Status::BadInput(fmt::format("bw_gb_per_s {} must be > 0", link.bw_gb_per_s()));
-  if (!(link.latency_us() >= 0))
-    return Status::BadInput(fmt::format("latency_us {} must be >= 0", link.latency_us()));
+  for (const auto& [name, x, range] :
+       {std::tuple{"bw_gb_per_s", link.bw_gb_per_s(), kLinkBwRange},
+        std::tuple{"latency_us", link.latency_us(), kLatencyRange}}) {
+    const std::string problem = RangeProblem(name, x, range);
+    if (!problem.empty()) return Status::BadInput(problem);
+  }
   return Status::Ok();
 }
 
@@ -165,6 +164,13 @@ Status CheckRanksConnected(const proto::Topology& topo, const NodeIndex& nodes) 
 }
 
 }  // namespace
+
+std::string RangeProblem(const std::string& name, double x, const FigureRange& range) {
+  const bool above_min = range.min_exclusive ? x > range.min : x >= range.min;
+  if (above_min && x <= range.max) return "";  // false for NaN too
+  return fmt::format("{} {} outside {}{:g}, {:g}]{}{}", name, x, range.min_exclusive ? "(" : "[",
+                     range.min, range.max, *range.unit ? " " : "", range.unit);
+}
 
 Status ValidateTopology(const proto::Topology& topo) {
   Status st = CheckGpuSpec(topo.gpu());

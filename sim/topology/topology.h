@@ -21,13 +21,32 @@ namespace epsim::topology {
 // message starts with the file name.
 Result<proto::Topology> LoadTopology(const std::string& path);
 
+// Plausible ranges of a topology's figures, in the units of their fields:
+// wide enough for CPU processes as ranks (a core's MFLOP/s, a slow link's
+// kB/s) and for the largest GPUs and links. Any figure outside its range,
+// or not finite, is an error of ValidateTopology naming it and the range.
+struct FigureRange {
+  double min, max;
+  bool min_exclusive;  // (min, max] rather than [min, max]
+  const char* unit;
+};
+inline constexpr FigureRange kPeakFlopsRange{1e6, 1e16, false, "FLOP/s"};
+inline constexpr FigureRange kMemBwRange{1e-3, 1e5, false, "GB/s"};
+inline constexpr FigureRange kLinkBwRange{1e-6, 2000, false, "GB/s"};
+inline constexpr FigureRange kLatencyRange{0, 1e5, false, "us"};    // links, protocols
+inline constexpr FigureRange kLaunchRange{0, 1e5, false, "us"};
+inline constexpr FigureRange kEfficiencyRange{0, 1, true, ""};
+inline constexpr FigureRange kMemoryRange{0, 1e6, false, "GB"};
+// "" when `x` is inside `range`, else "NAME X outside [MIN, MAX] UNIT".
+std::string RangeProblem(const std::string& name, double x, const FigureRange& range);
+
 // Returns BadInput naming the first problem found:
 //  - node names empty or repeated; link names empty or repeated;
 //  - a link naming an unknown node, joining a node to itself, or a second
 //    link between the same two nodes;
-//  - bandwidth <= 0 or latency < 0;
-//  - GPU spec: peak_flops and mem_bw_gb_per_s <= 0, efficiencies outside
-//    (0, 1], launch_us < 0;
+//  - a figure outside its range above, or not finite (bandwidth, latency,
+//    the GPU spec's peak_flops, mem_bw_gb_per_s, efficiencies, launch_us,
+//    memory_gb and per-row costs, protocol latencies);
 //  - no rank node, rank nodes of both kinds (GPU and PROCESS; the first
 //    node of the other kind than the first rank is named), or a rank not
 //    connected to every other rank;

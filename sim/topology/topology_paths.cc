@@ -11,9 +11,6 @@ namespace epsim::topology {
 
 namespace {
 
-constexpr double kMaxLinkBwGbPerS = 2000;
-constexpr double kMaxLatencyUs = 1e5;
-constexpr double kMaxPeakFlops = 1e16;
 constexpr double kPcieGen5x16GbPerS = 64;
 constexpr double kMaxNvlinkGbPerS = 900;
 
@@ -26,13 +23,10 @@ Finding Warning(std::string where, std::string message) {
 
 void CheckLinkFigures(const proto::Link& link, std::vector<Finding>* out) {
   const std::string where = fmt::format("link '{}'", link.name());
-  const double bw = link.bw_gb_per_s(), lat = link.latency_us();
-  if (!(bw > 0 && bw <= kMaxLinkBwGbPerS))
-    out->push_back(Error(where, fmt::format("bw_gb_per_s {} outside (0, {}] GB/s", bw,
-                                            kMaxLinkBwGbPerS)));
-  if (!(lat >= 0 && lat <= kMaxLatencyUs))
-    out->push_back(
-        Error(where, fmt::format("latency_us {} outside [0, {}] us", lat, kMaxLatencyUs)));
+  const double bw = link.bw_gb_per_s();
+  for (const std::string& problem : {RangeProblem("bw_gb_per_s", bw, kLinkBwRange),
+                                     RangeProblem("latency_us", link.latency_us(), kLatencyRange)})
+    if (!problem.empty()) out->push_back(Error(where, problem));
   if (link.kind() == proto::PCIE && bw > kPcieGen5x16GbPerS)
     out->push_back(Warning(where, fmt::format("PCIe link at {} GB/s is faster than PCIe Gen5 "
                                               "x16 ({} GB/s)", bw, kPcieGen5x16GbPerS)));
@@ -42,17 +36,12 @@ void CheckLinkFigures(const proto::Link& link, std::vector<Finding>* out) {
 }
 
 void CheckGpuFigures(const proto::GpuSpec& gpu, std::vector<Finding>* out) {
-  if (!(gpu.peak_flops() > 0 && gpu.peak_flops() <= kMaxPeakFlops))
-    out->push_back(Error("gpu", fmt::format("peak_flops {} outside (0, {}] FLOP/s",
-                                            gpu.peak_flops(), kMaxPeakFlops)));
-  if (!(gpu.mem_bw_gb_per_s() > 0))
-    out->push_back(Error("gpu", fmt::format("mem_bw_gb_per_s {} must be > 0",
-                                            gpu.mem_bw_gb_per_s())));
-  for (auto [name, x] : {std::pair{"compute_efficiency", gpu.compute_efficiency()},
-                         std::pair{"memory_efficiency", gpu.memory_efficiency()}}) {
-    if (!(x > 0 && x <= 1))
-      out->push_back(Error("gpu", fmt::format("{} {} outside (0, 1]", name, x)));
-  }
+  for (const std::string& problem :
+       {RangeProblem("peak_flops", gpu.peak_flops(), kPeakFlopsRange),
+        RangeProblem("mem_bw_gb_per_s", gpu.mem_bw_gb_per_s(), kMemBwRange),
+        RangeProblem("compute_efficiency", gpu.compute_efficiency(), kEfficiencyRange),
+        RangeProblem("memory_efficiency", gpu.memory_efficiency(), kEfficiencyRange)})
+    if (!problem.empty()) out->push_back(Error("gpu", problem));
 }
 
 bool IsReverse(const std::vector<const proto::Link*>& ab,

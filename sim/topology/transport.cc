@@ -306,9 +306,9 @@ Status ValidateNccl(const proto::Topology& topo) {
                             std::pair{"extra_hop_pcie_us", p.extra_hop_pcie_us()},
                             std::pair{"extra_hop_network_us", p.extra_hop_network_us()},
                             std::pair{"extra_hop_memory_us", p.extra_hop_memory_us()}}) {
-      if (!(x >= 0))
-        return Status::BadInput(fmt::format("{} ({}): {} {} must be >= 0", where, p.name(),
-                                            field, x));
+      const std::string problem = RangeProblem(field, x, kLatencyRange);
+      if (!problem.empty())
+        return Status::BadInput(fmt::format("{} ({}): {}", where, p.name(), problem));
     }
     const bool last = i + 1 == nccl.protocols_size();
     if (last && p.max_bytes() != 0)
@@ -321,21 +321,25 @@ Status ValidateNccl(const proto::Topology& topo) {
   if (nccl.has_shm_efficiency() && !(nccl.shm_efficiency() > 0 && nccl.shm_efficiency() <= 1))
     return Status::BadInput(
         fmt::format("nccl.shm_efficiency {} must be in (0, 1]", nccl.shm_efficiency()));
-  if (!(nccl.host_memory_gb_per_s() >= 0))
-    return Status::BadInput(fmt::format("nccl.host_memory_gb_per_s {} must be >= 0",
-                                        nccl.host_memory_gb_per_s()));
+  // Bandwidths of 0 are unset (a default applies); others must be plausible.
+  const auto bandwidth = [](const std::string& name, double x) {
+    return x == 0 ? std::string() : RangeProblem(name, x, kLinkBwRange);
+  };
+  if (const std::string problem = bandwidth("nccl.host_memory_gb_per_s", nccl.host_memory_gb_per_s());
+      !problem.empty())
+    return Status::BadInput(problem);
   for (const proto::Component& node : topo.nodes()) {
     if (node.kind() != proto::CPU &&
         (node.cpu_vendor() != proto::CPU_VENDOR_UNSPECIFIED || node.memory_gb_per_s() != 0 ||
          node.p2p_gb_per_s() != 0))
       return Status::BadInput(fmt::format("node '{}': cpu_vendor, memory_gb_per_s and p2p_gb_per_s belong on "
                                           "CPU nodes, not {}", node.name(), KindName(node.kind())));
-    if (!(node.p2p_gb_per_s() >= 0 && std::isfinite(node.p2p_gb_per_s())))
-      return Status::BadInput(fmt::format("node '{}': p2p_gb_per_s {} must be finite and >= 0",
-                                          node.name(), node.p2p_gb_per_s()));
-    if (!(node.memory_gb_per_s() >= 0))
-      return Status::BadInput(fmt::format("node '{}': memory_gb_per_s {} must be >= 0",
-                                          node.name(), node.memory_gb_per_s()));
+    for (const auto& [field, x] : {std::pair{"p2p_gb_per_s", node.p2p_gb_per_s()},
+                                   std::pair{"memory_gb_per_s", node.memory_gb_per_s()}}) {
+      const std::string problem = bandwidth(field, x);
+      if (!problem.empty())
+        return Status::BadInput(fmt::format("node '{}': {}", node.name(), problem));
+    }
   }
   return Status::Ok();
 }

@@ -16,6 +16,11 @@ namespace epsim::trace {
 // Version written; readers accept kOldestTraceVersion..kTraceVersion.
 inline constexpr uint32_t kTraceVersion = 2;
 inline constexpr uint32_t kOldestTraceVersion = 1;
+// The most experts per layer a trace may have (ValidateHeader): 32 times
+// DeepSeek-V3's 256, and few enough that the experts x experts matrices
+// readers form (co-activation statistics, placement, synthesis) stay under
+// 512 MiB (8,192^2 doubles) instead of failing to allocate.
+inline constexpr uint32_t kMaxTraceExperts = 8192;
 
 // Largest message a reader accepts; a bigger length prefix means a corrupt
 // stream, not a real record (4096 tokens x 256 candidates is about 6 MB).

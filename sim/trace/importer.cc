@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "sim/trace/format.h"
 #include "sim/trace/import_internal.h"
 #include "sim/trace/log_input.h"
 
@@ -87,6 +88,9 @@ Status CheckJsonlOptions(const ImportOptions& options, const std::string& format
   if (format != "jsonl" && (fields || options.jsonl_shape != "auto"))
     return Status::Usage(
         fmt::format("field names and the shape apply to JSON lines only, not {}", format));
+  if (options.num_experts > kMaxTraceExperts)
+    return Status::Usage(fmt::format("--num-experts {} is above {}, more than any model has",
+                                     options.num_experts, kMaxTraceExperts));
   // The meta line of a JSON-lines log may give the number of experts.
   if (format != "jsonl" && options.num_experts == 0)
     return Status::Usage(

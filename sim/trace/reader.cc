@@ -244,6 +244,9 @@ Status ValidateHeader(const proto::TraceHeader& header) {
   if (header.version() < 2 && (header.scores_absent() || header.num_steps() != 0))
     return Status::BadInput("a version-1 header with version-2 fields (scores_absent, num_steps)");
   if (header.num_experts() == 0) return Status::BadInput("num_experts is 0");
+  if (header.num_experts() > kMaxTraceExperts)
+    return Status::BadInput(fmt::format("num_experts {} is above {}, more than any model has",
+                                        header.num_experts(), kMaxTraceExperts));
   if (header.num_topk() == 0) return Status::BadInput("num_topk is 0");
   if (header.num_topk() > header.num_candidates())
     return Status::BadInput(fmt::format("num_topk {} > num_candidates {}", header.num_topk(),

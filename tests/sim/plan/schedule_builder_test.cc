@@ -599,6 +599,23 @@ TEST(ScheduleBuilderTest, TrainSharedExpertOverlapIsMirrored) {
                                            static_cast<uint32_t>(PhaseId(*s, proto::EXPERT_BACKWARD, 2))}));
 }
 
+TEST(ModelTest, ValidateRejectsSizesBeyondAnyModel) {
+  // hidden x dispatch_bytes x tokens would wrap 64 bits; each size is
+  // refused by name before any product is formed.
+  for (const auto& [set, words] :
+       {std::pair<void (*)(proto::Model*), const char*>{
+            [](proto::Model* m) { m->set_hidden(4000000000u); }, "hidden 4000000000 is above"},
+        {[](proto::Model* m) { m->set_dispatch_bytes(1u << 30); }, "dispatch_bytes"},
+        {[](proto::Model* m) { m->set_num_experts(100000); }, "num_experts 100000 is above 8192"},
+        {[](proto::Model* m) { m->set_moe_intermediate(1u << 31); }, "moe_intermediate"}}) {
+    proto::Model m = HandModel();
+    set(&m);
+    const Status st = ValidateModel(&m);
+    EXPECT_EQ(st.code(), Status::Code::kBadInput) << words;
+    EXPECT_NE(st.message().find(words), std::string::npos) << st.message();
+  }
+}
+
 TEST(ModelTest, ValidateRejectsTopkAboveExperts) {
   proto::Model m = HandModel();
   m.set_num_topk(5);

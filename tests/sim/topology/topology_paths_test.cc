@@ -172,7 +172,7 @@ TEST(CheckTopologyTest, FlagsImpossibleBandwidthAndLatency) {
   CheckSummary s = CheckTopology(topo);
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(HasFinding(s, Finding::Severity::kError, "link 'gpu0-switch'",
-                         "bw_gb_per_s 5000 outside (0, 2000]"));
+                         "bw_gb_per_s 5000 outside [1e-06, 2000] GB/s"));
   EXPECT_TRUE(HasFinding(s, Finding::Severity::kError, "link 'gpu1-switch'",
                          "latency_us 200000 outside"));
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -96,13 +97,13 @@ TEST(TopologyTest, RejectsLinkToUnknownNode) {
 TEST(TopologyTest, RejectsZeroBandwidth) {
   proto::Topology topo = Star(2, 450, 1);
   topo.mutable_links(1)->set_bw_gb_per_s(0);
-  ExpectBadInput(topo, "link 'gpu1-switch': bw_gb_per_s 0 must be > 0");
+  ExpectBadInput(topo, "link 'gpu1-switch': bw_gb_per_s 0 outside [1e-06, 2000] GB/s");
 }
 
 TEST(TopologyTest, RejectsNegativeLatency) {
   proto::Topology topo = Star(2, 450, 1);
   topo.mutable_links(0)->set_latency_us(-1);
-  ExpectBadInput(topo, "latency_us -1 must be >= 0");
+  ExpectBadInput(topo, "latency_us -1 outside [0, 100000] us");
 }
 
 TEST(TopologyTest, RejectsDisconnectedGpu) {
@@ -134,13 +135,57 @@ TEST(TopologyTest, RejectsTopologyWithoutRank) {
 TEST(TopologyTest, RejectsEfficiencyAboveOne) {
   proto::Topology topo = Star(2, 450, 1);
   topo.mutable_gpu()->set_compute_efficiency(1.5);
-  ExpectBadInput(topo, "compute_efficiency 1.5 must be in (0, 1]");
+  ExpectBadInput(topo, "gpu.compute_efficiency 1.5 outside (0, 1]");
 }
 
 TEST(TopologyTest, RejectsZeroPeakFlops) {
   proto::Topology topo = Star(2, 450, 1);
   topo.mutable_gpu()->set_peak_flops(0);
-  ExpectBadInput(topo, "peak_flops 0 must be > 0");
+  ExpectBadInput(topo, "gpu.peak_flops 0 outside [1e+06, 1e+16] FLOP/s");
+}
+
+// Non-finite and absurd figures: each named with its plausible range (the
+// engine would abort on an infinite time or stall on a vanishing rate).
+TEST(TopologyTest, RejectsNonFiniteAndImplausibleFigures) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  struct Case {
+    void (*set)(proto::Topology*, double);
+    double value;
+    const char* words;
+  };
+  const Case cases[] = {
+      {[](proto::Topology* t, double x) { t->mutable_links(0)->set_latency_us(x); }, inf,
+       "link 'gpu0-switch': latency_us inf outside [0, 100000] us"},
+      {[](proto::Topology* t, double x) { t->mutable_links(0)->set_latency_us(x); }, nan,
+       "latency_us nan outside"},
+      {[](proto::Topology* t, double x) { t->mutable_links(0)->set_bw_gb_per_s(x); }, inf,
+       "bw_gb_per_s inf outside [1e-06, 2000] GB/s"},
+      {[](proto::Topology* t, double x) { t->mutable_links(0)->set_bw_gb_per_s(x); }, 1e-300,
+       "bw_gb_per_s 1e-300 outside"},
+      {[](proto::Topology* t, double x) { t->mutable_gpu()->set_peak_flops(x); }, 1e-300,
+       "gpu.peak_flops 1e-300 outside [1e+06, 1e+16] FLOP/s"},
+      {[](proto::Topology* t, double x) { t->mutable_gpu()->set_peak_flops(x); }, inf,
+       "gpu.peak_flops inf outside"},
+      {[](proto::Topology* t, double x) { t->mutable_gpu()->set_mem_bw_gb_per_s(x); }, 1e9,
+       "gpu.mem_bw_gb_per_s 1000000000 outside [0.001, 100000] GB/s"},
+      {[](proto::Topology* t, double x) { t->mutable_gpu()->set_launch_us(x); }, inf,
+       "gpu.launch_us inf outside"},
+      {[](proto::Topology* t, double x) { t->mutable_gpu()->set_memory_gb(x); }, nan,
+       "gpu.memory_gb nan outside"},
+      {[](proto::Topology* t, double x) { t->mutable_gpu()->set_ffn_row_ns(x); }, inf,
+       "gpu.ffn_row_ns inf outside [0, 1e9]"},
+  };
+  for (const Case& c : cases) {
+    proto::Topology topo = Star(2, 450, 1);
+    c.set(&topo, c.value);
+    ExpectBadInput(topo, c.words);
+  }
+  // The ends of the ranges are accepted: a CPU core's MFLOP/s, a kB/s link.
+  proto::Topology slow = Star(2, 1e-6, 0);
+  slow.mutable_gpu()->set_peak_flops(1e6);
+  slow.mutable_gpu()->set_mem_bw_gb_per_s(1e-3);
+  EXPECT_TRUE(ValidateTopology(slow).ok()) << ValidateTopology(slow).ToString();
 }
 
 TEST(TopologyTest, LoadsA6000Box) {

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Hostile inputs (issue: never a crash, never a lie): each case makes its own
+# bad file in a scratch folder and expects a clear message naming the
+# figure or the file, a non-zero exit (no SimGrid abort, no uncaught
+# exception) and no output file. Usage: hostile_inputs_test.sh EPSIM
+set -uo pipefail
+epsim="$1"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+E="$epsim"
+fail=0; cases=0
+# expect WANT WORDS -- COMMAND...: exit WANT and stderr contains WORDS.
+expect() {
+  local want="$1" words="$2"; shift 3
+  cases=$((cases + 1))
+  "$@" > out 2> err; local rc=$?
+  if [ "$rc" -ne "$want" ] || ! grep -qF -- "$words" err; then
+    echo "FAIL: $* -> exit $rc (want $want, stderr with '$words'):"; sed 's/^/  /' err; fail=1
+  fi
+}
+topo="$root/topologies/a6000-x4-pcie-gen4.textproto"
+edit() {  # edit OUT SED-EXPRESSION: a copy of the 4 x A6000 topology, changed once
+  sed "$2" "$topo" > "$1"
+  cmp -s "$1" "$topo" && { echo "FAIL: set-up: $2 changed nothing"; fail=1; }
+}
+# 1. Non-finite and implausible topology figures, named with their range,
+#    in simulate and bench alike (SimGrid used to abort with exit 134).
+edit lat.textproto '0,/latency_us: [0-9.]*/s//latency_us: inf/'
+edit bw.textproto '0,/^\( *\)bw_gb_per_s: [0-9.]*/s//\1bw_gb_per_s: 1e-300/'
+edit flops.textproto 's/peak_flops: [0-9.e+]*/peak_flops: 1e-300/'
+expect 2 "latency_us inf outside [0, 100000] us" -- $E simulate --topology lat.textproto --tokens 64
+expect 2 "latency_us inf outside" -- $E bench alltoall --topology lat.textproto
+expect 2 "bw_gb_per_s 1e-300 outside [1e-06, 2000] GB/s" -- $E simulate --topology bw.textproto --tokens 64
+# 2. A rate SimGrid cannot advance time with is refused before the engine
+#    (and a run the engine cut short is an error, never a table of zeros).
+expect 2 "gpu.peak_flops 1e-300 outside [1e+06, 1e+16] FLOP/s" -- $E simulate --topology flops.textproto --tokens 64
+# 3. Sizes that would make a reader allocate without bound, refused first.
+printf '{"layer": 0, "experts": [1, 2], "gating_probs": [0.6, 0.4]}\n' > two.jsonl
+expect 1 "--num-experts 100000 is above 8192" -- $E import two.jsonl --num-experts 100000 -o big.trace
+[ -e big.trace ] && { echo "FAIL: a refused import left big.trace"; fail=1; }
+"$E" synth --model tiny-moe --tokens 64 -o t.trace 2>/dev/null &&
+  "$E" place --trace t.trace --ep 4 --algorithm contiguous -o p.textproto > /dev/null 2>&1 ||
+  { echo "FAIL: set-up: place"; fail=1; }
+sed 's/^num_ranks: .*/num_ranks: 4000000000/' p.textproto > pbig.textproto
+grep -q "^num_ranks: 4000000000" pbig.textproto || { echo "FAIL: set-up: placement"; fail=1; }
+expect 2 "num_ranks 4000000000: at most 8192 experts and 65536 ranks" -- \
+  $E simulate --placement pbig.textproto --tokens 64
+# 6. A failed write to standard output is an error, not a success.
+cases=$((cases + 1))
+$E simulate --tokens 64 > /dev/full 2> err; rc=$?
+if [ $rc -ne 2 ] || ! grep -q "standard output: write failed: No space left on device" err; then
+  echo "FAIL: simulate > /dev/full -> exit $rc:"; sed 's/^/  /' err; fail=1
+fi
+# 9. Sizes whose products would wrap 64 bits.
+sed 's/^hidden: .*/hidden: 4000000000/' "$root/models/tiny-moe.textproto" > huge.textproto
+expect 2 "hidden 4000000000 is above 1048576" -- $E simulate --model huge.textproto --tokens 64
+echo "$cases cases"
+exit $fail
