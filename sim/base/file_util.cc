@@ -5,12 +5,19 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "sim/base/output_file.h"
 
 namespace epsim {
 
 Result<std::string> ReadFileToString(const std::string& path) {
+  EPSIM_RETURN_IF_ERROR(CheckInputPath(path));
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return Status::BadInput(path + ": is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound(path + ": cannot open: " + std::strerror(errno));
   std::ostringstream ss;
@@ -27,8 +34,9 @@ Status WriteFileAtomically(const std::string& path, const std::string& contents)
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     out.flush();
     if (!out) {
+      const int err = errno;
       std::remove(tmp.c_str());
-      return Status::IoError(path + ": write failed");
+      return Status::IoError(path + ": write failed: " + std::strerror(err));
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {

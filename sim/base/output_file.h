@@ -10,6 +10,11 @@
 // ever left); when the output is stdout or an existing device or FIFO
 // (/dev/null, a pipe), path() is a scratch file that Finish() copies there.
 // The scratch directory is removed with the OutputFile.
+//
+// A symlink is written through: its target is replaced atomically and the
+// link stays. Two outputs of one run may not be the same file, and no input
+// may be an output (CheckInputPath): each is refused with a usage error
+// naming both, before anything is overwritten.
 #ifndef EPSIM_SIM_BASE_OUTPUT_FILE_H_
 #define EPSIM_SIM_BASE_OUTPUT_FILE_H_
 
@@ -40,9 +45,10 @@ class OutputFile {
 
   bool given() const { return !target_.empty(); }
   bool to_stdout() const { return target_ == "-"; }
-  // The file to write: the output itself, or the scratch file.
-  const std::string& path() const { return scratch_.empty() ? target_ : scratch_; }
-  // The output for messages: its path, or "stdout".
+  // The file to write: the output itself (through symlinks), or the scratch
+  // file.
+  const std::string& path() const { return scratch_.empty() ? write_path_ : scratch_; }
+  // The output for messages: its path as given, or "stdout".
   std::string label() const { return to_stdout() ? "stdout" : target_; }
   // Copies the scratch file to stdout or the device; nothing to do for a
   // plain file (its writer renamed it into place).
@@ -50,9 +56,18 @@ class OutputFile {
 
  private:
   std::string target_;       // as given; "-" for stdout
+  std::string write_path_;   // target_ with symlinks followed
+  int registered_ = 0;       // this output's entry among the process's outputs, 0 none
   std::string scratch_dir_;  // mkdtemp'd, removed by the destructor
   std::string scratch_;      // scratch_dir_/out when in use
 };
+
+// An input about to be read: Usage ("PATH is also the output FLAG PATH")
+// when it is the file one of this process's open outputs would replace (the
+// file there when the output was opened: reading back a result already
+// written is fine); Ok otherwise, also when it does not exist (its reader
+// says so).
+Status CheckInputPath(const std::string& path);
 
 }  // namespace epsim
 

@@ -18,8 +18,13 @@
 // the fields are in model.h. Numbers are written to 6 significant
 // digits: the files are small and diff well, and generation is still
 // deterministic for the file as written.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -27,6 +32,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sim/base/output_file.h"
 #include "sim/synth/model.h"
 
 namespace epsim::synth {
@@ -128,27 +134,34 @@ Status SaveRoutingModel(const RoutingModel& m, const std::string& path) {
   std::string top = j.dump(1);
   top.erase(top.find_last_of('}'));
   while (!top.empty() && (top.back() == '\n' || top.back() == ' ')) top.pop_back();
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << top << ",\n \"layers\": [\n";
     for (size_t i = 0; i < layers.size(); ++i)
       out << "  " << layers[i].dump() << (i + 1 < layers.size() ? ",\n" : "\n");
     out << " ]\n}\n";
-    if (!out.good()) return Status::IoError(fmt::format("{}: cannot write", tmp));
+    if (!out.good()) {
+      const int err = errno;
+      out.close();
+      std::remove(tmp.c_str());
+      return Status::IoError(fmt::format("{}: cannot write: {}", path, std::strerror(err)));
+    }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
+    const std::string why = ec.message();
     std::filesystem::remove(tmp, ec);
-    return Status::IoError(fmt::format("{}: cannot rename into place", path));
+    return Status::IoError(fmt::format("{}: cannot rename into place: {}", path, why));
   }
   return Status::Ok();
 }
 
 Result<RoutingModel> LoadRoutingModel(const std::string& path) {
+  EPSIM_RETURN_IF_ERROR(CheckInputPath(path));
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(fmt::format("{}: cannot open", path));
+  if (!in) return Status::NotFound(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   RoutingModel m;
   try {
     const json j = json::parse(in);

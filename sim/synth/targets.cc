@@ -1,6 +1,8 @@
 // Aggregate fitting targets from JSON files (formats in fit.h).
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -8,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sim/base/output_file.h"
 #include "sim/synth/fit.h"
 #include "sim/synth/random.h"
 #include "sim/synth/sglang_counts.h"
@@ -18,8 +21,9 @@ namespace {
 using nlohmann::json;
 
 Result<json> ParseFile(const std::string& path) {
+  EPSIM_RETURN_IF_ERROR(CheckInputPath(path));
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(fmt::format("{}: cannot open", path));
+  if (!in) return Status::NotFound(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   try {
     return json::parse(in);
   } catch (const std::exception& e) {

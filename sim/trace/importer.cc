@@ -1,6 +1,7 @@
 // Import(): checks the options, picks the format and hands over to the
 // importer of that format (import_jsonl.cc, import_dense_csv.cc,
 // import_plain_csv.cc).
+#include "sim/base/output_file.h"
 #include "sim/trace/importer.h"
 
 #include <fmt/format.h>
@@ -107,6 +108,7 @@ Status CheckOptions(const ImportOptions& options) {
       ++stdin_inputs;
       continue;
     }
+    EPSIM_RETURN_IF_ERROR(CheckInputPath(input));
     std::ifstream in(input);
     if (!in) return Status::NotFound(fmt::format("{}: cannot open: {}", input, std::strerror(errno)));
   }

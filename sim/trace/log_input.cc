@@ -15,6 +15,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "sim/base/output_file.h"
 #include "sim/base/fatal_cleanup.h"
 
 namespace epsim::trace {
@@ -248,6 +249,7 @@ Result<std::unique_ptr<LogInput>> LogInput::Open(const std::string& path, LogRea
     in->fd_ = ::dup(STDIN_FILENO);
     if (in->fd_ < 0) return ErrnoError(in->name_, "cannot read standard input");
   } else {
+    EPSIM_RETURN_IF_ERROR(CheckInputPath(path));
     in->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (in->fd_ < 0)
       return Status::NotFound(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));

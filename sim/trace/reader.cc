@@ -1,3 +1,4 @@
+#include "sim/base/output_file.h"
 #include "sim/trace/reader.h"
 
 #include <fmt/format.h>
@@ -92,6 +93,7 @@ class TraceReader::Impl {
 };
 
 Status TraceReader::Impl::Open() {
+  EPSIM_RETURN_IF_ERROR(CheckInputPath(path_));
   in_.open(path_, std::ios::binary);
   if (!in_) return Status::NotFound(fmt::format("{}: cannot open: {}", path_, std::strerror(errno)));
   // The version is inside the header: a message ending in a valid checksum

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hostile inputs (issue: never a crash, never a lie): each case makes its own
+# Hostile inputs (never a crash, never a lie): each case makes its own
 # bad file in a scratch folder and expects a clear message naming the
 # figure or the file, a non-zero exit (no SimGrid abort, no uncaught
 # exception) and no output file. Usage: hostile_inputs_test.sh EPSIM
@@ -55,5 +55,34 @@ fi
 # 9. Sizes whose products would wrap 64 bits.
 sed 's/^hidden: .*/hidden: 4000000000/' "$root/models/tiny-moe.textproto" > huge.textproto
 expect 2 "hidden 4000000000 is above 1048576" -- $E simulate --model huge.textproto --tokens 64
+# 7. An output that is an input, or another output, is refused; the input
+#    stays as it was.
+cp t.trace keep.trace
+printf '{"layer": 0, "experts": [1, 2], "gating_probs": [0.6, 0.4]}\n' > same.jsonl
+cp same.jsonl keep.jsonl
+expect 1 "same.jsonl is also the output -o same.jsonl" -- $E import same.jsonl --num-experts 8 -o same.jsonl
+expect 1 "t.trace is also the output -o t.trace" -- $E trace export t.trace -o t.trace
+expect 1 "t.trace is also the output -o t.trace" -- $E synth --like t.trace -o t.trace
+expect 1 "t.trace is also the output --csv t.trace" -- $E simulate --trace t.trace --csv t.trace
+expect 1 "--timeline F.csv is the same file as --csv F.csv" -- \
+  $E simulate --trace t.trace --csv F.csv --timeline F.csv
+ln -s t.trace alias.trace
+expect 1 "t.trace is also the output --csv alias.trace" -- $E simulate --trace t.trace --csv alias.trace
+cmp -s t.trace keep.trace || { echo "FAIL: an input trace was overwritten"; fail=1; }
+cmp -s same.jsonl keep.jsonl || { echo "FAIL: an input log was overwritten"; fail=1; }
+[ -e F.csv ] && { echo "FAIL: a refused run left F.csv"; fail=1; }
+# 5. A symlink output is written through: the link stays, its target holds
+#    the result.
+ln -s real.csv link.csv
+cases=$((cases + 1))
+$E simulate --trace t.trace --csv link.csv > /dev/null 2> err
+if [ ! -L link.csv ] || ! grep -q "classical" real.csv; then
+  echo "FAIL: --csv through a symlink:"; ls -l link.csv real.csv; sed 's/^/  /' err; fail=1
+fi
+# 11. A directory given where a file is expected says so.
+mkdir adir
+expect 2 "adir: is a directory, not a file" -- $E simulate --topology adir --tokens 64
+expect 2 "adir: is a directory, not a file" -- $E simulate --model adir --tokens 64
+expect 2 "adir: is a directory, not a file" -- $E simulate --placement adir --tokens 64
 echo "$cases cases"
 exit $fail
