@@ -13,11 +13,23 @@
 
 namespace epsim {
 
-// Registers `path`; false (and nothing registered) when the table is full
-// (16 paths) or the path is longer than 4095 bytes.
+// Registers `path` (a file, or an empty directory to remove after the files
+// registered before it); false (and nothing registered) when the table is
+// full (64 paths) or the path is longer than 4095 bytes.
 bool AddFatalCleanup(const std::string& path);
 void RemoveFatalCleanup(const std::string& path);
 void RemoveFatalCleanupFiles();
+
+// Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE that remove the
+// registered paths, then end the process by the same signal (its default
+// action), so an interrupted run leaves no temporary behind. Once per
+// process; main() calls it.
+void InstallInterruptCleanup();
+
+// Removes the temporaries `path` + ".tmp." + PID (and ".tmp2.") that a run
+// killed outright (SIGKILL, a power cut) left beside `path`, when no
+// process with that PID is alive. Writers call it before making their own.
+void RemoveStaleTemporaries(const std::string& path);
 
 }  // namespace epsim
 

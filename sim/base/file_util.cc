@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sim/base/fatal_cleanup.h"
 #include "sim/base/output_file.h"
 
 namespace epsim {
@@ -26,24 +27,46 @@ Result<std::string> ReadFileToString(const std::string& path) {
   return ss.str();
 }
 
-Status WriteFileAtomically(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::IoError(path + ": cannot create: " + std::strerror(errno));
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
-    if (!out) {
-      const int err = errno;
-      std::remove(tmp.c_str());
-      return Status::IoError(path + ": write failed: " + std::strerror(err));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Status::IoError(path + ": cannot rename into place: " + std::strerror(errno));
-  }
+Result<StagedFile> StagedFile::Write(const std::string& path, const std::string& contents) {
+  StagedFile staged;
+  staged.path_ = path;
+  staged.tmp_ = path + ".tmp." + std::to_string(::getpid());
+  RemoveStaleTemporaries(path);
+  AddFatalCleanup(staged.tmp_);
+  std::ofstream out(staged.tmp_, std::ios::binary | std::ios::trunc);
+  if (!out) return Status::IoError(path + ": cannot create: " + std::strerror(errno));
+  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  out.flush();
+  if (!out) return Status::IoError(path + ": write failed: " + std::strerror(errno));
+  return staged;
+}
+
+Status StagedFile::Commit() {
+  if (tmp_.empty()) return Status::Internal(path_ + ": committed twice");
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
+    return Status::IoError(path_ + ": cannot rename into place: " + std::strerror(errno));
+  RemoveFatalCleanup(tmp_);
+  tmp_.clear();
   return Status::Ok();
+}
+
+StagedFile::StagedFile(StagedFile&& other) noexcept { *this = std::move(other); }
+
+StagedFile& StagedFile::operator=(StagedFile&& other) noexcept {
+  std::swap(path_, other.path_);
+  std::swap(tmp_, other.tmp_);
+  return *this;
+}
+
+StagedFile::~StagedFile() {
+  if (tmp_.empty()) return;
+  std::remove(tmp_.c_str());
+  RemoveFatalCleanup(tmp_);
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& contents) {
+  EPSIM_ASSIGN_OR_RETURN(StagedFile staged, StagedFile::Write(path, contents));
+  return staged.Commit();
 }
 
 std::string FileStem(const std::string& path) {

@@ -16,6 +16,26 @@ Result<std::string> ReadFileToString(const std::string& path);
 // leaves a partial output file.
 Status WriteFileAtomically(const std::string& path, const std::string& contents);
 
+// A file written in full beside `path` (PATH.tmp.PID), renamed over `path`
+// by Commit(); removed if never committed, also when the process is
+// interrupted (fatal_cleanup.h). For outputs that must appear together or
+// not at all: stage each, then commit them.
+class StagedFile {
+ public:
+  static Result<StagedFile> Write(const std::string& path, const std::string& contents);
+  Status Commit();
+
+  StagedFile() = default;
+  StagedFile(StagedFile&& other) noexcept;
+  StagedFile& operator=(StagedFile&& other) noexcept;
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+  ~StagedFile();
+
+ private:
+  std::string path_, tmp_;  // tmp_ empty once committed
+};
+
 // Parses a text-format protobuf file into `msg` (any generated message type).
 // Errors name the file, line and column.
 template <typename Message>

@@ -14,6 +14,8 @@
 #include <iostream>
 #include <vector>
 
+#include "sim/base/fatal_cleanup.h"
+
 namespace epsim {
 namespace {
 
@@ -132,6 +134,8 @@ Result<OutputFile> OutputFile::Open(const std::string& flag, const std::string& 
   if (scratch) {
     EPSIM_ASSIGN_OR_RETURN(out.scratch_dir_, MakeScratchDir());
     out.scratch_ = out.scratch_dir_ + "/out";
+    AddFatalCleanup(out.scratch_);
+    AddFatalCleanup(out.scratch_dir_);
   }
   if (path != "-") {
     out.registered_ = ++g_next_output;
@@ -168,6 +172,8 @@ OutputFile::~OutputFile() {
   if (scratch_dir_.empty()) return;
   std::error_code ec;
   fs::remove_all(scratch_dir_, ec);
+  RemoveFatalCleanup(scratch_);
+  RemoveFatalCleanup(scratch_dir_);
 }
 
 Status OutputFile::Finish() {

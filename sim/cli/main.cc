@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sim/base/data_paths.h"
+#include "sim/base/fatal_cleanup.h"
 #include "sim/base/string_util.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/simgrid_args.h"
@@ -155,6 +156,7 @@ int Main(int argc, char** argv) {
 
 // Nothing escapes main: an exception is an internal error (exit 4), one line.
 int main(int argc, char** argv) {
+  epsim::InstallInterruptCleanup();  // SIGINT, SIGTERM...: no temporary left behind
   try {
     return Main(argc, argv);
   } catch (const std::exception& e) {

@@ -41,13 +41,18 @@ Status WriteOutputs(const SimulateOptions& opt, Outputs* out, const report::RunI
                     const std::vector<proto::Report>& reports,
                     const std::vector<proto::Schedule>& schedules) {
   EPSIM_ASSIGN_OR_RETURN(report::Format format, report::ParseFormat(opt.format));
+  // Both files or neither: the CSV is staged until the timeline is written.
+  StagedFile csv;
   if (out->csv.given()) {
-    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(out->csv.path(), report::SimulationCsv(reports)));
-    EPSIM_RETURN_IF_ERROR(out->csv.Finish());
+    EPSIM_ASSIGN_OR_RETURN(csv, StagedFile::Write(out->csv.path(), report::SimulationCsv(reports)));
   }
   if (out->timeline.given()) {
     EPSIM_RETURN_IF_ERROR(report::WriteChromeTrace(out->timeline.path(), reports, &schedules));
     EPSIM_RETURN_IF_ERROR(out->timeline.Finish());
+  }
+  if (out->csv.given()) {
+    EPSIM_RETURN_IF_ERROR(csv.Commit());
+    EPSIM_RETURN_IF_ERROR(out->csv.Finish());
   }
   // CSV has no header to carry the notes: they go with the progress lines.
   if (format == report::Format::kCsv)

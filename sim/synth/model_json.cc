@@ -32,6 +32,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sim/base/fatal_cleanup.h"
 #include "sim/base/output_file.h"
 #include "sim/synth/model.h"
 
@@ -135,6 +136,12 @@ Status SaveRoutingModel(const RoutingModel& m, const std::string& path) {
   top.erase(top.find_last_of('}'));
   while (!top.empty() && (top.back() == '\n' || top.back() == ' ')) top.pop_back();
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  RemoveStaleTemporaries(path);
+  AddFatalCleanup(tmp);
+  struct Unregister {
+    const std::string& tmp;
+    ~Unregister() { RemoveFatalCleanup(tmp); }
+  } unregister{tmp};
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << top << ",\n \"layers\": [\n";

@@ -1,3 +1,4 @@
+#include "sim/base/fatal_cleanup.h"
 #include "sim/trace/export.h"
 
 #include <fmt/format.h>
@@ -82,9 +83,12 @@ class AtomicTextFile {
       out_.close();
       std::remove(tmp_.c_str());
     }
+    RemoveFatalCleanup(tmp_);
   }
 
   Status Open() {
+    RemoveStaleTemporaries(path_);
+    AddFatalCleanup(tmp_);
     out_.open(tmp_, std::ios::binary | std::ios::trunc);
     if (!out_) return Error("cannot create " + tmp_);
     return Status::Ok();

@@ -122,6 +122,7 @@ class TraceWriter::Impl {
 };
 
 Status TraceWriter::Impl::Open() {
+  RemoveStaleTemporaries(path_);
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) return IoErrorFor(path_, "cannot create temporary " + temp_path_);
   // A stop from a signal (a mapped input that shrank) removes them too.

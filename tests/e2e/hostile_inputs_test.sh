@@ -84,5 +84,43 @@ mkdir adir
 expect 2 "adir: is a directory, not a file" -- $E simulate --topology adir --tokens 64
 expect 2 "adir: is a directory, not a file" -- $E simulate --model adir --tokens 64
 expect 2 "adir: is a directory, not a file" -- $E simulate --placement adir --tokens 64
+# 8. An interrupted import removes its temporary (SIGTERM, SIGINT); one a
+#    killed run left behind (its process gone) is removed by the next run.
+cat > slow.py <<'PY'
+import sys, time
+line = '{"layer": 0, "experts": [1, 2], "gating_probs": [0.6, 0.4]}\n' * 20000
+for _ in range(400):
+    try:
+        sys.stdout.write(line); sys.stdout.flush()
+    except BrokenPipeError:
+        break
+    time.sleep(0.02)
+PY
+for sig in TERM INT; do
+  cases=$((cases + 1))
+  rm -f int.trace*
+  # (A background job of a script starts with SIGINT ignored, which epsim
+  # keeps, as nohup asks; restore the default first.)
+  python3 slow.py 2>/dev/null | python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$E" import - --num-experts 8 -o int.trace 2>/dev/null &
+  for _ in $(seq 50); do ls int.trace.tmp.* > /dev/null 2>&1 && break; sleep 0.1; done
+  ls int.trace.tmp.* > /dev/null 2>&1 || { echo "FAIL: SIG$sig: no temporary to interrupt"; fail=1; }
+  pkill -"$sig" -f -- "import - --num-experts 8 -o int.trace"
+  wait
+  if ls int.trace* > /dev/null 2>&1; then
+    echo "FAIL: SIG$sig left:"; ls int.trace*; fail=1
+  fi
+done
+cases=$((cases + 1))
+dead=$(sh -c 'echo $$')  # a process that has ended
+printf 'stale' > "t2.trace.tmp.$dead"
+"$E" synth --model tiny-moe --tokens 64 -o t2.trace 2>/dev/null
+[ -e "t2.trace.tmp.$dead" ] && { echo "FAIL: the stale temporary of pid $dead stayed"; fail=1; }
+[ -e t2.trace ] || { echo "FAIL: synth wrote no t2.trace"; fail=1; }
+# A run whose --timeline cannot be written leaves no --csv either.
+expect 2 "/dev/full: write failed" -- $E simulate --tokens 64 --csv half.csv --timeline /dev/full
+[ -e half.csv ] && { echo "FAIL: a failed run left half.csv"; fail=1; }
+ls half.csv.tmp.* > /dev/null 2>&1 && { echo "FAIL: a failed run left a temporary"; fail=1; }
 echo "$cases cases"
 exit $fail
