@@ -16,6 +16,7 @@ void AddRunFlags(CLI::App* cmd, plan::RunFlags* f) {
       ->capture_default_str();
   cmd->add_option("--tokens", f->tokens, "Tokens per layer of the synthetic trace")
       ->check(CLI::Range(1, 1 << 30))
+      ->each([f](const std::string&) { f->tokens_given = true; })
       ->capture_default_str();
   cmd->add_option("--seed", f->seed, "Seed of the synthetic trace")->capture_default_str();
   cmd->add_option("--profile", f->profile,

@@ -1,6 +1,8 @@
 // epsim stats --trace T --ep D [--format console|csv|json] [--matrices]
 #include <iostream>
 
+#include <fmt/format.h>
+
 #include "sim/cli/commands.h"
 #include "sim/placement/resolve.h"
 #include "sim/plan/routing_stats.h"
@@ -48,7 +50,10 @@ Runner AddStatsCommand(CLI::App& app) {
   cmd->add_flag("--json", opt->json, "Same as --format json");
   cmd->add_flag("--matrices", opt->matrices, "JSON: add load vectors and matrices per layer");
   cmd->footer(kHelpFooter);
-  return [opt]() -> Status {
+  CLI::Option* format_flag = cmd->get_option("--format");
+  return [opt, format_flag]() -> Status {
+    if (opt->json && format_flag->count() > 0 && opt->format != "json")
+      return Status::Usage(fmt::format("--json and --format {} contradict: give one", opt->format));
     EPSIM_ASSIGN_OR_RETURN(
         placement::LayerPlacements placements,
         placement::ResolvePlacement(opt->placement, opt->ep, opt->trace, nullptr));

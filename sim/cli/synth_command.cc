@@ -26,6 +26,7 @@ struct SynthOptions {
   std::string routing = "uniform";
   uint64_t tokens = 16384;
   bool tokens_given = false;
+  bool routing_given = false;  // --routing given on the command line
   bool sequence_strength_given = false;
   uint64_t tokens_per_sequence = 2048;
   uint64_t seed = 1;
@@ -51,6 +52,11 @@ Result<Shape> ModelShape(const SynthOptions& opt) {
   Shape s{model.name(), model.num_experts(), model.num_topk(), opt.layers};
   if (s.layers.empty())
     for (uint32_t l = model.num_dense_layers(); l < model.num_layers(); ++l) s.layers.push_back(l);
+  for (uint32_t l : s.layers)
+    if (l < model.num_dense_layers() || l >= model.num_layers())
+      return Status::Usage(fmt::format("--layers {}: model {} has MoE layers {}..{}", l,
+                                       model.name(), model.num_dense_layers(),
+                                       model.num_layers() - 1));
   return s;
 }
 
@@ -119,8 +125,29 @@ Status WriteTraceTo(OutputFile* out, const trace::Trace& trace) {
   return out->Finish();
 }
 
+// Flags that would silently override each other.
+Status CheckContradictions(const SynthOptions& opt, bool routing_given) {
+  const std::pair<const char*, bool> sources[] = {{"--like", !opt.like.empty()},
+                                                  {"--params", !opt.params.empty()},
+                                                  {"--load", !opt.load.empty()},
+                                                  {"--coact", !opt.coact.empty()}};
+  const char* first = nullptr;
+  for (const auto& [flag, given] : sources) {
+    if (!given) continue;
+    if (first != nullptr && !(std::string(first) == "--load" && std::string(flag) == "--coact"))
+      return Status::Usage(fmt::format("{} and {} both give the routing to generate: give one",
+                                       first, flag));
+    if (first == nullptr) first = flag;
+  }
+  if (first != nullptr && routing_given)
+    return Status::Usage(fmt::format("--routing {} and {}: {} decides the routing; drop --routing",
+                                     opt.routing, first, first));
+  return Status::Ok();
+}
+
 Status Run(SynthOptions opt) {
   if (opt.output.empty() && opt.save_params.empty()) return Status::Usage("synth: give -o and/or --save-params");
+  EPSIM_RETURN_IF_ERROR(CheckContradictions(opt, opt.routing_given));
   EPSIM_ASSIGN_OR_RETURN(OutputFile out, OutputFile::Open("-o", opt.output, OutputFile::Dash::kBinary));
   EPSIM_ASSIGN_OR_RETURN(OutputFile params, OutputFile::Open("--save-params", opt.save_params,
                                                              OutputFile::Dash::kRefuse));
@@ -197,7 +224,7 @@ Runner AddSynthCommand(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 30))
       ->capture_default_str();
   cmd->add_option("--seed", opt->seed, "Random seed of the tokens")->capture_default_str();
-  cmd->add_option("--routing", opt->routing,
+  CLI::Option* routing = cmd->add_option("--routing", opt->routing,
                   "uniform, structured (hand parameters below), or fitted (models/<model>.routing.json)")
       ->check(CLI::IsMember({"uniform", "structured", "fitted"}))
       ->capture_default_str();
@@ -216,9 +243,10 @@ Runner AddSynthCommand(CLI::App& app) {
   cmd->add_option("--params", opt->params, "Generate from a saved routing model (JSON)");
   cmd->add_option("--save-params", opt->save_params, "Write the routing model (fitted or built) as JSON");
   CLI::Option* seq = AddModelFlags(cmd, opt.get());
-  return [opt, tokens, seq]() {
+  return [opt, tokens, seq, routing]() {
     SynthOptions o = *opt;
     o.tokens_given = tokens->count() > 0;
+    o.routing_given = routing->count() > 0;
     o.sequence_strength_given = seq->count() > 0;
     o.fit.num_groups = o.hand.num_groups;
     o.fit.group_strength = o.hand.group_strength;

@@ -187,6 +187,10 @@ Result<JobSpec> ParseJobArgs(const std::string& text) {
 }
 
 Result<RunInputs> LoadRunInputs(const RunFlags& flags) {
+  if (!flags.trace.empty() && flags.tokens_given)
+    return Status::Usage(fmt::format(
+        "--tokens {} sizes the synthetic trace, but --trace {} replays that trace's own tokens: "
+        "give one", flags.tokens, flags.trace));
   RunInputs in;
   in.flags = flags;
   EPSIM_ASSIGN_OR_RETURN(in.topology_file, ResolveDataFile("topologies", flags.topology));

@@ -32,6 +32,7 @@ struct RunFlags {
   std::string topology = "a6000-x4-pcie-gen4";
   uint32_t ep = 0;    // 0: every rank of the topology
   uint64_t tokens = 16384;
+  bool tokens_given = false;  // --tokens on the command line (refused with --trace)
   uint64_t seed = 1;
   std::string profile;     // trace profiled for c2r / similarity; empty: the replayed one
   std::string similarity;  // expert similarity file for pruned:N_d:similarity

@@ -118,6 +118,14 @@ printf 'stale' > "t2.trace.tmp.$dead"
 "$E" synth --model tiny-moe --tokens 64 -o t2.trace 2>/dev/null
 [ -e "t2.trace.tmp.$dead" ] && { echo "FAIL: the stale temporary of pid $dead stayed"; fail=1; }
 [ -e t2.trace ] || { echo "FAIL: synth wrote no t2.trace"; fail=1; }
+# 10. Flags that would silently override each other: a usage error naming both.
+expect 1 "--tokens 5 sizes the synthetic trace, but --trace t.trace" -- $E simulate --trace t.trace --tokens 5
+expect 1 "--json and --format csv contradict" -- $E stats --trace t.trace --json --format csv
+expect 1 "--like and --params both give the routing" -- $E synth --like t.trace --params p.json -o s.trace
+expect 1 "--routing uniform and --like" -- $E synth --like t.trace --routing uniform -o s.trace
+expect 1 "--layers 99: model mixtral-8x7b has MoE layers 0..31" -- \
+  $E synth --model mixtral-8x7b --layers 99 -o s.trace
+[ -e s.trace ] && { echo "FAIL: a refused synth wrote s.trace"; fail=1; }
 # A run whose --timeline cannot be written leaves no --csv either.
 expect 2 "/dev/full: write failed" -- $E simulate --tokens 64 --csv half.csv --timeline /dev/full
 [ -e half.csv ] && { echo "FAIL: a failed run left half.csv"; fail=1; }
