@@ -4,6 +4,7 @@
 #include <isa-l/crc.h>
 
 #include <bit>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
@@ -163,8 +164,10 @@ bool RowIsPlain(const proto::TraceHeader& header, const uint32_t* idx, const flo
   uint64_t mask = 0;
   for (uint32_t k = 0; k < n; ++k) {
     const uint64_t bit = uint64_t{1} << (idx[k] & 63);
+    // Scores: finite, >= 0, descending (NaN fails the comparisons).
     if (idx[k] >= experts || (mask & bit) != 0 ||
-        (weights != nullptr && !std::isfinite(weights[k])))
+        (weights != nullptr && (!(weights[k] >= 0.0f && weights[k] <= FLT_MAX) ||
+                                (k > 0 && weights[k] > weights[k - 1]))))
       return false;
     mask |= bit;
   }
@@ -177,8 +180,23 @@ Status CheckRow(const proto::TraceHeader& header, const uint32_t* idx, const flo
     if (idx[k] >= header.num_experts())
       return Status::BadInput(
           fmt::format("expert {} >= num_experts {}", idx[k], header.num_experts()));
-    if (weights != nullptr && !std::isfinite(weights[k]))
-      return Status::BadInput(fmt::format("weight of expert {} is not finite", idx[k]));
+  }
+  // Scores (a row's weights): finite and non-negative, the selected ones in
+  // descending order, the other candidates no higher than the lowest
+  // selected: what a router's top-k gives.
+  if (weights != nullptr) {
+    const uint32_t k_sel = header.num_topk();
+    for (uint32_t i = 0; i < header.num_candidates(); ++i) {
+      if (!std::isfinite(weights[i]) || weights[i] < 0)
+        return Status::BadInput(fmt::format("score {} is {} (scores must be finite and >= 0)", i,
+                                            weights[i]));
+      if (i > 0 && i < k_sel && weights[i] > weights[i - 1])
+        return Status::BadInput(fmt::format("selected scores not descending: {} then {}",
+                                            weights[i - 1], weights[i]));
+      if (i >= k_sel && weights[i] > weights[k_sel - 1])
+        return Status::BadInput(fmt::format("candidate {} scores {} above the lowest selected {}",
+                                            i, weights[i], weights[k_sel - 1]));
+    }
   }
   // Top-k is small (2..16 in practice): a 64-bit mask of the ids' low bits
   // clears most rows at once; only a collision needs the quadratic scan.

@@ -13,25 +13,11 @@
 namespace epsim::trace {
 namespace {
 
-// Checks the scores of one row: finite, non-negative, selected ones in
-// descending order, candidates no higher than the lowest selected.
-std::string CheckScores(const float* w, uint32_t k, uint32_t c) {
-  for (uint32_t i = 0; i < c; ++i) {
-    if (!std::isfinite(w[i]) || w[i] < 0) return fmt::format("score {} is {}", i, w[i]);
-    if (i > 0 && i < k && w[i] > w[i - 1])
-      return fmt::format("selected scores not descending: {} then {}", w[i - 1], w[i]);
-    if (i >= k && w[i] > w[k - 1])
-      return fmt::format("candidate {} scores {} above the lowest selected {}", i, w[i], w[k - 1]);
-  }
-  return "";
-}
-
 class Validator {
  public:
   Validator(const std::string& path, const proto::TraceHeader& h) : path_(path), header_(h) {}
 
   Status Check(const proto::LayerRecord& rec, uint64_t record_index) {
-    const uint32_t k = header_.num_topk(), c = header_.num_candidates();
     // Records come in step order (the reader checks it): a new step starts
     // afresh, so memory holds one step's tokens.
     if (rec.step() != step_) {
@@ -46,10 +32,6 @@ class Validator {
         return fmt::format("{}: record {} (layer {}, token {})", path_, record_index, rec.layer(),
                            token);
       };
-      const std::string bad = header_.scores_absent()
-                                  ? std::string()
-                                  : CheckScores(rec.topk_weights().data() + size_t(t) * c, k, c);
-      if (!bad.empty()) return Status::BadInput(where() + ": " + bad);
       if (!seen.insert(token).second)
         return Status::BadInput(where() + fmt::format(": token appears twice in the layer{}",
                                                       header_.num_steps() > 1

@@ -118,6 +118,13 @@ printf 'stale' > "t2.trace.tmp.$dead"
 "$E" synth --model tiny-moe --tokens 64 -o t2.trace 2>/dev/null
 [ -e "t2.trace.tmp.$dead" ] && { echo "FAIL: the stale temporary of pid $dead stayed"; fail=1; }
 [ -e t2.trace ] || { echo "FAIL: synth wrote no t2.trace"; fail=1; }
+# 4. Rows break the same invariants for the writer as for every reader:
+#    scores out of order or negative never reach a trace.
+printf '{"layer": 0, "experts": [1, 2], "gating_probs": [0.4, 0.6]}\n' > ooo.jsonl
+printf '{"layer": 0, "experts": [1, 2], "gating_probs": [0.6, -0.4]}\n' > neg.jsonl
+expect 2 "selected scores not descending: 0.4 then 0.6" -- $E import ooo.jsonl --num-experts 8 -o ooo.trace
+expect 2 "score 1 is -0.4" -- $E import neg.jsonl --num-experts 8 -o neg.trace
+[ -e ooo.trace ] || [ -e neg.trace ] && { echo "FAIL: a refused import wrote a trace"; fail=1; }
 # 10. Flags that would silently override each other: a usage error naming both.
 expect 1 "--tokens 5 sizes the synthetic trace, but --trace t.trace" -- $E simulate --trace t.trace --tokens 5
 expect 1 "--json and --format csv contradict" -- $E stats --trace t.trace --json --format csv

@@ -28,7 +28,7 @@ Trace MakeSmallTrace() {
     l.num_candidates = 3;
     for (uint32_t t = 0; t < 3; ++t) {
       const uint32_t idx[3] = {(t + layer) % 8, (t + layer + 3) % 8, (t + layer + 5) % 8};
-      const float w[3] = {0.5f + 0.1f * t, 0.3f, 0.1f * layer};
+      const float w[3] = {0.5f + 0.1f * t, 0.3f, 0.05f * layer};  // a candidate below the selected
       l.Append(/*token_id=*/10 + t, /*sequence_id=*/t / 2, idx, w);
     }
   }
