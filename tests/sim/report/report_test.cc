@@ -232,10 +232,7 @@ TEST(ReportConsoleTest, SummaryGivesSpeedupOverFirstReport) {
             std::string::npos) << text;
 }
 
-TEST(ReportConsoleTest, IsDeterministic) {
-  const std::vector<proto::Report> reports = {MakeTwoLayerReport("classical")};
-  EXPECT_EQ(Write(Format::kConsole, reports), Write(Format::kConsole, reports));
-}
+// Determinism across processes and working directories: e2e.determinism.
 
 // The share of communication hidden, from the ops: rank 0's all-to-all
 // runs 10-30 us and its compute 0-10 and 20-40 us (10 of 20 us under
