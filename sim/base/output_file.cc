@@ -129,7 +129,17 @@ Result<OutputFile> OutputFile::Open(const std::string& flag, const std::string& 
     std::error_code ec;
     if (!fs::exists(dir, ec)) return CannotWrite(flag, path, "no directory " + dir);
     if (!fs::is_directory(dir, ec)) return CannotWrite(flag, path, dir + " is not a directory");
-    if (!scratch) EPSIM_RETURN_IF_ERROR(ProbeDirectory(flag, path, dir));
+    if (!scratch) {
+      EPSIM_RETURN_IF_ERROR(ProbeDirectory(flag, path, dir));
+      // Writers make NAME.tmp2.PID beside it: that name must fit too.
+      const long name_max = pathconf(dir.c_str(), _PC_NAME_MAX);
+      const size_t name = fs::path(out.write_path_).filename().string().size() + 16;
+      if (name_max > 0 && name > static_cast<size_t>(name_max))
+        return CannotWrite(flag, path,
+                           "file name too long (" + std::to_string(name) +
+                               " bytes with the temporary's suffix; the file system takes " +
+                               std::to_string(name_max) + ")");
+    }
   }
   if (scratch) {
     EPSIM_ASSIGN_OR_RETURN(out.scratch_dir_, MakeScratchDir());

@@ -17,6 +17,7 @@
 #include "sim/plan/plan_file.h"
 #include "sim/plan/schedule_builder.h"
 #include "sim/topology/topology.h"
+#include "sim/topology/transport.h"
 #include "sim/trace/reader.h"
 #include "sim/synth/uniform.h"
 #include "sim/synth/model.h"
@@ -195,6 +196,12 @@ Result<RunInputs> LoadRunInputs(const RunFlags& flags) {
   in.flags = flags;
   EPSIM_ASSIGN_OR_RETURN(in.topology_file, ResolveDataFile("topologies", flags.topology));
   EPSIM_ASSIGN_OR_RETURN(in.topology, topology::LoadTopology(in.topology_file));
+  // Every pair needs a transport under the file's P2P policy (SHM needs a
+  // CPU): said here, where the file is known.
+  if (Result<topology::TransportTable> transports =
+          topology::TransportTable::Build(in.topology, in.topology.nccl().p2p());
+      !transports.ok())
+    return transports.status().WithContext(in.topology_file);
   EPSIM_ASSIGN_OR_RETURN(in.model, LoadModelFor(flags, &in.model_file));
   const uint32_t num_gpus = static_cast<uint32_t>(topology::RankNames(in.topology).size());
   in.ep = flags.ep == 0 ? num_gpus : flags.ep;

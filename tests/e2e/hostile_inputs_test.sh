@@ -137,5 +137,17 @@ expect 1 "--layers 99: model mixtral-8x7b has MoE layers 0..31" -- \
 expect 2 "/dev/full: write failed" -- $E simulate --tokens 64 --csv half.csv --timeline /dev/full
 [ -e half.csv ] && { echo "FAIL: a failed run left half.csv"; fail=1; }
 ls half.csv.tmp.* > /dev/null 2>&1 && { echo "FAIL: a failed run left a temporary"; fail=1; }
+# 11. Messages that name the right thing: an output name too long for the
+#     file system is the output's error, not the input's line 1; a topology
+#     whose pairs need host shared memory without a CPU names its file.
+long="$(printf 'a%.0s' $(seq 248)).trace"
+expect 2 "-o $long: file name too long" -- $E import two.jsonl --num-experts 8 -o "$long"
+grep -q "two.jsonl:1" err && { echo "FAIL: the output's error is blamed on the input"; fail=1; }
+grep -v 'name: "cpu0"' "$topo" | python3 -c 'import re, sys
+text = sys.stdin.read()
+print(re.sub(r"links \{\s*name: \"rc0-cpu0\".*?\n\}\n", "", text, flags=re.S), end="")' > nocpu.textproto
+grep -q 'b: "cpu0"\|name: "cpu0"' nocpu.textproto && { echo "FAIL: set-up: cpu0 still in nocpu.textproto"; fail=1; }
+expect 2 "nocpu.textproto: topology a6000-x4-pcie-gen4: GPUs 'gpu0' -> 'gpu1' need host shared memory" -- \
+  $E simulate --topology nocpu.textproto --tokens 64
 echo "$cases cases"
 exit $fail
