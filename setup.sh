@@ -11,7 +11,8 @@ PACKAGES=(g++ cmake make pkg-config
           libgtest-dev libcli11-dev libfmt-dev nlohmann-json3-dev libsimdjson-dev
           python3 python3-matplotlib python3-protobuf
           openmpi-bin libopenmpi-dev libopenblas-dev libceres-dev libssl-dev
-          zlib1g-dev libzstd-dev libisal-dev gzip)
+          zlib1g-dev libzstd-dev libisal-dev gzip
+          clang libclang-rt-14-dev)  # the fuzz targets (tests/fuzz/run.sh)
 
 install_missing() {
   local missing=()
