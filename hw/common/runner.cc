@@ -406,9 +406,7 @@ Status Runner::Exchange(const proto::Phase& phase, uint32_t index, const AllToAl
                         DType wire) {
   const size_t row_bytes = hidden_ * DTypeBytes(wire);
   EPSIM_RETURN_IF_ERROR(CheckWireBytes(phase, index, spec, row_bytes));
-  Buffer dst = recv;
-  dst.ptr = static_cast<uint8_t*>(recv.ptr) + recv_offset_rows * row_bytes;
-  dst.bytes = recv.bytes - recv_offset_rows * row_bytes;
+  const Buffer dst = RowsFrom(recv, recv_offset_rows, row_bytes);
   if (two_streams_) {
     Result<int> handle = backend_->AllToAllVAsync(send, dst, spec, row_bytes, Deadline(),
                                                   2 * index, 2 * index + 1);
@@ -550,9 +548,7 @@ Status Runner::RunExperts(const LayerLayout& l, size_t li) {
     EPSIM_RETURN_IF_ERROR(backend_->GatherRows(b.arrivals, wire_dispatch_,
                                                b.layers[li].expert_rows[e], n, hidden_,
                                                b.expert_in, DType::kF32));
-    Buffer y = b.ycat;
-    y.ptr = static_cast<uint8_t*>(b.ycat.ptr) + ycat_row * row_f32;
-    y.bytes = b.ycat.bytes - ycat_row * row_f32;
+    const Buffer y = RowsFrom(b.ycat, ycat_row, row_f32);
     // Train passes keep each expert's activations for the backward.
     const Buffer scratch =
         train_ ? RowsFrom(b.saved_act[li], ycat_row, 2 * plan_.model().moe_intermediate() * 4)

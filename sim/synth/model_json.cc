@@ -18,21 +18,17 @@
 // the fields are in model.h. Numbers are written to 6 significant
 // digits: the files are small and diff well, and generation is still
 // deterministic for the file as written.
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "sim/base/fatal_cleanup.h"
+#include "sim/base/file_util.h"
 #include "sim/base/output_file.h"
 #include "sim/synth/model.h"
 
@@ -135,34 +131,11 @@ Status SaveRoutingModel(const RoutingModel& m, const std::string& path) {
   std::string top = j.dump(1);
   top.erase(top.find_last_of('}'));
   while (!top.empty() && (top.back() == '\n' || top.back() == ' ')) top.pop_back();
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  RemoveStaleTemporaries(path);
-  AddFatalCleanup(tmp);
-  struct Unregister {
-    const std::string& tmp;
-    ~Unregister() { RemoveFatalCleanup(tmp); }
-  } unregister{tmp};
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << top << ",\n \"layers\": [\n";
-    for (size_t i = 0; i < layers.size(); ++i)
-      out << "  " << layers[i].dump() << (i + 1 < layers.size() ? ",\n" : "\n");
-    out << " ]\n}\n";
-    if (!out.good()) {
-      const int err = errno;
-      out.close();
-      std::remove(tmp.c_str());
-      return Status::IoError(fmt::format("{}: cannot write: {}", path, std::strerror(err)));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    std::filesystem::remove(tmp, ec);
-    return Status::IoError(fmt::format("{}: cannot rename into place: {}", path, why));
-  }
-  return Status::Ok();
+  std::string text = top + ",\n \"layers\": [\n";
+  for (size_t i = 0; i < layers.size(); ++i)
+    text += "  " + layers[i].dump() + (i + 1 < layers.size() ? ",\n" : "\n");
+  text += " ]\n}\n";
+  return WriteFileAtomically(path, text);
 }
 
 Result<RoutingModel> LoadRoutingModel(const std::string& path) {
