@@ -90,15 +90,20 @@ Status WriteOutputs(const RunCommandOptions& opt, Outputs* out, const report::Ru
                     const proto::Report& report, const RunResult& result) {
   EPSIM_ASSIGN_OR_RETURN(report::Format format, report::ParseFormat(opt.format));
   const std::vector<proto::Report> reports = {report};
+  // The CSV is staged until the JSON is written: both appear, or neither.
+  StagedFile csv;
   if (out->csv.given()) {
-    EPSIM_RETURN_IF_ERROR(WriteFileAtomically(out->csv.path(), report::SimulationCsv(reports)));
-    EPSIM_RETURN_IF_ERROR(out->csv.Finish());
+    EPSIM_ASSIGN_OR_RETURN(csv, StagedFile::Write(out->csv.path(), report::SimulationCsv(reports)));
   }
   if (out->json.given()) {
     std::ostringstream json;
     report::WriteSimulation(json, report::Format::kJson, info, reports);
     EPSIM_RETURN_IF_ERROR(WriteFileAtomically(out->json.path(), json.str()));
     EPSIM_RETURN_IF_ERROR(out->json.Finish());
+  }
+  if (out->csv.given()) {
+    EPSIM_RETURN_IF_ERROR(csv.Commit());
+    EPSIM_RETURN_IF_ERROR(out->csv.Finish());
   }
   report::WriteSimulation(std::cout, format, info, reports);
   if (opt.check)

@@ -205,4 +205,20 @@ Status OutputFile::Finish() {
   return Status::Ok();
 }
 
+Status CheckStandardOutput() {
+  errno = 0;
+  std::cout.flush();
+  const bool cpp_ok = static_cast<bool>(std::cout);
+  const int cpp_errno = errno;
+  const bool c_ok = std::fflush(stdout) == 0 && !std::ferror(stdout);
+  if (cpp_ok && c_ok) return Status::Ok();
+  int err = cpp_errno != 0 ? cpp_errno : errno;
+  // The failing write was earlier (its errno is gone): one more byte on the
+  // already incomplete output says why.
+  if (err == 0 && ::write(STDOUT_FILENO, "\n", 1) < 0) err = errno;
+  return Status::IoError(std::string("standard output: write failed") +
+                         (err != 0 ? std::string(": ") + std::strerror(err) : std::string()) +
+                         ": the output is incomplete");
+}
+
 }  // namespace epsim

@@ -69,6 +69,12 @@ class OutputFile {
 // says so).
 Status CheckInputPath(const std::string& path);
 
+// Flushes std::cout and C's stdout at the end of a command: IoError (exit
+// 2, "standard output: write failed: REASON") when either could not write
+// everything (a full disk, /dev/full, a closed pipe), so a lost table is
+// never a silent success.
+Status CheckStandardOutput();
+
 }  // namespace epsim
 
 #endif  // EPSIM_SIM_BASE_OUTPUT_FILE_H_

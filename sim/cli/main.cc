@@ -1,6 +1,5 @@
 // epsim: what-if simulation of expert-parallel MoE dispatch.
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -10,12 +9,9 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
-#include <unistd.h>
-
 #include "sim/base/data_paths.h"
 #include "sim/base/fatal_cleanup.h"
+#include "sim/base/output_file.h"
 #include "sim/base/string_util.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/simgrid_args.h"
@@ -91,24 +87,6 @@ bool UnknownCommand(const char* word,
   return true;
 }
 
-// Flushes std::cout and C's stdout; IoError (exit 2) with the reason when
-// either could not write everything.
-epsim::Status CheckStandardOutput() {
-  errno = 0;
-  std::cout.flush();
-  const bool cpp_ok = static_cast<bool>(std::cout);
-  const int cpp_errno = errno;
-  const bool c_ok = std::fflush(stdout) == 0 && !std::ferror(stdout);
-  if (cpp_ok && c_ok) return epsim::Status::Ok();
-  int err = cpp_errno != 0 ? cpp_errno : errno;
-  // The failing write was earlier (its errno is gone): one more byte on the
-  // already incomplete output says why.
-  if (err == 0 && ::write(STDOUT_FILENO, "\n", 1) < 0) err = errno;
-  return epsim::Status::IoError(
-      fmt::format("standard output: write failed{}: the output is incomplete",
-                  err != 0 ? std::string(": ") + std::strerror(err) : std::string()));
-}
-
 int Main(int argc, char** argv) {
   const std::vector<std::string> simgrid_args = TakeSimGridArgs(&argc, argv);
   CLI::App app{"epsim: replay MoE routing traces on simulated GPU clusters under each "
@@ -145,7 +123,7 @@ int Main(int argc, char** argv) {
     epsim::Status status = run();
     // What went to standard output must have arrived (a full disk, /dev/full,
     // a closed pipe): a lost table is an error, never a silent success.
-    if (status.ok()) status = CheckStandardOutput();
+    if (status.ok()) status = epsim::CheckStandardOutput();
     if (!status.ok()) std::cerr << "epsim: " << status.ToString() << "\n";
     return status.ExitCode();
   }

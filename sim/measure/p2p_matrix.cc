@@ -131,12 +131,14 @@ Status P2pReader::ReadValue(const std::string& token, const P2pMatrix& m, int ro
     *value = token == "1" ? 1 : 0;
     return Status::Ok();
   }
-  if (!std::regex_match(token, kFixed2))
+  const std::optional<PrintedNumber> number =
+      std::regex_match(token, kFixed2) ? ParsePrintedNumber(token) : std::nullopt;
+  if (!number)  // also a figure of 309 digits and more, beyond a double
     return BadLine(file_, line,
                    fmt::format("{}: '{}' at [{}][{}] is not a figure printed as "
                                "%.2f {}",
                                m.title, token, row, col, m.units));
-  *value = ParsePrintedNumber(token)->value;
+  *value = number->value;
   return Status::Ok();
 }
 

@@ -21,6 +21,12 @@ inline constexpr uint32_t kOldestTraceVersion = 1;
 // readers form (co-activation statistics, placement, synthesis) stay under
 // 512 MiB (8,192^2 doubles) instead of failing to allocate.
 inline constexpr uint32_t kMaxTraceExperts = 8192;
+// Layer ids a trace may hold are below this (ValidateHeader, and the writer
+// for every row): 16 times the deepest MoE model's layer count (DeepSeek-V3
+// has 61 layers, Qwen3-235B 94), and few enough that what writers and
+// readers keep per layer (a pending record, per-layer statistics) stays a
+// few MB, however a log numbers its layers.
+inline constexpr uint32_t kMaxTraceLayers = 4096;
 
 // Largest message a reader accepts; a bigger length prefix means a corrupt
 // stream, not a real record (4096 tokens x 256 candidates is about 6 MB).

@@ -259,6 +259,10 @@ Status ValidateHeader(const proto::TraceHeader& header) {
   if (header.num_layers() != static_cast<uint32_t>(header.layers_size()))
     return Status::BadInput(fmt::format("num_layers {} but {} layers listed",
                                         header.num_layers(), header.layers_size()));
+  if (header.layers_size() > 0 && header.layers(header.layers_size() - 1).layer() >= kMaxTraceLayers)
+    return Status::BadInput(fmt::format("layer {} is above {}, the largest layer id a trace may hold",
+                                        header.layers(header.layers_size() - 1).layer(),
+                                        kMaxTraceLayers - 1));
   for (int i = 1; i < header.layers_size(); ++i) {
     if (header.layers(i).layer() <= header.layers(i - 1).layer())
       return Status::BadInput(fmt::format("layers not ascending and unique: {} after {}",

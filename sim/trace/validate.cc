@@ -4,7 +4,7 @@
 #include <cmath>
 #include <map>
 #include <unordered_map>
-#include <unordered_set>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -21,26 +21,35 @@ class Validator {
     // Records come in step order (the reader checks it): a new step starts
     // afresh, so memory holds one step's tokens.
     if (rec.step() != step_) {
-      tokens_by_layer_.clear();
+      index_of_.clear();
       sequence_of_.clear();
+      seen_by_layer_.clear();
       step_ = rec.step();
     }
-    std::unordered_set<uint64_t>& seen = tokens_by_layer_[rec.layer()];
+    // One bit per distinct token of the step and layer: the token table is
+    // shared by the layers, so a step of T tokens over L layers costs about
+    // 40 T + L T / 8 bytes, not L hash sets of T ids.
+    std::vector<uint64_t>& seen = seen_by_layer_[rec.layer()];
     for (int t = 0; t < rec.token_ids_size(); ++t) {
       const uint64_t token = rec.token_ids(t);
       auto where = [&] {
         return fmt::format("{}: record {} (layer {}, token {})", path_, record_index, rec.layer(),
                            token);
       };
-      if (!seen.insert(token).second)
+      const auto [it, fresh] = index_of_.emplace(token, sequence_of_.size());
+      if (fresh) sequence_of_.push_back(rec.sequence_ids(t));
+      const uint64_t index = it->second;
+      if (seen.size() <= index / 64) seen.resize(index / 64 + 1, 0);
+      const uint64_t bit = uint64_t{1} << (index % 64);
+      if (seen[index / 64] & bit)
         return Status::BadInput(where() + fmt::format(": token appears twice in the layer{}",
                                                       header_.num_steps() > 1
                                                           ? fmt::format(" in step {}", step_)
                                                           : std::string()));
-      auto [it, fresh] = sequence_of_.emplace(token, rec.sequence_ids(t));
-      if (!fresh && it->second != rec.sequence_ids(t))
+      seen[index / 64] |= bit;
+      if (sequence_of_[index] != rec.sequence_ids(t))
         return Status::BadInput(where() + fmt::format(": sequence {} here but {} in another layer",
-                                                      rec.sequence_ids(t), it->second));
+                                                      rec.sequence_ids(t), sequence_of_[index]));
     }
     return Status::Ok();
   }
@@ -48,8 +57,9 @@ class Validator {
  private:
   const std::string& path_;
   const proto::TraceHeader& header_;
-  std::map<uint32_t, std::unordered_set<uint64_t>> tokens_by_layer_;
-  std::unordered_map<uint64_t, uint64_t> sequence_of_;
+  std::unordered_map<uint64_t, uint64_t> index_of_;  // token id -> dense index in the step
+  std::vector<uint64_t> sequence_of_;               // by dense index
+  std::map<uint32_t, std::vector<uint64_t>> seen_by_layer_;  // bitsets by dense index
   uint64_t step_ = 0;
 };
 

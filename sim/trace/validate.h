@@ -27,7 +27,9 @@ struct ValidationSummary {
 //  - within a forward step, a token keeps the same sequence id in every layer.
 // (Checksums, step order and per-row ids are the reader's checks.)
 // Returns the first violation, naming the file, record, layer and token.
-// Memory: one (token id -> sequence id) entry per distinct token of a step.
+// Memory: one (token id -> index) entry and one sequence id per distinct
+// token of a step, and one bit per token and layer (about 40 B per token
+// plus L / 8 B for L layers), not the step's rows.
 Result<ValidationSummary> ValidateTrace(const std::string& path);
 
 }  // namespace epsim::trace

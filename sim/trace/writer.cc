@@ -155,6 +155,10 @@ Status TraceWriter::Impl::Add(uint32_t layer, uint64_t token_id, uint64_t sequen
   // Rows mostly come in runs of one layer: the last layer's record and count
   // are kept at hand (std::map nodes do not move).
   if (last_record_ == nullptr || layer != last_layer_) {
+    if (layer >= kMaxTraceLayers)
+      return Status::BadInput(fmt::format("layer {} is above {}, the largest layer id a trace may "
+                                          "hold",
+                                          layer, kMaxTraceLayers - 1));
     last_record_ = &pending_[layer];
     last_count_ = &num_tokens_[layer];
     last_layer_ = layer;

@@ -39,6 +39,13 @@ expect 2 "gpu.peak_flops 1e-300 outside [1e+06, 1e+16] FLOP/s" -- $E simulate --
 printf '{"layer": 0, "experts": [1, 2], "gating_probs": [0.6, 0.4]}\n' > two.jsonl
 expect 1 "--num-experts 100000 is above 8192" -- $E import two.jsonl --num-experts 100000 -o big.trace
 [ -e big.trace ] && { echo "FAIL: a refused import left big.trace"; fail=1; }
+#    A log numbering every line a new layer: layer ids stop at 4095, so what
+#    import and readers keep per layer stays bounded.
+python3 -c 'import sys
+for i in range(5000): sys.stdout.write("{\"layer\": %d, \"experts\": [1, 2]}\n" % i)' > layers.jsonl
+expect 2 "layers.jsonl:4097: layer 4096 is above 4095, the largest layer id a trace may hold" -- \
+  $E import layers.jsonl --num-experts 8 -o layers.trace
+[ -e layers.trace ] && { echo "FAIL: a refused import left layers.trace"; fail=1; }
 "$E" synth --model tiny-moe --tokens 64 -o t.trace 2>/dev/null &&
   "$E" place --trace t.trace --ep 4 --algorithm contiguous -o p.textproto > /dev/null 2>&1 ||
   { echo "FAIL: set-up: place"; fail=1; }

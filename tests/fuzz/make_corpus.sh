@@ -6,7 +6,7 @@ set -euo pipefail
 epsim="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 out="$2"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-mkdir -p "$out"/{trace_reader,import_jsonl,text_proto,plan_reader,nccl_tests_log}
+mkdir -p "$out"/{trace_reader,import_jsonl,import_csv,text_proto,plan_reader,nccl_tests_log,smi_topo,p2p_matrix}
 cd "$out"
 # Traces: uniform and structured, a stepped import, a scores-free import.
 "$epsim" synth --model tiny-moe --tokens 8 -o trace_reader/uniform.trace 2>/dev/null
@@ -36,12 +36,85 @@ done
 "$epsim" plan --model tiny-moe --tokens 16 --ep 4 --ranks-per-host 2 --dispatch hierarchical \
   --pass train -o plan_reader/train.plan 2>/dev/null
 "$epsim" plan --model tiny-moe --tokens 16 --ep 2 --overlap micro-batches -o plan_reader/micro.plan 2>/dev/null
-# nccl-tests logs: the published ones in ../shared when present, and one
-# table written here.
+# CSV routes: the first byte picks the importer (even: dense-csv, odd:
+# plain-csv), the rest is the file.
+{ printf '\000'; cat <<'C'; } > import_csv/dense.csv
+layer_id,token_id,expert_0,expert_1,expert_2,expert_3
+3,0,0.5,0,0.3,0
+3,1,0,0.6,0,0.2
+3,2,0.1,0,0,0.7
+C
+{ printf '\001'; cat <<'C'; } > import_csv/plain.csv
+layer,token,sequence,expert_0,expert_1,score_0,score_1
+0,0,0,3,1,0.7,0.3
+1,0,0,2,5,0.6,0.4
+0,1,0,4,0,0.9,0.1
+C
+{ printf '\003'; cat <<'C'; } > import_csv/plain-noseq.csv
+layer,token,expert_0,expert_1,score_0,score_1
+2,7,1,2,0.5,0.5
+C
+# nccl-tests, nvidia-smi topo and p2pBandwidthLatencyTest logs: the
+# published ones in ../shared when present (each parser finds its part of
+# a log), and one of each written here.
 if [ -d "$root/../shared/measurements" ]; then
-  find "$root/../shared/measurements" -type f -size -64k \( -name '*.txt' -o -name '*.log' \) \
-    -exec cp {} nccl_tests_log/ \; 2>/dev/null || true
+  for d in nccl_tests_log smi_topo p2p_matrix; do
+    find "$root/../shared/measurements" -type f -size -64k \( -name '*.txt' -o -name '*.log' \) \
+      -exec cp {} "$d"/ \; 2>/dev/null || true
+  done
 fi
+cat > smi_topo/pcie-x4.txt <<'T'
+        GPU0    GPU1    GPU2    GPU3    CPU Affinity    NUMA Affinity
+GPU0     X      PIX     PHB     PHB     0-31            0
+GPU1    PIX      X      PHB     PHB     0-31            0
+GPU2    PHB     PHB      X      PIX     0-31            0
+GPU3    PHB     PHB     PIX      X      0-31            0
+
+Legend:
+
+  X    = Self
+  SYS  = Connection traversing PCIe as well as the SMP interconnect between NUMA nodes (e.g., QPI/UPI)
+  NODE = Connection traversing PCIe as well as the interconnect between PCIe Host Bridges within a NUMA node
+  PHB  = Connection traversing PCIe as well as a PCIe Host Bridge (typically the CPU)
+  PXB  = Connection traversing multiple PCIe bridges (without traversing the PCIe Host Bridge)
+  PIX  = Connection traversing at most a single PCIe bridge
+  NV#  = Connection traversing a bonded set of # NVLinks
+T
+cat > smi_topo/nvlink-x4.txt <<'T'
+        GPU0    GPU1    GPU2    GPU3    NIC0    CPU Affinity    NUMA Affinity
+GPU0     X      NV12    NV12    NV12    SYS     0-47            0
+GPU1    NV12     X      NV12    NV12    SYS     0-47            0
+GPU2    NV12    NV12     X      NV12    SYS     48-95           1
+GPU3    NV12    NV12    NV12     X      SYS     48-95           1
+NIC0    SYS     SYS     SYS     SYS      X
+
+NIC Legend:
+
+  NIC0: mlx5_0
+T
+cat > p2p_matrix/two.txt <<'T'
+[P2P (Peer-to-Peer) GPU Bandwidth Latency Test]
+Device: 0, NVIDIA GeForce RTX 2080 Ti, pciBusID: b4, pciDeviceID: 0, pciDomainID:0
+Device: 1, NVIDIA GeForce RTX 2080 Ti, pciBusID: b5, pciDeviceID: 0, pciDomainID:0
+Device=0 CANNOT Access Peer Device=1
+Device=1 CANNOT Access Peer Device=0
+P2P Connectivity Matrix
+     D\D     0     1
+     0	     1     0
+     1	     0     1
+Unidirectional P2P=Disabled Bandwidth Matrix (GB/s)
+   D\D     0      1
+     0 541.84   5.71
+     1   5.72 542.10
+P2P=Disabled Latency Matrix (us)
+   GPU     0      1
+     0   1.33  14.76
+     1  14.82   1.35
+
+   CPU     0      1
+     0   3.55  11.08
+     1  11.10   3.52
+T
 cat > nccl_tests_log/minimal.log <<'L'
 # nThread 1 nGpus 1 minBytes 8 maxBytes 1024 step: 2(factor) warmup iters: 5 iters: 20 agg iters: 1 validation: 1 graph: 0
 #

@@ -14,7 +14,7 @@ mkdir -p build-fuzz
 log_all=build-fuzz/build.log
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DEPSIM_SIMULATOR=OFF -DEPSIM_FUZZ=ON > "$log_all" 2>&1 || { cat "$log_all"; exit 1; }
-targets=(trace_reader import_jsonl text_proto plan_reader nccl_tests_log)
+targets=(trace_reader import_jsonl import_csv text_proto plan_reader nccl_tests_log smi_topo p2p_matrix)
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >> "$log_all" 2>&1 ||
   { tail -40 "$log_all"; exit 1; }
 work="build-fuzz/corpus"

@@ -232,6 +232,15 @@ PY
       rc=$?
       [ $rc -eq 1 ] || { cat "$tmp/out"; fail "$flag -: exit $rc, want 1"; }
     done
+    # --csv and --json appear together or not at all: a JSON that cannot be
+    # written leaves no CSV.
+    "${mpi[@]}" 2 "$hw" run --plan "$tmp/p.plan" -w 0 -n 1 --csv "$tmp/half.csv" --json /dev/full \
+      > "$tmp/out" 2>&1
+    rc=$?; cat "$tmp/out"
+    [ $rc -eq 2 ] || fail "--json /dev/full: exit $rc, want 2"
+    grep -q "/dev/full: write failed" "$tmp/out" || fail "--json /dev/full: no write-failed message"
+    [ -e "$tmp/half.csv" ] && fail "a failed --json left its --csv"
+    ls "$tmp"/half.csv.tmp.* > /dev/null 2>&1 && fail "a failed --json left the CSV's temporary"
     "${mpi[@]}" 2 "$hw" topo --passes 1 -o "$tmp/nodir/t.textproto" > "$tmp/out" 2>&1
     rc=$?; cat "$tmp/out"
     [ $rc -eq 2 ] || fail "topo -o in a missing directory: exit $rc, want 2"
@@ -239,6 +248,32 @@ PY
     rc=$?; cat "$tmp/err"
     [ $rc -eq 0 ] || fail "topo -o -: exit $rc"
     grep -q '^name: "measured-host"' "$tmp/t.textproto" || fail "topo -o - wrote no topology on stdout"
+    ;;
+  interrupted)  # SIGTERM to mpirun mid-run: every rank stops, no scratch output is left; stdout errors count
+    # A FIFO output keeps a scratch file in $TMPDIR for the whole run.
+    mkfifo "$tmp/fifo.json"; mkdir "$tmp/scratch"
+    TMPDIR="$tmp/scratch" "${mpi[@]}" 2 "$hw" run --model tiny-moe --tokens 1024 --ep 2 -w 0 -n 100000 \
+      --json "$tmp/fifo.json" > "$tmp/out" 2>&1 &
+    job=$!
+    for _ in $(seq 100); do [ -n "$(ls "$tmp/scratch")" ] && break; sleep 0.1; done
+    [ -n "$(ls "$tmp/scratch")" ] || { kill $job; fail "no scratch output to interrupt"; }
+    sleep 1
+    kill -TERM $job
+    for _ in $(seq 100); do kill -0 $job 2>/dev/null || break; sleep 0.1; done
+    kill -0 $job 2>/dev/null && { kill -KILL $job; fail "mpirun still running 10 s after SIGTERM"; }
+    wait $job; rc=$?
+    cat "$tmp/out"
+    [ $rc -ne 0 ] || fail "an interrupted run exited 0"
+    left="$(ls -A "$tmp/scratch")"
+    [ -z "$left" ] || fail "SIGTERM left in TMPDIR: $left"
+    # Standard output that cannot be written is an error, never a silent exit 0
+    # (one rank without mpirun: under mpirun the ranks write to mpirun's
+    # pipes, and mpirun itself does not report a failed write).
+    "$hw" run --model tiny-moe --tokens 256 --ep 1 -w 0 -n 1 > /dev/full 2> "$tmp/err"
+    rc=$?; cat "$tmp/err"
+    [ $rc -eq 2 ] || fail "run > /dev/full: exit $rc, want 2"
+    grep -q "epsim-hw: I/O error: standard output: write failed: No space left on device" "$tmp/err" \
+      || fail "no write-failed message"
     ;;
   *) fail "unknown case $case_name" ;;
 esac

@@ -249,6 +249,10 @@ TEST(P2pMatrixTest, RejectsValuesNotAsPrinted) {
               "bad.txt:12:", "'20.5' at [0][1] is not a figure printed as %.2f GB/s");
   ExpectError(WithLine(12, "     0 100.00  nan "), "bad.txt:12:", "'nan' at [0][1]");
   ExpectError(WithLine(12, "     0 100.00  -2.00 "), "bad.txt:12:", "'-2.00' at [0][1]");
+  // Printed as %.2f, but beyond a double (it read past the end before).
+  const std::string huge = std::string(320, '9') + ".00";
+  ExpectError(WithLine(12, "     0 100.00  " + huge + " "), "bad.txt:12:",
+              "'" + huge + "' at [0][1] is not a figure printed as %.2f GB/s");
   ExpectError(WithLine(8, "     0\t     1     2"), "bad.txt:8:", "'2' at [0][1] is not 0 or 1");
   ExpectError(WithLine(8, "     0\t     0     1"),
               "bad.txt:8:", "[0][0] is 0, the program prints 1 on the diagonal");

@@ -155,9 +155,11 @@ TEST(TraceFormatV2Test, HeaderTooLargeForItsRoomIsCopiedInFront) {
   ScopedTempDir dir;
   Trace trace;
   trace.header = Header();
-  for (uint32_t layer = 0; layer < 3000; ++layer) {  // 3000 LayerInfos outgrow 16 KiB
+  // Every layer id a trace may hold: 4096 LayerInfos (7 bytes each) outgrow
+  // the 16 KiB room.
+  for (uint32_t layer = 0; layer < kMaxTraceLayers; ++layer) {
     LayerRouting& l = trace.layers.emplace_back();
-    l.layer = layer * 1000000;
+    l.layer = layer;
     l.num_topk = l.num_candidates = 2;
     const uint32_t idx[2] = {layer % 8, (layer + 1) % 8};
     const float w[2] = {0.6f, 0.4f};
@@ -166,9 +168,9 @@ TEST(TraceFormatV2Test, HeaderTooLargeForItsRoomIsCopiedInFront) {
   ASSERT_TRUE(WriteTrace(dir.Path("big.trace"), trace).ok());
   Result<Trace> read = ReadTrace(dir.Path("big.trace"));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
-  ASSERT_EQ(read->layers.size(), 3000u);
-  EXPECT_EQ(read->layers[2999].layer, 2999u * 1000000u);
-  EXPECT_EQ(read->layers[2999].token_ids, std::vector<uint64_t>{2999});
+  ASSERT_EQ(read->layers.size(), 4096u);
+  EXPECT_EQ(read->layers[4095].layer, 4095u);
+  EXPECT_EQ(read->layers[4095].token_ids, std::vector<uint64_t>{4095});
   EXPECT_EQ(dir.List(), std::vector<std::string>{"big.trace"});  // no temporaries left
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <vector>
 
+#include "sim/trace/format.h"
 #include "sim/trace/writer.h"
 #include "tests/sim/trace/test_util.h"
 
@@ -167,6 +168,15 @@ TEST(ValidateHeaderTest, RejectsLayersNotAscending) {
   h.add_layers()->set_layer(0);
   h.set_num_layers(2);
   ExpectBadInput(ValidateHeader(h), "layers not ascending and unique: 0 after 0");
+}
+
+TEST(ValidateHeaderTest, RejectsLayerIdsAboveTheLimit) {
+  proto::TraceHeader h = Header(0);
+  h.add_layers()->set_layer(kMaxTraceLayers - 1);
+  h.set_num_layers(2);
+  EXPECT_TRUE(ValidateHeader(h).ok());
+  h.mutable_layers(1)->set_layer(kMaxTraceLayers);
+  ExpectBadInput(ValidateHeader(h), "layer 4096 is above 4095, the largest layer id a trace may hold");
 }
 
 TEST(ValidateHeaderTest, RejectsNumLayersDifferentFromList) {
