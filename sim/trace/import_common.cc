@@ -64,15 +64,25 @@ uint64_t TokenLayerSets::TokenIndex(uint64_t token) {
   return it->second;
 }
 
-bool TokenLayerSets::Insert(uint64_t token, uint32_t layer) {
+TokenLayerSets::Insertion TokenLayerSets::Insert(uint64_t token, uint32_t layer,
+                                                 uint64_t sequence, uint64_t* had) {
   const uint32_t l = LayerIndex(layer);
   const uint64_t t = TokenIndex(token);
   if (bits_.size() < (t + 1) * words_) bits_.resize((t + 1) * words_, 0);
-  uint64_t& word = bits_[t * words_ + l / 64];
+  if (sequences_.size() <= t) sequences_.resize(t + 1, 0);
+  uint64_t* row = bits_.data() + t * words_;
+  uint64_t& word = row[l / 64];
   const uint64_t bit = uint64_t{1} << (l % 64);
-  if (word & bit) return false;
+  if (word & bit) return Insertion::kRepeated;
+  const bool first = std::all_of(row, row + words_, [](uint64_t w) { return w == 0; });
+  if (first) {
+    sequences_[t] = sequence;
+  } else if (sequences_[t] != sequence) {
+    *had = sequences_[t];
+    return Insertion::kOtherSequence;
+  }
   word |= bit;
-  return true;
+  return Insertion::kOk;
 }
 
 bool TokenLayerSets::Contains(uint64_t token, uint32_t layer) const {
@@ -124,6 +134,7 @@ void TokenLayerSets::FoldStep() {
   }
   if (s.tokens > 0) steps_.push_back(std::move(s));
   bits_.clear();
+  sequences_.clear();
   token_index_.clear();
   token_ids_.clear();
 }
@@ -231,8 +242,17 @@ Status ImportSink::Add(uint32_t layer, uint64_t token, uint64_t sequence, const 
   if (!writer_) EPSIM_RETURN_IF_ERROR(Start(static_cast<uint32_t>(k)));
   if (k != num_topk_)
     return Status::BadInput(fmt::format("{} experts, earlier rows have {}", k, num_topk_));
-  if (!layer_sets_.Insert(token, layer))
-    return Status::BadInput(fmt::format("layer {}: token {} already has a row", layer, token));
+  uint64_t had = 0;
+  switch (layer_sets_.Insert(token, layer, sequence, &had)) {
+    case TokenLayerSets::Insertion::kOk: break;
+    case TokenLayerSets::Insertion::kRepeated:
+      return Status::BadInput(fmt::format("layer {}: token {} already has a row", layer, token));
+    case TokenLayerSets::Insertion::kOtherSequence:
+      // A trace keeps one sequence per token (validate.h); the log disagrees.
+      return Status::BadInput(fmt::format("layer {}: token {} is in sequence {} here but in "
+                                          "sequence {} in an earlier layer",
+                                          layer, token, sequence, had));
+  }
   ++rows_;
   ++step_rows_;
   return writer_->Add(layer, token, sequence, ids, scores_absent_ ? nullptr : scores);

@@ -47,8 +47,12 @@ class TokenLayerSets {
  public:
   explicit TokenLayerSets(bool dense_ids) : dense_ids_(dense_ids) {}
 
-  // Records a row; false when the token already has a row in `layer`.
-  bool Insert(uint64_t token, uint32_t layer);
+  // Records a row of `token` in `layer` with its sequence id: kRepeated
+  // when the token already has a row in `layer`, kOtherSequence when an
+  // earlier layer of the step gave it another sequence id (*had gets it;
+  // nothing is recorded for either).
+  enum class Insertion { kOk, kRepeated, kOtherSequence };
+  Insertion Insert(uint64_t token, uint32_t layer, uint64_t sequence, uint64_t* had);
   bool Contains(uint64_t token, uint32_t layer) const;
   // Ends the current step; the next step's tokens start at `next_token`.
   void NewStep(uint64_t next_token);
@@ -80,6 +84,7 @@ class TokenLayerSets {
   uint64_t base_ = 0;                                  // dense ids: the step's first id
   uint32_t words_ = 1;                                 // 64-bit words per token
   std::vector<uint64_t> bits_;                         // [token index * words_ + layer index / 64]
+  std::vector<uint64_t> sequences_;                    // by token index: its sequence id
   std::vector<StepStats> steps_;
   uint32_t last_layer_ = 0, last_layer_index_ = 0;
   bool have_last_layer_ = false;

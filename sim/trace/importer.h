@@ -50,6 +50,11 @@
 // must still be well-formed lines with a layer; they get no token id and do
 // not count as rows of the trace.
 //
+// A token keeps one sequence id in all its layers of a step (a trace's
+// invariant, validate.h): a row giving it another (a mixtral problem_id that
+// changes, a plain-csv sequence column that disagrees) is an error naming
+// both. Layer ids are below kMaxTraceLayers (4096).
+//
 // Any malformed line, missing field or expert id out of range is an error
 // "file:line: what" (BadInput), and no output file is left behind. A token
 // missing from some of the trace's layers is not an error: ImportSummary

@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (runs->empty()) epsim::fuzz::PropertyFailed("a log without a matrix parsed", "");
-  for (const auto& run : *runs) {
+  for (const auto& run : runs.value()) {
     const int n = run.num_devices();
     if (n <= 0) epsim::fuzz::PropertyFailed("a run without devices", "");
     if (!run.devices.empty() && static_cast<int>(run.devices.size()) != n)
@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if (!std::isfinite(v) || v < 0)
             epsim::fuzz::PropertyFailed("a value not finite and >= 0", m.title);
           if (m.kind == P2pMatrixKind::kConnectivity &&
-              (v != 0 && v != 1 || (i == j && v != 1)))
+              ((v != 0 && v != 1) || (i == j && v != 1)))
             epsim::fuzz::PropertyFailed("connectivity other than 0/1 or 0 on the diagonal",
                                         m.title);
         }

@@ -45,12 +45,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   epsim::topology::SmiOptions options;
   options.gpu = SomeGpu();
-  const auto topo = epsim::topology::TopologyFromSmi(*matrix, options);
+  const auto topo = epsim::topology::TopologyFromSmi(matrix.value(), options);
   if (!topo.ok()) return 0;
-  if (const auto valid = epsim::topology::ValidateTopology(*topo); !valid.ok())
+  if (const auto valid = epsim::topology::ValidateTopology(topo.value()); !valid.ok())
     epsim::fuzz::PropertyFailed("a built topology does not validate", valid.ToString());
   const epsim::topology::SmiMatrix back =
-      epsim::topology::RelationsOf(*topo, options.nvlink_gb_per_s);
+      epsim::topology::RelationsOf(topo.value(), options.nvlink_gb_per_s);
   const int gpus = matrix->num_gpus();
   if (back.num_gpus() != gpus) epsim::fuzz::PropertyFailed("GPUs lost in the topology", "");
   for (int a = 0; a < gpus; ++a)

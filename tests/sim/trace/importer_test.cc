@@ -147,7 +147,7 @@ TEST(ImportTest, JsonlTokensAreNumberedByStepAndPosition) {
       "\n"
       R"({"layer": 1, "token_pos": 1, "experts": [2, 3], "gating_probs": [0.8, 0.2]})" "\n"
       R"({"layer": 0, "token_pos": 0, "problem_id": 4, "experts": [3, 0], "gating_probs": [0.9, 0.1]})" "\n"
-      R"({"layer": 1, "token_pos": 0, "experts": [0, 2], "gating_probs": [0.5, 0.5]})" "\n"
+      R"({"layer": 1, "token_pos": 0, "problem_id": 4, "experts": [0, 2], "gating_probs": [0.5, 0.5]})" "\n"
       R"({"layer": 1, "experts": [1, 3], "gating_probs": [0.5, 0.5]})" "\n");
   ImportOptions options;
   options.inputs = {input};
@@ -159,6 +159,7 @@ TEST(ImportTest, JsonlTokensAreNumberedByStepAndPosition) {
   EXPECT_EQ(trace->layers[0].token_ids, (std::vector<uint64_t>{0, 1, 2}));
   EXPECT_EQ(trace->layers[0].sequence_ids, (std::vector<uint64_t>{0, 0, 4}));
   EXPECT_EQ(trace->layers[1].token_ids, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(trace->layers[1].sequence_ids, (std::vector<uint64_t>{0, 4, 0}));
   EXPECT_EQ(trace->layers[1].topk_idx, (std::vector<uint32_t>{2, 3, 0, 2, 1, 3}));
 }
 
