@@ -96,6 +96,13 @@ MeasurementSet Generated(const proto::Topology& truth, double sigma) {
   return set;
 }
 
+HoldoutRule Rule(HoldoutRule::Kind kind, uint32_t num_ranks = 0) {
+  HoldoutRule r;
+  r.kind = kind;
+  r.num_ranks = num_ranks;
+  return r;
+}
+
 const report::CalibrationParameter& ParamOf(const Calibration& c, const std::string& name) {
   for (const report::CalibrationParameter& p : c.view.parameters)
     if (p.name == name) return p;
@@ -107,7 +114,7 @@ const report::CalibrationParameter& ParamOf(const Calibration& c, const std::str
 TEST(CalibrationTest, RecoversKnownParametersFromExactMeasurements) {
   const proto::Topology truth = Truth();
   CalibrateOptions options;
-  options.holdout = {{HoldoutRule::Kind::kEveryOtherSize}};
+  options.holdout = {Rule(HoldoutRule::Kind::kEveryOtherSize)};
   options.holdout_text = "sizes";
   options.fit = kFitted;
   Result<Calibration> c = Calibrate(Host(), kHost, Generated(truth, 0), options);
@@ -130,7 +137,7 @@ TEST(CalibrationTest, RecoversKnownParametersFromExactMeasurements) {
 TEST(CalibrationTest, NoisyMeasurementsRecoverParametersWithinTheirErrors) {
   const proto::Topology truth = Truth();
   CalibrateOptions options;
-  options.holdout = {{HoldoutRule::Kind::kEveryOtherSize}};
+  options.holdout = {Rule(HoldoutRule::Kind::kEveryOtherSize)};
   options.fit = kFitted;
   Result<Calibration> c = Calibrate(Host(), kHost, Generated(truth, 0.02), options);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -149,7 +156,7 @@ TEST(CalibrationTest, NoisyMeasurementsRecoverParametersWithinTheirErrors) {
 TEST(CalibrationTest, UnmeasuredParametersStayAtStock) {
   // Only compute phases measured: no link or protocol parameter moves them.
   CalibrateOptions options;
-  options.holdout = {{HoldoutRule::Kind::kNone}};
+  options.holdout = {Rule(HoldoutRule::Kind::kNone)};
   options.fix = {"gpu.mem_bw_gb_per_s", "gpu.launch_us"};
   Result<Calibration> c = Calibrate(Host(), kHost, Generated(Truth(), 0), options);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -162,7 +169,7 @@ TEST(CalibrationTest, UnmeasuredParametersStayAtStock) {
 
 TEST(CalibrationTest, CalibratedFileRoundTripsWithItsProvenance) {
   CalibrateOptions options;
-  options.holdout = {{HoldoutRule::Kind::kEveryOtherSize}};
+  options.holdout = {Rule(HoldoutRule::Kind::kEveryOtherSize)};
   options.holdout_text = "sizes";
   options.fit = kFitted;
   MeasurementSet set = Generated(Truth(), 0);
@@ -196,7 +203,7 @@ TEST(CalibrationTest, HoldoutRules) {
         o.strategy = s;
         obs.push_back(o);
       }
-  std::vector<bool> held = HeldOut(obs, {{HoldoutRule::Kind::kEveryOtherSize}});
+  std::vector<bool> held = HeldOut(obs, {Rule(HoldoutRule::Kind::kEveryOtherSize)});
   for (size_t i = 0; i < obs.size(); ++i)
     EXPECT_EQ(held[i], obs[i].size == 200 || obs[i].size == 400) << i;
   Result<HoldoutRule> ranks = ParseHoldout("ranks=2");
@@ -224,7 +231,7 @@ TEST(CalibrationTest, RefusesWhatCannotBeFitted) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("no parameter 'gpu.warp_speed'"), std::string::npos);
   options.fit.clear();
-  options.holdout = {{HoldoutRule::Kind::kRanks, 1}, {HoldoutRule::Kind::kRanks, 2}};
+  options.holdout = {Rule(HoldoutRule::Kind::kRanks, 1), Rule(HoldoutRule::Kind::kRanks, 2)};
   c = Calibrate(Host(), kHost, Generated(Truth(), 0), options);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("leave no measurement to fit"), std::string::npos);

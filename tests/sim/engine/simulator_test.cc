@@ -6,12 +6,20 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/topology/topology.h"
 #include "tests/sim/topology/topology_test_util.h"
 
 namespace epsim::engine {
 namespace {
+
+SimOptions WithArgs(std::vector<std::string> simgrid_args) {
+  SimOptions opts;
+  opts.simgrid_args = std::move(simgrid_args);
+  return opts;
+}
 
 using testing::AddAllToAll;
 using testing::AddCompute;
@@ -26,7 +34,7 @@ using testing::Uniform;
 proto::Report SimulateOne(proto::Topology topo, const proto::Schedule& schedule,
                           std::vector<std::string> simgrid_args = {}) {
   if (topo.nccl().protocols().empty()) testing::BareNccl(&topo);
-  Result<SimResult> result = Simulate(topo, {schedule}, SimOptions{simgrid_args});
+  Result<SimResult> result = Simulate(topo, {schedule}, WithArgs(simgrid_args));
   EXPECT_TRUE(result.ok()) << result.status().ToString();
   if (!result.ok()) return proto::Report();
   EXPECT_EQ(result->reports.size(), 1u);
@@ -253,7 +261,7 @@ TEST(SimulatorTest, UserConfigOverridesDefaults) {
   proto::Schedule schedule = EmptySchedule(2);
   AddAllToAll(&schedule, Uniform(2, 1000));
   Result<SimResult> result =
-      Simulate(Star(2, 10, 1), {schedule}, SimOptions{{"--cfg=network/model:LV08"}});
+      Simulate(Star(2, 10, 1), {schedule}, WithArgs({"--cfg=network/model:LV08"}));
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   std::map<std::string, std::string> settings(result->settings.begin(), result->settings.end());
   EXPECT_EQ(settings["network/model"], "LV08");
@@ -262,7 +270,7 @@ TEST(SimulatorTest, UserConfigOverridesDefaults) {
 
 TEST(SimulatorTest, ReportsEveryUserConfigValue) {
   Result<SimResult> result = Simulate(Star(2, 10, 1), {},
-                                      SimOptions{{"--cfg=maxmin/precision:1e-6"}});
+                                      WithArgs({"--cfg=maxmin/precision:1e-6"}));
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   std::map<std::string, std::string> settings(result->settings.begin(), result->settings.end());
   EXPECT_EQ(settings["maxmin/precision"], "1e-6");
@@ -277,7 +285,7 @@ TEST(SimulatorTest, SecondCallInOneProcessIsAnError) {
 }
 
 TEST(SimulatorTest, RejectsArgumentsOtherThanCfgAndLog) {
-  Result<SimResult> result = Simulate(Star(2, 10, 1), {}, SimOptions{{"--help"}});
+  Result<SimResult> result = Simulate(Star(2, 10, 1), {}, WithArgs({"--help"}));
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), Status::Code::kUsage);
 }

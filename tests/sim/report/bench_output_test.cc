@@ -28,7 +28,9 @@ BenchTable AllReduceTable() {
 
 std::string Write(Format format, const BenchTable& table) {
   std::ostringstream out;
-  WriteBench(out, format, RunInfo{.command = "bench allreduce"}, table);
+  RunInfo info;
+  info.command = "bench allreduce";
+  WriteBench(out, format, info, table);
   return out.str();
 }
 
