@@ -13,23 +13,9 @@
 // code is still reported, and fails the run. The suppressions need the
 // default stack depth (malloc_context_size=30): an ASAN_OPTIONS that cuts
 // it to 10 stops some stacks before they reach Open MPI's frames.
-#if defined(__SANITIZE_ADDRESS__)
-#define EPSIM_HW_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define EPSIM_HW_ASAN 1
-#endif
-#endif
+#include "sim/base/sanitizers.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define EPSIM_HW_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define EPSIM_HW_TSAN 1
-#endif
-#endif
-
-#ifdef EPSIM_HW_ASAN
+#ifdef EPSIM_ASAN
 extern "C" {
 
 const char* __asan_default_options() { return "fast_unwind_on_malloc=0"; }
@@ -56,7 +42,7 @@ const char* __lsan_default_suppressions() {
 // times, which TSan reports as a potential deadlock. Only reports whose
 // stacks are inside Open MPI's components are suppressed; every race or
 // lock cycle in epsim's code still fails the run.
-#ifdef EPSIM_HW_TSAN
+#ifdef EPSIM_TSAN
 extern "C" const char* __tsan_default_suppressions() {
   return "deadlock:mca_btl_tcp_add_procs\n";
 }

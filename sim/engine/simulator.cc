@@ -41,6 +41,7 @@
 #include <memory>
 
 #include "sim/engine/platform.h"
+#include "sim/base/sanitizers.h"
 #include "sim/engine/replay.h"
 #include "sim/exec/schedule_check.h"
 #include "sim/topology/topology.h"
@@ -57,13 +58,6 @@ namespace sg4 = simgrid::s4u;
 // errors, whenever code on such a stack throws. Simulated results do not
 // depend on the context factory: SimGrid runs the actors in the same order
 // with each one.
-#if defined(__SANITIZE_ADDRESS__)
-#define EPSIM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define EPSIM_ASAN 1
-#endif
-#endif
 
 namespace {
 
