@@ -7,6 +7,7 @@
 #ifndef EPSIM_SIM_CALIBRATE_EVALUATE_H_
 #define EPSIM_SIM_CALIBRATE_EVALUATE_H_
 
+#include <string>
 #include <vector>
 
 #include "sim/base/status.h"
@@ -17,7 +18,13 @@
 
 namespace epsim::calibrate {
 
-// engine::Simulate(topo, schedules, opts).reports, run in a child process.
+// Reports as the bytes a child process sends back, and read back
+// (Internal on a truncated or unreadable message).
+std::string EncodeReports(const std::vector<proto::Report>& reports);
+Result<std::vector<proto::Report>> DecodeReports(const std::string& message);
+
+// engine::Simulate(topo, schedules, opts).reports, run in a child process
+// (sim/base/child_process.h).
 // Its errors come back as they are; a child that dies gives Internal.
 Result<std::vector<proto::Report>> SimulateInChild(const proto::Topology& topo,
                                                    const std::vector<proto::Schedule>& schedules,

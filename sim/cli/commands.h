@@ -30,6 +30,13 @@ Runner AddCalibrateCommand(CLI::App& app, const std::vector<std::string>* simgri
 Runner AddTraceCommand(CLI::App& app);
 Runner AddTopoCommand(CLI::App& app);
 Runner AddBenchCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
+Runner AddSweepCommand(CLI::App& app, const std::vector<std::string>* simgrid_args);
+
+// `epsim plot ARGS`: runs python3 -m epsim_plot ARGS in place of this
+// process (plot_command.cc); returns only when python3 cannot be run (4).
+// AddPlotCommand lists it in --help; main() calls RunPlot before parsing.
+int RunPlot(int argc, char** argv);
+void AddPlotCommand(CLI::App& app);
 
 }  // namespace epsim::cli
 

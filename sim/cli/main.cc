@@ -64,10 +64,10 @@ std::string BuiltInData() {
 // SimGrid before any work starts (a bad key is a usage error, not a dump).
 epsim::Status CheckSimGridArgs(const std::string& command, const std::vector<std::string>& args) {
   if (args.empty()) return epsim::Status::Ok();
-  static const std::set<std::string> kSimulating = {"simulate", "compare", "calibrate", "bench"};
+  static const std::set<std::string> kSimulating = {"simulate", "compare", "calibrate", "bench", "sweep"};
   if (kSimulating.count(command) == 0)
     return epsim::Status::Usage("--cfg=/--log= are SimGrid's flags, for simulate, compare, "
-                                "bench and calibrate; '" + command + "' simulates nothing");
+                                "sweep, bench and calibrate; '" + command + "' simulates nothing");
   return epsim::engine::CheckSimGridArgs(args);
 }
 
@@ -105,7 +105,17 @@ int Main(int argc, char** argv) {
       {"compare", epsim::cli::AddCompareCommand(app, &simgrid_args)},
       {"diff", epsim::cli::AddDiffCommand(app)},
       {"calibrate", epsim::cli::AddCalibrateCommand(app, &simgrid_args)},
-      {"bench", epsim::cli::AddBenchCommand(app, &simgrid_args)}};
+      {"bench", epsim::cli::AddBenchCommand(app, &simgrid_args)},
+      {"sweep", epsim::cli::AddSweepCommand(app, &simgrid_args)},
+      {"plot", nullptr}};
+  epsim::cli::AddPlotCommand(app);
+  if (argc > 1 && std::strcmp(argv[1], "plot") == 0) {
+    if (!simgrid_args.empty()) {
+      std::cerr << "epsim: --cfg=/--log= are SimGrid's flags; 'plot' simulates nothing\n";
+      return 1;
+    }
+    return epsim::cli::RunPlot(argc - 2, argv + 2);
+  }
   app.set_version_flag("--version", std::string("epsim ") + epsim::kEpsimVersion);
   app.footer(std::function<std::string()>(BuiltInData));  // listed only for --help
   if (argc > 1 && UnknownCommand(argv[1], commands)) return 1;
@@ -115,7 +125,7 @@ int Main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 1;
   }
   for (const auto& [name, run] : commands) {
-    if (!app.got_subcommand(name)) continue;
+    if (!run || !app.got_subcommand(name)) continue;
     if (epsim::Status st = CheckSimGridArgs(name, simgrid_args); !st.ok()) {
       std::cerr << "epsim: " << st.ToString() << "\n";
       return st.ExitCode();
