@@ -11,7 +11,8 @@ tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 export PYTHONDONTWRITEBYTECODE=1  # imports must not leave __pycache__ in the tree
 fail=0; count=0
 mapfile -t scripts < <(cd "$root" && find experiments tests topologies hw sim -name '*.py' \
-                        -not -path '*/build*' -not -path '*/__pycache__/*' | sort)
+                        -not -path '*/build*' -not -path '*/__pycache__/*' \
+                        -not -path '*/epsim_plot/*' | sort)  # a package: -m epsim_plot below
 for script in "${scripts[@]}"; do
   count=$((count + 1))
   dir="$(dirname "$root/$script")"
@@ -33,13 +34,23 @@ for script in "${scripts[@]}"; do
     echo "FAIL: $script --help changed its folder"; fail=1
   fi
 done
+# epsim plot's package, as `epsim plot` runs it.
+for flags in "" "-S"; do
+  (cd "$tmp" && PYTHONPATH="$root/sim/report/plot" timeout 60 "$python" $flags -m epsim_plot --help \
+     >"$tmp/out" 2>"$tmp/err")
+  rc=$?
+  if [ "$rc" -ne 0 ] || ! grep -q '^usage: epsim plot' "$tmp/out"; then
+    echo "FAIL: python3 $flags -m epsim_plot --help: exit $rc"; sed 's/^/  /' "$tmp/err"; fail=1
+  fi
+done
 if [ "$count" -lt 10 ]; then
   echo "FAIL: found only $count scripts under $root (expected the project's 14 or more)"; fail=1
 fi
 # Without site packages (-S), matplotlib is missing: the plots say so.
 if ! "$python" -S -c 'import matplotlib' 2>/dev/null; then
-  for script in experiments/default/plot_latency.py experiments/calibrate/plot_calibration.py; do
-    (cd "$tmp" && "$python" -S "$root/$script" in.csv out.png >"$tmp/out" 2>"$tmp/err")
+  for script in "-m epsim_plot" experiments/calibrate/plot_calibration.py; do
+    [ "$script" = "-m epsim_plot" ] && args=(-m epsim_plot in.csv -o out.png) || args=("$root/$script" in.csv out.png)
+    (cd "$tmp" && PYTHONPATH="$root/sim/report/plot" "$python" -S "${args[@]}" >"$tmp/out" 2>"$tmp/err")
     rc=$?
     if [ "$rc" -eq 0 ] || ! grep -q 'needs matplotlib: apt install python3-matplotlib' "$tmp/err"; then
       echo "FAIL: $script without matplotlib: exit $rc, stderr:"; sed 's/^/  /' "$tmp/err"; fail=1

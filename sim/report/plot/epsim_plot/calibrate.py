@@ -68,8 +68,10 @@ def scatter(fig, tables, options):
     ax.set_ylabel("simulated time (us)")
     ax.grid(True, alpha=0.3, which="both")
     style.legend_outside(ax, title="measurements")
-    files = sorted({row["file"].rsplit("/", 1)[-1] for t in tables for row in t.rows})
-    shown = ", ".join(files[:4]) + (f" and {len(files) - 4} more" if len(files) > 4 else "")
+    files = sorted({row["file"] for t in tables for row in t.rows})
+    folders = sorted({f.rsplit("/", 1)[0] if "/" in f else "." for f in files})
+    shown = (f"{len(files)} measured file{'s' if len(files) != 1 else ''} in "
+             + ", ".join(folders[:3]) + (f" and {len(folders) - 3} more" if len(folders) > 3 else ""))
     style.title(fig, "simulated vs measured, before and after calibration: " + shown,
                 "hollow: before; filled: after; on the diagonal the model equals the measurement",
                 options.title)

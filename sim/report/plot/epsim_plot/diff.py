@@ -4,11 +4,12 @@ Reads the csv of `epsim diff A B --format csv`: rows of a_strategy,
 a_placement, b_strategy, b_placement, layer (a number, or `all` for totals
 per phase kind), phase, metric (busy_max, busy_mean, total_time, or
 weighted_error on the run's summary row), a_us and b_us (A's and B's time),
-error_pct ((B - A) / A in %, B's error when A is the measurement).
+error_pct ((A - B) / B in %: A's error when B, the second report, is the
+measurement, as epsim diff asks).
 
-Figure: scatter (B against A, log-log, one marker per phase kind and
-layer, the busy_max metric and the pass time; the diagonal where they
-agree, the run's weighted error in the legend).
+Figure: scatter (A against B, log-log: B, the reference, on x; one marker
+per phase kind and layer on the busy_max metric, a star for the pass time;
+the diagonal where they agree, the run's weighted error in the legend).
 """
 
 import math
@@ -48,15 +49,15 @@ def scatter(fig, tables, options):
             kinds = list(dict.fromkeys(p[0] for p in run["points"]))
             for kind in [k for k in style.KINDS if k in kinds]:
                 sel = [p for p in run["points"] if p[0] == kind]
-                dots = ax.scatter([p[2] for p in sel], [p[3] for p in sel], s=18,
+                dots = ax.scatter([p[3] for p in sel], [p[2] for p in sel], s=18,
                                   color=style.KIND_COLOURS[kind], label=f"{prefix}: {kind}",
                                   marker="osD^"[t % 4], alpha=0.8, zorder=3)
                 dots.set_gid(f"points:{prefix}:{kind}")
                 lo, hi = min([lo] + [min(p[2], p[3]) for p in sel]), max([hi] + [max(p[2], p[3]) for p in sel])
             if run["total"]:
                 a, b = run["total"]
-                error = f", weighted error {run['error']:+.1f}%" if run["error"] is not None else ""
-                dot = ax.scatter([a], [b], s=80, marker="*", color="black", zorder=4,
+                error = f", weighted error {run['error']:.1f}%" if run["error"] is not None else ""
+                dot = ax.scatter([b], [a], s=80, marker="*", color="black", zorder=4,
                                  label=f"{prefix}: pass time{error}")
                 dot.set_gid(f"total:{prefix}")
                 lo, hi = min(lo, a, b), max(hi, a, b)
@@ -64,13 +65,14 @@ def scatter(fig, tables, options):
     line.set_gid("diagonal")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("A: time (us) (busiest rank per phase; pass time: star)")
-    ax.set_ylabel("B: time (us)")
+    ax.set_xlabel("B, the second report (the measurement): time (us)")
+    ax.set_ylabel("A, the first report: time (us)")
     ax.grid(True, alpha=0.3, which="both")
     style.legend_outside(ax, title="run: phase kind")
     pairs = [("", ", ".join(t.label for t in tables))]
-    style.title(fig, "B against A (epsim diff): " + style.describe(pairs),
-                "on the diagonal B equals A; error_pct = (B - A) / A", options.title)
+    style.title(fig, "A against B (epsim diff): " + style.describe(pairs),
+                "busiest rank per phase and layer (dots), pass time (star); on the diagonal "
+                "A equals B; error = (A - B) / B", options.title)
 
 
 FIGURES = {"scatter": scatter}

@@ -98,8 +98,10 @@ def constant_pairs(points):
     first, vary = points[0].inputs, set(varying(points))
     names = [("model", "model"), ("trace", "trace"), ("topology", "topology"), ("ep", "EP"),
              ("tokens", "tokens"), ("pass", "pass"), ("placement", "placement"),
-             ("overlap", "overlap"), ("p2p", "p2p"), ("calibrated", "calibrated")]
-    pairs = [(title, first[c]) for c, title in names if c not in vary and first[c] != ""]
+             ("context", "context"), ("overlap", "overlap"), ("p2p", "p2p"),
+             ("calibrated", "calibrated")]
+    pairs = [(title, first[c]) for c, title in names
+             if c not in vary and first[c] != "" and not (c == "context" and first[c] == "0")]
     if "dispatch" not in vary:
         pairs.append(("", first["dispatch"]))
     return pairs

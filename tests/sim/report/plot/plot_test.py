@@ -13,6 +13,7 @@ and bad tables (truncated, unknown header, non-finite figure, mixed kinds)
 exit 2 naming the file and line, leaving no output file.
 """
 
+import argparse
 import csv
 import io
 import json
@@ -23,8 +24,8 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "sim", "report", "plot"))
 
-EPSIM, WORK = sys.argv[1], sys.argv[2]
 failures = []
+EPSIM = WORK = None
 
 
 def check(cond, what):
@@ -207,7 +208,7 @@ def test_diff(path):
     artists = by_gid(figure([path]))
     total = [r for r in rows(path) if r["metric"] == "total_time"][0]
     ax, star = [v for g, v in artists.items() if g.startswith("total:")][0]
-    a, b = star.get_offsets()[0]
+    b, a = star.get_offsets()[0]  # B (the reference) on x
     check(near(a, float(total["a_us"]), 1e-9) and near(b, float(total["b_us"]), 1e-9),
           "diff: pass time star")
 
@@ -257,6 +258,12 @@ def test_bad_inputs(t):
 
 
 def main():
+    global EPSIM, WORK
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("epsim", help="the epsim binary")
+    p.add_argument("workdir", help="folder for the tables and figures")
+    args = p.parse_args()
+    EPSIM, WORK = os.path.abspath(args.epsim), os.path.abspath(args.workdir)
     t = make_tables()
     test_files("simulate", t["simulate"], ["latency", "breakdown"])
     test_files("simulate-json", t["simulate_json"], ["latency"])
