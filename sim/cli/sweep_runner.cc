@@ -19,6 +19,7 @@
 #include "sim/cli/inputs.h"
 #include "sim/dispatch/strategy.h"
 #include "sim/topology/transport.h"
+#include "sim/trace/progress.h"
 
 namespace epsim::cli {
 namespace {
@@ -176,14 +177,16 @@ void SweepRunner::Progress(size_t running, const std::string& finished) const {
   const size_t total = points_.size();
   const size_t done = simulated_ + reused_;
   const double elapsed = NowS() - start_s_;
-  if (isatty(STDERR_FILENO) == 1) {
+  // A bar where progress bars are wanted (a terminal; EPSIM_PROGRESS=1), a
+  // line per finished job in logs (stderr not a terminal), else nothing.
+  if (trace::ProgressWanted()) {
     constexpr int kWidth = 30;
     const int filled = total ? static_cast<int>(kWidth * done / total) : kWidth;
     std::cerr << fmt::format("\r[{}{}] {}/{} points, {} running, {:.1f} s", std::string(filled, '#'),
                              std::string(kWidth - filled, '.'), done, total, running, elapsed)
               << std::flush;
     if (done == total && running == 0) std::cerr << "\n";
-  } else if (!finished.empty()) {
+  } else if (!finished.empty() && isatty(STDERR_FILENO) != 1) {
     std::cerr << fmt::format("epsim: [{}/{}] {:.1f} s: {}\n", done, total, elapsed, finished);
   }
 }
@@ -213,9 +216,16 @@ Status SweepRunner::Run() {
     if (running.empty()) break;
     std::vector<pollfd> fds;
     for (const Running& r : running) fds.push_back({r.child.fd(), POLLIN, 0});
-    if (poll(fds.data(), fds.size(), -1) < 0) {
+    // With a bar, wake every 0.2 s to redraw its clock.
+    const bool bar = trace::ProgressWanted();
+    const int ready = poll(fds.data(), fds.size(), bar ? 200 : -1);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       return Status::Internal(std::string("poll: ") + std::strerror(errno));
+    }
+    if (ready == 0) {
+      Progress(running.size(), "");
+      continue;
     }
     for (size_t i = running.size(); i-- > 0;) {
       if (fds[i].revents == 0 || !running[i].child.ReadSome()) continue;
@@ -230,7 +240,7 @@ Status SweepRunner::Run() {
                                    (st.ok() ? "" : ": failed"));
     }
   }
-  if (isatty(STDERR_FILENO) == 1 && !pending.empty() && simulated_ + reused_ < points_.size())
+  if (trace::ProgressWanted() && !pending.empty() && simulated_ + reused_ < points_.size())
     std::cerr << "\n";
   if (failure.ok()) {
     const Status st = WriteOutput();  // also a fully resumed table, rewritten in grid order
