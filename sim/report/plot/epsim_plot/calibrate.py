@@ -60,14 +60,7 @@ def scatter(fig, tables, options):
             lo, hi = min([lo] + positive), max([hi] + positive)
     if hi == 0.0:
         raise tables[0].error(None, "no measurement above zero: nothing to draw")
-    line, = ax.plot([lo / 1.5, hi * 1.5], [lo / 1.5, hi * 1.5], color="0.6", lw=1, zorder=1)
-    line.set_gid("diagonal")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("measured time (us)")
-    ax.set_ylabel("simulated time (us)")
-    ax.grid(True, alpha=0.3, which="both")
-    style.legend_outside(ax, title="measurements")
+    style.agreement_axes(ax, lo, hi, "measured time (us)", "simulated time (us)", "measurements")
     files = sorted({row["file"] for t in tables for row in t.rows})
     folders = sorted({f.rsplit("/", 1)[0] if "/" in f else "." for f in files})
     shown = (f"{len(files)} measured file{'s' if len(files) != 1 else ''} in "

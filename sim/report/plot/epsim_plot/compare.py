@@ -58,15 +58,9 @@ def latency(fig, tables, options):
     ax = fig.subplots()
     strategy_style = style.StrategyStyle()
     scale = style.time_axis(ax, max(p.total for p in points), "pass time")
-    bottom = [0.0] * len(points)
-    for part in PARTS:
-        heights = [p.parts[part] / scale for p in points]
-        bars = ax.bar(range(len(points)), heights, 0.6, bottom=bottom, color=PART_COLOURS[part],
-                      edgecolor="white", linewidth=0.3, label=part)
-        for patch, point in zip(bars.patches, points):
-            patch.set_hatch(strategy_style.hatch(point.dispatch))
-            patch.set_gid(f"bar:{part}:{point.name}")
-        bottom = [b + h for b, h in zip(bottom, heights)]
+    style.stacked_bars(ax, points, PARTS, lambda p, part: p.parts[part] / scale, PART_COLOURS,
+                       lambda p: strategy_style.hatch(p.dispatch),
+                       lambda p, part: f"bar:{part}:{p.name}")
     for i, point in enumerate(points):
         line, = ax.plot([i - 0.35, i + 0.35], [point.total / scale] * 2, color="black", lw=1.5)
         line.set_gid(f"total:{point.name}")
@@ -86,17 +80,10 @@ def ct(fig, tables, options):
     points = collect(tables)
     ax = fig.subplots()
     strategy_style = style.StrategyStyle()
-    scale = style.time_axis(ax, max(p.total for p in points), "pass time")
-    for dispatch in style.ordered(p.dispatch for p in points):
-        sel = [p for p in points if p.dispatch == dispatch]
-        dots = ax.scatter([p.ct for p in sel], [p.total / scale for p in sel], s=40,
-                          color=strategy_style.colour(dispatch), label=dispatch, zorder=3)
-        dots.set_gid(f"ct:{dispatch}")
-        for p in sel:
-            ax.annotate(p.placement, (p.ct, p.total / scale), fontsize=7, xytext=(4, 3),
-                        textcoords="offset points")
-    ax.set_xlabel("C_T: mean GPUs a token is sent to (devices_per_token)")
-    ax.grid(True, alpha=0.3)
+    scale = style.ct_scatter(ax, points, strategy_style, 40)
+    for p in points:
+        ax.annotate(p.placement, (p.ct, p.total / scale), fontsize=7, xytext=(4, 3),
+                    textcoords="offset points")
     style.legend_outside(ax, title="dispatch")
     automatic = "pass time vs C_T: " + style.describe(context_pairs(tables, points))
     style.title(fig, automatic, "", options.title)

@@ -61,14 +61,8 @@ def scatter(fig, tables, options):
                                  label=f"{prefix}: pass time{error}")
                 dot.set_gid(f"total:{prefix}")
                 lo, hi = min(lo, a, b), max(hi, a, b)
-    line, = ax.plot([lo / 1.5, hi * 1.5], [lo / 1.5, hi * 1.5], color="0.6", lw=1, zorder=1)
-    line.set_gid("diagonal")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("B, the second report (the measurement): time (us)")
-    ax.set_ylabel("A, the first report: time (us)")
-    ax.grid(True, alpha=0.3, which="both")
-    style.legend_outside(ax, title="run: phase kind")
+    style.agreement_axes(ax, lo, hi, "B, the second report (the measurement): time (us)",
+                         "A, the first report: time (us)", "run: phase kind")
     pairs = [("", ", ".join(t.label for t in tables))]
     style.title(fig, "A against B (epsim diff): " + style.describe(pairs),
                 "busiest rank per phase and layer (dots), pass time (star); on the diagonal "

@@ -166,15 +166,9 @@ def legend_with_hatches(ax, runs, strategy_style):
 
 def draw_totals(ax, runs, strategy_style):
     scale = style.time_axis(ax, max(r.pass_us for r in runs), "pass time")
-    bottom = [0.0] * len(runs)
-    for part in PARTS:
-        heights = [r.parts.get(part, 0.0) / scale for r in runs]
-        bars = ax.bar(range(len(runs)), heights, 0.6, bottom=bottom, color=PART_COLOURS[part],
-                      edgecolor="white", linewidth=0.3, label=part)
-        for patch, run in zip(bars.patches, runs):
-            patch.set_hatch(strategy_style.hatch(run.strategy))
-            patch.set_gid(f"total-part:{part}:{run.name}")
-        bottom = [b + h for b, h in zip(bottom, heights)]
+    style.stacked_bars(ax, runs, PARTS, lambda r, part: r.parts.get(part, 0.0) / scale,
+                       PART_COLOURS, lambda r: strategy_style.hatch(r.strategy),
+                       lambda r, part: f"total-part:{part}:{r.name}")
     for i, run in enumerate(runs):
         mark(ax, i, run.pass_us / scale, run.name, run.speedup)
     ax.set_xticks(range(len(runs)), [r.name for r in runs], rotation=20, ha="right", fontsize=8)

@@ -161,3 +161,45 @@ def bars_gid(container, gids):
     """Gives each bar of a BarContainer its gid."""
     for patch, gid in zip(container.patches, gids):
         patch.set_gid(gid)
+
+
+def stacked_bars(ax, items, parts, value, colours, hatch, gid, width=0.6):
+    """One bar per item at x = 0, 1, ...: the parts stacked bottom-up, part p of
+    item i value(i, p) high, coloured by part, hatched per item, each patch
+    given gid(i, p)."""
+    bottom = [0.0] * len(items)
+    for part in parts:
+        heights = [value(item, part) for item in items]
+        bars = ax.bar(range(len(items)), heights, width, bottom=bottom, color=colours[part],
+                      edgecolor="white", linewidth=0.3, label=part)
+        for patch, item in zip(bars.patches, items):
+            patch.set_hatch(hatch(item))
+            patch.set_gid(gid(item, part))
+        bottom = [b + h for b, h in zip(bottom, heights)]
+
+
+def ct_scatter(ax, points, strategy_style, size):
+    """Pass time (points' .total, us) against C_T (.ct), one colour per
+    strategy (.dispatch); returns the microseconds per unit of the y axis."""
+    scale = time_axis(ax, max(p.total for p in points), "pass time")
+    for strategy in ordered(p.dispatch for p in points):
+        sel = [p for p in points if p.dispatch == strategy]
+        dots = ax.scatter([p.ct for p in sel], [p.total / scale for p in sel], s=size, zorder=3,
+                          color=strategy_style.colour(strategy), label=strategy)
+        dots.set_gid(f"ct:{strategy}")
+    ax.set_xlabel("C_T: mean GPUs a token is sent to (devices_per_token)")
+    ax.grid(True, alpha=0.3)
+    return scale
+
+
+def agreement_axes(ax, lo, hi, xlabel, ylabel, legend_title):
+    """Log-log axes of one time against another, with the diagonal where they
+    agree (gid "diagonal") over [lo, hi] and a little beyond."""
+    line, = ax.plot([lo / 1.5, hi * 1.5], [lo / 1.5, hi * 1.5], color="0.6", lw=1, zorder=1)
+    line.set_gid("diagonal")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3, which="both")
+    legend_outside(ax, title=legend_title)

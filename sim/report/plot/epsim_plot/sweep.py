@@ -171,14 +171,7 @@ def ct(fig, tables, options):
     points = read_points(tables)
     ax = fig.subplots()
     strategy_style = style.StrategyStyle()
-    scale = style.time_axis(ax, max(p.total for p in points), "pass time")
-    for strategy in style.ordered(p.dispatch for p in points):
-        sel = [p for p in points if p.dispatch == strategy]
-        dots = ax.scatter([p.ct for p in sel], [p.total / scale for p in sel], s=36, zorder=3,
-                          color=strategy_style.colour(strategy), label=strategy)
-        dots.set_gid(f"ct:{strategy}")
-    ax.set_xlabel("C_T: mean GPUs a token is sent to (devices_per_token)")
-    ax.grid(True, alpha=0.3)
+    style.ct_scatter(ax, points, strategy_style, 36)
     style.legend_outside(ax, title="dispatch")
     title(fig, points, "pass time vs C_T", options)
 
