@@ -11,7 +11,7 @@
 #    strategy (so the split tests more than interpolation);
 # 4. the same fit judged on 4 oversubscribed ranks (held out by rank count;
 #    time-sharing is in those timings and in no model);
-# 5. plot_calibration.py draws measured against simulated, before and after.
+# 5. epsim plot draws measured against simulated, before and after.
 # --small: the CI version (two token counts, one strategy, few passes): it
 # checks that the loop runs end to end, not the error figures.
 # Needs build/epsim and build/epsim-hw (bash setup.sh; EPSIM_BUILD_DIR names another build folder).
@@ -51,7 +51,7 @@ holdout=(--holdout sizes)
 "$bin/epsim" calibrate --topology "$out/host.textproto" "${holdout[@]}" \
   "$out"/runs/*-r[12]-*.json -o "$out/host.calibrated.textproto" --csv "$out/host.csv" \
   > "$out/calibrate.txt"
-/usr/bin/python3 experiments/calibrate/plot_calibration.py "$out/host.csv" "$out/host.png" \
+"$bin/epsim" plot "$out/host.csv" -o "$out/host.png" \
   --title "epsim calibrate, host backend, 1 and 2 pinned ranks"
 
 if [ "${#over_tokens[@]}" -gt 0 ]; then

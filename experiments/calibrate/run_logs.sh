@@ -25,7 +25,7 @@ calibrate() {  # name topology log [flags...]
   local name=$1 topo=$2 log=$3; shift 3
   "$bin/epsim" calibrate --topology "$topo" "$log" --holdout sizes "$@" \
     -o "$out/$name.calibrated.textproto" --csv "$out/$name.csv" > "$out/$name.txt"
-  /usr/bin/python3 experiments/calibrate/plot_calibration.py "$out/$name.csv" "$out/$name.png" \
+  "$bin/epsim" plot "$out/$name.csv" -o "$out/$name.png" \
     --title "$name: nccl-tests, measured vs simulated"
 }
 calibrate rtx2080ti-x2 "$out/rtx2080ti-x2-pcie-switch.textproto" \

@@ -35,7 +35,7 @@ grep -q '^#   topology: measured-host-calibrated$' "$tmp/sim.txt" || fail "the r
 cmp -s "$tmp/again.textproto" "$out/host.calibrated.textproto" || fail "calibration is not deterministic"
 
 printf 'file,where,kind,split,measured_us,before_us,after_us,before_error,after_error\n"a","b","c",training,ten,1,1,0,0\n' > "$tmp/bad.csv"
-msg="$(/usr/bin/python3 "$root/experiments/calibrate/plot_calibration.py" "$tmp/bad.csv" "$tmp/bad.png" 2>&1)"
+msg="$("$build/epsim" plot "$tmp/bad.csv" -o "$tmp/bad.png" 2>&1)"
 code=$?
 [ "$code" -eq 2 ] || fail "malformed csv: exit $code, expected 2"
 [[ "$msg" == *"bad.csv: line 2: measured_us 'ten' is not a number"* ]] || fail "message: $msg"
