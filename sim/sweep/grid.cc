@@ -199,6 +199,16 @@ Result<Axes> CompleteAxes(const Axes& file, const Axes& flags) {
   const bool any_trace = std::any_of(axes[kTrace].values.begin(), axes[kTrace].values.end(),
                                      [](const std::string& t) { return t != "synthetic"; });
   if (any_trace && axes[kModel].where == "default") axes[kModel].values = {"trace"};
+  // Token counts and seeds make synthetic routing: given with traces only,
+  // they would change nothing.
+  const bool any_synthetic = std::find(axes[kTrace].values.begin(), axes[kTrace].values.end(),
+                                       "synthetic") != axes[kTrace].values.end();
+  for (int i : {kTokens, kSeed})
+    if (!any_synthetic && axes[i].where != "default")
+      return Status::Usage(fmt::format("{}: {} applies to synthetic routing, and {} gives traces "
+                                       "only (add 'synthetic' to the traces, or drop {})",
+                                       axes[i].where, kAxisKeys[i], axes[kTrace].where,
+                                       kAxisKeys[i]));
   EPSIM_RETURN_IF_ERROR(CheckAxes(&axes));
   return axes;
 }

@@ -124,6 +124,18 @@ TEST(SweepGridTest, MissingInputsNameTheirLine) {
   EXPECT_EQ(missing.status().message().rfind("s.txt:1", 0), 0u) << missing.status().message();
 }
 
+TEST(SweepGridTest, TokensWithTracesOnlyContradict) {
+  auto file = ParseSweepFile("trace = a.trace\ntokens = 256\n", "s.txt");
+  ASSERT_TRUE(file.ok());
+  auto axes = CompleteAxes(*file, {});
+  ASSERT_FALSE(axes.ok());
+  EXPECT_EQ(axes.status().message(),
+            "s.txt:2: tokens applies to synthetic routing, and s.txt:1 gives traces only (add "
+            "'synthetic' to the traces, or drop tokens)");
+  file = ParseSweepFile("trace = a.trace, synthetic\ntokens = 256\n", "s.txt");
+  EXPECT_TRUE(CompleteAxes(*file, {}).ok());
+}
+
 TEST(SweepGridTest, PointKeysDifferWhenAnyInputDiffers) {
   EXPECT_NE(PointKey({"a", "b"}), PointKey({"ab", ""}));
   EXPECT_EQ(PointKey({"a", "b"}), PointKey({"a", "b"}));
