@@ -72,14 +72,21 @@ Result<CombinationList> Combinations(const CompareOptions& opt) {
   return list;
 }
 
-// Placements are computed once per name and reused across strategies.
+// Placements are computed once per name and reused across strategies;
+// replicate takes its primary copies from partition (computed for it if the
+// list does not have it).
 class PlacementCache {
  public:
   PlacementCache(const RunFlags& flags, const RunInputs& in) : flags_(flags), in_(in) {}
   Result<const placement::LayerPlacements*> Get(const std::string& name) {
     auto it = cache_.find(name);
     if (it == cache_.end()) {
-      EPSIM_ASSIGN_OR_RETURN(placement::LayerPlacements p, PlacementFor(flags_, in_, name));
+      const placement::LayerPlacements* partition = nullptr;
+      if (name == "replicate" || name.rfind("replicate:", 0) == 0) {
+        EPSIM_ASSIGN_OR_RETURN(partition, Get("partition"));
+      }
+      EPSIM_ASSIGN_OR_RETURN(placement::LayerPlacements p,
+                             PlacementFor(flags_, in_, name, partition));
       it = cache_.emplace(name, std::move(p)).first;
     }
     return &it->second;

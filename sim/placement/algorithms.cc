@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/base/parallel.h"
 #include "sim/placement/balanced_partition.h"
 #include "sim/placement/device_count_search.h"
 #include "sim/placement/replicate.h"
@@ -110,7 +111,13 @@ Result<Placement> LayerPlacement(const Context& ctx, const trace::LayerRoutingSt
     return Placement::Make(name, ctx.spec.num_ranks,
                            OccultGreedy(GraphFromCoact(layer.coact, all), RankSizes(ctx)));
   }
-  std::vector<uint32_t> primary = PartitionLayer(ctx, layer, tokens);
+  std::vector<uint32_t> primary;
+  if (name == "replicate" && ctx.spec.partition != nullptr) {
+    const Placement& done = ctx.spec.partition->ForLayer(layer.layer);
+    for (uint32_t e = 0; e < ctx.num_experts; ++e) primary.push_back(done.RankOf(e));
+  } else {
+    primary = PartitionLayer(ctx, layer, tokens);
+  }
   if (name == "partition") return Placement::Make(name, ctx.spec.num_ranks, std::move(primary));
   return Placement::MakeReplicated(
       name, ctx.spec.num_ranks,
@@ -161,13 +168,19 @@ Result<LayerPlacements> ComputePlacement(const PlacementSpec& spec,
   }
   const std::map<uint32_t, LayerTokens> by_layer =
       tokens != nullptr ? TokensByLayer(*tokens) : std::map<uint32_t, LayerTokens>{};
-  std::optional<LayerPlacements> out;
-  for (const trace::LayerRoutingStats& layer : profile.layers) {
+  // Layers are independent (each has its own seed): they run on the cores,
+  // and join in layer order, so the result is the same on any number.
+  std::vector<std::optional<Result<Placement>>> placed(profile.layers.size());
+  ParallelFor(profile.layers.size(), [&](size_t i) {
+    const trace::LayerRoutingStats& layer = profile.layers[i];
     auto it = by_layer.find(layer.layer);
-    EPSIM_ASSIGN_OR_RETURN(Placement p,
-                           LayerPlacement(ctx, layer, it == by_layer.end() ? nullptr : &it->second));
+    placed[i].emplace(LayerPlacement(ctx, layer, it == by_layer.end() ? nullptr : &it->second));
+  });
+  std::optional<LayerPlacements> out;
+  for (size_t i = 0; i < placed.size(); ++i) {
+    EPSIM_ASSIGN_OR_RETURN(Placement p, std::move(*placed[i]));
     if (!out) out.emplace(p);
-    EPSIM_RETURN_IF_ERROR(out->Set(layer.layer, std::move(p)));
+    EPSIM_RETURN_IF_ERROR(out->Set(profile.layers[i].layer, std::move(p)));
   }
   return std::move(*out);
 }

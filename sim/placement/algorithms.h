@@ -50,6 +50,10 @@ struct PlacementSpec {
   uint64_t seed = 1;
   uint32_t random_starts = 8;  // partition: seeded random starts besides the two fixed ones
   uint32_t search_kicks = 40;  // partition: iterated-local-search rounds on mean C_T
+  // replicate: the `partition` placement of this same spec and profile when
+  // it is already computed (not owned; may be null): its layers are the
+  // primary copies, not computed again.
+  const LayerPlacements* partition = nullptr;
 };
 
 // The algorithm names ComputePlacement knows, in the order above.

@@ -61,7 +61,8 @@ Result<LayerPlacements> FromFile(const std::string& path, uint32_t num_ranks,
 Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32_t num_ranks,
                                          const trace::Trace& profile,
                                          const std::string& profile_name,
-                                         const proto::Topology* topology) {
+                                         const proto::Topology* topology,
+                                         const LayerPlacements* partition) {
   PlacementSpec spec;
   Status error;
   if (!ParseAlgorithm(name_or_file, &spec, &error))
@@ -74,6 +75,9 @@ Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32
   }
   spec.num_ranks = num_ranks;
   spec.topology = topology;
+  if (partition != nullptr && partition->name() == "partition" &&
+      partition->num_ranks() == num_ranks && partition->num_experts() == profile.header.num_experts())
+    spec.partition = partition;
   auto out = ComputePlacement(spec, trace::ComputeTraceStats(profile), &profile);
   if (!out.ok()) return out.status().WithContext(profile_name);
   return out;
@@ -81,7 +85,8 @@ Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32
 
 Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32_t num_ranks,
                                          const std::string& profile_trace_path,
-                                         const proto::Topology* topology) {
+                                         const proto::Topology* topology,
+                                         const LayerPlacements* partition) {
   PlacementSpec spec;
   Status error;
   const bool is_algorithm = ParseAlgorithm(name_or_file, &spec, &error);
@@ -95,7 +100,8 @@ Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32
     return p;
   }
   EPSIM_ASSIGN_OR_RETURN(trace::Trace profile, trace::ReadTrace(profile_trace_path));
-  return ResolvePlacement(name_or_file, num_ranks, profile, profile_trace_path, topology);
+  return ResolvePlacement(name_or_file, num_ranks, profile, profile_trace_path, topology,
+                          partition);
 }
 
 }  // namespace epsim::placement

@@ -22,17 +22,21 @@ namespace epsim::placement {
 //     when given (not owned; may be null);
 //   - otherwise a placement file, which must be for `num_ranks` ranks and,
 //     when `profile_trace_path` is not empty, the trace's expert count.
-// Errors name the file or the algorithm.
+// Errors name the file or the algorithm. `partition`, when given, is the
+// result of "partition" with the same arguments: replicate takes its primary
+// copies from it instead of computing them again.
 Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32_t num_ranks,
                                          const std::string& profile_trace_path,
-                                         const proto::Topology* topology);
+                                         const proto::Topology* topology,
+                                         const LayerPlacements* partition = nullptr);
 
 // The same with the profile already in memory; `profile_name` names it in
 // errors.
 Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32_t num_ranks,
                                          const trace::Trace& profile,
                                          const std::string& profile_name,
-                                         const proto::Topology* topology);
+                                         const proto::Topology* topology,
+                                         const LayerPlacements* partition = nullptr);
 
 }  // namespace epsim::placement
 

@@ -227,11 +227,13 @@ Result<RunInputs> LoadRunInputs(const RunFlags& flags) {
 }
 
 Result<placement::LayerPlacements> PlacementFor(const RunFlags& flags, const RunInputs& in,
-                                                const std::string& name_or_file) {
+                                                const std::string& name_or_file,
+                                                const placement::LayerPlacements* partition) {
   if (!flags.profile.empty())
-    return placement::ResolvePlacement(name_or_file, in.ep, flags.profile, &in.topology);
+    return placement::ResolvePlacement(name_or_file, in.ep, flags.profile, &in.topology,
+                                       partition);
   return placement::ResolvePlacement(name_or_file, in.ep, in.trace, in.trace_label,
-                                     &in.topology);
+                                     &in.topology, partition);
 }
 
 Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlacements& placements,

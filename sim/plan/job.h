@@ -103,9 +103,11 @@ class ProfileCache {
 
 // The placement `name_or_file` names: an algorithm computed from the
 // profile (--profile, else the replayed trace), split along the topology, or
-// a placement file.
+// a placement file. `partition`: "partition" of the same run, already
+// computed, which replicate reuses (may be null).
 Result<placement::LayerPlacements> PlacementFor(const RunFlags& flags, const RunInputs& in,
-                                                const std::string& name_or_file);
+                                                const std::string& name_or_file,
+                                                const placement::LayerPlacements* partition = nullptr);
 
 // Plans one strategy on the run's inputs: checks the strategy fits the
 // trace (c2r's T against top-k), fetches profiles, builds the schedule.

@@ -131,6 +131,24 @@ TEST(ReplicateTest, KeepsTheBudgetEveryExpertAndCopiesTheHotOne) {
   }
 }
 
+TEST(ReplicateTest, ReusingTheComputedPartitionGivesTheSamePlacement) {
+  // compare computes partition once and hands it to replicate.
+  const trace::Trace trace = ClusteredTrace(32, 4, 8, 400, 2, 3);
+  const trace::TraceStats stats = trace::ComputeTraceStats(trace);
+  auto partition = ComputePlacement({"partition", 4}, stats, &trace);
+  ASSERT_TRUE(partition.ok());
+  PlacementSpec spec{"replicate", 4, 1};
+  auto fresh = ComputePlacement(spec, stats, &trace);
+  spec.partition = &*partition;
+  auto reused = ComputePlacement(spec, stats, &trace);
+  ASSERT_TRUE(fresh.ok() && reused.ok());
+  ASSERT_EQ(fresh->per_layer().size(), reused->per_layer().size());
+  for (const auto& [layer, p] : fresh->per_layer()) {
+    const Placement& q = reused->ForLayer(layer);
+    for (uint32_t e = 0; e < 32; ++e) EXPECT_EQ(p.RanksOf(e), q.RanksOf(e)) << "layer " << layer;
+  }
+}
+
 TEST(ReplicateTest, ExpectedLoadFollowsTheLocalCopyRule) {
   // 2 ranks on one node; expert 0 (load 10) on both, expert 1 (load 4) on 1.
   // Tokens on rank 0 use its copy of 0, tokens on rank 1 theirs: 5 + 5; all
