@@ -45,16 +45,28 @@ void GroupByDevice(std::span<const uint32_t> experts, std::span<const float> wei
   out->Clear();
   // Replica per expert, preferring ranks already chosen for this token so a
   // replicated expert joins an existing row instead of opening a new one.
-  std::vector<uint32_t> rank_of(experts.size());
-  std::vector<uint32_t> chosen;
+  // Called once per token and strategy: scratch on the stack for the k of
+  // published models (<= 16), on the heap beyond 64.
+  constexpr size_t kOnStack = 64;
+  uint32_t stack[2 * kOnStack];
+  std::vector<uint32_t> heap;
+  uint32_t* scratch = stack;
+  if (experts.size() > kOnStack) {
+    heap.resize(2 * experts.size());
+    scratch = heap.data();
+  }
+  uint32_t* rank_of = scratch;
+  uint32_t* chosen = scratch + experts.size();
+  size_t num_chosen = 0;
   for (size_t i = 0; i < experts.size(); ++i) {
-    rank_of[i] = ChooseReplica(ctx.placement, ctx.cluster, experts[i], src, chosen, allowed);
-    if (std::find(chosen.begin(), chosen.end(), rank_of[i]) == chosen.end())
-      chosen.push_back(rank_of[i]);
+    rank_of[i] = ChooseReplica(ctx.placement, ctx.cluster, experts[i], src,
+                               std::span<const uint32_t>(chosen, num_chosen), allowed);
+    if (std::find(chosen, chosen + num_chosen, rank_of[i]) == chosen + num_chosen)
+      chosen[num_chosen++] = rank_of[i];
   }
   // Rows in order of first appearance; k is small (<= 16 in published
   // models), so the quadratic grouping is the fast one.
-  for (uint32_t rank : chosen) {
+  for (uint32_t rank : std::span<const uint32_t>(chosen, num_chosen)) {
     const uint32_t first = static_cast<uint32_t>(out->experts.size());
     for (size_t i = 0; i < experts.size(); ++i) {
       if (rank_of[i] != rank) continue;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/base/parallel.h"
 #include "sim/synth/random.h"
 
 namespace epsim::synth {
@@ -77,19 +78,34 @@ class LayerDrawer {
               uint32_t num_candidates, UniformSource* rng)
       : m_(m), l_(l), o_(o), e_(m.num_experts), c_(num_candidates), rng_(rng),
         t_(MakeTables(l, e_)), seq_(e_, 1.f), carry_(e_, 1.f), u_(e_ + 1), r_(e_),
-        idx_(c_), val_(c_), w_(c_), topic_w_(t_.num_topics) {}
+        idx_(c_), keep_(e_ + 1), val_(c_), w_(c_), topic_w_(t_.num_topics) {}
 
-  void Draw(trace::LayerRouting* out, const trace::LayerRouting* prev) {
-    for (uint64_t t = 0; t < o_.num_tokens; ++t) {
+  // Draws tokens [begin, end) into `out`'s rows, which are already sized;
+  // `begin` starts a sequence. `rng` must be where the stream is at `begin`.
+  void Draw(trace::LayerRouting* out, const trace::LayerRouting* prev, uint64_t begin,
+            uint64_t end) {
+    for (uint64_t t = begin; t < end; ++t) {
       const uint64_t s = t / o_.tokens_per_sequence;
       if (t % o_.tokens_per_sequence == 0) NewSequence();
       if (prev != nullptr && !l_.successor.empty())
         for (uint32_t i = 0; i < m_.num_topk; ++i) carry_[l_.successor[prev->topk(t)[i]]] *= t_.carry;
       DrawToken(PickTopic());
-      out->Append(t, s, idx_.data(), w_.data());
+      out->token_ids[t] = t;
+      out->sequence_ids[t] = s;
+      std::copy(idx_.begin(), idx_.end(), out->topk_idx.begin() + t * c_);
+      std::copy(w_.begin(), w_.end(), out->topk_weights.begin() + t * c_);
       if (prev != nullptr && !l_.successor.empty())
         for (uint32_t i = 0; i < m_.num_topk; ++i) carry_[l_.successor[prev->topk(t)[i]]] = 1.f;
     }
+  }
+
+  // Uniform draws that tokens [begin, end) take from the stream.
+  uint64_t DrawsOf(uint64_t begin, uint64_t end) const {
+    const uint64_t per_token = (e_ + 1) / 2 + (t_.num_topics == 1 ? 0 : 1);
+    uint64_t sequences = 0;
+    if (l_.sequence_strength > 0)
+      sequences = (end - 1) / o_.tokens_per_sequence - (begin + o_.tokens_per_sequence - 1) / o_.tokens_per_sequence + 1;
+    return (end - begin) * per_token + sequences * e_;
   }
 
  private:
@@ -126,8 +142,31 @@ class LayerDrawer {
     const float* __restrict carry = carry_.data();
     for (uint32_t x = 0; x < e_; ++x) r[x] = -FastLog(u[x]);
     for (uint32_t x = 0; x < e_; ++x) r[x] = w[x] * seq[x] * carry[x] / r[x];
+    // The c largest, largest first, ties to the lower index. Cut first: the
+    // maxima of c disjoint blocks are c distinct entries, so the c-th
+    // largest is at least the least of them, and entries below that bound
+    // cannot be chosen. The survivors (about half at E = 4c) keep their
+    // index order, so the insertion below sees the ties as before.
+    uint32_t m = e_;
+    const uint32_t block = e_ / c_;
+    if (block >= 2) {
+      float bound = r[0];
+      for (uint32_t b = 0; b < c_; ++b) {
+        float top = r[b * block];
+        for (uint32_t j = 1; j < block; ++j) top = std::max(top, r[b * block + j]);
+        bound = b == 0 ? top : std::min(bound, top);
+      }
+      m = 0;
+      for (uint32_t x = 0; x < e_; ++x) {  // branch-free compaction
+        keep_[m] = x;
+        m += r[x] >= bound;
+      }
+    } else {
+      for (uint32_t x = 0; x < e_; ++x) keep_[x] = x;
+    }
     uint32_t n = 0;
-    for (uint32_t x = 0; x < e_; ++x) {
+    for (uint32_t j = 0; j < m; ++j) {
+      const uint32_t x = keep_[j];
       if (n == c_ && r_[x] <= val_[c_ - 1]) continue;
       uint32_t i = n < c_ ? n++ : c_ - 1;
       for (; i > 0 && val_[i - 1] < r_[x]; --i) val_[i] = val_[i - 1], idx_[i] = idx_[i - 1];
@@ -177,7 +216,7 @@ class LayerDrawer {
   UniformSource* rng_;
   LayerTables t_;
   std::vector<float> seq_, carry_, u_, r_;
-  std::vector<uint32_t> idx_;
+  std::vector<uint32_t> idx_, keep_;
   std::vector<float> val_, w_;
   std::vector<double> topic_w_;
 };
@@ -268,12 +307,36 @@ Result<trace::Trace> GenerateModelTrace(const RoutingModel& m, const GenerateOpt
     routing.layer = m.layers[i].layer;
     routing.num_topk = m.num_topk;
     routing.num_candidates = c;
-    routing.token_ids.reserve(o.num_tokens);
-    routing.sequence_ids.reserve(o.num_tokens);
-    routing.topk_idx.reserve(o.num_tokens * c);
-    routing.topk_weights.reserve(o.num_tokens * c);
-    LayerDrawer drawer(m, m.layers[i], o, c, &rng);
-    drawer.Draw(&routing, i == 0 ? nullptr : &trace.layers[i - 1]);
+    routing.token_ids.resize(o.num_tokens);
+    routing.sequence_ids.resize(o.num_tokens);
+    routing.topk_idx.resize(o.num_tokens * c);
+    routing.topk_weights.resize(o.num_tokens * c);
+    const trace::LayerRouting* prev = i == 0 ? nullptr : &trace.layers[i - 1];
+    // Tokens depend on each other only within a sequence: the layer splits
+    // at the sequence boundary nearest its middle, and the second part's
+    // stream starts where the first part's would end (the draws per token
+    // and per sequence are fixed), so the trace is the one a single stream
+    // gives, bit for bit.
+    const uint64_t seq = o.tokens_per_sequence;
+    const uint64_t split = std::min(o.num_tokens, (o.num_tokens / 2 + seq / 2) / seq * seq);
+    const bool two = WorkerThreads() > 1 && split > 0 && split < o.num_tokens &&
+                     o.num_tokens * m.num_experts >= (uint64_t{1} << 18);
+    LayerDrawer first(m, m.layers[i], o, c, &rng);
+    if (!two) {
+      first.Draw(&routing, prev, 0, o.num_tokens);
+      continue;
+    }
+    UniformSource second_rng = rng;
+    LayerDrawer second(m, m.layers[i], o, c, &second_rng);
+    ParallelFor(2, [&](size_t part) {
+      if (part == 0) {
+        first.Draw(&routing, prev, 0, split);
+      } else {
+        second_rng.Discard(first.DrawsOf(0, split));
+        second.Draw(&routing, prev, split, o.num_tokens);
+      }
+    });
+    rng = second_rng;  // the stream after the layer
   }
   return trace;
 }

@@ -22,6 +22,9 @@ class UniformSource {
   double Next() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
   // An integer in [0, n); the bias is below 2^-53 * n.
   uint32_t Below(uint32_t n) { return static_cast<uint32_t>(Next() * n); }
+  // Skips n draws: the stream is then where n calls of any of the above
+  // would have left it (each takes one draw).
+  void Discard(uint64_t n) { rng_.discard(n); }
   // Two floats in (0, 1), 24 bits each, from one draw (the fast path).
   void NextPair(float* a, float* b) {
     const uint64_t x = rng_();

@@ -39,6 +39,33 @@ trace::Trace Draw(const StructuredModelOptions& o, uint64_t tokens = 8192, uint6
   return std::move(t).value();
 }
 
+TEST(SynthModelTest, TwoThreadsDrawTheSingleStreamTraceBitForBit) {
+  // A layer splits at a sequence boundary and its second part skips ahead
+  // in the stream: odd expert counts (ceil(E/2) pair draws), one topic or
+  // many, sequences or none, a last sequence cut short, carry on.
+  struct Case { uint32_t experts, groups; double sequence; uint64_t tokens, seq; };
+  for (const Case& c : {Case{65, 5, 0.5, 5000, 700}, Case{64, 1, 0.5, 8192, 1024},
+                        Case{33, 4, 0, 9000, 2048}, Case{64, 8, 0.7, 4100, 100}}) {
+    StructuredModelOptions o = Plain();
+    o.num_experts = c.experts, o.num_groups = c.groups, o.group_strength = c.groups > 1 ? 1.5 : 0;
+    o.sequence_strength = c.sequence, o.carry_strength = 1, o.popularity_skew = 0.5;
+    o.layers = {0, 1, 2};
+    setenv("EPSIM_THREADS", "1", 1);
+    const trace::Trace one = Draw(o, c.tokens, c.seq, 8);
+    setenv("EPSIM_THREADS", "2", 1);
+    const trace::Trace two = Draw(o, c.tokens, c.seq, 8);
+    unsetenv("EPSIM_THREADS");
+    ASSERT_EQ(one.layers.size(), two.layers.size());
+    for (size_t l = 0; l < one.layers.size(); ++l) {
+      SCOPED_TRACE(::testing::Message() << "E " << c.experts << " layer " << l);
+      EXPECT_EQ(one.layers[l].token_ids, two.layers[l].token_ids);
+      EXPECT_EQ(one.layers[l].sequence_ids, two.layers[l].sequence_ids);
+      EXPECT_EQ(one.layers[l].topk_idx, two.layers[l].topk_idx);
+      EXPECT_EQ(one.layers[l].topk_weights, two.layers[l].topk_weights);
+    }
+  }
+}
+
 TEST(SynthModelTest, SameSeedSameTraceOtherSeedOtherTrace) {
   StructuredModelOptions o = Plain();
   o.popularity_skew = 0.5, o.group_strength = 1, o.sequence_strength = 0.5, o.carry_strength = 1;
