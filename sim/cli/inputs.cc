@@ -63,6 +63,12 @@ void AddNetworkFlags(CLI::App* cmd, NetworkFlags* flags) {
                   "ranks")
       ->check(CLI::IsMember({"pair", "phase", "auto"}))
       ->capture_default_str();
+  cmd->add_option("--closed-form", flags->closed_form,
+                  "on|off: per phase, an all-to-all that no other one can overlap ends when its "
+                  "most loaded link drains, computed without SimGrid (the same time); off: "
+                  "SimGrid solves every phase task")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
 }
 
 Result<engine::SimOptions> SimOptionsOf(const NetworkFlags& flags,
@@ -74,6 +80,7 @@ Result<engine::SimOptions> SimOptionsOf(const NetworkFlags& flags,
     EPSIM_ASSIGN_OR_RETURN(opt.p2p, topology::ParseP2pPolicy(flags.p2p));
   }
   EPSIM_ASSIGN_OR_RETURN(opt.granularity, engine::ParseGranularity(flags.granularity));
+  opt.closed_form = flags.closed_form != "off";
   return opt;
 }
 

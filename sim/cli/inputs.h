@@ -41,9 +41,10 @@ struct NetworkFlags {
   int64_t max_inflight = -1;  // --max-inflight W; -1: the topology's
   std::string p2p;            // --p2p on|off|auto; empty: the topology's
   std::string granularity = "auto";
+  std::string closed_form = "on";  // --closed-form on|off
 };
 
-// Registers --max-inflight, --p2p and --granularity.
+// Registers --max-inflight, --p2p, --granularity and --closed-form.
 void AddNetworkFlags(CLI::App* cmd, NetworkFlags* flags);
 
 // The engine options of `flags` and SimGrid's pass-through arguments.

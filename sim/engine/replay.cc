@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "sim/topology/roofline.h"
 #include "sim/exec/pairwise.h"
@@ -24,7 +25,7 @@ int kPayload = 0;
 
 Replay::Replay(const Platform& platform, const proto::GpuSpec& gpu,
                const proto::Schedule& schedule, int tag, uint32_t max_inflight,
-               Granularity granularity)
+               Granularity granularity, bool closed_form)
     : platform_(platform),
       gpu_(gpu),
       schedule_(schedule),
@@ -32,6 +33,7 @@ Replay::Replay(const Platform& platform, const proto::GpuSpec& gpu,
       tag_(tag),
       max_inflight_(max_inflight),
       granularity_(granularity),
+      closed_form_(closed_form),
       ops_(schedule.phases_size(), std::vector<Op>(schedule.num_ranks())),
       occupied_(schedule.num_ranks(), 0),
       arrived_s_(schedule.phases_size(), std::vector<double>(schedule.num_ranks(), 0.0)),
@@ -53,6 +55,7 @@ void Replay::Start() {
   }
   if (granularity_ == Granularity::kPhase) {
     phase_tasks_.resize(schedule_.phases_size());
+    if (closed_form_) FindLonePhases();
     for (PhaseTask& task : phase_tasks_) {
       task.mutex = sg4::Mutex::create();
       task.finished = sg4::ConditionVariable::create();
@@ -129,10 +132,17 @@ void Replay::RunPhaseTask(uint32_t phase) {
     }
   }
   if (any) {
-    sg4::this_actor::sleep_for(latency_s);
-    sg4::ExecPtr task = sg4::this_actor::exec_init(hosts, flops, bytes);
-    task->start();
-    task->wait();
+    ++phase_task_count_;
+    const double drain_s = lone_.empty() || !lone_[phase] ? -1 : DrainS(bytes);
+    if (drain_s >= 0) {
+      ++closed_form_phases_;
+      sg4::this_actor::sleep_for(latency_s + drain_s);
+    } else {
+      sg4::this_actor::sleep_for(latency_s);
+      sg4::ExecPtr task = sg4::this_actor::exec_init(hosts, flops, bytes);
+      task->start();
+      task->wait();
+    }
   }
   PhaseTask& pt = phase_tasks_[phase];
   pt.end_s = sg4::Engine::get_clock();
@@ -144,6 +154,68 @@ void Replay::RunPhaseTask(uint32_t phase) {
   std::unique_lock lock(*pt.mutex);
   pt.done = true;
   pt.finished->notify_all();
+}
+
+void Replay::FindLonePhases() {
+  // before[p]: the phases p waits for, directly or not (dependencies point
+  // to earlier phases: schedule_check.h), as bitsets.
+  const size_t n = schedule_.phases_size(), words = (n + 63) / 64;
+  std::vector<uint64_t> before(n * words, 0);
+  std::vector<uint32_t> all_to_alls;
+  for (size_t p = 0; p < n; ++p) {
+    uint64_t* mine = before.data() + p * words;
+    for (uint32_t d : schedule_.phases(static_cast<int>(p)).depends_on()) {
+      const uint64_t* theirs = before.data() + size_t{d} * words;
+      for (size_t w = 0; w < words; ++w) mine[w] |= theirs[w];
+      mine[d / 64] |= uint64_t{1} << (d % 64);
+    }
+    if (exec::IsAllToAll(schedule_.phases(static_cast<int>(p))))
+      all_to_alls.push_back(static_cast<uint32_t>(p));
+  }
+  auto waits_for = [&](uint32_t p, uint32_t q) {
+    return (before[size_t{p} * words + q / 64] >> (q % 64)) & 1;
+  };
+  lone_.assign(n, 1);
+  for (size_t i = 0; i < all_to_alls.size(); ++i)
+    for (size_t j = i + 1; j < all_to_alls.size(); ++j)
+      if (!waits_for(all_to_alls[j], all_to_alls[i]))  // j may overlap i
+        lone_[all_to_alls[i]] = lone_[all_to_alls[j]] = 0;
+}
+
+double Replay::DrainS(const std::vector<double>& bytes) {
+  const size_t n = num_ranks_;
+  if (routes_.empty()) routes_.resize(n * n);
+  for (uint32_t src = 0; src < n; ++src)
+    for (uint32_t dst = 0; dst < n; ++dst) {
+      const double b = bytes[src * n + dst];
+      if (b <= 0) continue;
+      std::vector<uint32_t>& route = routes_[src * n + dst];
+      if (route.empty()) {
+        std::vector<sg4::Link*> links;
+        platform_.ranks[src]->route_to(platform_.ranks[dst], links, nullptr);
+        for (sg4::Link* l : links) {
+          auto [it, fresh] = link_index_.emplace(l, static_cast<uint32_t>(links_.size()));
+          if (fresh) links_.push_back(l);
+          route.push_back(it->second);
+        }
+      }
+      for (uint32_t l : route) {
+        if (link_load_.size() < links_.size()) link_load_.resize(links_.size(), 0.0);
+        double& load = link_load_[l];
+        switch (links_[l]->get_sharing_policy()) {
+          case sg4::Link::SharingPolicy::SHARED: load += b; break;
+          case sg4::Link::SharingPolicy::FATPIPE: load = std::max(load, b); break;
+          default: load = -1e300; break;  // no closed form (wifi, non-linear)
+        }
+      }
+    }
+  double drain_s = 0;
+  for (size_t l = 0; l < link_load_.size(); ++l) {
+    if (link_load_[l] < 0) drain_s = -1e300;
+    else if (link_load_[l] > 0) drain_s = std::max(drain_s, link_load_[l] / links_[l]->get_bandwidth());
+    link_load_[l] = 0;
+  }
+  return drain_s < 0 ? -1 : drain_s;
 }
 
 void Replay::WaitPhaseTask(uint32_t phase) {

@@ -30,6 +30,15 @@
 //    fluid optimum of the all-to-all. Every rank's op ends then. One
 //    activity per phase instead of one per cell: time and memory grow with
 //    the number of rank pairs, not with their square.
+//    With closed_form (the default), a phase task that no other all-to-all
+//    can overlap (every other one is before or after it in the dependency
+//    order, and a kPhase all-to-all ends on every rank at once) has its
+//    links to itself: max-min then gives it the rate of its most loaded
+//    link, so it ends at start + max over links of (load / bandwidth)
+//    (load: the sum of its bytes on a SHARED link, the largest on a
+//    FATPIPE one), and the replay sleeps that long instead of handing
+//    SimGrid a task of n^2 flows. Phases that may overlap others (two
+//    micro-batches, for one) still go to SimGrid.
 // Every mailbox (phase, dst) has dst's walker as permanent receiver, so a
 // transfer starts when the sender posts it, whatever the receiver is doing
 // (receive buffers are posted ahead, as in NCCL); the receiver collects
@@ -47,6 +56,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/base/status.h"
@@ -65,7 +75,8 @@ class Replay {
   // `max_inflight`: transfers in flight per rank and all-to-all, 0 = unlimited.
   enum class Granularity { kPair, kPhase };
   Replay(const Platform& platform, const proto::GpuSpec& gpu, const proto::Schedule& schedule,
-         int tag, uint32_t max_inflight = 0, Granularity granularity = Granularity::kPair);
+         int tag, uint32_t max_inflight = 0, Granularity granularity = Granularity::kPair,
+         bool closed_form = true);
 
   Replay(const Replay&) = delete;
   Replay& operator=(const Replay&) = delete;
@@ -81,6 +92,9 @@ class Replay {
   // deadlock, which figures it cannot advance time with, such as a peak
   // FLOP rate of 1e-300, produce), so a cut-short run is never reported.
   Status CheckComplete() const;
+  // kPhase: the all-to-all phases ended in closed form, and all of them.
+  uint32_t closed_form_phases() const { return closed_form_phases_; }
+  uint32_t phase_tasks() const { return phase_task_count_; }
 
  private:
   // One phase on one rank.
@@ -127,6 +141,11 @@ class Replay {
   void ReleaseOccupancy(uint32_t rank, uint32_t phase);
   bool DependsOn(int p, int q) const;
   void WaitPhaseTask(uint32_t phase);
+  // closed_form: which all-to-alls no other all-to-all can overlap.
+  void FindLonePhases();
+  // The drain time of `bytes` ([src * n + dst], wire bytes) on links that
+  // carry nothing else; negative if a link's sharing has no closed form.
+  double DrainS(const std::vector<double>& bytes);
   uint64_t SendBytes(uint32_t phase, uint32_t src, uint32_t dst) const;
   // A message's latency in phase `phase` (pipelined steps: no base latency).
   double LatencyS(uint32_t phase, uint32_t src, uint32_t dst, uint64_t bytes) const;
@@ -138,6 +157,13 @@ class Replay {
   const int tag_;
   const uint32_t max_inflight_;
   const Granularity granularity_;
+  const bool closed_form_;
+  std::vector<uint8_t> lone_;  // [phase]: an all-to-all no other one overlaps
+  std::vector<std::vector<uint32_t>> routes_;  // [src * n + dst]: links_ indices, filled lazily
+  std::vector<simgrid::s4u::Link*> links_;     // the links some route crosses, densely numbered
+  std::unordered_map<const simgrid::s4u::Link*, uint32_t> link_index_;
+  std::vector<double> link_load_;              // [link]: scratch of DrainS
+  uint32_t closed_form_phases_ = 0, phase_task_count_ = 0;
   double start_s_ = 0;
   std::vector<PhaseTask> phase_tasks_;                              // [phase], kPhase only
   std::vector<std::vector<Op>> ops_;                                // [phase][rank]

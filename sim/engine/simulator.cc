@@ -136,7 +136,7 @@ std::string TransportSummary(const topology::TransportTable& table) {
 
 Settings CollectSettings(const std::vector<std::string>& args, const UserConfig& user_cfg,
                          const topology::TransportTable& table, double comm_sm_share,
-                         uint32_t max_inflight, const char* granularity) {
+                         uint32_t max_inflight, const char* granularity, bool closed_form) {
   int major = 0, minor = 0, patch = 0;
   sg_version_get(&major, &minor, &patch);
   Settings settings = {{"simgrid_version", fmt::format("{}.{}.{}", major, minor, patch)}};
@@ -158,6 +158,11 @@ Settings CollectSettings(const std::vector<std::string>& args, const UserConfig&
                   "overlaps (gpu.comm_sm_share)",
                   comm_sm_share));
   settings.emplace_back("granularity", granularity);
+  if (std::string(granularity) == "phase")
+    settings.emplace_back(
+        "closed_form", closed_form ? "on: an all-to-all no other one can overlap ends when its most "
+                                     "loaded link drains, computed without SimGrid (replay.h)"
+                                   : "off: every phase task is solved by SimGrid");
   if (std::string(granularity) == "pair")
     settings.emplace_back("max_inflight", max_inflight > 0
                                               ? fmt::format("{} per rank, pairwise order", max_inflight)
@@ -196,16 +201,20 @@ Result<SimResult> Run(const proto::Topology& topo, const std::vector<proto::Sche
   SimResult result;
   result.settings = CollectSettings(opts.simgrid_args, user_cfg, platform.transports,
                                     topo.gpu().comm_sm_share(), max_inflight,
-                                    per_phase ? "phase" : "pair");
+                                    per_phase ? "phase" : "pair", opts.closed_form);
   for (size_t i = 0; i < schedules.size(); ++i) {
     auto replay = std::make_unique<Replay>(
         platform, topo.gpu(), schedules[i], static_cast<int>(i), max_inflight,
-        per_phase ? Replay::Granularity::kPhase : Replay::Granularity::kPair);
+        per_phase ? Replay::Granularity::kPhase : Replay::Granularity::kPair, opts.closed_form);
     replay->Start();
     engine.run();
     EPSIM_RETURN_IF_ERROR(replay->CheckComplete());
     proto::Report report = replay->Collect(topo.name());
     for (const auto& [key, value] : result.settings) (*report.mutable_settings())[key] = value;
+    if (per_phase)
+      (*report.mutable_settings())["closed_form_phases"] =
+          fmt::format("{} of {} all-to-all phase tasks", replay->closed_form_phases(),
+                      replay->phase_tasks());
     result.reports.push_back(std::move(report));
   }
   return result;

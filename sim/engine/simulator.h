@@ -43,6 +43,9 @@ struct SimOptions {
   // one parallel task per phase. kAuto: per pair up to kAutoPairRanks ranks.
   enum class Granularity { kAuto, kPair, kPhase } granularity = Granularity::kAuto;
   static constexpr uint32_t kAutoPairRanks = 32;
+  // Per phase: an all-to-all no other one can overlap ends in closed form
+  // (its bottleneck link's drain time) instead of a SimGrid parallel task.
+  bool closed_form = true;
 };
 
 // Parses "auto", "pair", "phase" (the --granularity flag).

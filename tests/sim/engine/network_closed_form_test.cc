@@ -19,6 +19,7 @@ namespace epsim::engine {
 namespace {
 
 using testing::AddAllToAll;
+using testing::AddCompute;
 using testing::EmptySchedule;
 
 constexpr double kGiB = 1073741824.0;
@@ -252,6 +253,64 @@ TEST(NetworkClosedFormTest, ClusterAllToAllIsBoundByTheNics) {
   const proto::Report report = RunCells(topo, cells);  // auto: per phase above 32 ranks
   EXPECT_EQ(report.settings().at("granularity"), "phase");
   EXPECT_WITHIN_0_1_PCT(PhaseUs(report), want);
+}
+
+// ---- per phase, in closed form or by SimGrid -------------------------------
+
+// Dispatch, compute, combine in a row: neither all-to-all can overlap the
+// other, so both end in closed form (gpu1's downlink drains 5 B, then
+// gpu0's uplink drains 3 B), as the engine ends them.
+TEST(NetworkClosedFormTest, OrderedPhasesEndInClosedForm) {
+  const uint64_t b = 1u << 26;
+  std::vector<uint64_t> first(64, 0), second(64, 0);
+  first[0 * 8 + 1] = 4 * b, first[0 * 8 + 2] = b, first[3 * 8 + 1] = b;
+  second[0 * 8 + 5] = 2 * b, second[0 * 8 + 6] = b;
+  proto::Schedule schedule = EmptySchedule(8);
+  AddAllToAll(&schedule, first);
+  AddCompute(&schedule, std::vector<double>(8, 100.0), {0});
+  AddAllToAll(&schedule, second, {1});
+  SimOptions opts;
+  opts.granularity = SimOptions::Granularity::kPhase;
+  Result<SimResult> result = Simulate(Load("dgx-a100"), {schedule}, opts);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const proto::Report& report = result->reports[0];
+  EXPECT_EQ(report.settings().at("closed_form_phases"), "2 of 2 all-to-all phase tasks");
+  const double latency = 8.4 + 2.8 + 0.6;
+  auto us = [&](int p) { return (report.phases(p).end_s() - report.phases(p).start_s()) * 1e6; };
+  EXPECT_WITHIN_0_1_PCT(us(0), latency + 5 * double(b) / 230e3);
+  EXPECT_WITHIN_0_1_PCT(us(2), latency + 3 * double(b) / 230e3);
+}
+
+// Two all-to-alls that wait for nothing run at once and share gpu0's
+// uplink: SimGrid splits it (each ends after 2 B drained), where the
+// closed form of either alone would say B.
+TEST(NetworkClosedFormTest, PhasesThatMayOverlapGoToSimGrid) {
+  const uint64_t b = 1u << 26;
+  std::vector<uint64_t> to1(64, 0), to2(64, 0);
+  to1[0 * 8 + 1] = b, to2[0 * 8 + 2] = b;
+  proto::Schedule schedule = EmptySchedule(8);
+  AddAllToAll(&schedule, to1);
+  AddAllToAll(&schedule, to2);
+  SimOptions opts;
+  opts.granularity = SimOptions::Granularity::kPhase;
+  Result<SimResult> result = Simulate(Load("dgx-a100"), {schedule}, opts);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const proto::Report& report = result->reports[0];
+  EXPECT_EQ(report.settings().at("closed_form_phases"), "0 of 2 all-to-all phase tasks");
+  const double want = 8.4 + 2.8 + 0.6 + 2 * double(b) / 230e3;
+  for (int p = 0; p < 2; ++p)
+    EXPECT_WITHIN_0_1_PCT((report.phases(p).end_s() - report.phases(p).start_s()) * 1e6, want);
+}
+
+// Turned off, SimGrid solves every phase task.
+TEST(NetworkClosedFormTest, ClosedFormOffLeavesEveryPhaseToSimGrid) {
+  SimOptions opts;
+  opts.granularity = SimOptions::Granularity::kPhase;
+  opts.closed_form = false;
+  const uint64_t b = 1u << 26;
+  const proto::Report report = RunCells(Load("dgx-a100"), {{0, 1, 4 * b}, {3, 1, b}}, opts);
+  EXPECT_EQ(report.settings().at("closed_form_phases"), "0 of 1 all-to-all phase tasks");
+  EXPECT_WITHIN_0_1_PCT(PhaseUs(report), 8.4 + 2.8 + 0.6 + 5 * double(b) / 230e3);
 }
 
 }  // namespace
