@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/base/parallel.h"
 #include "sim/plan/compute_cost.h"
 #include "sim/plan/layer_traffic.h"
 #include "sim/topology/roofline.h"
@@ -931,18 +932,39 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   PhaseChain chain(&schedule, d);
   RoutingTotals totals;
   const size_t steps = decode ? NumSteps(in.trace) : 1;
+  // Layers route independently unless sequences migrate (Luffy carries
+  // where they live from one layer to the next): count them on the cores,
+  // then build the chain in layer order as before.
+  std::vector<std::optional<Result<LayerTraffic>>> counted;
+  if (!decode && in.strategy.luffy() == nullptr) {
+    counted.resize(in.trace.layers.size());
+    ParallelFor(in.trace.layers.size(), [&](size_t i) {
+      const trace::LayerRouting& layer = in.trace.layers[i];
+      if (layer.num_tokens() == 0) return;
+      Result<dispatch::RouteContext> ctx = ContextFor(in, layer.layer);
+      if (!ctx.ok()) return counted[i].emplace(ctx.status()), void();
+      counted[i].emplace(CountLayer(layer, *ctx, in.strategy));
+    });
+  }
   for (size_t step = 0; step < steps; ++step) {
     const int step_start = schedule.phases_size();
     bool first_block = true;
     std::vector<MoeBlock> shortcut_blocks;  // this step's, under ScMoE's shortcut
     std::optional<DensePhases> shortcut_dense;  // and the dense block before them
     std::vector<std::array<MoeBlock, 2>> micro_blocks;  // this step's, two micro-batches each
-    for (const trace::LayerRouting& whole : in.trace.layers) {
+    for (size_t li = 0; li < in.trace.layers.size(); ++li) {
+      const trace::LayerRouting& whole = in.trace.layers[li];
       const trace::LayerRouting sliced = decode ? StepOf(whole, step) : trace::LayerRouting();
       const trace::LayerRouting& layer = decode ? sliced : whole;
       if (layer.num_tokens() == 0) continue;
       EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, ContextFor(in, layer.layer));
-      LayerTraffic traffic = CountLayer(layer, ctx, in.strategy, &homes);
+      LayerTraffic traffic;
+      if (!counted.empty()) {
+        EPSIM_ASSIGN_OR_RETURN(traffic, std::move(*counted[li]));
+        counted[li].reset();  // free it once the block holds its own copy
+      } else {
+        traffic = CountLayer(layer, ctx, in.strategy, &homes);
+      }
       // Decode: each row is a sequence's new token, its KV cache the
       // context, the steps already replayed and itself.
       if (decode)
