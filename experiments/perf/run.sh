@@ -58,7 +58,8 @@ simulated_s() {
     END { if (s > 0) printf "%.4f", s / 1e6; else print "-" }' "$1"
 }
 
-# run NAME BINARY ARGS...: the median wall time and peak RSS of RUNS runs.
+# measure BINARY ARGS...: the median wall time, the peak RSS (MiB) and the
+# simulated time of RUNS runs.
 measure() {
   local bin=$1; shift
   local walls=() rss=0

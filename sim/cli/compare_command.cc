@@ -13,6 +13,7 @@
 #include "sim/cli/inputs.h"
 #include "sim/dispatch/strategy.h"
 #include "sim/placement/placement.h"
+#include "sim/placement/resolve.h"
 #include "sim/report/compare_output.h"
 
 namespace epsim::cli {
@@ -82,7 +83,7 @@ class PlacementCache {
     auto it = cache_.find(name);
     if (it == cache_.end()) {
       const placement::LayerPlacements* partition = nullptr;
-      if (name == "replicate" || name.rfind("replicate:", 0) == 0) {
+      if (placement::BuildsOnPartition(name)) {
         EPSIM_ASSIGN_OR_RETURN(partition, Get("partition"));
       }
       EPSIM_ASSIGN_OR_RETURN(placement::LayerPlacements p,

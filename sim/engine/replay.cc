@@ -157,33 +157,42 @@ void Replay::RunPhaseTask(uint32_t phase) {
 }
 
 void Replay::FindLonePhases() {
-  // before[p]: the phases p waits for, directly or not (dependencies point
-  // to earlier phases: schedule_check.h), as bitsets.
-  const size_t n = schedule_.phases_size(), words = (n + 63) / 64;
+  // Number the all-to-alls 0..m-1 in phase order; before[p]: those phase p
+  // waits for, directly or not (dependencies point to earlier phases:
+  // schedule_check.h), as bitsets of m bits.
+  const size_t n = schedule_.phases_size();
+  std::vector<uint32_t> all_to_alls, index(n, 0);
+  for (size_t p = 0; p < n; ++p)
+    if (exec::IsAllToAll(schedule_.phases(static_cast<int>(p)))) {
+      index[p] = static_cast<uint32_t>(all_to_alls.size());
+      all_to_alls.push_back(static_cast<uint32_t>(p));
+    }
+  const size_t m = all_to_alls.size(), words = (m + 63) / 64;
+  // n x m bits (and m^2 pair checks) at most 16 MiB: beyond, as in a decode
+  // of hundreds of steps at large EP, every phase goes to SimGrid.
+  if (n * words * 64 > (size_t{1} << 27)) return;
   std::vector<uint64_t> before(n * words, 0);
-  std::vector<uint32_t> all_to_alls;
   for (size_t p = 0; p < n; ++p) {
     uint64_t* mine = before.data() + p * words;
     for (uint32_t d : schedule_.phases(static_cast<int>(p)).depends_on()) {
       const uint64_t* theirs = before.data() + size_t{d} * words;
       for (size_t w = 0; w < words; ++w) mine[w] |= theirs[w];
-      mine[d / 64] |= uint64_t{1} << (d % 64);
+      if (exec::IsAllToAll(schedule_.phases(static_cast<int>(d))))
+        mine[index[d] / 64] |= uint64_t{1} << (index[d] % 64);
     }
-    if (exec::IsAllToAll(schedule_.phases(static_cast<int>(p))))
-      all_to_alls.push_back(static_cast<uint32_t>(p));
   }
-  auto waits_for = [&](uint32_t p, uint32_t q) {
-    return (before[size_t{p} * words + q / 64] >> (q % 64)) & 1;
-  };
   lone_.assign(n, 1);
-  for (size_t i = 0; i < all_to_alls.size(); ++i)
-    for (size_t j = i + 1; j < all_to_alls.size(); ++j)
-      if (!waits_for(all_to_alls[j], all_to_alls[i]))  // j may overlap i
+  for (size_t j = 0; j < m; ++j) {
+    const uint64_t* waited = before.data() + size_t{all_to_alls[j]} * words;
+    for (size_t i = 0; i < j; ++i)
+      if (!((waited[i / 64] >> (i % 64)) & 1))  // j may overlap i
         lone_[all_to_alls[i]] = lone_[all_to_alls[j]] = 0;
+  }
 }
 
 double Replay::DrainS(const std::vector<double>& bytes) {
   const size_t n = num_ranks_;
+  bool closed = true;
   if (routes_.empty()) routes_.resize(n * n);
   for (uint32_t src = 0; src < n; ++src)
     for (uint32_t dst = 0; dst < n; ++dst) {
@@ -199,23 +208,22 @@ double Replay::DrainS(const std::vector<double>& bytes) {
           route.push_back(it->second);
         }
       }
+      link_load_.resize(links_.size(), 0.0);
       for (uint32_t l : route) {
-        if (link_load_.size() < links_.size()) link_load_.resize(links_.size(), 0.0);
         double& load = link_load_[l];
         switch (links_[l]->get_sharing_policy()) {
           case sg4::Link::SharingPolicy::SHARED: load += b; break;
           case sg4::Link::SharingPolicy::FATPIPE: load = std::max(load, b); break;
-          default: load = -1e300; break;  // no closed form (wifi, non-linear)
+          default: closed = false; break;  // wifi, non-linear: no closed form
         }
       }
     }
   double drain_s = 0;
   for (size_t l = 0; l < link_load_.size(); ++l) {
-    if (link_load_[l] < 0) drain_s = -1e300;
-    else if (link_load_[l] > 0) drain_s = std::max(drain_s, link_load_[l] / links_[l]->get_bandwidth());
+    if (link_load_[l] > 0) drain_s = std::max(drain_s, link_load_[l] / links_[l]->get_bandwidth());
     link_load_[l] = 0;
   }
-  return drain_s < 0 ? -1 : drain_s;
+  return closed ? drain_s : -1;
 }
 
 void Replay::WaitPhaseTask(uint32_t phase) {

@@ -104,4 +104,10 @@ Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32
                           partition);
 }
 
+bool BuildsOnPartition(const std::string& name_or_file) {
+  PlacementSpec spec;
+  Status error;
+  return ParseAlgorithm(name_or_file, &spec, &error) && error.ok() && spec.algorithm == "replicate";
+}
+
 }  // namespace epsim::placement

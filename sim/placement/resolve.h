@@ -38,6 +38,10 @@ Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32
                                          const proto::Topology* topology,
                                          const LayerPlacements* partition = nullptr);
 
+// True when `name_or_file` names replicate (or replicate:N), whose primary
+// copies are the partition placement: the `partition` argument above.
+bool BuildsOnPartition(const std::string& name_or_file);
+
 }  // namespace epsim::placement
 
 #endif  // EPSIM_SIM_PLACEMENT_RESOLVE_H_

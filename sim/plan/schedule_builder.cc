@@ -942,8 +942,11 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
       const trace::LayerRouting& layer = in.trace.layers[i];
       if (layer.num_tokens() == 0) return;
       Result<dispatch::RouteContext> ctx = ContextFor(in, layer.layer);
-      if (!ctx.ok()) return counted[i].emplace(ctx.status()), void();
-      counted[i].emplace(CountLayer(layer, *ctx, in.strategy));
+      if (ctx.ok()) {
+        counted[i].emplace(CountLayer(layer, *ctx, in.strategy));
+      } else {
+        counted[i].emplace(ctx.status());
+      }
     });
   }
   for (size_t step = 0; step < steps; ++step) {

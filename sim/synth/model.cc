@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -78,7 +79,9 @@ class LayerDrawer {
               uint32_t num_candidates, UniformSource* rng)
       : m_(m), l_(l), o_(o), e_(m.num_experts), c_(num_candidates), rng_(rng),
         t_(MakeTables(l, e_)), seq_(e_, 1.f), carry_(e_, 1.f), u_(e_ + 1), r_(e_),
-        idx_(c_), keep_(e_ + 1), val_(c_), w_(c_), topic_w_(t_.num_topics) {}
+        idx_(c_), keep_(e_), val_(c_), w_(c_), topic_w_(t_.num_topics) {
+    std::iota(keep_.begin(), keep_.end(), 0);
+  }
 
   // Draws tokens [begin, end) into `out`'s rows, which are already sized;
   // `begin` starts a sequence. `rng` must be where the stream is at `begin`.
@@ -150,20 +153,18 @@ class LayerDrawer {
     uint32_t m = e_;
     const uint32_t block = e_ / c_;
     if (block >= 2) {
-      float bound = r[0];
+      float bound = std::numeric_limits<float>::max();
       for (uint32_t b = 0; b < c_; ++b) {
         float top = r[b * block];
         for (uint32_t j = 1; j < block; ++j) top = std::max(top, r[b * block + j]);
-        bound = b == 0 ? top : std::min(bound, top);
+        bound = std::min(bound, top);
       }
       m = 0;
       for (uint32_t x = 0; x < e_; ++x) {  // branch-free compaction
         keep_[m] = x;
         m += r[x] >= bound;
       }
-    } else {
-      for (uint32_t x = 0; x < e_; ++x) keep_[x] = x;
-    }
+    }  // else keep_ is 0..E-1 (the constructor's)
     uint32_t n = 0;
     for (uint32_t j = 0; j < m; ++j) {
       const uint32_t x = keep_[j];
@@ -319,6 +320,8 @@ Result<trace::Trace> GenerateModelTrace(const RoutingModel& m, const GenerateOpt
     // gives, bit for bit.
     const uint64_t seq = o.tokens_per_sequence;
     const uint64_t split = std::min(o.num_tokens, (o.num_tokens / 2 + seq / 2) / seq * seq);
+    // Below about 2^18 draws a layer takes well under a millisecond: not
+    // worth a thread.
     const bool two = WorkerThreads() > 1 && split > 0 && split < o.num_tokens &&
                      o.num_tokens * m.num_experts >= (uint64_t{1} << 18);
     LayerDrawer first(m, m.layers[i], o, c, &rng);
