@@ -67,17 +67,18 @@ Status Run(const SimulateOptions& opt, const std::vector<std::string>& simgrid_a
   EPSIM_ASSIGN_OR_RETURN(Outputs outputs, OpenOutputs(opt));
   std::vector<std::string> repeated;
   EPSIM_ASSIGN_OR_RETURN(auto strategies, dispatch::MakeStrategies(opt.dispatch, &repeated));
-  EPSIM_ASSIGN_OR_RETURN(RunInputs in, LoadRunInputs(opt.run));
+  std::vector<const dispatch::Strategy*> planned;
+  for (const auto& strategy : strategies) planned.push_back(strategy.get());
+  // A trace file is read a layer at a time where the run allows it.
+  const plan::TraceRows rows = plan::StreamsTrace(opt.run, opt.placement, planned)
+                                   ? plan::TraceRows::kStream
+                                   : plan::TraceRows::kInMemory;
+  EPSIM_ASSIGN_OR_RETURN(RunInputs in, LoadRunInputs(opt.run, rows));
   EPSIM_ASSIGN_OR_RETURN(const placement::LayerPlacements placements,
                          PlacementFor(opt.run, in, opt.placement));
   ProfileCache profiles(opt.run, in);
-  std::vector<proto::Schedule> schedules;
-  std::vector<const dispatch::Strategy*> planned;
-  for (const auto& strategy : strategies) {
-    EPSIM_ASSIGN_OR_RETURN(proto::Schedule s, PlanFor(in, placements, *strategy, &profiles));
-    schedules.push_back(std::move(s));
-    planned.push_back(strategy.get());
-  }
+  EPSIM_ASSIGN_OR_RETURN(std::vector<proto::Schedule> schedules,
+                         plan::PlanAll(in, placements, planned, &profiles));
   InputLines extra = {
       {"placement", opt.placement},
       {"experts per device", placement::DescribeExpertsPerDevice(placements)},

@@ -43,6 +43,38 @@ void GroupByDevice(std::span<const uint32_t> experts, std::span<const float> wei
                    uint32_t src, const RouteContext& ctx, RoutedToken* out,
                    const RankMask* allowed) {
   out->Clear();
+  const size_t k = experts.size();
+  if (!ctx.placement.replicated() && allowed == nullptr && k <= 64) {
+    // One copy per expert: rows by first appearance of each rank, experts
+    // in token order within a row (what the general path below builds),
+    // by counting sort.
+    const uint32_t* primary = ctx.placement.primary_ranks();
+    uint32_t chosen[64];
+    uint8_t slot_of[64], count[64] = {};
+    size_t num_chosen = 0;
+    for (size_t i = 0; i < k; ++i) {
+      const uint32_t r = primary[experts[i]];
+      size_t j = 0;
+      while (j < num_chosen && chosen[j] != r) ++j;
+      if (j == num_chosen) chosen[num_chosen++] = r;
+      slot_of[i] = static_cast<uint8_t>(j);
+      ++count[j];
+    }
+    uint32_t next[64];
+    out->rows.resize(num_chosen);
+    for (size_t j = 0, first = 0; j < num_chosen; first += count[j], ++j) {
+      next[j] = static_cast<uint32_t>(first);
+      out->rows[j] = {chosen[j], static_cast<uint32_t>(first), count[j], chosen[j]};
+    }
+    out->experts.resize(k);
+    out->weights.resize(k);
+    for (size_t i = 0; i < k; ++i) {
+      const uint32_t at = next[slot_of[i]]++;
+      out->experts[at] = experts[i];
+      out->weights[at] = weights[i];
+    }
+    return;
+  }
   // Replica per expert, preferring ranks already chosen for this token so a
   // replicated expert joins an existing row instead of opening a new one.
   // Called once per token and strategy: scratch on the stack for the k of

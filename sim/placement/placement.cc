@@ -37,6 +37,7 @@ Result<Placement> Placement::MakeReplicated(std::string name, uint32_t num_ranks
       p.experts_on_rank_[ranks[i]].push_back(e);
     }
     p.replicated_ |= ranks.size() > 1;
+    p.primary_.push_back(ranks[0]);
   }
   p.ranks_of_expert_ = std::move(ranks_of_expert);
   return p;

@@ -31,7 +31,9 @@ class Placement {
   uint32_t num_experts() const { return static_cast<uint32_t>(ranks_of_expert_.size()); }
   uint32_t num_ranks() const { return num_ranks_; }
   // The primary copy's rank.
-  uint32_t RankOf(uint32_t expert) const { return ranks_of_expert_[expert][0]; }
+  uint32_t RankOf(uint32_t expert) const { return primary_[expert]; }
+  // [expert] -> RankOf(expert), flat (the hot loop's table).
+  const uint32_t* primary_ranks() const { return primary_.data(); }
   // Every rank holding a copy, primary first.
   const std::vector<uint32_t>& RanksOf(uint32_t expert) const { return ranks_of_expert_[expert]; }
   bool replicated() const { return replicated_; }
@@ -44,6 +46,7 @@ class Placement {
   bool replicated_ = false;
   std::vector<std::vector<uint32_t>> ranks_of_expert_;
   std::vector<std::vector<uint32_t>> experts_on_rank_;
+  std::vector<uint32_t> primary_;
 };
 
 // Per-layer placements; layers not listed use the fallback.

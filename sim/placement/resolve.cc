@@ -110,4 +110,10 @@ bool BuildsOnPartition(const std::string& name_or_file) {
   return ParseAlgorithm(name_or_file, &spec, &error) && error.ok() && spec.algorithm == "replicate";
 }
 
+bool ComputedFromTokens(const std::string& name_or_file) {
+  PlacementSpec spec;
+  Status error;
+  return ParseAlgorithm(name_or_file, &spec, &error) && !IsTraceFree(spec.algorithm);
+}
+
 }  // namespace epsim::placement

@@ -42,6 +42,11 @@ Result<LayerPlacements> ResolvePlacement(const std::string& name_or_file, uint32
 // copies are the partition placement: the `partition` argument above.
 bool BuildsOnPartition(const std::string& name_or_file);
 
+// True when `name_or_file` names an algorithm computed from a profile's
+// tokens (occult, partition, replicate), not one built from the expert
+// count alone (contiguous, round-robin) nor a file.
+bool ComputedFromTokens(const std::string& name_or_file);
+
 }  // namespace epsim::placement
 
 #endif  // EPSIM_SIM_PLACEMENT_RESOLVE_H_

@@ -16,6 +16,7 @@
 #include "sim/plan/model.h"
 #include "sim/plan/plan_file.h"
 #include "sim/plan/schedule_builder.h"
+#include "sim/plan/stream_count.h"
 #include "sim/topology/topology.h"
 #include "sim/topology/transport.h"
 #include "sim/trace/reader.h"
@@ -187,7 +188,7 @@ Result<JobSpec> ParseJobArgs(const std::string& text) {
   return job;
 }
 
-Result<RunInputs> LoadRunInputs(const RunFlags& flags) {
+Result<RunInputs> LoadRunInputs(const RunFlags& flags, TraceRows rows) {
   if (!flags.trace.empty() && flags.tokens_given)
     return Status::Usage(fmt::format(
         "--tokens {} sizes the synthetic trace, but --trace {} replays that trace's own tokens: "
@@ -212,7 +213,13 @@ Result<RunInputs> LoadRunInputs(const RunFlags& flags) {
     EPSIM_ASSIGN_OR_RETURN(in.trace,
                            GenerateFor(flags, in.model, &in.trace_label, &in.routing_file));
   } else {
-    EPSIM_ASSIGN_OR_RETURN(in.trace, trace::ReadTrace(flags.trace));
+    if (rows == TraceRows::kStream) {
+      EPSIM_ASSIGN_OR_RETURN(in.trace, ReadTraceSkeleton(flags.trace));
+      in.streamed = in.trace.header.num_steps() <= 1;
+    }
+    if (!in.streamed) {
+      EPSIM_ASSIGN_OR_RETURN(in.trace, trace::ReadTrace(flags.trace));
+    }
     in.trace_label = flags.trace;
   }
   in.cluster = ClusterOf(in.topology, in.ep);
@@ -244,6 +251,54 @@ Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlace
   EPSIM_ASSIGN_OR_RETURN(const Pass pass, PassFromName(in.flags.pass));
   return BuildSchedule({in.trace, in.model, placements, strategy, in.cluster, layer_profiles,
                         overlap, pass, in.flags.context, in.flags.recompute, &in.topology});
+}
+
+bool StreamsTrace(const RunFlags& flags, const std::string& placement,
+                  const std::vector<const dispatch::Strategy*>& strategies) {
+  if (flags.trace.empty() || flags.pass == "decode") return false;
+  if (flags.profile.empty() && placement::ComputedFromTokens(placement)) return false;
+  for (const dispatch::Strategy* s : strategies)
+    if (s->luffy() != nullptr || (s->needs_profile() && flags.profile.empty())) return false;
+  return true;
+}
+
+Result<std::vector<proto::Schedule>> PlanAll(const RunInputs& in,
+                                             const placement::LayerPlacements& placements,
+                                             const std::vector<const dispatch::Strategy*>& strategies,
+                                             ProfileCache* profiles) {
+  std::vector<proto::Schedule> out;
+  if (!in.streamed) {
+    for (const dispatch::Strategy* s : strategies) {
+      EPSIM_ASSIGN_OR_RETURN(proto::Schedule schedule, PlanFor(in, placements, *s, profiles));
+      out.push_back(std::move(schedule));
+    }
+    return out;
+  }
+  EPSIM_ASSIGN_OR_RETURN(const Overlap overlap, OverlapFromName(in.flags.overlap));
+  EPSIM_ASSIGN_OR_RETURN(const Pass pass, PassFromName(in.flags.pass));
+  std::vector<PlanInputs> plans;
+  for (const dispatch::Strategy* s : strategies) {
+    EPSIM_RETURN_IF_ERROR(dispatch::CheckStrategyFits(*s, in.trace.header.num_topk()));
+    EPSIM_ASSIGN_OR_RETURN(const auto* layer_profiles, profiles->For(*s));
+    plans.push_back({in.trace, in.model, placements, *s, in.cluster, layer_profiles, overlap, pass,
+                     in.flags.context, in.flags.recompute, &in.topology});
+  }
+  // What BuildSchedule checks before counting, said before the file is read.
+  for (PlanInputs& p : plans) {
+    std::vector<CountedLayer> header_counts;
+    for (const proto::LayerInfo& info : in.trace.header.layers())
+      header_counts.push_back({info.layer(), info.num_tokens(), {}, {}});
+    p.counted = &header_counts;
+    EPSIM_RETURN_IF_ERROR(CheckCompatible(p));
+    p.counted = nullptr;
+  }
+  EPSIM_ASSIGN_OR_RETURN(auto counted, CountStreamed(in.flags.trace, plans));
+  for (size_t s = 0; s < plans.size(); ++s) {
+    plans[s].counted = &counted[s];
+    EPSIM_ASSIGN_OR_RETURN(proto::Schedule schedule, BuildSchedule(plans[s]));
+    out.push_back(std::move(schedule));
+  }
+  return out;
 }
 
 Result<proto::Plan> ExecPlanFor(const RunInputs& in, const placement::LayerPlacements& placements,

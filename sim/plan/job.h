@@ -79,8 +79,25 @@ struct RunInputs {
   std::string topology_file, model_file, routing_file;
   uint32_t ep = 0;
   dispatch::ClusterMap cluster;
+  // The trace's rows were not read: `trace` holds the file's header and
+  // each layer's number only, and PlanAll counts the layers while reading
+  // the file (stream_count.h).
+  bool streamed = false;
 };
-Result<RunInputs> LoadRunInputs(const RunFlags& flags);
+// How LoadRunInputs holds a trace file: every row in memory, or (kStream,
+// for a run StreamsTrace allows) only its header when the file has one
+// forward step, the rows read while planning. A synthetic trace is always
+// in memory.
+enum class TraceRows { kInMemory, kStream };
+Result<RunInputs> LoadRunInputs(const RunFlags& flags, TraceRows rows = TraceRows::kInMemory);
+
+// Whether a run can plan from a trace file streamed a layer at a time: a
+// prefill or train pass, no strategy that migrates sequences (Luffy) or
+// needs a profile of the replayed trace (c2r, pruned:N:similarity without
+// --profile), and a placement not computed from the replayed trace's
+// tokens (contiguous, round-robin, a file, or any with --profile).
+bool StreamsTrace(const RunFlags& flags, const std::string& placement,
+                  const std::vector<const dispatch::Strategy*>& strategies);
 
 // Per-layer profiles for the strategies that need them (c2r partners,
 // pruning similarity), built once per run from --profile (or the replayed
@@ -113,6 +130,13 @@ Result<placement::LayerPlacements> PlacementFor(const RunFlags& flags, const Run
 // trace (c2r's T against top-k), fetches profiles, builds the schedule.
 Result<proto::Schedule> PlanFor(const RunInputs& in, const placement::LayerPlacements& placements,
                                 const dispatch::Strategy& strategy, ProfileCache* profiles);
+
+// PlanFor for each strategy; a streamed run (RunInputs::streamed) reads
+// its trace once for all of them.
+Result<std::vector<proto::Schedule>> PlanAll(const RunInputs& in,
+                                             const placement::LayerPlacements& placements,
+                                             const std::vector<const dispatch::Strategy*>& strategies,
+                                             ProfileCache* profiles);
 
 // The same plan with the routes of every token (plan_file.h), its inputs
 // described (input "job": JobArgs, the flags that plan it again) and the

@@ -23,26 +23,24 @@ std::vector<double> CausalContext(const trace::LayerRouting& layer) {
   return context;
 }
 
-// Distinct values of f(row) over the token's rows (k is small).
-template <typename F>
-uint32_t Distinct(const dispatch::RoutedToken& routed, F f) {
-  uint32_t distinct = 0;
-  for (size_t i = 0; i < routed.rows.size(); ++i) {
-    bool first = true;
-    for (size_t j = 0; j < i; ++j) first &= f(routed.rows[j]) != f(routed.rows[i]);
-    distinct += first;
-  }
-  return distinct;
-}
-
+// Counts one layer's routed tokens. Per token, what is distinct (ranks,
+// hosts, relays) is found with stamps (a slot per rank or host holding the
+// last token that marked it) and which top-k picks were kept with a mark
+// per expert: linear in the token's rows, whatever k.
 class Counter {
  public:
   Counter(const dispatch::RouteContext& ctx, bool hierarchical, LayerTraffic* out)
       : ctx_(ctx), hierarchical_(hierarchical), out_(out), d_(ctx.placement.num_ranks()),
-        e_(ctx.placement.num_experts()) {}
+        e_(ctx.placement.num_experts()), rank_stamp_(d_, 0), relay_stamp_(d_, 0), kept_(e_, 0) {
+    uint32_t hosts = 0;
+    for (uint32_t r = 0; r < d_; ++r) hosts = std::max(hosts, ctx.cluster.HostOf(r) + 1);
+    host_stamp_.assign(hosts, 0);
+  }
 
   void Add(const dispatch::TokenView& token, uint32_t src, const dispatch::RoutedToken& routed) {
+    ++stamp_;
     AddRows(src, routed);
+    uint32_t devices = 0, nodes = 0;
     for (const dispatch::DispatchRow& row : routed.rows) {
       for (uint32_t i = row.first; i < row.first + row.count; ++i) {
         ++out_->tokens_per_expert[routed.experts[i]];
@@ -52,43 +50,51 @@ class Counter {
         out_->reduce_inputs_per_rank[row.rank] += row.count;
         ++out_->reduce_outputs_per_rank[row.rank];
       }
+      devices += Mark(&rank_stamp_[row.rank]);
+      nodes += Mark(&host_stamp_[ctx_.cluster.HostOf(row.rank)]);
     }
-    out_->sum_devices += Distinct(routed, [](const auto& r) { return r.rank; });
-    out_->sum_nodes += Distinct(routed, [&](const auto& r) { return ctx_.cluster.HostOf(r.rank); });
+    out_->sum_devices += devices;
+    out_->sum_nodes += nodes;
     AddRoutingChange(token, routed);
   }
 
  private:
+  // True the first time this token marks `slot`.
+  bool Mark(uint64_t* slot) {
+    if (*slot == stamp_) return false;
+    *slot = stamp_;
+    return true;
+  }
+
   // Single-stage: one first-stage row per routed row. Hierarchical: one
   // copy per distinct relay, then a forward for each row not at its relay.
   void AddRows(uint32_t src, const dispatch::RoutedToken& routed) {
-    for (size_t i = 0; i < routed.rows.size(); ++i) {
-      const dispatch::DispatchRow& row = routed.rows[i];
-      bool first_copy = true;
-      if (hierarchical_)
-        for (size_t j = 0; j < i; ++j) first_copy &= routed.rows[j].relay != row.relay;
-      if (first_copy) ++out_->rows[size_t{src} * d_ + row.relay];
+    for (const dispatch::DispatchRow& row : routed.rows) {
+      if (!hierarchical_ || Mark(&relay_stamp_[row.relay])) ++out_->rows[size_t{src} * d_ + row.relay];
       if (row.relay != row.rank) ++out_->forward_rows[size_t{row.relay} * d_ + row.rank];
     }
   }
 
   void AddRoutingChange(const dispatch::TokenView& token, const dispatch::RoutedToken& routed) {
+    for (uint32_t e : routed.experts) kept_[e] = 1;
     for (uint32_t i = 0; i < token.num_topk; ++i) {
       out_->weight_total += token.scores[i];
       ++out_->topk_picks;
-      const bool kept = std::find(routed.experts.begin(), routed.experts.end(),
-                                  token.candidates[i]) != routed.experts.end();
-      if (kept)
+      if (kept_[token.candidates[i]])
         out_->weight_kept += token.scores[i];
       else
         ++out_->topk_changed;
     }
+    for (uint32_t e : routed.experts) kept_[e] = 0;
   }
 
   const dispatch::RouteContext& ctx_;
   const bool hierarchical_;
   LayerTraffic* out_;
   const uint32_t d_, e_;
+  uint64_t stamp_ = 0;
+  std::vector<uint64_t> rank_stamp_, relay_stamp_, host_stamp_;
+  std::vector<uint8_t> kept_;
 };
 
 uint64_t SumRow(const std::vector<uint64_t>& m, uint32_t n, uint32_t r) {

@@ -791,12 +791,15 @@ Status CheckCompatible(const PlanInputs& in) {
         "(its log had no scores): use a strategy that does not (classical, dedup, hierarchical, "
         "pruned:N:similarity) or import a log with scores",
         in.strategy.name()));
-  for (const trace::LayerRouting& layer : in.trace.layers) {
+  if (in.counted != nullptr && in.counted->size() != in.trace.layers.size())
+    return Status::Internal("counted layers do not match the trace's layers");
+  for (size_t i = 0; i < in.trace.layers.size(); ++i) {
+    const trace::LayerRouting& layer = in.trace.layers[i];
     if (layer.layer >= model.num_layers() || layer.layer < model.num_dense_layers())
       return Status::BadInput(fmt::format(
           "trace layer {} is not an MoE layer of model {} (MoE blocks are {}..{})", layer.layer,
           model.name(), model.num_dense_layers(), model.num_layers() - 1));
-    if (layer.num_tokens() == 0)
+    if ((in.counted != nullptr ? (*in.counted)[i].num_tokens : layer.num_tokens()) == 0)
       return Status::BadInput(fmt::format("trace layer {} has no tokens", layer.layer));
   }
   return Status::Ok();
@@ -881,6 +884,18 @@ std::vector<BlockSlice> BlockSlices(const trace::Trace& trace, Pass pass, Overla
   return out;
 }
 
+Result<CountedLayer> CountForPlan(const trace::LayerRouting& layer, const PlanInputs& in) {
+  EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, ContextFor(in, layer.layer));
+  CountedLayer out;
+  out.layer = layer.layer;
+  out.num_tokens = layer.num_tokens();
+  out.whole = CountLayer(layer, ctx, in.strategy);
+  if (in.overlap == Overlap::kMicroBatches && layer.num_tokens() >= 2)
+    for (uint32_t mb = 0; mb < 2; ++mb)
+      out.halves.push_back(CountLayer(HalfOf(layer, mb), ctx, in.strategy));
+  return out;
+}
+
 Result<Pass> PassFromName(const std::string& name) {
   if (name == "prefill") return Pass::kPrefill;
   if (name == "decode") return Pass::kDecode;
@@ -935,18 +950,20 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
   // Layers route independently unless sequences migrate (Luffy carries
   // where they live from one layer to the next): count them on the cores,
   // then build the chain in layer order as before.
-  std::vector<std::optional<Result<LayerTraffic>>> counted;
-  if (!decode && in.strategy.luffy() == nullptr) {
+  // Streamed counts (PlanInputs::counted) are the same counts, made while
+  // the trace was read.
+  std::vector<std::optional<Result<CountedLayer>>> counted;
+  if (in.counted != nullptr) {
+    if (decode || in.strategy.luffy() != nullptr)
+      return Status::Internal("counted layers are for prefill or train passes without Luffy");
+    counted.resize(in.counted->size());
+    for (size_t i = 0; i < counted.size(); ++i) counted[i].emplace(std::move((*in.counted)[i]));
+  } else if (!decode && in.strategy.luffy() == nullptr) {
     counted.resize(in.trace.layers.size());
     ParallelFor(in.trace.layers.size(), [&](size_t i) {
       const trace::LayerRouting& layer = in.trace.layers[i];
       if (layer.num_tokens() == 0) return;
-      Result<dispatch::RouteContext> ctx = ContextFor(in, layer.layer);
-      if (ctx.ok()) {
-        counted[i].emplace(CountLayer(layer, *ctx, in.strategy));
-      } else {
-        counted[i].emplace(ctx.status());
-      }
+      counted[i].emplace(CountForPlan(layer, in));
     });
   }
   for (size_t step = 0; step < steps; ++step) {
@@ -959,12 +976,17 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
       const trace::LayerRouting& whole = in.trace.layers[li];
       const trace::LayerRouting sliced = decode ? StepOf(whole, step) : trace::LayerRouting();
       const trace::LayerRouting& layer = decode ? sliced : whole;
-      if (layer.num_tokens() == 0) continue;
+      const uint64_t num_tokens =
+          in.counted != nullptr ? (*counted[li])->num_tokens : layer.num_tokens();
+      if (num_tokens == 0) continue;
       EPSIM_ASSIGN_OR_RETURN(dispatch::RouteContext ctx, ContextFor(in, layer.layer));
       LayerTraffic traffic;
+      std::vector<LayerTraffic> halves;
       if (!counted.empty()) {
-        EPSIM_ASSIGN_OR_RETURN(traffic, std::move(*counted[li]));
+        EPSIM_ASSIGN_OR_RETURN(CountedLayer c, std::move(*counted[li]));
         counted[li].reset();  // free it once the block holds its own copy
+        traffic = std::move(c.whole);
+        halves = std::move(c.halves);
       } else {
         traffic = CountLayer(layer, ctx, in.strategy, &homes);
       }
@@ -992,14 +1014,14 @@ Result<proto::Schedule> BuildSchedule(const PlanInputs& in) {
         continue;
       }
       if (micro) {
-        if (layer.num_tokens() < 2)
+        if (num_tokens < 2)
           return Status::BadInput(fmt::format(
               "--overlap micro-batches: layer {}{} has {} token, too few for two micro-batches",
-              layer.layer, decode ? fmt::format(" step {}", step) : "", layer.num_tokens()));
+              layer.layer, decode ? fmt::format(" step {}", step) : "", num_tokens));
         std::array<MoeBlock, 2> pair;
         for (uint32_t mb = 0; mb < 2; ++mb) {
-          const trace::LayerRouting part = HalfOf(layer, mb);
-          LayerTraffic t = CountLayer(part, ctx, in.strategy);
+          LayerTraffic t = halves.size() == 2 ? std::move(halves[mb])
+                                              : CountLayer(HalfOf(layer, mb), ctx, in.strategy);
           if (decode)
             for (uint32_t r = 0; r < d; ++r)
               t.sum_context_per_rank[r] = static_cast<double>(t.tokens_per_rank[r]) *

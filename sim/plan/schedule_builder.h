@@ -61,6 +61,7 @@
 #include "sim/base/status.h"
 #include "sim/dispatch/strategy.h"
 #include "sim/placement/placement.h"
+#include "sim/plan/layer_traffic.h"
 #include "sim/proto/model.pb.h"
 #include "sim/proto/schedule.pb.h"
 #include "sim/proto/topology.pb.h"
@@ -107,6 +108,22 @@ const char* OverlapName(Overlap overlap);
 size_t ShortcutExpertPlace(double window_before, const std::vector<double>& compute,
                            double t_dispatch, double t_combine);
 
+// What a prefill or train pass counts of one traced layer: the whole
+// layer, and under Overlap::kMicroBatches its two micro-batches (the first
+// and second half of its rows; none when it has fewer than 2 rows).
+struct CountedLayer {
+  uint32_t layer = 0;
+  uint64_t num_tokens = 0;
+  LayerTraffic whole;
+  std::vector<LayerTraffic> halves;
+};
+
+struct PlanInputs;
+// Counts `layer` as BuildSchedule does for `in` (a prefill or train pass
+// whose strategy is not Luffy's): errors when the strategy needs a profile
+// the inputs lack.
+Result<CountedLayer> CountForPlan(const trace::LayerRouting& layer, const PlanInputs& in);
+
 // What a plan is made from. Profiles (per layer) are needed only by
 // strategies whose needs_profile() is true.
 struct PlanInputs {
@@ -123,6 +140,12 @@ struct PlanInputs {
   // The machine, for the time estimates Overlap::kShortcut places expert
   // computation by (required there, unused otherwise).
   const proto::Topology* topology = nullptr;
+  // The layers already counted while the trace streamed in (stream_count.h),
+  // one per entry of trace.layers and in its order, or null. When given,
+  // trace.layers need hold only each layer's number (their rows are not
+  // read), the pass must be prefill or train and the strategy not Luffy's;
+  // BuildSchedule moves the counts out.
+  std::vector<CountedLayer>* counted = nullptr;
 };
 
 // Checks that trace and model agree (experts, top-k, MoE layer indices),

@@ -161,15 +161,18 @@ bool RowIsPlain(const proto::TraceHeader& header, const uint32_t* idx, const flo
   const uint32_t n = header.num_candidates();
   const uint32_t experts = header.num_experts();
   if (n > 64 || header.num_topk() != n) return false;
-  uint64_t mask = 0;
+  // A 256-bit mask of the ids' low bits: exact for up to 256 experts, so
+  // only a real repeat (or, above 256, an id 256 apart) takes the slow scan.
+  uint64_t mask[4] = {0, 0, 0, 0};
   for (uint32_t k = 0; k < n; ++k) {
+    uint64_t& word = mask[(idx[k] >> 6) & 3];
     const uint64_t bit = uint64_t{1} << (idx[k] & 63);
     // Scores: finite, >= 0, descending (NaN fails the comparisons).
-    if (idx[k] >= experts || (mask & bit) != 0 ||
+    if (idx[k] >= experts || (word & bit) != 0 ||
         (weights != nullptr && (!(weights[k] >= 0.0f && weights[k] <= FLT_MAX) ||
                                 (k > 0 && weights[k] > weights[k - 1]))))
       return false;
-    mask |= bit;
+    word |= bit;
   }
   return true;
 }

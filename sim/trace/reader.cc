@@ -231,10 +231,7 @@ Result<Trace> ReadTrace(const std::string& path) {
     if (!got) break;
     LayerRouting& l = trace.layers[index.at(record.layer())];
     if (stepped) l.BeginStep(record.step());
-    const uint32_t c = l.num_candidates;
-    for (int t = 0; t < record.token_ids_size(); ++t)
-      l.Append(record.token_ids(t), record.sequence_ids(t), record.topk_idx().data() + t * c,
-               record.topk_weights().data() + t * c);
+    l.AppendRecord(record);
   }
   return trace;
 }

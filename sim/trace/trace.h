@@ -42,6 +42,8 @@ struct LayerRouting {
   void BeginStep(uint64_t step);
   // Appends one token row; idx and w hold num_candidates entries.
   void Append(uint64_t token_id, uint64_t sequence_id, const uint32_t* idx, const float* w);
+  // Appends every row of a checked record (TraceReader::Next) of this layer.
+  void AppendRecord(const proto::LayerRecord& record);
 };
 
 struct Trace {
