@@ -110,4 +110,32 @@ for job in "${jobs[@]}"; do
   fi
   echo "$line"
 done
-echo "# bare SimGrid program of the same flows (issue 15 item 4): not built yet, no ratio to print"
+# Replay overhead (issue 15 item 4): the DeepSeek-V3 passes' flows replayed
+# by epsim's engine (per phase, SimGrid for every phase, then with the
+# closed form) and by bare_replay.cc's plain s4u program; the median of
+# RUNS, wall seconds of the simulation alone (planning apart).
+bare="$(dirname "$epsim")/experiments/perf/bare_replay"
+if [ ! -x "$bare" ]; then
+  echo "# bare SimGrid program: $bare not built (cmake --build build --target bare_replay)"
+  exit 0
+fi
+echo "replay replay_s simulated_s | bare: replay_s simulated_s | epsim / bare"
+for ep in "${dsv3_eps[@]}"; do
+  topo=h100-cluster-8node
+  [ "$ep" -gt 64 ] && topo=h100-cluster-32node
+  flow=(--trace "$tmp/dsv3-ep$ep.trace" --model deepseek-v3 --topology "$topo" --ep "$ep" --dispatch dedup)
+  # replay_median MODE...: median replay_s and the simulated_s of RUNS runs.
+  replay_median() {
+    for _ in $(seq "$runs"); do "$bare" "$@" "${flow[@]}"; done >"$tmp/replay"
+    local median
+    median=$(awk '{ print $5 }' "$tmp/replay" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    echo "$median $(awk 'END { print $7 }' "$tmp/replay")"
+  }
+  read -r bw bs < <(replay_median --mode bare)
+  for cf in off on; do
+    read -r ew es < <(replay_median --mode epsim --closed-form "$cf")
+    label="dsv3-ep$ep-simgrid"
+    [ "$cf" = on ] && label="dsv3-ep$ep-closed-form"
+    echo "$label $ew $es | $bw $bs | $(awk -v a="$ew" -v b="$bw" 'BEGIN { printf "%.2fx", a / b }')"
+  done
+done

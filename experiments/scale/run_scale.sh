@@ -6,7 +6,7 @@
 # Usage: experiments/scale/run_scale.sh EPSIM [-g GRANULARITY] [-w W] [-t TOPOLOGY] [EP...]
 #   (default EP: 8 16 32 64 128 256)
 #   -g G         pass --granularity G (pair, phase or auto; default auto:
-#                per pair up to 32 ranks, per phase above)
+#                per pair up to 16 ranks, per phase above)
 #   -w W         pass --max-inflight W (per-pair replay only; default: the
 #                topology's, 8)
 #   -t TOPOLOGY  a topology name (topologies/) or file, used for every EP

@@ -59,7 +59,7 @@ void AddNetworkFlags(CLI::App* cmd, NetworkFlags* flags) {
       ->check(CLI::IsMember({"on", "off", "auto"}));
   cmd->add_option("--granularity", flags->granularity,
                   "pair|phase|auto: simulate all-to-alls as one transfer per GPU pair, or one "
-                  "parallel task per phase (fluid optimum, for large EP); auto = pair up to 32 "
+                  "parallel task per phase (fluid optimum, for large EP); auto = pair up to 16 "
                   "ranks")
       ->check(CLI::IsMember({"pair", "phase", "auto"}))
       ->capture_default_str();
