@@ -16,10 +16,16 @@ namespace {
 // A token at position p of its sequence attends to p + 1 tokens; positions
 // are the order of the sequence's tokens within the layer.
 std::vector<double> CausalContext(const trace::LayerRouting& layer) {
+  // Tokens of a sequence mostly come in a run: the map is touched only
+  // where the sequence changes.
   std::unordered_map<uint64_t, uint64_t> seen;
   std::vector<double> context(layer.num_tokens());
-  for (size_t t = 0; t < layer.num_tokens(); ++t)
-    context[t] = static_cast<double>(++seen[layer.sequence_ids[t]]);
+  uint64_t* count = nullptr;
+  for (size_t t = 0; t < layer.num_tokens(); ++t) {
+    if (t == 0 || layer.sequence_ids[t] != layer.sequence_ids[t - 1])
+      count = &seen[layer.sequence_ids[t]];  // unordered_map keeps references valid
+    context[t] = static_cast<double>(++*count);
+  }
   return context;
 }
 
@@ -352,12 +358,14 @@ LayerTraffic CountLayer(const trace::LayerRouting& layer, const dispatch::RouteC
   const std::vector<double> context = CausalContext(layer);
   Counter counter(ctx, strategy.hierarchical(), &out);
   dispatch::RoutedToken routed;
-  for (size_t t = 0; t < layer.num_tokens(); ++t) {
-    const uint32_t src = split.RankOf(t);
-    const dispatch::TokenView token = ViewOf(layer, t);
-    strategy.Route(token, src, ctx, &routed);
-    counter.Add(token, src, routed);
-    out.sum_context_per_rank[src] += context[t];
+  for (uint32_t src = 0; src < d; ++src) {  // rank by rank: tokens in trace order
+    const uint64_t first = split.FirstToken(src);
+    for (uint64_t t = first; t < first + split.TokensOn(src); ++t) {
+      const dispatch::TokenView token = ViewOf(layer, t);
+      strategy.Route(token, src, ctx, &routed);
+      counter.Add(token, src, routed);
+      out.sum_context_per_rank[src] += context[t];
+    }
   }
   // Combine mirrors the dispatch.
   for (uint32_t s = 0; s < d; ++s) {

@@ -116,7 +116,7 @@ Result<std::vector<std::vector<CountedLayer>>> CountStreamed(const std::string& 
   // Per layer, the first plan's error; the first layer's is returned.
   std::vector<std::optional<Status>> errors(num_layers);
   const size_t workers = std::max<size_t>(1, WorkerThreads());
-  LayerQueue queue(workers);
+  LayerQueue queue(1);  // one full layer waits: the reader is rarely ahead of the workers
   auto work = [&] {
     while (auto item = queue.Pop()) {
       auto& [i, layer] = *item;

@@ -4,8 +4,9 @@
 // the buffer of their layer; a layer whose rows are all in (the header's
 // num_tokens) goes to a worker, which counts it for every strategy of the
 // run as BuildSchedule would (CountForPlan) and hands the buffer back for
-// the next layer. Memory: the layers being filled plus at most one counted
-// per worker, instead of the whole trace; a file whose records interleave
+// the next layer. Memory: the layers being filled, one full layer waiting
+// and one being counted per worker, instead of the whole trace; a file
+// whose records interleave
 // every layer (a token-major import) still fills them all at once.
 //
 // The counts are those of BuildSchedule on the whole trace, bit for bit:
