@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -213,7 +214,9 @@ Result<RunInputs> LoadRunInputs(const RunFlags& flags, TraceRows rows) {
     EPSIM_ASSIGN_OR_RETURN(in.trace,
                            GenerateFor(flags, in.model, &in.trace_label, &in.routing_file));
   } else {
-    if (rows == TraceRows::kStream) {
+    // A pipe or FIFO cannot be opened twice (header, then rows): read whole.
+    std::error_code ec;
+    if (rows == TraceRows::kStream && std::filesystem::is_regular_file(flags.trace, ec)) {
       EPSIM_ASSIGN_OR_RETURN(in.trace, ReadTraceSkeleton(flags.trace));
       in.streamed = in.trace.header.num_steps() <= 1;
     }

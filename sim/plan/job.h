@@ -85,9 +85,9 @@ struct RunInputs {
   bool streamed = false;
 };
 // How LoadRunInputs holds a trace file: every row in memory, or (kStream,
-// for a run StreamsTrace allows) only its header when the file has one
-// forward step, the rows read while planning. A synthetic trace is always
-// in memory.
+// for a run StreamsTrace allows) only its header when the file is a regular
+// file (a pipe cannot be read twice) with one forward step, the rows read
+// while planning. A synthetic trace is always in memory.
 enum class TraceRows { kInMemory, kStream };
 Result<RunInputs> LoadRunInputs(const RunFlags& flags, TraceRows rows = TraceRows::kInMemory);
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include "sim/base/parallel.h"
 #include "sim/trace/reader.h"
@@ -98,6 +99,10 @@ Result<std::vector<std::vector<CountedLayer>>> CountStreamed(const std::string& 
                                                              const std::vector<PlanInputs>& plans) {
   EPSIM_ASSIGN_OR_RETURN(auto reader, trace::TraceReader::Open(path));
   const proto::TraceHeader& header = reader->header();
+  for (const PlanInputs& p : plans)
+    if (!google::protobuf::util::MessageDifferencer::Equals(p.trace.header, header))
+      return Status::BadInput(fmt::format(
+          "{}: changed while it was read (its header is not the one read before)", path));
   const size_t num_layers = static_cast<size_t>(header.layers_size());
   for (const PlanInputs& p : plans)
     if (p.trace.layers.size() != num_layers || p.pass == Pass::kDecode ||
@@ -140,6 +145,7 @@ Result<std::vector<std::vector<CountedLayer>>> CountStreamed(const std::string& 
 
   Status read_status = [&]() -> Status {
     std::vector<std::unique_ptr<trace::LayerRouting>> filling(num_layers);
+    std::vector<uint64_t> received(num_layers, 0);
     proto::LayerRecord record;
     while (true) {
       EPSIM_ASSIGN_OR_RETURN(bool got, reader->Next(&record));
@@ -153,7 +159,10 @@ Result<std::vector<std::vector<CountedLayer>>> CountStreamed(const std::string& 
         l->num_topk = header.num_topk();
         l->num_candidates = header.num_candidates();
       }
-      const uint64_t have = l->num_tokens() + static_cast<uint64_t>(record.token_ids_size());
+      // Counted over the whole stream: rows of a layer already sent to the
+      // workers must not start a second buffer of it.
+      const uint64_t have = received[i] + static_cast<uint64_t>(record.token_ids_size());
+      received[i] = have;
       if (have > expected[i])
         return Status::BadInput(fmt::format("{}: layer {}: records hold more than the {} tokens "
                                             "the header gives it", path, record.layer(),

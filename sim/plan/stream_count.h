@@ -33,8 +33,11 @@ Result<trace::Trace> ReadTraceSkeleton(const std::string& path);
 // pass prefill or train, their strategy not Luffy's). Returns, per plan,
 // one CountedLayer per skeleton layer in its order: what
 // PlanInputs::counted takes. Errors: the reader's (naming the file and the
-// record), a layer with more rows than its header says, or the first
-// layer's (in trace order) planning error.
+// record), a header other than the plans' (the file changed since
+// ReadTraceSkeleton), a layer with more rows than its header says, or the
+// first layer's (in trace order) planning error. The file is opened a
+// second time: `path` must be a regular file (LoadRunInputs streams only
+// those), not a pipe.
 Result<std::vector<std::vector<CountedLayer>>> CountStreamed(const std::string& path,
                                                              const std::vector<PlanInputs>& plans);
 

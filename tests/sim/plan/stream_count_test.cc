@@ -221,6 +221,16 @@ TEST(StreamCountErrorsTest, NamesTheFileAndTheLayerOrRecord) {
   EXPECT_NE(r.status().message().find(over + ": layer 1: records hold more than the 3 tokens"),
             std::string::npos)
       << r.status().message();
+  // A full layer, then more of it: refused, not counted a second time.
+  for (const auto& [name, second] : {std::pair{"full-then-one", 1}, {"full-twice", 3}}) {
+    const std::string again = dir.Path(std::string(name) + ".trace");
+    WriteRaw(again, RawHeader(3), {RawRecord(0, 3), RawRecord(3, second)});
+    r = CountOne(again, "dedup");
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_NE(r.status().message().find(again + ": layer 1: records hold more than the 3 tokens"),
+              std::string::npos)
+        << r.status().message();
+  }
   // Fewer: the reader's count at the end of the stream.
   const std::string under = dir.Path("under.trace");
   WriteRaw(under, RawHeader(5), {RawRecord(0, 2), RawRecord(2, 2)});
@@ -237,6 +247,23 @@ TEST(StreamCountErrorsTest, NamesTheFileAndTheLayerOrRecord) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find(cut + ": record 2: truncated"), std::string::npos)
       << r.status().message();
+  // A file whose header is not the one the plans were made for.
+  {
+    const std::string before = dir.Path("before.trace");
+    WriteRaw(before, RawHeader(4), {RawRecord(0, 4)});
+    Result<trace::Trace> skeleton = ReadTraceSkeleton(before);
+    ASSERT_TRUE(skeleton.ok());
+    WriteRaw(before, RawHeader(6), {RawRecord(0, 6)});
+    static const proto::Model model = SmallModel();
+    const placement::LayerPlacements placements(*placement::Contiguous(16, 4));
+    const dispatch::ClusterMap cluster = dispatch::ClusterMap::SingleHost(4);
+    auto dedup = dispatch::MakeStrategy("dedup");
+    ASSERT_TRUE(dedup.ok());
+    r = CountStreamed(before, {PlanInputs{*skeleton, model, placements, **dedup, cluster}});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find(before + ": changed while it was read"), std::string::npos)
+        << r.status().message();
+  }
   // A planning error of a counted layer: c2r without its profile.
   const std::string good = dir.Path("good.trace");
   WriteRaw(good, RawHeader(4), {RawRecord(0, 4)});
